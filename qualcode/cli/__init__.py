@@ -1,0 +1,64 @@
+"""The ``qualcode`` command line.
+
+Each module in this package holds the commands of one area and keeps their
+bodies short: parse options, open the project, call one library function,
+print the result. Heavy libraries are imported inside the commands, so
+``qualcode --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from ..errors import QualcodeError
+from .common import Env, QualcodeGroup
+
+
+@click.group(cls=QualcodeGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("-p", "--project", "project", envvar="QUALCODE_PROJECT", default="project.qualcode",
+              show_default=True, metavar="PATH",
+              help="Project file to use (env QUALCODE_PROJECT).")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.version_option(package_name="qualcode", prog_name="qualcode")
+@click.pass_context
+def cli(ctx: click.Context, project: str, debug: bool) -> None:
+    """Thematic analysis of focus-group transcripts, step by step (Braun & Clarke).
+
+    \b
+    Step 1 familiarise:  init, ingest, overview, segments, kwic
+    Step 2 codes:        codebook, autocode, code, uncode, sheet, suggest, discover
+    Step 3-5 themes:     theme, status, review, history, undo, memo
+    Step 6 report:       export, report
+    Also:                agreement, import, pseudonymise, backup
+
+    Every command works on one project file, chosen with -p PATH or
+    QUALCODE_PROJECT (default ./project.qualcode). Start with 'qualcode init'.
+    """
+    ctx.obj = Env(project_path=project, debug=debug)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _register() -> None:
+    from . import project as _project  # noqa: F401  (each module adds its commands to ``cli``)
+    from . import extensions
+
+    for module in extensions.MODULES:
+        __import__(f"{__name__}.{module}")
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    try:
+        cli.main(args=argv, prog_name="qualcode", standalone_mode=True)
+    except QualcodeError as exc:  # pragma: no cover - the group already converts these
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+
+
+__all__ = ["cli", "main", "Env"]

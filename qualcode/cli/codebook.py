@@ -1,0 +1,8 @@
+"""Codebook and coding commands: codebook, code, uncode, autocode, sheet (issue 3)."""
+
+from __future__ import annotations
+
+import click  # noqa: F401
+
+from . import cli  # noqa: F401
+from .common import Env, pass_env  # noqa: F401

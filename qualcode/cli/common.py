@@ -1,0 +1,120 @@
+"""What every command shares: the project environment, error handling, options."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from dataclasses import dataclass, field
+
+import click
+
+from ..errors import QualcodeError
+
+
+@dataclass
+class Env:
+    project_path: str
+    debug: bool = False
+    _store: object = field(default=None, repr=False)
+
+    def open(self):
+        """The project's Store, opened once per command."""
+        if self._store is None:
+            from ..store import Store
+
+            self._store = Store.open(self.project_path)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+class QualcodeGroup(click.Group):
+    """Turns library errors into 'Error: …' on stderr and exit code 1 (tracebacks with --debug)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except QualcodeError as exc:
+            if _debug(ctx):
+                raise
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            raise click.ClickException("interrupted; the project is unchanged by the unfinished act.") from None
+        except sqlite3.OperationalError as exc:
+            if _debug(ctx):
+                raise
+            msg = str(exc)
+            if "locked" in msg:
+                msg = "the project file is busy (another qualcode command or program has it open); try again."
+            raise click.ClickException(f"project file problem: {msg}") from None
+        except Exception as exc:  # a bug: say so plainly
+            if _debug(ctx):
+                raise
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {exc}. This is a bug in qualcode; run the command again with "
+                "--debug for details and report it.") from None
+
+
+def _debug(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(getattr(root.obj, "debug", False)) or "--debug" in sys.argv
+
+
+pass_env = click.make_pass_decorator(Env)
+
+
+def coder_option(f):
+    """--coder NAME (env QUALCODE_CODER, default the OS user name)."""
+    return click.option("--coder", envvar="QUALCODE_CODER", default=None, metavar="NAME",
+                        help="Coder name (env QUALCODE_CODER; default: your user name).")(f)
+
+
+def resolve_coder(coder: str | None) -> str:
+    from ..store import default_actor
+
+    return coder or default_actor()
+
+
+def progress_factory():
+    """A progress callback for long library work: a bar on a terminal, silent otherwise."""
+    if not sys.stderr.isatty():
+        return None
+
+    def progress(items, label):
+        items = list(items)
+        with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar:
+            yield from bar
+
+    return progress
+
+
+def refuse_overwrite(path: str, force: bool) -> None:
+    """Existing files are not overwritten without --force, except inside reports/."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.exists() and not force:
+        parts = p.resolve().parts
+        if "reports" not in parts:
+            raise QualcodeError(f"{path} already exists; use --force to overwrite it.")
+
+
+def echo_table(header: list[str], rows: list[list], *, max_width: int = 60) -> None:
+    """Print a plain aligned table."""
+    cells = [[str(h) for h in header]] + [[_short(v, max_width) for v in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for n, r in enumerate(cells):
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
+def _short(v, width: int) -> str:
+    s = "" if v is None else str(v).replace("\n", " ")
+    return s if len(s) <= width else s[: width - 1] + "…"

@@ -1,0 +1,8 @@
+"""Pseudonymisation and backups: pseudonymise, backup (issue 9)."""
+
+from __future__ import annotations
+
+import click  # noqa: F401
+
+from . import cli  # noqa: F401
+from .common import Env, pass_env  # noqa: F401

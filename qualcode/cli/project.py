@@ -1,0 +1,135 @@
+"""Step 1 commands: init, ingest, overview, segments, kwic, sources, participants."""
+
+from __future__ import annotations
+
+import click
+
+from . import cli
+from .common import Env, echo_table, pass_env, progress_factory, refuse_overwrite
+
+
+@cli.command()
+@click.option("--codebook", type=click.Path(exists=True, dir_okay=False), help="YAML codebook to load.")
+@click.option("--language", type=click.Choice(["nl", "en"]), default=None,
+              help="Language of the transcripts (default: the codebook's, else nl).")
+@click.option("--name", default="", help="A name for the project (default: the file name).")
+@click.option("--force", is_flag=True, help="Start over if the project file exists (it is backed up first).")
+@pass_env
+def init(env: Env, codebook, language, name, force):
+    """Create a new project file (default ./project.qualcode)."""
+    from ..project import init_project
+
+    summary = init_project(env.project_path, codebook=codebook, language=language, name=name, force=force)
+    click.echo(summary)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option("--participants", type=click.Path(exists=True, dir_okay=False),
+              help="CSV/XLSX with one row per participant: group, participant and attribute columns.")
+@click.option("--group", help="Focus group of these files (else a '# group:' header or the file name).")
+@click.option("--split", type=click.Choice(["turn", "sentences", "paragraphs"]), default="turn", show_default=True,
+              help="Segment unit: a whole speaker turn, or cut turns into sentences or paragraphs.")
+@click.option("--replace", is_flag=True, help="Replace a changed file that was ingested before "
+                                              "(codings on unchanged text are carried over).")
+@click.option("--allow-new-speakers", is_flag=True, help="Create participants for speakers not in the metadata.")
+@click.option("--column", "columns", multiple=True, metavar="ROLE=NAME",
+              help="For tables: which column holds group, speaker, text, timestamp, codes or coder "
+                   "(e.g. --column text=utterance_text). Repeatable.")
+@click.option("--coder", envvar="QUALCODE_CODER", default=None, metavar="NAME",
+              help="Coder for codes carried in a table without a coder column.")
+@pass_env
+def ingest(env: Env, files, participants, group, split, replace, allow_new_speakers, columns, coder):
+    """Read transcripts (.txt .md .docx .vtt .srt .csv .xlsx) into segments.
+
+    \b
+    Examples:
+      qualcode ingest transcripts/*.txt --participants participants.csv
+      qualcode ingest interview.docx --group I1 --allow-new-speakers
+    """
+    from ..errors import InputError
+    from ..ingest import ingest as run
+
+    mapping = {}
+    for c in columns:
+        if "=" not in c:
+            raise InputError(f"--column takes ROLE=NAME, got '{c}'")
+        k, v = c.split("=", 1)
+        mapping[k.strip().lower()] = v.strip()
+    store = env.open()
+    report = run(store, files, participants=participants, group=group, split=split, replace=replace,
+                 allow_new_speakers=allow_new_speakers, columns=mapping or None, coder=coder,
+                 progress=progress_factory())
+    for line in report.lines():
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the overview to .md or .xlsx.")
+@click.option("--terms", default=12, show_default=True, help="Distinctive terms per group.")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@pass_env
+def overview(env: Env, out, terms, force):
+    """Step 1: talk per group and participant, voice balance, distinctive terms."""
+    from ..overview import build_overview, format_overview, write_overview
+
+    ov = build_overview(env.open(), top_terms=terms)
+    click.echo(format_overview(ov))
+    if out:
+        refuse_overwrite(out, force)
+        click.echo(f"\nwrote {write_overview(ov, out)}")
+
+
+@cli.command()
+@click.option("--group", help="Only this focus group, e.g. F2.")
+@click.option("--participant", help="Only this participant, e.g. P2 (use with --group).")
+@click.option("--source", help="Only this source file name.")
+@click.option("--moderator/--no-moderator", default=True, help="Show moderator turns (context).")
+@click.option("--codes", "show_codes", is_flag=True, help="Show each segment's codes.")
+@click.option("--limit", type=int, help="At most this many segments.")
+@pass_env
+def segments(env: Env, group, participant, source, moderator, show_codes, limit):
+    """Read segments in transcript order, with their (F2 P2) key and id."""
+    from ..project import list_segments
+
+    for line in list_segments(env.open(), group=group, participant=participant, source=source,
+                              moderator=moderator, show_codes=show_codes, limit=limit):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("term")
+@click.option("--width", default=40, show_default=True, help="Characters of context on each side.")
+@click.option("--group", help="Only this focus group.")
+@click.option("--limit", type=int, help="At most this many lines.")
+@pass_env
+def kwic(env: Env, term, width, group, limit):
+    """Keyword in context: TERM (matched on lemmas; 'werk*' for a prefix) with its (F2 P2) key."""
+    from ..overview import kwic as run
+
+    hits = run(env.open(), term, width=width, group=group, limit=limit)
+    for h in hits:
+        click.echo(f"{h['left']:>{width}} [{h['match']}] {h['right']:<{width}}  ({h['key']}) #{h['segment_id']}")
+    click.echo(f"{len(hits)} hit(s) for '{term}'", err=True)
+
+
+@cli.command()
+@pass_env
+def sources(env: Env):
+    """List ingested sources."""
+    rows = [[s["id"], s["name"], s["group_label"], s["format"], s["n_segments"], s["n_words"], s["sha256"][:12]]
+            for s in env.open().sources()]
+    echo_table(["id", "name", "group", "format", "segments", "words", "sha256"], rows)
+
+
+@cli.command()
+@click.option("--group", help="Only this focus group.")
+@pass_env
+def participants(env: Env, group):
+    """List participants with their attributes (identifying attributes are marked *)."""
+    store = env.open()
+    people = store.participants(group)
+    attrs = store.attribute_names()
+    ident = set(store.identifying_attributes())
+    echo_table(["key"] + [a + ("*" if a in ident else "") for a in attrs],
+               [[p["key"]] + [p.get(a, "") for a in attrs] for p in people], max_width=30)

@@ -1,0 +1,8 @@
+"""Learnt suggestions and inductive discovery: suggest, discover (issue 6)."""
+
+from __future__ import annotations
+
+import click  # noqa: F401
+
+from . import cli  # noqa: F401
+from .common import Env, pass_env  # noqa: F401

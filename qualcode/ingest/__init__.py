@@ -1,0 +1,297 @@
+"""Ingest: transcripts and participants metadata into the project.
+
+All files are read and checked first; only when every one is usable is
+anything written, in one transaction. Bad input writes nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..errors import ConflictError, InputError
+from ..nlp import count_words
+from .parse import (Parsed, decode, docx_text, group_from_filename, normalise_group, parse_labelled,
+                    parse_subtitles)
+from .tables import parse_utterance_table, read_participants
+
+TEXT_FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md", ".text": "txt"}
+SPLITS = ("turn", "sentences", "paragraphs")
+
+
+@dataclass
+class SourceReport:
+    name: str
+    group: str
+    group_origin: str
+    turns: int = 0
+    segments: int = 0
+    words: int = 0
+    status: str = "added"          # added, replaced, skipped
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    sources: list[SourceReport] = field(default_factory=list)
+    participants_added: int = 0
+    participants_updated: int = 0
+    speakers_created: list[str] = field(default_factory=list)
+    codings_imported: int = 0
+
+    def lines(self) -> list[str]:
+        out = []
+        for s in self.sources:
+            if s.status == "skipped":
+                out.append(f"{s.name}: {s.message}")
+                continue
+            out.append(f"{s.name}: {s.status}, group {s.group} (from {s.group_origin}), {s.turns} turns, "
+                       f"{s.segments} segments, {s.words} words")
+            if s.message:
+                out.append(f"  {s.message}")
+            out.extend(f"  note: {n}" for n in s.notes)
+        if self.participants_added or self.participants_updated:
+            out.append(f"participants: {self.participants_added} added, {self.participants_updated} updated")
+        if self.speakers_created:
+            out.append(f"new speakers created (--allow-new-speakers): {', '.join(self.speakers_created)}")
+        if self.codings_imported:
+            out.append(f"codings imported from tables: {self.codings_imported}")
+        return out
+
+
+def read_source(path: str, *, columns: dict | None = None, group: str | None = None) -> list[Parsed]:
+    """Read one input file into one or more Parsed sources (tables may hold several groups)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("does not exist", path=path)
+    if p.is_dir():
+        raise InputError("is a folder; give the transcript files (e.g. folder/*.txt)", path=path)
+    ext = p.suffix.lower()
+    if ext in TEXT_FORMATS:
+        text, enc = decode(p.read_bytes(), path)
+        return [parse_labelled(text, path, TEXT_FORMATS[ext], enc)]
+    if ext == ".docx":
+        text = docx_text(path)
+        if not text.strip():
+            raise InputError("is an empty Word document", path=path)
+        return [parse_labelled(text, path, "docx", "docx")]
+    if ext in (".vtt", ".srt"):
+        text, enc = decode(p.read_bytes(), path)
+        return [parse_subtitles(text, path, ext[1:], enc)]
+    if ext in (".csv", ".tsv", ".xlsx", ".xlsm"):
+        return parse_utterance_table(path, columns=columns, group=group)
+    raise InputError(f"has an unsupported file type '{ext}'; qualcode reads .txt, .md, .docx, .vtt, .srt, "
+                     ".csv and .xlsx", path=path)
+
+
+def segment_spans(text: str, turn_start: int, turn_end: int, split: str, language: str) -> list[tuple[int, int]]:
+    """Cut one turn into segment spans (offsets into ``text``)."""
+    if split == "turn" or turn_end <= turn_start:
+        return [(turn_start, turn_end)]
+    body = text[turn_start:turn_end]
+    spans = []
+    if split == "paragraphs":
+        pos = 0
+        for part in body.split("\n"):
+            s, e = pos, pos + len(part)
+            pos = e + 1
+            lead = len(part) - len(part.lstrip())
+            if part.strip():
+                spans.append((turn_start + s + lead, turn_start + s + len(part.rstrip())))
+    else:
+        from ..nlp import pipeline
+
+        nlp = pipeline(language)
+        with nlp.select_pipes(enable=["sentencizer"]):
+            doc = nlp(body)
+        for sent in doc.sents:
+            s, e = sent.start_char, sent.end_char
+            while s < e and body[s].isspace():
+                s += 1
+            while e > s and body[e - 1].isspace():
+                e -= 1
+            if e > s:
+                spans.append((turn_start + s, turn_start + e))
+    return spans or [(turn_start, turn_end)]
+
+
+def ingest(store, paths: Iterable[str], *, participants: str | None = None, group: str | None = None,
+           split: str = "turn", replace: bool = False, allow_new_speakers: bool = False,
+           columns: dict | None = None, coder: str | None = None,
+           progress: Callable[[Iterable, str], Iterable] | None = None) -> IngestReport:
+    """Ingest transcripts (and optionally participants metadata) into ``store``."""
+    if split not in SPLITS:
+        raise InputError(f"unknown split '{split}'; use one of {', '.join(SPLITS)}")
+    paths = [str(p) for p in paths]
+    if not paths and not participants:
+        raise InputError("nothing to ingest: give transcript files and/or --participants FILE")
+    forced_group = normalise_group(group) if group else None
+    report = IngestReport()
+
+    # 1. read everything -------------------------------------------------
+    people = read_participants(participants) if participants else []
+    parsed_all: list[tuple[str, Parsed]] = []
+    iterator = progress(paths, "Reading") if progress else paths
+    for path in iterator:
+        for parsed in read_source(path, columns=columns, group=forced_group):
+            parsed_all.append((path, parsed))
+
+    # 2. decide groups, check speakers -----------------------------------
+    known = {(p["group"], p["label"]) for p in people} | set(store.participant_ids())
+    known_groups = {g for g, _ in known}
+    new_speakers: set[tuple[str, str]] = set()
+    plans = []
+    for path, parsed in parsed_all:
+        name = parsed.name or Path(path).name
+        if forced_group:
+            g, origin = forced_group, "--group"
+        elif parsed.group:
+            g, origin = parsed.group, parsed.group_origin
+        else:
+            g, origin = group_from_filename(name), "the file name"
+            if not g:
+                raise InputError("cannot tell which focus group this is; use --group F1, a '# group: F1' header "
+                                 "line, or a file name such as F1.txt", path=path)
+        if known_groups and g not in known_groups and not allow_new_speakers:
+            raise InputError(f"group {g} (from {origin}) is not a known group (known: "
+                             f"{', '.join(sorted(known_groups))}); check the group, or add its participants "
+                             "with --participants", path=path)
+        unknown = {}
+        for t in parsed.turns:
+            if t.role == "participant" and (g, t.speaker) not in known:
+                unknown.setdefault(t.speaker, t.line)
+        if unknown and not allow_new_speakers:
+            listing = ", ".join(f"{g} {s} (line {ln})" for s, ln in sorted(unknown.items(), key=lambda x: x[1]))
+            hint = ("add them to the participants file" if known else "give --participants FILE")
+            raise InputError(f"speakers not in the participants metadata: {listing}; {hint}, or use "
+                             "--allow-new-speakers to create them", path=path)
+        new_speakers.update((g, s) for s in unknown)
+        plans.append((path, parsed, name, g, origin))
+
+    code_ids = store.code_ids()
+    for path, parsed, *_ in plans:
+        missing = sorted({c for _, c, _ in parsed.codings if c not in code_ids})
+        if missing:
+            raise InputError(f"uses codes that are not in the project's codebook: {', '.join(missing[:10])}; "
+                             "load a codebook that has them ('qualcode codebook apply')", path=path)
+
+    # 3. re-ingest rules ---------------------------------------------------
+    by_sha = {s["file_sha256"]: s for s in store.sources()}
+    writes = []
+    for path, parsed, name, g, origin in plans:
+        file_sha = _file_sha(path, parsed)
+        text_sha = hashlib.sha256(parsed.text.encode("utf-8")).hexdigest()
+        existing = store.source_by_name(name)
+        if existing and existing["file_sha256"] == file_sha:
+            report.sources.append(SourceReport(name, g, origin, status="skipped",
+                                               message="already ingested with the same content; nothing to do"))
+            continue
+        if not existing and file_sha in by_sha:
+            report.sources.append(SourceReport(name, g, origin, status="skipped",
+                                               message=f"same content as '{by_sha[file_sha]['name']}', which is "
+                                                       "already ingested; nothing to do"))
+            continue
+        if existing and not replace:
+            raise ConflictError(f"{name}: a different version of this file is already ingested; use --replace to "
+                                "replace it (codings on unchanged text are carried over)")
+        writes.append((path, parsed, name, g, origin, file_sha, text_sha, existing))
+
+    # 4. write, all or nothing --------------------------------------------
+    with store.act("ingest", summary="", undoable=False, capture=False) as act:
+        pid_map = store.participant_ids()
+        for p in people:
+            key = (p["group"], p["label"])
+            if key in pid_map:
+                store.set_participant_attributes(pid_map[key], p["attributes"])
+                report.participants_updated += 1
+            else:
+                pid_map[key] = store.add_participant(p["group"], p["label"], p["attributes"])
+                report.participants_added += 1
+        for g, s in sorted(new_speakers):
+            if (g, s) not in pid_map:
+                pid_map[(g, s)] = store.add_participant(g, s)
+                report.speakers_created.append(f"{g} {s}")
+        loop = progress(writes, "Ingesting") if (progress and len(writes) > 1) else writes
+        for path, parsed, name, g, origin, file_sha, text_sha, existing in loop:
+            old_codings, old_segments = [], []
+            if existing:
+                old_codings = store.codings_in_source(existing["id"])
+                old_segments = store.segment_offsets(existing["id"])
+                old_memos = [m for m in store.memos("segment") if m["target_id"] in {s["id"] for s in old_segments}]
+                store.delete_source(existing["id"])
+            sid = store.add_source(name=name, format=parsed.format, group_label=g, group_origin=origin,
+                                   text=parsed.text, sha256=text_sha, file_sha256=file_sha,
+                                   encoding=parsed.encoding, n_words=count_words(parsed.text),
+                                   guid=existing["guid"] if existing else None)
+            rows, ordinal, words = [], 0, 0
+            turn_segments: dict[int, list[int]] = {}
+            for tno, t in enumerate(parsed.turns, start=1):
+                for s, e in segment_spans(parsed.text, t.start, t.end, split, store.language):
+                    ordinal += 1
+                    seg_text = parsed.text[s:e]
+                    n = count_words(seg_text)
+                    words += n
+                    rows.append({"ordinal": ordinal, "turn": tno, "speaker": t.speaker, "role": t.role,
+                                 "participant_id": pid_map.get((g, t.speaker)) if t.role == "participant" else None,
+                                 "start": s, "end": e, "timestamp": t.timestamp, "text": seg_text, "n_words": n})
+                    turn_segments.setdefault(tno - 1, []).append(ordinal)
+            store.add_segments(sid, rows)
+            rep = SourceReport(name, g, origin, turns=len(parsed.turns), segments=len(rows), words=words,
+                               status="replaced" if existing else "added", notes=list(parsed.notes))
+            if parsed.codings:
+                seg_ids = {s["ordinal"]: s["id"] for s in store.segment_offsets(sid)}
+                by_coder: dict[str, list] = {}
+                for turn_idx, code, who in parsed.codings:
+                    for o in turn_segments.get(turn_idx, []):
+                        by_coder.setdefault(who or coder or "imported", []).append((seg_ids[o], code_ids[code]))
+                for who, pairs in by_coder.items():
+                    report.codings_imported += store.add_codings(pairs, who, "imported")
+            if existing and (old_codings or old_segments):
+                rep.message = _carry_over(store, sid, old_segments, old_codings, old_memos)
+            report.sources.append(rep)
+        added = [s for s in report.sources if s.status != "skipped"]
+        act.summary = (f"{len(added)} source(s), {sum(s.segments for s in added)} segments; "
+                       f"{report.participants_added} participants added")
+        act.details = {"files": [s.name for s in added], "skipped": [s.name for s in report.sources
+                                                                      if s.status == "skipped"]}
+    return report
+
+
+def _file_sha(path: str, parsed: Parsed) -> str:
+    h = hashlib.sha256(Path(path).read_bytes())
+    if parsed.name and "#" in parsed.name:  # one group of a multi-group table
+        h.update(parsed.name.encode())
+    return h.hexdigest()
+
+
+def _carry_over(store, sid: int, old_segments: list[dict], old_codings: list[dict], old_memos: list[dict]) -> str:
+    """Move codings and memos from the replaced source's segments to identical new segments.
+
+    Refuses (raising, so the whole ingest rolls back) when a coded segment's text changed."""
+    new_segments = store.segment_offsets(sid)
+    a = [s["text"] for s in old_segments]
+    b = [s["text"] for s in new_segments]
+    mapping: dict[int, int] = {}
+    for block in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks():
+        for k in range(block.size):
+            mapping[old_segments[block.a + k]["id"]] = new_segments[block.b + k]["id"]
+    lost = [c for c in old_codings if c["segment_id"] not in mapping]
+    if lost:
+        first = lost[0]
+        raise ConflictError(
+            f"cannot replace: {len(lost)} coding(s) sit on segments whose text changed (first: segment "
+            f"{first['ordinal']} '{first['segment_text'][:40]}…'). Export the codings ('qualcode sheet export') "
+            "and remove them, or fix the file so those passages are unchanged.")
+    rows = [dict(c, segment_id=mapping[c["segment_id"]]) for c in old_codings]
+    store.restore_coding_rows(rows)
+    for m in old_memos:
+        if m["target_id"] in mapping:
+            store.retarget_memo(m["id"], "segment", mapping[m["target_id"]])
+        else:  # its passage changed: keep the memo, on the source
+            store.retarget_memo(m["id"], "source", sid)
+    return (f"replaced; {len(rows)} coding(s) carried over to unchanged segments"
+            if rows else "replaced; it had no codings")

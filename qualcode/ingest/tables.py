@@ -1,0 +1,209 @@
+"""Tables: utterance tables (one row per turn) and participants metadata, from CSV or XLSX.
+
+Column names are matched case-insensitively against a list of usual names
+(Dutch and English); ``columns={'text': 'utterance_text'}`` overrides them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from ..errors import InputError
+from .parse import Parsed, Turn, decode, normalise_group, parse_timestamp, speaker_of
+
+COLUMN_NAMES = {
+    "group": ("group", "groep", "focus_group", "focusgroep", "focus group", "fg", "group_id"),
+    "speaker": ("speaker", "spreker", "participant", "deelnemer", "respondent", "interlocutor", "who", "label"),
+    "text": ("text", "tekst", "utterance", "utterance_text", "uiting", "content", "transcript", "fragment"),
+    "timestamp": ("timestamp", "time", "tijd", "start", "begin", "tijdstip"),
+    "codes": ("codes", "code", "coding", "codering"),
+    "coder": ("coder", "codeur", "annotator", "annotator_id"),
+}
+PARTICIPANT_COLUMNS = {
+    "group": COLUMN_NAMES["group"],
+    "participant": ("participant", "deelnemer", "respondent", "participant_id", "id", "p", "nummer", "speaker"),
+}
+
+
+def read_rows(path: str) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, data rows (as strings) and the 1-based sheet/file line of each row."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if ext in (".csv", ".tsv", ".txt"):
+        data = p.read_bytes()
+        text, _ = decode(data, path)
+        try:
+            dialect = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t")
+            delim = dialect.delimiter
+        except csv.Error:
+            delim = "\t" if ext == ".tsv" else ","
+        reader = csv.reader(io.StringIO(text), delimiter=delim)
+        try:
+            rows = list(reader)
+        except csv.Error as exc:
+            raise InputError(f"is not a readable CSV table ({exc})", path=path) from None
+        rows_with_line = [(i, r) for i, r in enumerate(rows, start=1) if any(c.strip() for c in r)]
+        if not rows_with_line:
+            raise InputError("has no rows", path=path)
+        header = [h.strip() for h in rows_with_line[0][1]]
+        body = rows_with_line[1:]
+        return header, [r for _, r in body], [i for i, _ in body]
+    raise InputError(f"has an unsupported table type '{ext}'; use .csv or .xlsx", path=path)
+
+
+def _read_xlsx(path: str):
+    from ..safety import check_zip
+
+    check_zip(path, "Excel workbook")
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on damaged files
+        raise InputError(f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})", path=path) from None
+    try:
+        ws = wb.worksheets[0]
+        header: list[str] | None = None
+        body, lines = [], []
+        for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = ["" if v is None else _cell_str(v) for v in row]
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = [c.strip() for c in cells]
+                continue
+            body.append(cells)
+            lines.append(i)
+    finally:
+        wb.close()
+    if header is None:
+        raise InputError("has no rows", path=path)
+    return header, body, lines
+
+
+def _cell_str(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def find_columns(header: list[str], wanted: dict[str, tuple], path: str, required: tuple[str, ...],
+                 overrides: dict[str, str] | None = None) -> dict[str, int]:
+    lowered = [h.strip().lower() for h in header]
+    found: dict[str, int] = {}
+    for role, names in wanted.items():
+        if overrides and role in overrides:
+            name = overrides[role].strip().lower()
+            if name not in lowered:
+                raise InputError(f"has no column '{overrides[role]}' (given for {role}); columns found: "
+                                 f"{', '.join(header)}", path=path)
+            found[role] = lowered.index(name)
+            continue
+        for n in names:
+            if n in lowered and lowered.index(n) not in found.values():
+                found[role] = lowered.index(n)
+                break
+    missing = [r for r in required if r not in found]
+    if missing:
+        hints = "; ".join(f"{r}: one of {', '.join(wanted[r][:4])}" for r in missing)
+        raise InputError(f"has no {' or '.join(missing)} column (columns found: {', '.join(h or '?' for h in header)}; "
+                         f"expected {hints})", path=path)
+    return found
+
+
+def parse_utterance_table(path: str, *, columns: dict[str, str] | None = None,
+                          group: str | None = None) -> list[Parsed]:
+    """One row per utterance. Returns one Parsed per focus group in the table; the stored
+    text is rebuilt as 'SPEAKER: text' lines so it reads like a transcript."""
+    header, rows, lines = read_rows(path)
+    cols = find_columns(header, COLUMN_NAMES, path, ("speaker", "text"), columns)
+    by_group: dict[str, list] = {}
+    order: list[str] = []
+    code_cols = _code_columns(header, cols)
+    for row, line in zip(rows, lines):
+        def get(role):
+            i = cols.get(role)
+            return row[i].strip() if i is not None and i < len(row) else ""
+        text = get("text")
+        who = get("speaker")
+        if not who and not text:
+            continue
+        if not who:
+            raise InputError("has a row with text but no speaker", path=path, line=line)
+        g = normalise_group(get("group")) if "group" in cols and get("group") else group
+        key = g or ""
+        if key not in by_group:
+            by_group[key] = []
+            order.append(key)
+        codes = []
+        if "codes" in cols and get("codes"):
+            codes.extend(c.strip() for c in re.split(r"[;,]", get("codes")) if c.strip())
+        for name, i in code_cols:
+            v = row[i].strip() if i < len(row) else ""
+            if v not in ("", "0", "0.0", "false", "False", "FALSE", "nee", "no"):
+                codes.append(name)
+        by_group[key].append((who, text, get("timestamp"), line, codes, get("coder")))
+    if not order:
+        raise InputError("has a header but no utterance rows", path=path)
+    out = []
+    name = Path(path).name
+    for key in order:
+        buf, turns, codings = [], [], []
+        pos = 0
+        for idx, (who, text, ts, line, codes, coder) in enumerate(by_group[key]):
+            speaker, role = speaker_of(who)
+            prefix = f"{speaker}: "
+            start = pos + len(prefix)
+            buf.append(prefix + text + "\n")
+            pos += len(prefix) + len(text) + 1
+            turns.append(Turn(speaker=speaker, role=role, start=start, end=start + len(text), line=line,
+                              timestamp=parse_timestamp(ts) if ts else None))
+            for c in codes:
+                codings.append((idx, c, coder or None))
+        parsed = Parsed(text="".join(buf), turns=turns, format=Path(path).suffix.lower().lstrip("."),
+                        group=key or None, group_origin="the group column" if "group" in cols else "",
+                        name=f"{name}#{key}" if len(order) > 1 else name, codings=codings)
+        out.append(parsed)
+    return out
+
+
+def _code_columns(header: list[str], cols: dict[str, int]) -> list[tuple[str, int]]:
+    """0/1 columns named 'code:<id>' (one per code)."""
+    used = set(cols.values())
+    out = []
+    for i, h in enumerate(header):
+        m = re.fullmatch(r"\s*code\s*[:=]\s*(\S+)\s*", h, re.I)
+        if m and i not in used:
+            out.append((m.group(1), i))
+    return out
+
+
+def read_participants(path: str) -> list[dict]:
+    """Participants metadata: [{'group': 'F1', 'label': 'P2', 'attributes': {...}, 'line': 3}, ...]."""
+    header, rows, lines = read_rows(path)
+    cols = find_columns(header, PARTICIPANT_COLUMNS, path, ("group", "participant"))
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    attr_cols = [(i, h.strip()) for i, h in enumerate(header) if i not in cols.values() and h.strip()]
+    for row, line in zip(rows, lines):
+        g_raw = row[cols["group"]].strip() if cols["group"] < len(row) else ""
+        p_raw = row[cols["participant"]].strip() if cols["participant"] < len(row) else ""
+        if not g_raw or not p_raw:
+            raise InputError("has a row without a group or participant", path=path, line=line)
+        g, (p, role) = normalise_group(g_raw), speaker_of(p_raw)
+        if role != "participant":
+            raise InputError(f"lists '{p_raw}' as a participant; moderators are not participants", path=path,
+                             line=line)
+        if (g, p) in seen:
+            raise InputError(f"lists {g} {p} twice (also line {seen[(g, p)]})", path=path, line=line)
+        seen[(g, p)] = line
+        attrs = {name: (row[i].strip() if i < len(row) else "") for i, name in attr_cols}
+        out.append({"group": g, "label": p, "attributes": attrs, "line": line})
+    if not out:
+        raise InputError("lists no participants", path=path)
+    return out

@@ -1,0 +1,145 @@
+"""spaCy pipelines, built lazily: a blank ``nl``/``en`` pipeline with a sentencizer
+and a lemmatizer component backed by simplemma.
+
+Why simplemma: spaCy's blank Dutch pipeline has no usable lemma table
+(``spacy.blank("nl")`` + the lookup lemmatizer needs ``spacy-lookups-data``
+and even then leaves most inflections unchanged, e.g. "werkte"), while
+simplemma maps werkte/gewerkt -> werken, sollicitaties -> sollicitatie,
+gingen -> gaan from a small bundled table at millions of words a second.
+A user with a trained spaCy pipeline installed can name it in the codebook
+(``spacy_pipeline: nl_core_news_sm``); it is never required.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .errors import QualcodeError
+
+WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+
+# Fillers of spoken Flemish/Dutch and English that tell nothing about content.
+FILLERS = {
+    "nl": {"euh", "eh", "uh", "ehm", "uhm", "allez", "awel", "bon", "he", "hè", "hé", "ja", "nee", "neen", "mm",
+           "hm", "mm-hm", "amai", "zo", "nu", "wel", "ge", "gij", "uwe", "da", "'k", "k", "nen", "ne", "goe",
+           "efkes", "seffens", "wa", "nie", "enfin", "ok", "oké", "okay", "lacht", "gelach", "onverstaanbaar",
+           "elkaar", "door", "stilte", "dus", "eigenlijk", "gewoon", "echt", "toch", "misschien", "natuurlijk",
+           "zeggen", "weten", "vinden", "denken", "gaan", "komen", "moeten", "kunnen", "willen", "zullen",
+           "hebben", "zijn", "worden", "doen", "maken", "krijgen", "ding", "iets", "iemand", "mens", "keer"},
+    "en": {"um", "uh", "erm", "er", "like", "yeah", "yes", "no", "okay", "ok", "mm", "hm", "mean", "know",
+           "really", "just", "think", "kind", "sort", "thing", "things", "lot", "bit", "laughs", "get", "got",
+           "go", "going", "say", "said", "well", "actually", "would", "could", "one"},
+}
+
+
+def count_words(text: str) -> int:
+    return len(WORD_RE.findall(text))
+
+
+class SimplemmaLemmatizer:
+    """A spaCy pipeline component that sets ``token.lemma_`` with simplemma."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.cache: dict[str, str] = {}
+        try:
+            import simplemma
+            simplemma.lemmatize("test", lang=lang)
+            self._lemmatize = simplemma.lemmatize
+        except Exception:  # language simplemma does not know: lower-case forms
+            self._lemmatize = None
+
+    def lemma(self, lower: str) -> str:
+        lem = self.cache.get(lower)
+        if lem is None:
+            if self._lemmatize is not None and lower[:1].isalpha():
+                lem = self._lemmatize(lower, lang=self.lang).lower()
+            else:
+                lem = lower
+            if len(self.cache) < 500_000:
+                self.cache[lower] = lem
+        return lem
+
+    def __call__(self, doc):
+        lemma = self.lemma
+        for tok in doc:
+            tok.lemma_ = lemma(tok.lower_)
+        return doc
+
+
+def _register() -> None:
+    from spacy.language import Language
+
+    if "qualcode_lemmatizer" in Language.factories:
+        return
+
+    @Language.factory("qualcode_lemmatizer")
+    def make_lemmatizer(nlp, name):  # noqa: ARG001 - spaCy factory signature
+        return SimplemmaLemmatizer(nlp.lang)
+
+
+@lru_cache(maxsize=8)
+def pipeline(language: str = "nl", name: str | None = None):
+    """The spaCy pipeline for a language (blank + sentencizer + simplemma lemmas),
+    or the trained pipeline ``name`` when one is given and installed."""
+    import spacy
+
+    _register()
+    if name:
+        try:
+            nlp = spacy.load(name)
+        except OSError:
+            raise QualcodeError(
+                f"the spaCy pipeline '{name}' named in the codebook is not installed. Install it, or remove "
+                "'spacy_pipeline' from the codebook to use the built-in blank pipeline.") from None
+        if "qualcode_lemmatizer" not in nlp.pipe_names and not nlp.has_pipe("lemmatizer"):
+            nlp.add_pipe("qualcode_lemmatizer")
+        return nlp
+    try:
+        nlp = spacy.blank(language)
+    except Exception:
+        raise QualcodeError(f"language '{language}' is not supported by spaCy; use e.g. 'nl' or 'en'.") from None
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("qualcode_lemmatizer")
+    return nlp
+
+
+@lru_cache(maxsize=8)
+def lemmatizer(language: str = "nl") -> SimplemmaLemmatizer:
+    return SimplemmaLemmatizer(language)
+
+
+def lemma(word: str, language: str = "nl") -> str:
+    return lemmatizer(language).lemma(word.lower())
+
+
+@lru_cache(maxsize=8)
+def stop_words(language: str = "nl") -> frozenset[str]:
+    """spaCy's stop words for the language plus spoken-language fillers."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(f"spacy.lang.{language}.stop_words")
+        words = set(mod.STOP_WORDS)
+    except Exception:
+        words = set()
+    return frozenset(words | FILLERS.get(language, set()))
+
+
+def content_lemmas(text: str, language: str = "nl") -> list[str]:
+    """Lemmas of the content words of a text (regex tokens, stop words and fillers out).
+
+    Fast and good enough for overviews, clustering and coherence; rule matching
+    uses the full spaCy pipeline instead.
+    """
+    stops = stop_words(language)
+    lem = lemmatizer(language).lemma
+    out = []
+    for w in WORD_RE.findall(text.lower()):
+        if len(w) < 3 or w.isdigit() or w in stops:
+            continue
+        lw = lem(w)
+        if lw not in stops:
+            out.append(lw)
+    return out

@@ -1,0 +1,73 @@
+"""Project-level library functions behind the step-1 commands."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Iterator
+
+from .store import Store
+
+
+def init_project(path: str, *, codebook: str | None = None, language: str | None = None, name: str = "",
+                 force: bool = False) -> str:
+    """Create a project file, optionally loading a codebook. Returns a summary line."""
+    cb = None
+    if codebook:
+        from .codebook import load_codebook
+
+        cb = load_codebook(codebook)  # validated before anything is created
+        language = language or cb.language
+    store = Store.create(path, language=language or "nl", name=name, force=force)
+    try:
+        lines = [f"created {path} (language {store.language})"]
+        if cb is not None:
+            from .codebook import apply_codebook
+
+            report = apply_codebook(store, cb, source=str(codebook))
+            lines.extend(report.lines())
+    except BaseException:
+        store.close()
+        Path(path).unlink(missing_ok=True)
+        raise
+    store.close()
+    lines.append("next: qualcode ingest FILES --participants participants.csv")
+    return "\n".join(lines)
+
+
+def format_timestamp(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def list_segments(store: Store, *, group: str | None = None, participant: str | None = None,
+                  source: str | None = None, moderator: bool = True, show_codes: bool = False,
+                  limit: int | None = None, width: int = 100) -> Iterator[str]:
+    """Readable lines for segments in transcript order: '#12 (F2 P2) 00:12:03' then the text."""
+    from .errors import NotFoundError, unknown
+
+    if group and group not in store.groups():
+        raise unknown("group", group, store.groups())
+    if participant:
+        people = {p["label"] for p in store.participants(group)}
+        if participant not in people:
+            where = f" in {group}" if group else ""
+            raise NotFoundError(f"no participant {participant}{where}. Participants: "
+                                f"{', '.join(sorted(people)) or 'none'}.")
+    codes = store.segment_codes() if show_codes else {}
+    n = 0
+    for seg in store.segments(group=group, participant=participant, source=source,
+                              role=None if moderator and not participant else "participant", limit=limit):
+        n += 1
+        head = f"#{seg['id']} ({seg['key']})"
+        if seg["timestamp"] is not None:
+            head += f" {format_timestamp(seg['timestamp'])}"
+        if show_codes and codes.get(seg["id"]):
+            head += "  [" + ", ".join(codes[seg["id"]]) + "]"
+        yield head
+        for para in seg["text"].split("\n"):
+            yield textwrap.fill(para, width=width, initial_indent="    ", subsequent_indent="    ") or "    "
+    if n == 0:
+        yield "no segments match."

@@ -1,0 +1,74 @@
+"""Guards for reading files that users (or strangers) hand us.
+
+Every ZIP-based input (docx, xlsx, qdpx) is checked here before any library
+opens it: no entry may escape the archive (``../`` or absolute paths), and the
+archive may not expand beyond sensible limits (zip bombs). XML from user files
+is parsed with defusedxml only (see :func:`parse_xml`).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from .errors import InputError
+
+MAX_ENTRIES = 20_000
+MAX_TOTAL_UNCOMPRESSED = 512 * 1024 * 1024   # 512 MiB in all
+MAX_RATIO = 150                               # uncompressed / compressed, per large entry
+RATIO_FLOOR = 2 * 1024 * 1024                 # entries smaller than this may compress as well as they like
+
+
+def check_zip(path: str | Path, what: str = "file") -> None:
+    """Raise InputError unless ``path`` is a ZIP archive that is safe to open."""
+    path = Path(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise InputError(f"is not a valid {what} (not a ZIP archive; is it damaged or renamed?)",
+                         path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", path=str(path)) from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise InputError(f"has {len(infos)} entries, more than a {what} ever needs; refusing to open it",
+                             path=str(path))
+        total = 0
+        for info in infos:
+            name = info.filename.replace("\\", "/")
+            parts = [p for p in name.split("/") if p]
+            if name.startswith("/") or ".." in parts or (parts and parts[0].endswith(":")):
+                raise InputError(f"contains an entry with an unsafe path ('{info.filename}'); refusing to open it",
+                                 path=str(path))
+            total += info.file_size
+            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise InputError(
+                    f"entry '{info.filename}' would expand {info.file_size // max(info.compress_size, 1)}-fold "
+                    f"(a zip bomb?); refusing to open it", path=str(path))
+        if total > MAX_TOTAL_UNCOMPRESSED:
+            raise InputError(f"would expand to {total // (1024 * 1024)} MiB; refusing to open it", path=str(path))
+
+
+def read_zip_member(zf: zipfile.ZipFile, name: str, limit: int = MAX_TOTAL_UNCOMPRESSED) -> bytes:
+    """Read one member, stopping if it turns out larger than its header said (lying headers)."""
+    with zf.open(name) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"entry '{name}' is larger than {limit // (1024 * 1024)} MiB; refusing to read it")
+    return data
+
+
+def parse_xml(data: bytes, path: str, what: str = "XML"):
+    """Parse XML from a user file with defusedxml (no entities, no external references)."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+    from xml.etree.ElementTree import ParseError
+
+    try:
+        return fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise InputError(f"{what} uses XML entities or external references ({type(exc).__name__}); "
+                         "refusing to read it", path=path) from None
+    except ParseError as exc:
+        raise InputError(f"{what} is not well-formed XML ({exc})", path=path) from None

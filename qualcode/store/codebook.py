@@ -1,0 +1,217 @@
+"""Queries for themes, codes, coders and codings."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+from ..errors import unknown
+from .core import new_guid, now
+
+THEME_FIELDS = ("key", "name", "colour", "description", "status", "definition", "key_messages", "position")
+CODE_FIELDS = ("key", "name", "theme_id", "parent_id", "description", "include", "exclude", "example",
+               "rules", "colour", "position")
+
+_CODING_SELECT = """
+SELECT c.id, c.guid, c.segment_id, c.code_id, cd.key AS code, cd.name AS code_name, t.id AS theme_id,
+       t.key AS theme, t.name AS theme_name, COALESCE(cd.colour, t.colour) AS colour, c.coder, c.origin,
+       c.created_at, src.name AS source, src.group_label, s.ordinal, s.speaker, s.role,
+       p.label AS participant,
+       CASE WHEN p.id IS NULL THEN src.group_label || ' ' || s.speaker
+            ELSE p.group_label || ' ' || p.label END AS key,
+       s.text, s.start, s."end"
+FROM codings c JOIN codes cd ON cd.id = c.code_id
+LEFT JOIN themes t ON t.id = cd.theme_id
+JOIN segments s ON s.id = c.segment_id JOIN sources src ON src.id = s.source_id
+LEFT JOIN participants p ON p.id = s.participant_id
+"""
+
+
+def _theme_row(r) -> dict:
+    d = dict(r)
+    d["key_messages"] = json.loads(d.get("key_messages") or "[]")
+    return d
+
+
+def _code_row(r) -> dict:
+    d = dict(r)
+    d["rules"] = json.loads(d.get("rules") or "{}")
+    return d
+
+
+class CodebookMixin:
+    # ---------------------------------------------------------------- themes
+    def themes(self) -> list[dict]:
+        """Themes in report order, with n_codes and n_segments (distinct coded segments)."""
+        rows = self.conn.execute(
+            """SELECT t.*, (SELECT COUNT(*) FROM codes c WHERE c.theme_id = t.id) AS n_codes,
+                      (SELECT COUNT(DISTINCT g.segment_id) FROM codings g JOIN codes c ON c.id = g.code_id
+                       WHERE c.theme_id = t.id) AS n_segments
+               FROM themes t ORDER BY t.position, t.id""").fetchall()
+        return [_theme_row(r) for r in rows]
+
+    def theme(self, ref: str | int) -> dict:
+        """A theme by key, numeric id or (case-insensitive) name."""
+        row = self.conn.execute("SELECT * FROM themes WHERE key = ? OR (? GLOB '[0-9]*' AND id = ?)",
+                                (str(ref), str(ref), str(ref))).fetchone()
+        if row is None:
+            row = self.conn.execute("SELECT * FROM themes WHERE lower(name) = lower(?)", (str(ref),)).fetchone()
+        if row is None:
+            raise unknown("theme", str(ref), [t["key"] for t in self.themes()])
+        return _theme_row(row)
+
+    def add_theme(self, key: str, name: str, colour: str, description: str = "", *, position: int | None = None,
+                  status: str = "candidate", definition: str = "", key_messages: list | None = None,
+                  guid: str | None = None) -> int:
+        if position is None:
+            position = self.conn.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM themes").fetchone()[0]
+        cur = self.conn.execute(
+            "INSERT INTO themes(guid, key, name, colour, description, status, definition, key_messages, position) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (guid or new_guid(), key, name, colour, description, status, definition,
+             json.dumps(key_messages or [], ensure_ascii=False), position))
+        return cur.lastrowid
+
+    def update_theme(self, theme_id: int, **fields) -> None:
+        bad = set(fields) - set(THEME_FIELDS)
+        if bad:
+            raise TypeError(f"unknown theme fields {bad}")
+        if "key_messages" in fields:
+            fields["key_messages"] = json.dumps(list(fields["key_messages"]), ensure_ascii=False)
+        if fields:
+            sets = ", ".join(f"{k} = ?" for k in fields)
+            self.conn.execute(f"UPDATE themes SET {sets} WHERE id = ?", (*fields.values(), theme_id))
+
+    def delete_theme(self, theme_id: int) -> None:
+        self.conn.execute("DELETE FROM themes WHERE id = ?", (theme_id,))
+
+    # ----------------------------------------------------------------- codes
+    def codes(self, theme: str | None = None) -> list[dict]:
+        """Codes in codebook order with theme key/name, display colour, parent key and counts."""
+        sql = """SELECT c.*, t.key AS theme, t.name AS theme_name, COALESCE(c.colour, t.colour) AS display_colour,
+                        pc.key AS parent,
+                        (SELECT COUNT(*) FROM codings g WHERE g.code_id = c.id) AS n_codings,
+                        (SELECT COUNT(DISTINCT g.segment_id) FROM codings g WHERE g.code_id = c.id) AS n_segments
+                 FROM codes c LEFT JOIN themes t ON t.id = c.theme_id LEFT JOIN codes pc ON pc.id = c.parent_id"""
+        args: tuple = ()
+        if theme:
+            sql += " WHERE t.key = ?"
+            args = (theme,)
+        sql += " ORDER BY COALESCE(t.position, 1e9), t.id, c.position, c.id"
+        return [_code_row(r) for r in self.conn.execute(sql, args)]
+
+    def code(self, ref: str | int) -> dict:
+        """A code by key or numeric id."""
+        row = self.conn.execute(
+            """SELECT c.*, t.key AS theme, COALESCE(c.colour, t.colour) AS display_colour FROM codes c
+               LEFT JOIN themes t ON t.id = c.theme_id
+               WHERE c.key = ? OR (? GLOB '[0-9]*' AND c.id = ?)""", (str(ref), str(ref), str(ref))).fetchone()
+        if row is None:
+            raise unknown("code", str(ref), [c["key"] for c in self.codes()])
+        return _code_row(row)
+
+    def code_ids(self) -> dict[str, int]:
+        return {k: i for i, k in self.conn.execute("SELECT id, key FROM codes")}
+
+    def add_code(self, key: str, name: str, theme_id: int | None, *, parent_id: int | None = None,
+                 description: str = "", include: str = "", exclude: str = "", example: str = "",
+                 rules: dict | None = None, colour: str | None = None, position: int | None = None,
+                 guid: str | None = None) -> int:
+        if position is None:
+            position = self.conn.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM codes").fetchone()[0]
+        cur = self.conn.execute(
+            """INSERT INTO codes(guid, key, name, theme_id, parent_id, description, include, exclude, example,
+                                 rules, colour, position) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (guid or new_guid(), key, name, theme_id, parent_id, description, include, exclude, example,
+             json.dumps(rules or {}, ensure_ascii=False), colour, position))
+        return cur.lastrowid
+
+    def update_code(self, code_id: int, **fields) -> None:
+        bad = set(fields) - set(CODE_FIELDS)
+        if bad:
+            raise TypeError(f"unknown code fields {bad}")
+        if "rules" in fields:
+            fields["rules"] = json.dumps(fields["rules"] or {}, ensure_ascii=False)
+        if fields:
+            sets = ", ".join(f"{k} = ?" for k in fields)
+            self.conn.execute(f"UPDATE codes SET {sets} WHERE id = ?", (*fields.values(), code_id))
+
+    def delete_code(self, code_id: int) -> None:
+        self.conn.execute("DELETE FROM codes WHERE id = ?", (code_id,))
+
+    # ---------------------------------------------------------------- coders
+    def coders(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM coders ORDER BY name")]
+
+    def coders_with_codings(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT coder FROM codings ORDER BY coder")]
+
+    def ensure_coder(self, name: str, guid: str | None = None) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO coders(name, guid) VALUES (?, ?)", (name, guid or new_guid()))
+
+    # --------------------------------------------------------------- codings
+    def add_coding(self, segment_id: int, code_id: int, coder: str, origin: str = "manual",
+                   guid: str | None = None) -> bool:
+        """Record a coding; False when this coder already had it."""
+        self.ensure_coder(coder)
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) VALUES (?,?,?,?,?,?)",
+            (guid or new_guid(), segment_id, code_id, coder, origin, now()))
+        return cur.rowcount == 1
+
+    def add_codings(self, rows: Iterable[tuple[int, int]], coder: str, origin: str) -> int:
+        """Bulk (segment_id, code_id) codings for one coder; existing ones are kept. Returns how many were new."""
+        self.ensure_coder(coder)
+        stamp = now()
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) VALUES (?,?,?,?,?,?)",
+            ((new_guid(), s, c, coder, origin, stamp) for s, c in rows))
+        return self.conn.total_changes - before
+
+    def remove_coding(self, segment_id: int, code_id: int, coder: str) -> bool:
+        cur = self.conn.execute("DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?",
+                                (segment_id, code_id, coder))
+        return cur.rowcount > 0
+
+    def codings(self, *, coder: str | None = None, code: str | None = None, theme: str | None = None,
+                group: str | None = None, origin: str | None = None) -> list[dict]:
+        """Codings joined with their segment, code and theme, in transcript order.
+
+        Row keys: id, guid, segment_id, code_id, code, code_name, theme_id, theme, theme_name, colour,
+        coder, origin, created_at, source, group_label, ordinal, speaker, role, participant, key, text,
+        start, end."""
+        where, args = [], []
+        for col, val in (("c.coder", coder), ("cd.key", code), ("t.key", theme), ("src.group_label", group),
+                         ("c.origin", origin)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        sql = _CODING_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal, t.position, cd.position"
+        return [dict(r) for r in self.conn.execute(sql, args)]
+
+    def segment_codes(self, coder: str | None = None) -> dict[int, list[str]]:
+        """segment id -> code keys (of one coder, or of anyone)."""
+        sql = "SELECT g.segment_id, c.key FROM codings g JOIN codes c ON c.id = g.code_id"
+        args: tuple = ()
+        if coder is not None:
+            sql += " WHERE g.coder = ?"
+            args = (coder,)
+        out: dict[int, list[str]] = {}
+        for sid, key in self.conn.execute(sql + " ORDER BY g.segment_id, c.position, c.id", args):
+            lst = out.setdefault(sid, [])
+            if key not in lst:
+                lst.append(key)
+        return out
+
+    def count_codings(self, code_id: int | None = None) -> int:
+        if code_id is None:
+            return self.conn.execute("SELECT COUNT(*) FROM codings").fetchone()[0]
+        return self.conn.execute("SELECT COUNT(*) FROM codings WHERE code_id = ?", (code_id,)).fetchone()[0]
+
+    def count_coded_segments(self, role: str | None = "participant") -> int:
+        sql = "SELECT COUNT(DISTINCT g.segment_id) FROM codings g JOIN segments s ON s.id = g.segment_id"
+        if role:
+            return self.conn.execute(sql + " WHERE s.role = ?", (role,)).fetchone()[0]
+        return self.conn.execute(sql).fetchone()[0]

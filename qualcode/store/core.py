@@ -1,0 +1,432 @@
+"""The SQLite project file: opening, schema migrations, transactions, audited acts,
+undo and backups.
+
+Only the ``qualcode.store`` package imports ``sqlite3``; everything else talks
+to a :class:`Store`. A user-level act (ingest a file, merge two themes, import a
+sheet) runs inside :meth:`StoreCore.act`: one transaction that also writes its
+audit-log row and, for audited tables, the row images needed to undo it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import getpass
+import json
+import os
+import re
+import shutil
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import ConflictError, NotFoundError, ProjectError
+from .schema import AUDITED_TABLES, MIGRATIONS, PRIMARY_KEYS, SCHEMA, SCHEMA_VERSION
+
+APPLICATION = "qualcode"
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601 with seconds, e.g. '2026-11-23T10:02:11Z'."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_guid() -> str:
+    return str(uuid.uuid4())
+
+
+def default_actor() -> str:
+    """The coder / author name: $QUALCODE_CODER, else the OS user name."""
+    name = os.environ.get("QUALCODE_CODER")
+    if name:
+        return name
+    try:
+        return getpass.getuser() or "coder"
+    except Exception:  # pragma: no cover - no user database (some containers)
+        return "coder"
+
+
+@dataclass
+class Act:
+    """A user-level act in progress; fill ``summary`` and ``details`` as it runs."""
+
+    id: int
+    command: str
+    actor: str
+    summary: str = ""
+    details: dict = field(default_factory=dict)
+
+
+class StoreCore:
+    """Connection, schema and transactions. Domain queries live in the mixins."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+        self._in_tx = False
+        self._act: Act | None = None
+        self._triggers_installed = False
+
+    # ------------------------------------------------------------------ open
+    @classmethod
+    def create(cls, path: str | os.PathLike, *, language: str = "nl", name: str = "",
+               force: bool = False) -> "StoreCore":
+        path = Path(path)
+        if path.exists():
+            if not force:
+                raise ProjectError(
+                    f"{path} already exists. Use another path with -p, or --force to start over "
+                    "(the old file is kept as a backup).")
+            backup_dir = _backup_dir(path)
+            backup_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, backup_dir / f"{_stamp()}-replaced-by-init.qualcode")
+            path.unlink()
+            for suffix in ("-wal", "-shm"):
+                p = Path(str(path) + suffix)
+                if p.exists():
+                    p.unlink()
+        if path.parent and not path.parent.exists():
+            raise ProjectError(f"folder {path.parent} does not exist.")
+        conn = _connect(path)
+        try:
+            with conn:
+                conn.executescript(SCHEMA)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                meta = {
+                    "application": APPLICATION,
+                    "project_guid": new_guid(),
+                    "language": language,
+                    "name": name or path.stem,
+                    "created_at": now(),
+                    "codebook_name": "",
+                    "spacy_pipeline": "",
+                }
+                conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
+        except Exception:
+            conn.close()
+            path.unlink(missing_ok=True)
+            raise
+        return cls(conn, path)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, migrate: bool = True) -> "StoreCore":
+        path = Path(path)
+        if not path.exists():
+            raise ProjectError(
+                f"no project at {path}. Create one with 'qualcode init', or choose one with "
+                "-p PATH (or QUALCODE_PROJECT).")
+        if path.is_dir():
+            raise ProjectError(f"{path} is a folder, not a qualcode project file.")
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+        if head and head != b"SQLite format 3\x00":
+            raise ProjectError(f"{path} is not a qualcode project (not an SQLite file).")
+        conn = _connect(path)
+        try:
+            try:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                app = conn.execute("SELECT value FROM meta WHERE key = 'application'").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise ProjectError(f"{path} is not a qualcode project ({exc}).") from None
+            if not app or app[0] != APPLICATION:
+                raise ProjectError(f"{path} is an SQLite file but not a qualcode project.")
+            if version > SCHEMA_VERSION:
+                raise ProjectError(
+                    f"{path} was made by a newer qualcode (schema {version}; this one reads up to "
+                    f"{SCHEMA_VERSION}). Upgrade qualcode to open it.")
+            store = cls(conn, path)
+            if version < SCHEMA_VERSION:
+                if not migrate:
+                    raise ProjectError(f"{path} uses schema {version}; it needs migrating to {SCHEMA_VERSION}.")
+                store._migrate(version)
+            return store
+        except Exception:
+            conn.close()
+            raise
+
+    def _migrate(self, version: int) -> None:
+        self.backup(f"before-migration-v{version}-to-v{SCHEMA_VERSION}")
+        self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for v in range(version, SCHEMA_VERSION):
+                MIGRATIONS[v](self.conn)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            problems = self.conn.execute("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise ProjectError(f"migration left {len(problems)} broken references; nothing was changed.")
+            self.conn.execute("COMMIT")
+        except Exception:
+            self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self.conn.execute("PRAGMA foreign_keys = ON")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.execute("PRAGMA optimize")
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    # ------------------------------------------------------------ meta data
+    def meta(self, key: str, default: str = "") -> str:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, str(value)))
+
+    @property
+    def language(self) -> str:
+        return self.meta("language", "nl")
+
+    # ---------------------------------------------------------- transactions
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing. Nested calls join the outer transaction."""
+        if self._in_tx:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._in_tx = True
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._in_tx = False
+
+    @contextlib.contextmanager
+    def act(self, command: str, *, actor: str | None = None, summary: str = "",
+            details: dict | None = None, undoable: bool = True, capture: bool = True) -> Iterator[Act]:
+        """One user-level act: one transaction plus its audit-log row.
+
+        With ``capture`` (the default) every row change to the audited tables
+        is recorded so :meth:`undo` can reverse the act exactly. Acts that also
+        change sources or segments should pass ``undoable=False``.
+        """
+        if self._act is not None:  # nested act: part of the outer one
+            yield self._act
+            return
+        actor = actor or default_actor()
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO audit_log(at, actor, command, summary, details, undoable) VALUES (?,?,?,?,?,?)",
+                (now(), actor, command, summary, json.dumps(details or {}, ensure_ascii=False),
+                 1 if (undoable and capture) else 0))
+            act = Act(id=cur.lastrowid, command=command, actor=actor, summary=summary,
+                      details=dict(details or {}))
+            if capture:
+                self._install_triggers()
+                self.conn.execute("INSERT INTO temp._qc_ctx(audit_id) VALUES (?)", (act.id,))
+            self._act = act
+            try:
+                yield act
+                self.conn.execute("UPDATE audit_log SET summary = ?, details = ? WHERE id = ?",
+                                  (act.summary, json.dumps(act.details, ensure_ascii=False, default=str),
+                                   act.id))
+            finally:
+                self._act = None
+                if capture:
+                    self.conn.execute("DELETE FROM temp._qc_ctx")
+
+    def _install_triggers(self) -> None:
+        if self._triggers_installed:
+            return
+        c = self.conn
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS _qc_ctx (audit_id INTEGER)")
+        seq = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_changes WHERE audit_id = x.audit_id)"
+        for tbl in AUDITED_TABLES:
+            cols = [r[1] for r in c.execute(f"PRAGMA main.table_info({tbl})")]
+            pk = PRIMARY_KEYS[tbl]
+
+            def image(prefix: str) -> str:
+                return "json_object(" + ", ".join(f"'{col}', {prefix}.\"{col}\"" for col in cols) + ")"
+
+            def key(prefix: str) -> str:
+                return "json_array(" + ", ".join(f'{prefix}."{k}"' for k in pk) + ")"
+
+            when = "WHEN (SELECT audit_id FROM temp._qc_ctx) IS NOT NULL"
+            c.execute(f"""CREATE TEMP TRIGGER IF NOT EXISTS _qc_{tbl}_ins AFTER INSERT ON main.{tbl} {when}
+                BEGIN INSERT INTO audit_changes(audit_id, seq, tbl, op, row_key, old, new)
+                SELECT x.audit_id, {seq}, '{tbl}', 'insert', {key('NEW')}, NULL, NULL FROM temp._qc_ctx x; END""")
+            c.execute(f"""CREATE TEMP TRIGGER IF NOT EXISTS _qc_{tbl}_upd AFTER UPDATE ON main.{tbl} {when}
+                BEGIN INSERT INTO audit_changes(audit_id, seq, tbl, op, row_key, old, new)
+                SELECT x.audit_id, {seq}, '{tbl}', 'update', {key('OLD')}, {image('OLD')}, {image('NEW')}
+                FROM temp._qc_ctx x; END""")
+            c.execute(f"""CREATE TEMP TRIGGER IF NOT EXISTS _qc_{tbl}_del AFTER DELETE ON main.{tbl} {when}
+                BEGIN INSERT INTO audit_changes(audit_id, seq, tbl, op, row_key, old, new)
+                SELECT x.audit_id, {seq}, '{tbl}', 'delete', {key('OLD')}, {image('OLD')}, NULL
+                FROM temp._qc_ctx x; END""")
+        self._triggers_installed = True
+
+    # ------------------------------------------------------------------ undo
+    def history(self, limit: int | None = None) -> list[dict]:
+        sql = "SELECT * FROM audit_log ORDER BY id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [_audit_row(r) for r in self.conn.execute(sql)]
+
+    def undoable_acts(self) -> list[dict]:
+        """Acts that can still be undone, newest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM audit_log WHERE undoable = 1 AND undone_at IS NULL AND undo_of IS NULL "
+            "ORDER BY id DESC").fetchall()
+        return [_audit_row(r) for r in rows]
+
+    def blockers(self, audit_id: int) -> list[dict]:
+        """Later, still-standing acts that changed a row this act changed."""
+        rows = self.conn.execute(
+            """SELECT DISTINCT l.* FROM audit_changes a
+               JOIN audit_changes b ON b.tbl = a.tbl AND b.row_key = a.row_key AND b.audit_id > a.audit_id
+               JOIN audit_log l ON l.id = b.audit_id
+               WHERE a.audit_id = ? AND l.undone_at IS NULL AND l.undo_of IS NULL
+               ORDER BY l.id""", (audit_id,)).fetchall()
+        return [_audit_row(r) for r in rows]
+
+    def undo(self, n: int = 1, *, audit_id: int | None = None, actor: str | None = None) -> list[dict]:
+        """Reverse the last ``n`` undoable acts (or the act ``audit_id``) exactly.
+
+        Refuses, changing nothing, when a later act that is not being undone
+        changed the same rows.
+        """
+        standing = self.undoable_acts()
+        if audit_id is not None:
+            targets = [a for a in standing if a["id"] == audit_id]
+            if not targets:
+                row = self.conn.execute("SELECT * FROM audit_log WHERE id = ?", (audit_id,)).fetchone()
+                if row is None:
+                    raise NotFoundError(f"no act #{audit_id} in the history (see 'qualcode history').")
+                why = "it was already undone" if row["undone_at"] else "it cannot be undone"
+                raise ConflictError(f"act #{audit_id} ({row['command']}): {why}.")
+        else:
+            if n < 1:
+                raise ConflictError("undo takes a number of acts of at least 1.")
+            if not standing:
+                raise ConflictError("nothing to undo.")
+            targets = standing[:n]
+        done = []
+        with self.transaction():
+            self.conn.execute("PRAGMA defer_foreign_keys = ON")
+            for act in targets:  # newest first
+                blockers = [b for b in self.blockers(act["id"]) if b["id"] not in {t["id"] for t in done}]
+                if blockers:
+                    b = blockers[0]
+                    raise ConflictError(
+                        f"cannot undo #{act['id']} ({act['command']}): later act #{b['id']} ({b['command']}: "
+                        f"{b['summary']}) depends on it. Undo #{b['id']} first.")
+                with self.act("undo", actor=actor, summary=f"undo of #{act['id']} ({act['command']})",
+                              details={"undo_of": act["id"]}) as undo_act:
+                    self._reverse(act["id"])
+                    self.conn.execute("UPDATE audit_log SET undoable = 0, undo_of = ? WHERE id = ?",
+                                      (act["id"], undo_act.id))
+                self.conn.execute("UPDATE audit_log SET undone_at = ? WHERE id = ?", (now(), act["id"]))
+                done.append(act)
+        return done
+
+    def _reverse(self, audit_id: int) -> None:
+        changes = self.conn.execute(
+            "SELECT tbl, op, row_key, old, new FROM audit_changes WHERE audit_id = ? ORDER BY seq DESC",
+            (audit_id,)).fetchall()
+        for tbl, op, row_key, old, new in changes:
+            pk = PRIMARY_KEYS[tbl]
+            where = " AND ".join(f'"{k}" = ?' for k in pk)
+            if op == "insert":
+                self.conn.execute(f"DELETE FROM {tbl} WHERE {where}", json.loads(row_key))
+            elif op == "delete":
+                img = json.loads(old)
+                cols = ", ".join(f'"{c}"' for c in img)
+                marks = ", ".join("?" for _ in img)
+                self.conn.execute(f"INSERT INTO {tbl} ({cols}) VALUES ({marks})", list(img.values()))
+            else:
+                img_old, img_new = json.loads(old), json.loads(new)
+                sets = ", ".join(f'"{c}" = ?' for c in img_old)
+                self.conn.execute(f"UPDATE {tbl} SET {sets} WHERE {where}",
+                                  list(img_old.values()) + [img_new[k] for k in pk])
+
+    # --------------------------------------------------------------- backups
+    def backup(self, reason: str) -> Path:
+        """Copy the whole project (consistently, via SQLite's backup API)."""
+        folder = _backup_dir(self.path)
+        folder.mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", reason).strip("-")[:60] or "backup"
+        target = folder / f"{_stamp()}-{slug}.qualcode"
+        i = 1
+        while target.exists():
+            target = folder / f"{_stamp()}-{slug}-{i}.qualcode"
+            i += 1
+        dest = sqlite3.connect(target)
+        try:
+            self.conn.backup(dest)
+        finally:
+            dest.close()
+        return target
+
+    def backups(self) -> list[Path]:
+        folder = _backup_dir(self.path)
+        return sorted(folder.glob("*.qualcode")) if folder.exists() else []
+
+    def restore(self, backup: str | os.PathLike) -> Path:
+        """Replace the project's content with a backup's; the current state is backed up first."""
+        src_path = Path(backup)
+        if not src_path.exists():
+            candidates = [p for p in self.backups() if p.name.startswith(str(backup))]
+            if len(candidates) != 1:
+                raise NotFoundError(f"no single backup matches '{backup}' (see 'qualcode backup list').")
+            src_path = candidates[0]
+        src = sqlite3.connect(src_path)
+        try:
+            ok = src.execute("PRAGMA integrity_check").fetchone()[0]
+            if ok != "ok":
+                raise ProjectError(f"backup {src_path.name} is damaged ({ok}); nothing was restored.")
+            saved = self.backup("before-restore")
+            src.backup(self.conn)
+        finally:
+            src.close()
+        return saved
+
+
+def _stamp() -> str:
+    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def _backup_dir(path: Path) -> Path:
+    return Path(str(path) + ".backups")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+    except sqlite3.OperationalError as exc:
+        raise ProjectError(f"cannot open {path}: {exc}.") from None
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA busy_timeout = 10000")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise ProjectError(f"{path} is not a qualcode project ({exc}).") from None
+    return conn
+
+
+def _audit_row(r: sqlite3.Row) -> dict:
+    d = dict(r)
+    d["details"] = json.loads(d["details"] or "{}")
+    return d

@@ -1,0 +1,7 @@
+"""Queries for pseudonymisation and backups."""
+
+from __future__ import annotations
+
+
+class PrivacyMixin:
+    pass

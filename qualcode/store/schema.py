@@ -1,0 +1,218 @@
+"""The project schema, its version, and the migrations from older versions.
+
+Version history
+---------------
+1  initial layout (sources, participants, segments, codebook, codings, memos,
+   audit log, suggestions, coder progress).
+
+To change the schema: bump ``SCHEMA_VERSION``, change ``SCHEMA`` to the new
+layout (used for new projects) and append a function to ``MIGRATIONS`` that
+takes a connection at the previous version to the new one. Opening an older
+project backs it up first, then runs the missing migrations in one transaction.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+# Tables whose row changes are recorded inside an audited act, so that the act
+# can be undone exactly. Sources and segments are deliberately not here: undoing
+# a pseudonymisation must never put names back.
+AUDITED_TABLES = (
+    "themes", "codes", "codings", "memos", "coders", "participants",
+    "participant_attributes", "attributes", "suggestions", "coder_progress", "meta",
+)
+
+SCHEMA = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE groups (
+    label       TEXT PRIMARY KEY,            -- 'F1'
+    description TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE sources (
+    id           INTEGER PRIMARY KEY,
+    guid         TEXT NOT NULL UNIQUE,
+    name         TEXT NOT NULL UNIQUE,       -- file name as ingested ('F1.txt', 'table.csv#F2')
+    format       TEXT NOT NULL,              -- txt md docx vtt srt csv xlsx refi
+    group_label  TEXT NOT NULL REFERENCES groups(label) ON UPDATE CASCADE,
+    group_origin TEXT NOT NULL DEFAULT '',   -- how the group was found: option, header, labels, file name, column
+    text         TEXT NOT NULL,              -- the stored text; every offset refers to it
+    sha256       TEXT NOT NULL,              -- of the stored text (UTF-8)
+    file_sha256  TEXT NOT NULL,              -- of the original file's bytes
+    encoding     TEXT NOT NULL DEFAULT 'utf-8',
+    n_words      INTEGER NOT NULL DEFAULT 0,
+    imported_at  TEXT NOT NULL
+);
+
+CREATE TABLE attributes (
+    name        TEXT PRIMARY KEY,            -- participant attribute column, e.g. 'gender'
+    position    INTEGER NOT NULL DEFAULT 0,
+    identifying INTEGER NOT NULL DEFAULT 0   -- 1: never exported or reported
+);
+
+CREATE TABLE participants (
+    id          INTEGER PRIMARY KEY,
+    guid        TEXT NOT NULL UNIQUE,
+    group_label TEXT NOT NULL REFERENCES groups(label) ON UPDATE CASCADE,
+    label       TEXT NOT NULL,               -- 'P2'; the key is group + label: 'F2 P2'
+    UNIQUE (group_label, label)
+);
+
+CREATE TABLE participant_attributes (
+    participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+    name           TEXT NOT NULL REFERENCES attributes(name) ON UPDATE CASCADE,
+    value          TEXT NOT NULL,
+    PRIMARY KEY (participant_id, name)
+);
+
+CREATE TABLE segments (
+    id             INTEGER PRIMARY KEY,
+    guid           TEXT NOT NULL UNIQUE,
+    source_id      INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    ordinal        INTEGER NOT NULL,         -- position in the source, from 1
+    turn           INTEGER NOT NULL,         -- speaker turn it belongs to, from 1
+    speaker        TEXT NOT NULL,            -- the label as normalised: 'P2', 'Moderator'
+    role           TEXT NOT NULL CHECK (role IN ('participant', 'moderator')),
+    participant_id INTEGER REFERENCES participants(id),
+    start          INTEGER NOT NULL,         -- character offsets into sources.text, end exclusive
+    "end"          INTEGER NOT NULL,
+    timestamp      REAL,                     -- seconds from the start of the recording, if known
+    text           TEXT NOT NULL,            -- == sources.text[start:end]
+    n_words        INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (source_id, ordinal),
+    CHECK (start >= 0 AND "end" >= start)
+);
+CREATE INDEX segments_participant ON segments(participant_id);
+CREATE INDEX segments_role ON segments(role);
+
+CREATE TABLE themes (
+    id           INTEGER PRIMARY KEY,
+    guid         TEXT NOT NULL UNIQUE,
+    key          TEXT NOT NULL UNIQUE,       -- the codebook id, e.g. 'pathways'
+    name         TEXT NOT NULL,
+    colour       TEXT NOT NULL,              -- '#RRGGBB'
+    description  TEXT NOT NULL DEFAULT '',
+    status       TEXT NOT NULL DEFAULT 'candidate'
+                 CHECK (status IN ('candidate', 'reviewed', 'defined', 'reported')),
+    definition   TEXT NOT NULL DEFAULT '',
+    key_messages TEXT NOT NULL DEFAULT '[]', -- JSON list of strings
+    position     INTEGER NOT NULL DEFAULT 0  -- order in reports
+);
+
+CREATE TABLE codes (
+    id          INTEGER PRIMARY KEY,
+    guid        TEXT NOT NULL UNIQUE,
+    key         TEXT NOT NULL UNIQUE,        -- the codebook id, e.g. 'pw_voortraject_voordelen'
+    name        TEXT NOT NULL,
+    theme_id    INTEGER REFERENCES themes(id),
+    parent_id   INTEGER REFERENCES codes(id),
+    description TEXT NOT NULL DEFAULT '',
+    include     TEXT NOT NULL DEFAULT '',
+    exclude     TEXT NOT NULL DEFAULT '',
+    example     TEXT NOT NULL DEFAULT '',
+    rules       TEXT NOT NULL DEFAULT '{}',  -- JSON: keywords, phrases, patterns
+    colour      TEXT,                        -- optional; else the theme's colour
+    position    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX codes_theme ON codes(theme_id);
+
+CREATE TABLE coders (
+    name TEXT PRIMARY KEY,
+    guid TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE codings (
+    id         INTEGER PRIMARY KEY,
+    guid       TEXT NOT NULL UNIQUE,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    code_id    INTEGER NOT NULL REFERENCES codes(id),
+    coder      TEXT NOT NULL REFERENCES coders(name) ON UPDATE CASCADE,
+    origin     TEXT NOT NULL
+               CHECK (origin IN ('manual', 'rule', 'suggested', 'imported', 'consensus')),
+    created_at TEXT NOT NULL,
+    UNIQUE (segment_id, code_id, coder)
+);
+CREATE INDEX codings_code ON codings(code_id);
+CREATE INDEX codings_coder ON codings(coder);
+
+-- A coder marks a source as done: segments they did not code there count as
+-- 'not applied' in agreement statistics; elsewhere they are left out.
+CREATE TABLE coder_progress (
+    coder     TEXT NOT NULL REFERENCES coders(name) ON UPDATE CASCADE,
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    done_at   TEXT NOT NULL,
+    PRIMARY KEY (coder, source_id)
+);
+
+CREATE TABLE suggestions (
+    id         INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    code_id    INTEGER NOT NULL REFERENCES codes(id) ON DELETE CASCADE,
+    coder      TEXT NOT NULL,                -- whose coding the suggestion learnt from
+    confidence REAL NOT NULL,
+    drivers    TEXT NOT NULL DEFAULT '',     -- the words that drove it
+    source     TEXT NOT NULL DEFAULT 'model' CHECK (source IN ('model', 'rules', 'discover')),
+    status     TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'accepted', 'rejected')),
+    created_at TEXT NOT NULL,
+    UNIQUE (segment_id, code_id, coder, source)
+);
+
+CREATE TABLE memos (
+    id          INTEGER PRIMARY KEY,
+    guid        TEXT NOT NULL UNIQUE,
+    target_type TEXT NOT NULL
+                CHECK (target_type IN ('project', 'theme', 'code', 'segment', 'source', 'participant')),
+    target_id   INTEGER,                     -- NULL for the project
+    kind        TEXT NOT NULL DEFAULT 'memo' CHECK (kind IN ('memo', 'supervisor')),
+    author      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    text        TEXT NOT NULL
+);
+CREATE INDEX memos_target ON memos(target_type, target_id);
+
+-- One row per user-level act. 'changes' holds the row images needed to undo it.
+CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    command   TEXT NOT NULL,                 -- 'theme merge', 'sheet import', ...
+    summary   TEXT NOT NULL DEFAULT '',
+    details   TEXT NOT NULL DEFAULT '{}',    -- JSON: arguments and figures
+    undoable  INTEGER NOT NULL DEFAULT 1,
+    undone_at TEXT,                          -- set when undone
+    undo_of   INTEGER REFERENCES audit_log(id)
+);
+
+CREATE TABLE audit_changes (
+    audit_id INTEGER NOT NULL REFERENCES audit_log(id) ON DELETE CASCADE,
+    seq      INTEGER NOT NULL,
+    tbl      TEXT NOT NULL,
+    op       TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+    row_key  TEXT NOT NULL,                  -- the row's primary key as JSON
+    old      TEXT,                           -- JSON row image before (update, delete)
+    new      TEXT,                           -- JSON row image after (update)
+    PRIMARY KEY (audit_id, seq)
+);
+CREATE INDEX audit_changes_row ON audit_changes(tbl, row_key);
+"""
+
+# Primary key columns per audited table (used to address rows on undo).
+PRIMARY_KEYS = {
+    "themes": ("id",), "codes": ("id",), "codings": ("id",), "memos": ("id",),
+    "coders": ("name",), "participants": ("id",),
+    "participant_attributes": ("participant_id", "name"), "attributes": ("name",),
+    "suggestions": ("id",), "coder_progress": ("coder", "source_id"), "meta": ("key",),
+}
+
+
+def _migrate_0_to_1(conn) -> None:  # pragma: no cover - placeholder for the empty file case
+    conn.executescript(SCHEMA)
+
+
+# MIGRATIONS[v] takes a project at version v to version v + 1.
+MIGRATIONS = {0: _migrate_0_to_1}

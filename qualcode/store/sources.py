@@ -1,0 +1,240 @@
+"""Queries for focus groups, sources, participants and segments."""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from ..errors import NotFoundError, unknown
+from .core import new_guid, now
+
+SEGMENT_COLUMNS = ("id", "source_id", "source", "group_label", "ordinal", "turn", "speaker", "role",
+                   "participant_id", "participant", "key", "start", "end", "timestamp", "text", "n_words")
+
+_SEGMENT_SELECT = """
+SELECT s.id, s.source_id, src.name AS source, src.group_label, s.ordinal, s.turn, s.speaker, s.role,
+       s.participant_id, p.label AS participant,
+       CASE WHEN p.id IS NULL THEN src.group_label || ' ' || s.speaker
+            ELSE p.group_label || ' ' || p.label END AS key,
+       s.start, s."end", s.timestamp, s.text, s.n_words
+FROM segments s JOIN sources src ON src.id = s.source_id
+LEFT JOIN participants p ON p.id = s.participant_id
+"""
+
+
+class SourcesMixin:
+    # ---------------------------------------------------------------- groups
+    def groups(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT label FROM groups ORDER BY length(label), label")]
+
+    def ensure_group(self, label: str) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO groups(label) VALUES (?)", (label,))
+
+    # --------------------------------------------------------------- sources
+    def sources(self) -> list[dict]:
+        rows = self.conn.execute(
+            """SELECT src.id, src.guid, src.name, src.format, src.group_label, src.group_origin, src.sha256,
+                      src.file_sha256, src.encoding, src.n_words, src.imported_at, length(src.text) AS n_chars,
+                      (SELECT COUNT(*) FROM segments s WHERE s.source_id = src.id) AS n_segments
+               FROM sources src ORDER BY src.group_label, src.name""").fetchall()
+        return [dict(r) for r in rows]
+
+    def source(self, ref: int | str) -> dict:
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            row = self.conn.execute("SELECT * FROM sources WHERE id = ?", (int(ref),)).fetchone()
+        else:
+            row = self.conn.execute("SELECT * FROM sources WHERE name = ?", (ref,)).fetchone()
+        if row is None:
+            raise unknown("source", str(ref), [s["name"] for s in self.sources()])
+        return dict(row)
+
+    def source_by_name(self, name: str) -> dict | None:
+        row = self.conn.execute("SELECT * FROM sources WHERE name = ?", (name,)).fetchone()
+        return dict(row) if row else None
+
+    def add_source(self, *, name: str, format: str, group_label: str, group_origin: str, text: str,
+                   sha256: str, file_sha256: str, encoding: str, n_words: int, guid: str | None = None) -> int:
+        self.ensure_group(group_label)
+        cur = self.conn.execute(
+            """INSERT INTO sources(guid, name, format, group_label, group_origin, text, sha256, file_sha256,
+                                   encoding, n_words, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+            (guid or new_guid(), name, format, group_label, group_origin, text, sha256, file_sha256,
+             encoding, n_words, now()))
+        return cur.lastrowid
+
+    def delete_source(self, source_id: int) -> None:
+        self.conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+
+    def source_texts(self) -> Iterator[tuple[int, str, str]]:
+        """(id, text, sha256) of every source; for integrity checks."""
+        yield from self.conn.execute("SELECT id, text, sha256 FROM sources ORDER BY id")
+
+    def update_source_text(self, source_id: int, text: str, sha256: str, n_words: int) -> None:
+        self.conn.execute("UPDATE sources SET text = ?, sha256 = ?, n_words = ? WHERE id = ?",
+                          (text, sha256, n_words, source_id))
+
+    # ---------------------------------------------------------- participants
+    def attribute_names(self, *, include_identifying: bool = True) -> list[str]:
+        sql = "SELECT name FROM attributes"
+        if not include_identifying:
+            sql += " WHERE identifying = 0"
+        return [r[0] for r in self.conn.execute(sql + " ORDER BY position, name")]
+
+    def identifying_attributes(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM attributes WHERE identifying = 1 ORDER BY name")]
+
+    def set_attribute_identifying(self, name: str, identifying: bool) -> None:
+        if not self.conn.execute("SELECT 1 FROM attributes WHERE name = ?", (name,)).fetchone():
+            raise unknown("participant attribute", name, self.attribute_names())
+        self.conn.execute("UPDATE attributes SET identifying = ? WHERE name = ?", (int(identifying), name))
+
+    def participants(self, group: str | None = None, *, include_identifying: bool = True) -> list[dict]:
+        """Participants with their attributes, in group then number order.
+
+        Each row: id, guid, group, label, key ('F2 P2') and one entry per attribute.
+        """
+        sql = "SELECT id, guid, group_label, label FROM participants"
+        args: tuple = ()
+        if group:
+            sql += " WHERE group_label = ?"
+            args = (group,)
+        people = [dict(r) for r in self.conn.execute(sql, args)]
+        attrs = self.attribute_names(include_identifying=include_identifying)
+        values: dict[int, dict] = {}
+        for pid, name, value in self.conn.execute("SELECT participant_id, name, value FROM participant_attributes"):
+            values.setdefault(pid, {})[name] = value
+        out = []
+        for p in people:
+            row = {"id": p["id"], "guid": p["guid"], "group": p["group_label"], "label": p["label"],
+                   "key": f"{p['group_label']} {p['label']}"}
+            for a in attrs:
+                row[a] = values.get(p["id"], {}).get(a, "")
+            out.append(row)
+        out.sort(key=lambda r: (_natural(r["group"]), _natural(r["label"])))
+        return out
+
+    def participant_ids(self) -> dict[tuple[str, str], int]:
+        return {(g, l): i for i, g, l in self.conn.execute("SELECT id, group_label, label FROM participants")}
+
+    def add_participant(self, group: str, label: str, attributes: dict | None = None,
+                        guid: str | None = None) -> int:
+        self.ensure_group(group)
+        cur = self.conn.execute("INSERT INTO participants(guid, group_label, label) VALUES (?,?,?)",
+                                (guid or new_guid(), group, label))
+        pid = cur.lastrowid
+        if attributes:
+            self.set_participant_attributes(pid, attributes)
+        return pid
+
+    def set_participant_attributes(self, participant_id: int, attributes: dict) -> None:
+        for name, value in attributes.items():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO attributes(name, position) VALUES (?, (SELECT COUNT(*) FROM attributes))",
+                (name,))
+            if value is None or str(value).strip() == "":
+                self.conn.execute("DELETE FROM participant_attributes WHERE participant_id = ? AND name = ?",
+                                  (participant_id, name))
+            else:
+                self.conn.execute(
+                    "INSERT INTO participant_attributes(participant_id, name, value) VALUES (?,?,?) "
+                    "ON CONFLICT(participant_id, name) DO UPDATE SET value = excluded.value",
+                    (participant_id, name, str(value)))
+
+    # -------------------------------------------------------------- segments
+    def add_segments(self, source_id: int, rows: Iterable[dict]) -> int:
+        """Insert segments of one source; rows carry ordinal, turn, speaker, role, participant_id,
+        start, end, timestamp, text, n_words."""
+        data = [(r.get("guid") or new_guid(), source_id, r["ordinal"], r["turn"], r["speaker"], r["role"],
+                 r.get("participant_id"), r["start"], r["end"], r.get("timestamp"), r["text"],
+                 r.get("n_words", 0)) for r in rows]
+        self.conn.executemany(
+            """INSERT INTO segments(guid, source_id, ordinal, turn, speaker, role, participant_id, start, "end",
+                                    timestamp, text, n_words) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""", data)
+        return len(data)
+
+    def segments(self, *, group: str | None = None, participant: str | None = None,
+                 source: str | None = None, role: str | None = None, ids: Iterable[int] | None = None,
+                 limit: int | None = None) -> Iterator[dict]:
+        """Segments in transcript order (group, source, ordinal), filtered."""
+        where, args = [], []
+        if group:
+            where.append("src.group_label = ?")
+            args.append(group)
+        if participant:
+            where.append("p.label = ?")
+            args.append(participant)
+        if source:
+            where.append("src.name = ?")
+            args.append(source)
+        if role:
+            where.append("s.role = ?")
+            args.append(role)
+        if ids is not None:
+            id_list = [int(i) for i in ids]
+            where.append(f"s.id IN ({','.join('?' * len(id_list))})" if id_list else "0")
+            args.extend(id_list)
+        sql = _SEGMENT_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        for r in self.conn.execute(sql, args):
+            yield dict(r)
+
+    def segment(self, segment_id: int) -> dict:
+        row = self.conn.execute(_SEGMENT_SELECT + " WHERE s.id = ?", (int(segment_id),)).fetchone()
+        if row is None:
+            n = self.conn.execute("SELECT MAX(id) FROM segments").fetchone()[0]
+            span = f" Segment ids run from 1 to {n};" if n else " The project has no segments yet;"
+            raise NotFoundError(f"unknown segment '{segment_id}'.{span} see 'qualcode segments'.")
+        return dict(row)
+
+    def count_segments(self, role: str | None = None) -> int:
+        if role:
+            return self.conn.execute("SELECT COUNT(*) FROM segments WHERE role = ?", (role,)).fetchone()[0]
+        return self.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0]
+
+    def segment_offsets(self, source_id: int) -> list[dict]:
+        return [dict(r) for r in self.conn.execute(
+            'SELECT id, ordinal, start, "end", text FROM segments WHERE source_id = ? ORDER BY ordinal',
+            (source_id,))]
+
+    def move_segment(self, segment_id: int, start: int, end: int, text: str, n_words: int) -> None:
+        self.conn.execute('UPDATE segments SET start = ?, "end" = ?, text = ?, n_words = ? WHERE id = ?',
+                          (start, end, text, n_words, segment_id))
+
+    def talk_stats(self) -> list[dict]:
+        """Per group and speaker: turns, segments and words (participants and moderators)."""
+        rows = self.conn.execute(
+            """SELECT src.group_label AS "group", s.role, COALESCE(p.label, s.speaker) AS speaker,
+                      s.participant_id, COUNT(DISTINCT s.source_id || ':' || s.turn) AS turns,
+                      COUNT(*) AS segments, SUM(s.n_words) AS words
+               FROM segments s JOIN sources src ON src.id = s.source_id
+               LEFT JOIN participants p ON p.id = s.participant_id
+               GROUP BY src.group_label, s.role, COALESCE(p.label, s.speaker), s.participant_id""").fetchall()
+        out = [dict(r) for r in rows]
+        out.sort(key=lambda r: (_natural(r["group"]), r["role"] != "participant", _natural(r["speaker"])))
+        return out
+
+    def count_codings_in_source(self, source_id: int) -> int:
+        return self.conn.execute(
+            "SELECT COUNT(*) FROM codings c JOIN segments s ON s.id = c.segment_id WHERE s.source_id = ?",
+            (source_id,)).fetchone()[0]
+
+    def codings_in_source(self, source_id: int) -> list[dict]:
+        """Codings of one source with the text they point at (for --replace carry-over)."""
+        return [dict(r) for r in self.conn.execute(
+            """SELECT c.*, s.text AS segment_text, s.speaker, s.ordinal FROM codings c
+               JOIN segments s ON s.id = c.segment_id WHERE s.source_id = ? ORDER BY s.ordinal""",
+            (source_id,))]
+
+    def restore_coding_rows(self, rows: Iterable[dict]) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) "
+            "VALUES (?,?,?,?,?,?)",
+            [(r["guid"], r["segment_id"], r["code_id"], r["coder"], r["origin"], r["created_at"]) for r in rows])
+
+
+def _natural(label: str) -> tuple:
+    """Sort 'F2' before 'F10' and 'P2' before 'P10'."""
+    import re
+    return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(label or "")))

@@ -1,0 +1,7 @@
+"""Queries for learnt suggestions and inductive discovery."""
+
+from __future__ import annotations
+
+
+class SuggestionsMixin:
+    pass

@@ -1,0 +1,7 @@
+"""Queries for theme commands."""
+
+from __future__ import annotations
+
+
+class ThemesMixin:
+    pass

@@ -1,0 +1,128 @@
+"""Shared fixtures. Area-specific fixtures live in the area's own test module.
+
+* No test may reach the network: every outbound socket connection fails the test.
+* ``sample_store``: the three sample focus groups ingested (no codebook), a fresh copy per test.
+* ``tiny_codebook(store)``: themes and codes created through the store API, for tests that
+  need codes but not the shipped YAML codebook.
+* ``run``: invoke the CLI on a project path and get (exit_code, stdout, stderr).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "transcripts_sample"
+SHARED = ROOT.parent / "shared"
+
+
+# ------------------------------------------------------------- no network
+class NetworkBlocked(AssertionError):
+    pass
+
+
+def _blocked(*args, **kwargs):
+    raise NetworkBlocked("a test tried to open a network connection; qualcode must make no network calls")
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Fail any attempt to connect outwards (AF_UNIX socketpairs used by libraries stay allowed)."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded(self, address, *a, **k):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _blocked()
+        return real_connect(self, address, *a, **k)
+
+    def guarded_ex(self, address, *a, **k):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _blocked()
+        return real_connect_ex(self, address, *a, **k)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_ex)
+    monkeypatch.setattr(socket, "create_connection", _blocked)
+    monkeypatch.setattr(socket, "getaddrinfo", _blocked)
+    yield
+
+
+# ------------------------------------------------------------- projects
+@pytest.fixture(scope="session")
+def _sample_project_file(tmp_path_factory) -> Path:
+    from qualcode.ingest import ingest
+    from qualcode.store import Store
+
+    path = tmp_path_factory.mktemp("sample") / "sample.qualcode"
+    store = Store.create(path, language="nl")
+    ingest(store, [SAMPLE / "F1.txt", SAMPLE / "F2.txt", SAMPLE / "F3.txt"],
+           participants=str(SAMPLE / "participants.csv"))
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path
+
+
+@pytest.fixture
+def sample_path(_sample_project_file, tmp_path) -> Path:
+    """A fresh copy of the ingested sample project (F1-F3, 20 participants), no codebook."""
+    dest = tmp_path / "sample.qualcode"
+    shutil.copy(_sample_project_file, dest)
+    return dest
+
+
+@pytest.fixture
+def sample_store(sample_path):
+    from qualcode.store import Store
+
+    store = Store.open(sample_path)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def empty_store(tmp_path):
+    from qualcode.store import Store
+
+    store = Store.create(tmp_path / "empty.qualcode", language="nl")
+    yield store
+    store.close()
+
+
+def tiny_codebook(store) -> dict[str, int]:
+    """Two themes with two codes each (plus rules); returns code key -> id."""
+    with store.act("test codebook"):
+        t1 = store.add_theme("work", "Betaald werk", "#E69F00", "Voor- en nadelen van betaald werk")
+        t2 = store.add_theme("care", "Zorg en werk", "#56B4E9", "Samenwerking zorg en werk")
+        ids = {
+            "pros": store.add_code("pros", "Voordelen", t1, rules={"keywords": ["structuur", "trots"]}),
+            "cons": store.add_code("cons", "Nadelen", t1, rules={"keywords": ["stress", "werkdruk"]}),
+            "coach": store.add_code("coach", "Jobcoach", t2, rules={"keywords": ["jobcoach"]}),
+            "intake": store.add_code("intake", "Werk bij intake", t2, rules={"keywords": ["intake"]}),
+        }
+    return ids
+
+
+@pytest.fixture
+def tiny_codebook_factory():
+    return tiny_codebook
+
+
+@pytest.fixture
+def run():
+    """run(project_path, *args, input=None) -> click Result (exit_code, stdout, stderr)."""
+    from qualcode.cli import cli
+
+    def _run(project, *args, input=None, env=None):
+        runner = CliRunner()
+        full_env = {"QUALCODE_CODER": "tester"}
+        full_env.update(env or {})
+        return runner.invoke(cli, ["-p", str(project), *map(str, args)], input=input, env=full_env,
+                             catch_exceptions=False)
+
+    return _run
