@@ -1,8 +1,175 @@
-"""Codebook and coding commands: codebook, code, uncode, autocode, sheet (issue 3)."""
+"""Codebook and coding commands: codebook, code, uncode, autocode, sheet (issue 3).
+
+The ``sheet`` and ``code`` groups are created here; other areas attach subcommands
+to them (``sheet import-comments``, ``code rename|merge|move``).
+"""
 
 from __future__ import annotations
 
-import click  # noqa: F401
+import click
 
-from . import cli  # noqa: F401
-from .common import Env, pass_env  # noqa: F401
+from . import cli
+from .common import Env, QualcodeGroup, coder_option, echo_table, pass_env, refuse_overwrite, resolve_coder
+
+
+class DefaultCommandGroup(QualcodeGroup):
+    """A group that runs its default subcommand when the first argument is not a
+    subcommand name, so ``qualcode code 12 stress`` means ``qualcode code apply 12 stress``."""
+
+    default_command = "apply"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage(ctx.command_path, "SEGMENT_ID... CODE_ID | COMMAND [ARGS]...")
+
+
+# ------------------------------------------------------------------ codebook
+@cli.group(cls=QualcodeGroup)
+def codebook():
+    """Show, check, export and apply the YAML codebook (themes, codes, rules)."""
+
+
+@codebook.command("show")
+@click.option("--rules", "show_rules", is_flag=True, help="Also list each code's keywords, phrases and patterns.")
+@pass_env
+def codebook_show(env: Env, show_rules):
+    """List the project's themes and codes with their number of codings."""
+    from ..codebook import show_lines
+
+    for line in show_lines(env.open(), rules=show_rules):
+        click.echo(line)
+
+
+@codebook.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def codebook_validate(file):
+    """Check a YAML codebook without changing any project."""
+    from ..codebook import load_codebook
+
+    cb = load_codebook(file)
+    click.echo(f"{file}: valid ({len(cb.themes)} themes, {len(cb.codes)} codes, "
+               f"{sum(1 for c in cb.codes if c.has_rules())} with rules)")
+
+
+@codebook.command("export")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@pass_env
+def codebook_export(env: Env, out, force):
+    """Write the project's codebook as Excel (.xlsx, with colours) or YAML (.yaml/.yml)."""
+    from ..codebook import export_codebook
+
+    refuse_overwrite(out, force)
+    click.echo(export_codebook(env.open(), out))
+
+
+@codebook.command("apply")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True,
+              help="Remove codes that have codings; their codings move to the holding code 'uncategorised'.")
+@pass_env
+def codebook_apply(env: Env, file, force):
+    """Update the project's codebook from FILE (YAML or an exported .xlsx), reporting what changed."""
+    from ..codebook import apply_codebook, load_codebook
+
+    report = apply_codebook(env.open(), load_codebook(file), source=file, force=force)
+    for line in report.lines():
+        click.echo(line)
+
+
+# ------------------------------------------------------------------ coding
+@cli.group(cls=DefaultCommandGroup)
+def code():
+    """Code segments: 'qualcode code SEGMENT_ID... CODE_ID' (same as 'code apply').
+
+    Other subcommands change codes themselves (rename, merge, move).
+    """
+
+
+@code.command("apply")
+@click.argument("segment_ids", nargs=-1, required=True, metavar="SEGMENT_ID... CODE_ID")
+@coder_option
+@pass_env
+def code_apply(env: Env, segment_ids, coder):
+    """Give one or more segments a code (origin manual)."""
+    from ..coding.manual import code_segments
+
+    *segs, code_id = segment_ids
+    if not segs:
+        raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
+    click.echo(code_segments(env.open(), segs, code_id, coder=resolve_coder(coder)))
+
+
+@cli.command()
+@click.argument("segment_ids", nargs=-1, required=True, metavar="SEGMENT_ID... CODE_ID")
+@coder_option
+@pass_env
+def uncode(env: Env, segment_ids, coder):
+    """Remove a code from one or more segments (only this coder's coding)."""
+    from ..coding.manual import uncode_segments
+
+    *segs, code_id = segment_ids
+    if not segs:
+        raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
+    click.echo(uncode_segments(env.open(), segs, code_id, coder=resolve_coder(coder)))
+
+
+@cli.command()
+@click.option("--codes", default=None, metavar="ID,ID",
+              help="Only these codes (comma-separated ids); default every code with rules.")
+@click.option("--dry-run", is_flag=True, help="Show the matches with the matched words in [brackets]; write nothing.")
+@click.option("--limit", default=20, show_default=True, help="With --dry-run: at most this many matches shown.")
+@pass_env
+def autocode(env: Env, codes, dry_run, limit):
+    """Apply the codebook's keyword, phrase and pattern rules (coder 'rules', origin rule).
+
+    Manual codings are never touched; running it again changes nothing unless
+    the rules or transcripts changed.
+    """
+    from ..coding.rules import autocode as run
+
+    wanted = [c.strip() for c in codes.split(",") if c.strip()] if codes else None
+    result = run(env.open(), codes=wanted, dry_run=dry_run)
+    for line in result.lines(limit=limit):
+        click.echo(line)
+
+
+# ------------------------------------------------------------------ sheet
+@cli.group(cls=QualcodeGroup)
+def sheet():
+    """The Excel coding round trip: export a coding sheet, code in Excel, import it back."""
+
+
+@sheet.command("export")
+@click.argument("out", type=click.Path(dir_okay=False))
+@coder_option
+@click.option("--group", default=None, metavar="F1", help="Only this focus group.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@pass_env
+def sheet_export(env: Env, out, coder, group, force):
+    """Write a coding workbook: one row per segment, drop-down code columns, a memo column."""
+    from ..export.sheet import export_sheet
+
+    refuse_overwrite(out, force)
+    click.echo(export_sheet(env.open(), out, coder=resolve_coder(coder), group=group))
+
+
+@sheet.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@coder_option
+@click.option("--accept-partial", is_flag=True, help="Import the good rows even when some rows have problems.")
+@pass_env
+def sheet_import(env: Env, file, coder, accept_partial):
+    """Read a coding workbook back: codings added/removed per code, memos; one transaction."""
+    from ..export.sheet import import_sheet
+
+    result = import_sheet(env.open(), file, coder=resolve_coder(coder), accept_partial=accept_partial)
+    for line in result.lines():
+        click.echo(line)
+
+
+__all__ = ["codebook", "code", "sheet", "uncode", "autocode", "DefaultCommandGroup", "echo_table"]

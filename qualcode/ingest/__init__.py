@@ -182,9 +182,16 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
     # 3. re-ingest rules ---------------------------------------------------
     by_sha = {s["file_sha256"]: s for s in store.sources()}
     writes = []
+    this_run: dict[str, str] = {}
     for path, parsed, name, g, origin in plans:
         file_sha = _file_sha(path, parsed)
         text_sha = hashlib.sha256(parsed.text.encode("utf-8")).hexdigest()
+        if name in this_run:
+            if this_run[name] == file_sha:
+                continue  # the same file named twice on the command line
+            raise InputError(f"has the same file name as another file in this ingest; qualcode keys sources by "
+                             f"file name, so rename one of them", path=path)
+        this_run[name] = file_sha
         existing = store.source_by_name(name)
         if existing and existing["file_sha256"] == file_sha:
             report.sources.append(SourceReport(name, g, origin, status="skipped",

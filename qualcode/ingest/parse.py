@@ -26,13 +26,15 @@ _MOD = "|".join(sorted((re.escape(w) for w in MODERATOR_WORDS), key=len, reverse
 LABEL_RE = re.compile(
     rf"""^[ \t]*(?:\[(?P<ts1>{_TS})\][ \t]*)?            # [00:12:03]
         (?:\*\*|__)?                                     # markdown bold
-        (?P<label>(?:(?P<grp>F[ \t]?\d{{1,3}})[ \t_-]*)?(?P<person>{_PERSON})|(?P<mod>{_MOD}))
+        (?:(?P<grp>F[ \t]?\d{{1,3}})[ \t_-]*)?                  # F1 (group named in the label)
+        (?P<label>(?P<person>{_PERSON})|(?P<mod>{_MOD}))
         (?:[ \t]*\((?P<ts2>{_TS})\))?                    # (00:12:03)
         (?:\*\*|__)?[ \t]*:(?:\*\*|__)?[ \t]*""",
     re.IGNORECASE | re.VERBOSE)
-HEADER_RE = re.compile(r"^\s*#+\s*(?:group|groep|focusgroep|focus group)\s*:\s*(?P<group>\S+)\s*$", re.I)
+HEADER_RE = re.compile(r"^\s*#+\s*(?:group|groep|focusgroep|focus group)\s*:\s*(?P<group>\S.*?)\s*$", re.I)
 FILENAME_GROUP_RE = re.compile(
-    r"(?:^|[^a-z])(?:f|fg|focusgroep|focusgroup|focus[ _-]group|groep|group|interview|i)[ _-]?(?P<n>\d{1,3})(?![0-9])",
+    r"(?:^|[^a-z])(?P<prefix>f|fg|focusgroep|focusgroup|focus[ _-]group|groep|group|interview|i)[ _-]?"
+    r"(?P<n>\d{1,3})(?![0-9])",
     re.I)
 
 
@@ -45,6 +47,7 @@ class Turn:
     line: int                    # 1-based line of the label in the stored text
     timestamp: float | None = None
     group: str | None = None     # group named in the label itself ('F1 P2: ...')
+    continues: bool = False      # same speaker turn as the one before (subtitle cues of one speaker)
 
 
 @dataclass
@@ -105,8 +108,7 @@ def group_from_filename(name: str) -> str | None:
     m = FILENAME_GROUP_RE.search(stem)
     if not m:
         return None
-    prefix = stem[m.start():m.end()].lstrip("_- ").lower()
-    letter = "I" if prefix.startswith(("interview", "i")) and not prefix.startswith("f") else "F"
+    letter = "I" if m.group("prefix").lower() in ("i", "interview") else "F"
     return f"{letter}{int(m.group('n'))}"
 
 
@@ -192,6 +194,8 @@ def parse_labelled(text: str, path: str, fmt: str = "txt", encoding: str = "utf-
         if cur is None:
             preamble += 1
             continue
+        if cur.end <= cur.start:  # 'P2:' alone on its line: the turn starts on this line
+            cur.start = line_start + len(line) - len(line.lstrip())
         cur.end = line_start + len(line.rstrip())
     parsed = Parsed(text=text, turns=[t for t in turns], format=fmt, encoding=encoding,
                     group=group, group_origin=group_origin)
@@ -225,9 +229,9 @@ _VOICE = re.compile(r"^<v(?:\.[\w.-]+)?\s+(?P<who>[^>]+)>")
 
 
 def parse_subtitles(text: str, path: str, fmt: str, encoding: str = "utf-8") -> Parsed:
-    """WebVTT or SRT: each cue is a turn (consecutive cues of one speaker share a turn number
-    later); the speaker comes from ``<v P2>`` or a ``P2:`` label; cues without one continue
-    the previous speaker."""
+    """WebVTT or SRT: each cue is a segment; consecutive cues of one speaker form one turn.
+    The speaker comes from ``<v P2>`` or a ``P2:`` label; cues without one continue the
+    previous speaker (cues before the first speaker are noted and left out)."""
     lines = text.split("\n")
     if fmt == "vtt" and not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
         raise InputError("is not a WebVTT file (the first line must start with 'WEBVTT')", path=path, line=1)
@@ -239,6 +243,7 @@ def parse_subtitles(text: str, path: str, fmt: str, encoding: str = "utf-8") -> 
     i = 0
     speaker = None
     role = "participant"
+    orphans = 0
     while i < len(lines):
         m = _CUE_TIME.match(lines[i])
         if not m:
@@ -268,12 +273,20 @@ def parse_subtitles(text: str, path: str, fmt: str, encoding: str = "utf-8") -> 
         if speaker is not None:
             while start < end and text[start] in " \t":
                 start += 1
-            turns.append(Turn(speaker=speaker, role=role, start=start, end=end, line=first + 1, timestamp=ts))
+            same = bool(turns) and turns[-1].speaker == speaker
+            turns.append(Turn(speaker=speaker, role=role, start=start, end=end, line=first + 1, timestamp=ts,
+                              continues=same))
+        else:
+            orphans += 1
         i = j
     if not turns:
         raise InputError("no cues with a speaker found; expected '<v P2>…' or 'P2: …' in the cue text",
                          path=path)
-    return Parsed(text=text, turns=turns, format=fmt, encoding=encoding)
+    parsed = Parsed(text=text, turns=turns, format=fmt, encoding=encoding)
+    if orphans:
+        parsed.notes.append(f"{orphans} cue(s) before the first speaker label belong to no one; they stay in "
+                            "the stored text but are not segments")
+    return parsed
 
 
 # ------------------------------------------------------------------- docx

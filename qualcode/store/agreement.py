@@ -1,7 +1,69 @@
-"""Queries for intercoder agreement commands (issue 7).."""
+"""Queries for intercoder agreement: coder progress ('done' marks) and coding matrices."""
 
 from __future__ import annotations
 
+from typing import Iterable
+
+from .core import now
+
 
 class AgreementMixin:
-    pass
+    # --------------------------------------------------------- coder progress
+    def mark_done(self, coder: str, source_ids: Iterable[int]) -> int:
+        """Mark sources as fully coded by ``coder``; returns how many marks are new.
+
+        Call inside an act. Segments of a done source that the coder left uncoded count
+        as 'not applied' in agreement statistics."""
+        self.ensure_coder(coder)
+        stamp = now()
+        before = self.conn.total_changes
+        self.conn.executemany("INSERT OR IGNORE INTO coder_progress(coder, source_id, done_at) VALUES (?,?,?)",
+                              [(coder, int(s), stamp) for s in source_ids])
+        return self.conn.total_changes - before
+
+    def unmark_done(self, coder: str, source_ids: Iterable[int]) -> int:
+        """Remove 'done' marks; returns how many were removed. Call inside an act."""
+        before = self.conn.total_changes
+        self.conn.executemany("DELETE FROM coder_progress WHERE coder = ? AND source_id = ?",
+                              [(coder, int(s)) for s in source_ids])
+        return self.conn.total_changes - before
+
+    def coder_progress(self) -> list[dict]:
+        """Every 'done' mark: coder, source_id, source (name), group_label, done_at."""
+        return [dict(r) for r in self.conn.execute(
+            """SELECT cp.coder, cp.source_id, src.name AS source, src.group_label, cp.done_at
+               FROM coder_progress cp JOIN sources src ON src.id = cp.source_id
+               ORDER BY cp.coder, length(src.group_label), src.group_label, src.name""")]
+
+    def done_sources(self, coder: str) -> set[int]:
+        return {r[0] for r in self.conn.execute("SELECT source_id FROM coder_progress WHERE coder = ?", (coder,))}
+
+    # ------------------------------------------------------------- matrices
+    def agreement_segments(self, *, groups: Iterable[str] | None = None,
+                           roles: Iterable[str] | None = ("participant",)) -> list[tuple[int, int]]:
+        """(segment id, source id) of candidate units, in transcript order."""
+        where, args = [], []
+        if groups is not None:
+            g = list(groups)
+            where.append(f"src.group_label IN ({','.join('?' * len(g))})" if g else "0")
+            args.extend(g)
+        if roles is not None:
+            r = list(roles)
+            where.append(f"s.role IN ({','.join('?' * len(r))})" if r else "0")
+            args.extend(r)
+        sql = "SELECT s.id, s.source_id FROM segments s JOIN sources src ON src.id = s.source_id"
+        sql += (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal"
+        return [(a, b) for a, b in self.conn.execute(sql, args)]
+
+    def coder_codings(self, coders: Iterable[str]) -> list[tuple[int, str, str]]:
+        """(segment id, code key, coder) of every coding by the given coders."""
+        c = list(coders)
+        if not c:
+            return []
+        return [(a, b, d) for a, b, d in self.conn.execute(
+            f"""SELECT g.segment_id, cd.key, g.coder FROM codings g JOIN codes cd ON cd.id = g.code_id
+                WHERE g.coder IN ({','.join('?' * len(c))})""", c)]
+
+    def count_codings_by_coder(self) -> dict[str, int]:
+        return {a: b for a, b in self.conn.execute("SELECT coder, COUNT(*) FROM codings GROUP BY coder")}

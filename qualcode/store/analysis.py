@@ -1,7 +1,136 @@
-"""Read-only aggregate queries used by status, review, reports and agreement."""
+"""Read-only aggregate queries used by status, review, reports and agreement.
+
+Counting rule used everywhere in step 6: a *fragment* is a coded segment. A
+theme's fragment count is the number of distinct segments that carry at least
+one of its codes (by any coder), so a segment coded twice inside one theme
+counts once for that theme, and a segment coded under two themes counts once
+for each (as the reference study copied it under both).
+"""
 
 from __future__ import annotations
 
+from typing import Iterator
+
+from .codebook import _CODING_SELECT
+
+_ORDER_TRANSCRIPT = " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal, t.position, cd.position, c.coder"
+_ORDER_THEME = (" ORDER BY COALESCE(t.position, 1e9), t.id, cd.position, cd.id, length(src.group_label), "
+                "src.group_label, src.name, s.ordinal, c.coder")
+
 
 class AnalysisMixin:
-    pass
+    # ------------------------------------------------------------ fragments
+    def iter_coded_fragments(self, order: str = "transcript") -> Iterator[dict]:
+        """Every coding with its segment, code and theme, streamed one row at a time.
+
+        ``order``: 'transcript' (group, source, segment) or 'theme' (theme position, code
+        position, then transcript order). Row keys as :meth:`codings`."""
+        if order not in ("transcript", "theme"):
+            raise ValueError("order must be 'transcript' or 'theme'")
+        sql = _CODING_SELECT + (_ORDER_TRANSCRIPT if order == "transcript" else _ORDER_THEME)
+        for r in self.conn.execute(sql):
+            yield dict(r)
+
+    def theme_segments(self, theme_id: int) -> list[dict]:
+        """Distinct participant segments coded under a theme: id, text, n_words, group, participant, key."""
+        rows = self.conn.execute(
+            """SELECT DISTINCT s.id, s.text, s.n_words, src.group_label AS "group", p.label AS participant,
+                      p.id AS participant_id, p.group_label || ' ' || p.label AS key
+               FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id
+               JOIN sources src ON src.id = s.source_id JOIN participants p ON p.id = s.participant_id
+               WHERE cd.theme_id = ? AND s.role = 'participant'
+               ORDER BY s.id""", (theme_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    # ------------------------------------------------------------ spreads
+    def theme_spread(self) -> dict[int, dict]:
+        """theme id -> fragments (distinct segments), codings, groups and participants reached."""
+        out = {t: {"fragments": 0, "codings": 0, "groups": 0, "participants": 0}
+               for (t,) in self.conn.execute("SELECT id FROM themes")}
+        for tid, frags, codings, groups, people in self.conn.execute(
+                """SELECT cd.theme_id, COUNT(DISTINCT g.segment_id), COUNT(*), COUNT(DISTINCT src.group_label),
+                          COUNT(DISTINCT s.participant_id)
+                   FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id
+                   JOIN sources src ON src.id = s.source_id
+                   WHERE cd.theme_id IS NOT NULL GROUP BY cd.theme_id"""):
+            out[tid] = {"fragments": frags, "codings": codings, "groups": groups, "participants": people}
+        return out
+
+    def theme_by_group(self) -> dict[tuple[int, str], int]:
+        """(theme id, group) -> distinct coded segments."""
+        return {(t, g): n for t, g, n in self.conn.execute(
+            """SELECT cd.theme_id, src.group_label, COUNT(DISTINCT g.segment_id)
+               FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id
+               JOIN sources src ON src.id = s.source_id
+               WHERE cd.theme_id IS NOT NULL GROUP BY cd.theme_id, src.group_label""")}
+
+    def theme_by_participant(self) -> dict[tuple[int, int], int]:
+        """(theme id, participant id) -> distinct coded segments."""
+        return {(t, p): n for t, p, n in self.conn.execute(
+            """SELECT cd.theme_id, s.participant_id, COUNT(DISTINCT g.segment_id)
+               FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id
+               WHERE cd.theme_id IS NOT NULL AND s.participant_id IS NOT NULL
+               GROUP BY cd.theme_id, s.participant_id""")}
+
+    def code_cooccurrence(self) -> dict[tuple[int, int], int]:
+        """(code id a, code id b) with a < b -> segments carrying both (any coder)."""
+        return {(a, b): n for a, b, n in self.conn.execute(
+            """WITH sc AS (SELECT DISTINCT segment_id, code_id FROM codings)
+               SELECT x.code_id, y.code_id, COUNT(*) FROM sc x JOIN sc y
+                 ON y.segment_id = x.segment_id AND y.code_id > x.code_id
+               GROUP BY x.code_id, y.code_id""")}
+
+    def participant_talk(self) -> list[dict]:
+        """Per participant: words, turns, segments, share of their group's participant words, coded segments."""
+        coded = dict(self.conn.execute(
+            """SELECT s.participant_id, COUNT(DISTINCT g.segment_id) FROM codings g
+               JOIN segments s ON s.id = g.segment_id WHERE s.participant_id IS NOT NULL
+               GROUP BY s.participant_id"""))
+        stats = [r for r in self.talk_stats() if r["role"] == "participant" and r["participant_id"]]
+        group_words: dict[str, int] = {}
+        for r in stats:
+            group_words[r["group"]] = group_words.get(r["group"], 0) + (r["words"] or 0)
+        out = {}
+        for r in stats:
+            total = group_words.get(r["group"]) or 0
+            out[r["participant_id"]] = {"words": r["words"] or 0, "turns": r["turns"], "segments": r["segments"],
+                                        "share": (r["words"] or 0) / total if total else 0.0,
+                                        "coded": coded.get(r["participant_id"], 0)}
+        return out
+
+    def memos_with_targets(self) -> list[dict]:
+        """All memos with a readable label of what they are about."""
+        rows = self.conn.execute(
+            """SELECT m.*, CASE m.target_type
+                   WHEN 'project' THEN 'project'
+                   WHEN 'theme' THEN (SELECT name FROM themes WHERE id = m.target_id)
+                   WHEN 'code' THEN (SELECT key FROM codes WHERE id = m.target_id)
+                   WHEN 'source' THEN (SELECT name FROM sources WHERE id = m.target_id)
+                   WHEN 'participant' THEN (SELECT group_label || ' ' || label FROM participants
+                                            WHERE id = m.target_id)
+                   WHEN 'segment' THEN (SELECT src.group_label || ' ' || s.speaker || ' #' || s.id
+                                        FROM segments s JOIN sources src ON src.id = s.source_id
+                                        WHERE s.id = m.target_id)
+                 END AS target_label
+               FROM memos m ORDER BY m.created_at, m.id""").fetchall()
+        return [dict(r) for r in rows]
+
+    def step_counts(self) -> dict[str, int]:
+        """Figures for the six steps' state: sources, segments, codes, codings, themes by status."""
+        q = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        out = {
+            "sources": q("SELECT COUNT(*) FROM sources"),
+            "segments": q("SELECT COUNT(*) FROM segments WHERE role = 'participant'"),
+            "codes": q("SELECT COUNT(*) FROM codes"),
+            "codes_used": q("SELECT COUNT(DISTINCT code_id) FROM codings"),
+            "codings": q("SELECT COUNT(*) FROM codings"),
+            "coded_segments": q("SELECT COUNT(DISTINCT segment_id) FROM codings"),
+            "themes": q("SELECT COUNT(*) FROM themes"),
+            "themes_with_codes": q("SELECT COUNT(DISTINCT theme_id) FROM codes WHERE theme_id IS NOT NULL"),
+            "themes_defined": q("SELECT COUNT(*) FROM themes WHERE definition != ''"),
+            "memos": q("SELECT COUNT(*) FROM memos"),
+            "acts": q("SELECT COUNT(*) FROM audit_log"),
+        }
+        for status in ("candidate", "reviewed", "defined", "reported"):
+            out[f"status_{status}"] = q(f"SELECT COUNT(*) FROM themes WHERE status = '{status}'")
+        return out

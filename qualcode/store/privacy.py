@@ -1,7 +1,70 @@
-"""Queries for pseudonymisation and backups."""
+"""Queries for pseudonymisation and backups.
+
+Pseudonymisation rewrites stored text in place. Besides sources and segments
+(see :mod:`.sources`), names can sit in memos, in code examples and in the row
+images the audit log keeps for undo; these methods reach them. After the
+rewrite, :meth:`PrivacyMixin.scrub_free_space` makes sure the old text does
+not linger in free pages of the file or in the write-ahead log.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Iterator
+
+# Text columns of audited tables that may hold words from the transcripts.
+TEXT_COLUMNS = {"memos": ("text",), "codes": ("example",)}
+
 
 class PrivacyMixin:
-    pass
+    def secure_delete(self, on: bool = True) -> None:
+        """Overwrite deleted or replaced content with zeros (SQLite ``secure_delete``)."""
+        self.conn.execute(f"PRAGMA secure_delete = {'ON' if on else 'OFF'}")
+
+    def text_fields(self) -> Iterator[tuple[str, int, str, str]]:
+        """(table, id, column, text) of memo texts and code examples."""
+        for tbl, cols in TEXT_COLUMNS.items():
+            for col in cols:
+                for rid, text in self.conn.execute(f'SELECT id, "{col}" FROM {tbl}'):
+                    if text:
+                        yield tbl, rid, col, text
+
+    def set_text_field(self, table: str, row_id: int, column: str, text: str) -> None:
+        if column not in TEXT_COLUMNS.get(table, ()):
+            raise ValueError(f"{table}.{column} is not a pseudonymisable text column")
+        self.conn.execute(f'UPDATE {table} SET "{column}" = ? WHERE id = ?', (text, row_id))
+
+    def audit_images(self) -> Iterator[tuple[int, int, str, str | None, str | None]]:
+        """(audit_id, seq, table, old JSON, new JSON) of recorded rows that carry text."""
+        marks = ",".join("?" * len(TEXT_COLUMNS))
+        yield from self.conn.execute(
+            f"SELECT audit_id, seq, tbl, old, new FROM audit_changes WHERE tbl IN ({marks})",
+            tuple(TEXT_COLUMNS))
+
+    def set_audit_images(self, audit_id: int, seq: int, old: str | None, new: str | None) -> None:
+        self.conn.execute("UPDATE audit_changes SET old = ?, new = ? WHERE audit_id = ? AND seq = ?",
+                          (old, new, audit_id, seq))
+
+    def scrub_free_space(self) -> None:
+        """Fold the write-ahead log into the file and rebuild it, so no replaced text remains."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def prune_backups(self, keep: int = 0) -> list[Path]:
+        """Delete all backups but the ``keep`` newest; returns the deleted paths."""
+        old = self.backups()
+        doomed = old[:-keep] if keep > 0 else old
+        for p in doomed:
+            os.remove(p)
+        return doomed
+
+
+def json_text_columns(table: str) -> tuple[str, ...]:
+    return TEXT_COLUMNS.get(table, ())
+
+
+def load_image(image: str | None) -> dict | None:
+    return json.loads(image) if image else None

@@ -65,6 +65,17 @@ class SourcesMixin:
     def delete_source(self, source_id: int) -> None:
         self.conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
 
+    def replace_source(self, source_id: int, *, format: str, group_label: str, group_origin: str, text: str,
+                       sha256: str, file_sha256: str, encoding: str, n_words: int) -> None:
+        """Give a source new content in place (its id, guid, memos and coder progress stay) and
+        delete its segments (their codings go with them; the caller carries them over)."""
+        self.ensure_group(group_label)
+        self.conn.execute("DELETE FROM segments WHERE source_id = ?", (source_id,))
+        self.conn.execute(
+            """UPDATE sources SET format = ?, group_label = ?, group_origin = ?, text = ?, sha256 = ?,
+                                  file_sha256 = ?, encoding = ?, n_words = ?, imported_at = ? WHERE id = ?""",
+            (format, group_label, group_origin, text, sha256, file_sha256, encoding, n_words, now(), source_id))
+
     def source_texts(self) -> Iterator[tuple[int, str, str]]:
         """(id, text, sha256) of every source; for integrity checks."""
         yield from self.conn.execute("SELECT id, text, sha256 FROM sources ORDER BY id")
@@ -195,7 +206,7 @@ class SourcesMixin:
 
     def segment_offsets(self, source_id: int) -> list[dict]:
         return [dict(r) for r in self.conn.execute(
-            'SELECT id, ordinal, start, "end", text FROM segments WHERE source_id = ? ORDER BY ordinal',
+            'SELECT id, ordinal, start, "end", speaker, text FROM segments WHERE source_id = ? ORDER BY ordinal',
             (source_id,))]
 
     def move_segment(self, segment_id: int, start: int, end: int, text: str, n_words: int) -> None:
@@ -228,10 +239,12 @@ class SourcesMixin:
             (source_id,))]
 
     def restore_coding_rows(self, rows: Iterable[dict]) -> None:
+        """Re-insert codings (same id and guid, so the audit log and undo still find them)."""
         self.conn.executemany(
-            "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) "
-            "VALUES (?,?,?,?,?,?)",
-            [(r["guid"], r["segment_id"], r["code_id"], r["coder"], r["origin"], r["created_at"]) for r in rows])
+            "INSERT OR IGNORE INTO codings(id, guid, segment_id, code_id, coder, origin, created_at) "
+            "VALUES (?,?,?,?,?,?,?)",
+            [(r.get("id"), r["guid"], r["segment_id"], r["code_id"], r["coder"], r["origin"], r["created_at"])
+             for r in rows])
 
 
 def _natural(label: str) -> tuple:

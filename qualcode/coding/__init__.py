@@ -1,0 +1,1 @@
+"""Coding: deductive rules (rules.py), manual coding (manual.py), learnt suggestions and discovery."""
