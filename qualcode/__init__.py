@@ -10,6 +10,6 @@ __all__ = ["Project", "__version__"]
 
 def __getattr__(name):  # lazy, so 'import qualcode' stays fast
     if name == "Project":
-        from .project import Project
+        from .api import Project
         return Project
     raise AttributeError(name)

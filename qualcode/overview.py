@@ -132,6 +132,8 @@ def format_overview(ov: Overview) -> str:
     for g in ov.groups:
         lines.append(f"{g['group']:<7}{g['sources']:>8}{g['participants']:>8}{g['turns']:>8}{g['words']:>9}"
                      f"{g['moderator_words']:>12}{g['gini']:>7.2f}{g['largest_share']:>10.0%}")
+    if not any(g["sources"] for g in ov.groups):
+        lines.append("(no transcripts yet: run 'qualcode ingest FILES --participants FILE')")
     lines += ["", "Gini of talk share: 0 = every participant spoke equally; towards 1 = a few voices dominate.", "",
               "Participants", f"{'key':<8}{'turns':>7}{'words':>8}{'share of group':>16}"]
     for p in ov.participants:
@@ -148,6 +150,8 @@ def _bar(share: float, width: int = 20) -> str:
 
 def write_overview(ov: Overview, out: str | Path) -> Path:
     out = Path(out)
+    if out.suffix.lower() in (".md", ".xlsx"):
+        out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".md":
         out.write_text(_markdown(ov), encoding="utf-8")
     elif out.suffix.lower() == ".xlsx":
@@ -202,8 +206,8 @@ def kwic(store, term: str, *, width: int = 40, group: str | None = None, limit: 
     (or form) equals the term's lemma; a trailing '*' matches as a prefix."""
     from .nlp import lemma, WORD_RE
 
-    if not term.strip():
-        raise InputError("give a term to look for")
+    if not term.strip().rstrip("*"):
+        raise InputError("give a term to look for (a word, or the start of one followed by *)")
     lang = store.language
     prefix = term.endswith("*")
     t = term.rstrip("*").lower()
@@ -223,3 +227,18 @@ def kwic(store, term: str, *, width: int = 40, group: str | None = None, limit: 
             if limit and len(out) >= limit:
                 return out
     return out
+
+
+def code_count_table(store, by: str = "source", coder: str | None = None) -> tuple[list[str], list[list]]:
+    """A code x unit table of coded-segment counts: header and rows (one row per code, in
+    codebook order, a column per unit, a total column)."""
+    from .store.sources import _natural
+
+    counts = store.code_counts_by(by, coder)
+    units = sorted({u for u, _, _ in counts}, key=_natural)
+    cell = {(u, k): n for u, k, n in counts}
+    rows = []
+    for c in store.codes():
+        vals = [cell.get((u, c["key"]), 0) for u in units]
+        rows.append([c["key"], *vals, sum(vals)])
+    return ["code", *units, "total"], rows

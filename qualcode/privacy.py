@@ -51,9 +51,9 @@ PHONE_RE = re.compile(
     rf"[1-9](?:{_SEP}\d){{7,8}}(?![\d])")
 TITLES = ("meneer", "mijnheer", "mevrouw", "mevr.", "mevr", "dhr.", "dhr", "mr.", "dokter", "dr.", "dr",
           "professor", "prof.", "juffrouw", "juf", "meester", "zuster", "broeder", "pater")
-_NAMEPART = r"(?:(?:van|de|der|den|het|ter|ten|te|la|le|du|d')[ \t]+)*[A-Z][\w'-]+"
-TITLE_RE = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in TITLES) + r")[ \t]+(?P<name>" + _NAMEPART
-                      + r"(?:[ \t]+" + _NAMEPART + r")?)", re.IGNORECASE)
+_NAMEPART = r"(?:(?i:van|de|der|den|het|ter|ten|te|la|le|du|d')[ \t]+)*[A-Z][\w'-]+"
+TITLE_RE = re.compile(r"(?<!\w)(?i:" + "|".join(re.escape(t) for t in TITLES) + r")[ \t]+(?P<name>" + _NAMEPART
+                      + r"(?:[ \t]+" + _NAMEPART + r")?)")
 PRIORITY = {"e-mail": 0, "telefoon": 1, "lijst": 2, "titel": 3, "deduce": 4}
 
 
@@ -214,12 +214,11 @@ def find_spans(text: str, patterns: list[tuple[re.Pattern, str]], detect: tuple[
 
 
 def _norm(original: str, category: str) -> str:
-    if category == "telefoon":
+    if category == "telefoon":   # the national significant number: +32 475…, 0032 475… and 0475… agree
         digits = re.sub(r"\D", "", original.replace("(0)", ""))
-        for cc in ("0032", "0031", "32", "31"):
-            if original.lstrip().startswith(("+", "00")) and digits.startswith(cc):
-                return cc[-2:] + ":" + digits[len(cc):]
-        return ("32:" if not digits.startswith("06") else "31:") + digits.lstrip("0")
+        if original.lstrip().startswith(("+", "00")):
+            digits = digits.lstrip("0")[2:]
+        return digits.lstrip("0")
     return " ".join(original.casefold().split())
 
 
@@ -273,6 +272,7 @@ def pseudonymise(store, *, names: list[NameEntry] | None = None, detect: tuple[s
                  ignore_case: bool = False, dry_run: bool = False) -> PseudonymiseReport:
     """Replace names, e-mail addresses and phone numbers in every stored text (see module doc)."""
     from .nlp import count_words
+    from .store.privacy import TEXT_COLUMNS
 
     patterns = _list_pattern(names or [], ignore_case)
     sources = [store.source(s["id"]) for s in store.sources()]
@@ -311,7 +311,7 @@ def pseudonymise(store, *, names: list[NameEntry] | None = None, detect: tuple[s
                 new_imgs.append(img)
                 continue
             d = json.loads(img)
-            for col in ("text", "example"):
+            for col in TEXT_COLUMNS[tbl]:
                 if isinstance(d.get(col), str):
                     d[col] = scrub(d[col])
             new_imgs.append(json.dumps(d, ensure_ascii=False))
@@ -340,7 +340,7 @@ def pseudonymise(store, *, names: list[NameEntry] | None = None, detect: tuple[s
         for audit_id, seq, old, new in audit_updates:
             store.set_audit_images(audit_id, seq, old, new)
         report.other_fields = len(field_updates) + len(audit_updates)
-        act.summary = " ".join(report.lines()[-1:])[:200]
+        act.summary = " ".join(report.lines()[:1])[:200]
         act.details = {"counts": report.counts(), "sources": report.sources_changed}
     store.scrub_free_space()
     return report

@@ -48,14 +48,28 @@ def list_segments(store: Store, *, group: str | None = None, participant: str | 
     """Readable lines for segments in transcript order: '#12 (F2 P2) 00:12:03' then the text."""
     from .errors import NotFoundError, unknown
 
+    from .ingest.parse import normalise_group, normalise_person
+
+    if participant and " " in participant.strip():  # 'F2 P2'
+        g, participant = participant.split(None, 1)
+        g = normalise_group(g)
+        if group and g != normalise_group(group):
+            raise NotFoundError(f"--participant '{g} {participant}' is not in --group {group}.")
+        group = g
+    group = normalise_group(group) if group else None
+    participant = normalise_person(participant) if participant else None
     if group and group not in store.groups():
         raise unknown("group", group, store.groups())
     if participant:
-        people = {p["label"] for p in store.participants(group)}
-        if participant not in people:
+        people = store.participants(group)
+        matches = [p["key"] for p in people if p["label"] == participant]
+        if not matches:
             where = f" in {group}" if group else ""
             raise NotFoundError(f"no participant {participant}{where}. Participants: "
-                                f"{', '.join(sorted(people)) or 'none'}.")
+                                f"{', '.join(p['key'] for p in people) or 'none'}.")
+        if len(matches) > 1:
+            raise NotFoundError(f"{participant} is ambiguous ({', '.join(matches)}); add --group, e.g. "
+                                f"--group {matches[0].split()[0]}, or write '{matches[0]}'.")
     codes = store.segment_codes() if show_codes else {}
     n = 0
     for seg in store.segments(group=group, participant=participant, source=source,

@@ -48,6 +48,28 @@ def check_zip(path: str | Path, what: str = "file") -> None:
                     f"(a zip bomb?); refusing to open it", path=str(path))
         if total > MAX_TOTAL_UNCOMPRESSED:
             raise InputError(f"would expand to {total // (1024 * 1024)} MiB; refusing to open it", path=str(path))
+        for info in infos:
+            if info.filename.lower().endswith(XML_SUFFIXES) and _declares_dtd(zf, info):
+                raise InputError(f"entry '{info.filename}' declares a DTD (XML entities or external references, "
+                                 "as used in entity-expansion attacks); refusing to open it", path=str(path))
+
+
+XML_SUFFIXES = (".xml", ".rels", ".qde", ".vml")
+_DTD_MARKS = tuple(m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le", "utf-16-be"))
+
+
+def _declares_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether an XML entry has a DTD in its prolog (Office and REFI files never need one).
+
+    Only the first 64 KiB are read: a DTD must come before the root element."""
+    try:
+        with zf.open(info) as fh:
+            head = fh.read(64 * 1024)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as exc:
+        raise InputError(f"entry '{info.filename}' cannot be unpacked ({type(exc).__name__}); "
+                         "is the file damaged?", path=zf.filename) from None
+    upper = head.upper()
+    return any(m.upper() in upper for m in _DTD_MARKS)
 
 
 def read_zip_member(zf: zipfile.ZipFile, name: str, limit: int = MAX_TOTAL_UNCOMPRESSED) -> bytes:

@@ -82,6 +82,8 @@ def rename_theme(store, ref: str, name: str | None = None, *, key: str | None = 
         _check_key("theme", key)
         _key_free(store, "themes", key)
         fields["key"] = key
+    if all(theme.get(k) == v for k, v in fields.items()):
+        raise ConflictError(f"theme '{theme['key']}' already has that name and id; nothing to change.")
     summary = f"renamed theme {theme['key']} ({theme['name']}) to {fields.get('key', theme['key'])} " \
               f"({fields.get('name', theme['name'])})"
     with store.act("theme rename", summary=summary, details={"theme": theme["key"], **fields}):
@@ -116,7 +118,7 @@ def merge_themes(store, source: str, target: str, *, backup: bool = True) -> dic
 
 def split_theme(store, ref: str, codes: Iterable[str], new_key: str, new_name: str, *,
                 description: str = "", colour: str | None = None) -> dict:
-    """Move some of a theme's codes to a new candidate theme."""
+    """Move some of a theme's codes (with their sub-codes) to a new candidate theme."""
     theme = store.theme(ref)
     code_rows = [store.code(c) for c in codes]
     if not code_rows:
@@ -126,7 +128,9 @@ def split_theme(store, ref: str, codes: Iterable[str], new_key: str, new_name: s
     if foreign:
         raise ConflictError(f"code(s) {', '.join(foreign)} are not in theme '{theme['key']}'; "
                             f"see 'qualcode theme show {theme['key']}'.")
-    if len({c["id"] for c in code_rows}) == len(store.theme_code_ids(theme["id"])):
+    moving = [i for i in store.code_with_descendants(c["id"] for c in code_rows)
+              if i in set(store.theme_code_ids(theme["id"]))]
+    if len(moving) == len(store.theme_code_ids(theme["id"])):
         raise ConflictError(f"splitting off every code of theme '{theme['key']}' would leave it empty; "
                             f"use 'qualcode theme rename {theme['key']}' instead.")
     _check_key("theme", new_key)
@@ -136,19 +140,20 @@ def split_theme(store, ref: str, codes: Iterable[str], new_key: str, new_name: s
                                           f"{new_key}", details={"from": theme["key"], "new": new_key, "codes": keys}):
         tid = store.add_theme(new_key, new_name.strip(), _colour(colour) if colour else _free_colour(store),
                               description, position=theme["position"])
-        store.move_codes_to_theme([c["id"] for c in code_rows], tid)
+        store.move_codes_to_theme(moving, tid)
     return {"from": theme["key"], "new": new_key, "codes": keys}
 
 
 def move_code(store, code_ref: str, theme_ref: str) -> dict:
-    """Put a code under another theme."""
+    """Put a code (with those of its sub-codes that share its theme) under another theme."""
     code, theme = store.code(code_ref), store.theme(theme_ref)
     if code["theme_id"] == theme["id"]:
         raise ConflictError(f"code '{code['key']}' is already in theme '{theme['key']}'.")
     old = code["theme"] or "(no theme)"
     with store.act("theme move-code", summary=f"moved code {code['key']} from {old} to {theme['key']}",
                    details={"code": code["key"], "from": code["theme"], "to": theme["key"]}):
-        store.move_codes_to_theme([code["id"]], theme["id"])
+        store.move_codes_to_theme([i for i in store.code_with_descendants([code["id"]])
+                                   if store.code(i)["theme_id"] == code["theme_id"]], theme["id"])
     return {"code": code["key"], "from": old, "to": theme["key"]}
 
 
@@ -222,6 +227,27 @@ def show_theme(store, ref: str, *, max_segments: int | None = 10) -> dict:
             "segments": segs[:max_segments] if max_segments else segs}
 
 
+def format_theme(t: dict) -> str:
+    """A readable page for ``qualcode theme show``."""
+    lines = [f"{t['key']}: {t['name']}  [{t['status']}, step {STEP[t['status']]}]  {t['colour']}"]
+    if t["description"]:
+        lines.append(f"description: {t['description']}")
+    lines.append(f"definition: {t['definition'] or '(none yet: qualcode theme define ' + t['key'] + ')'}")
+    lines.append("key messages:" + ("" if t["key_messages"] else " (none yet)"))
+    lines.extend(f"  - {m}" for m in t["key_messages"])
+    lines.append(f"codes ({len(t['codes'])}):")
+    lines.extend(f"  {c['key']:<28} {c['name']}  ({c['n_segments']} segments)" for c in t["codes"])
+    lines.append(f"segments: {t['n_segments']} from group(s) {', '.join(t['groups']) or '-'}")
+    if t["voices"]:
+        lines.append("voices: " + ", ".join(f"{k} {n}" for k, n in t["voices"].items()))
+    for m in t["memos"]:
+        lines.append(f"memo #{m['id']} {m['author']} {m['created_at']}: {m['text']}")
+    for s in t["segments"]:
+        text = s["text"] if len(s["text"]) <= 160 else s["text"][:159] + "…"
+        lines.append(f"  #{s['segment_id']} ({s['key']}) [{s['codes']}] {text}")
+    return "\n".join(lines)
+
+
 # -------------------------------------------------------------------- codes
 def rename_code(store, ref: str, name: str | None = None, *, key: str | None = None) -> dict:
     code = store.code(ref)
@@ -234,6 +260,8 @@ def rename_code(store, ref: str, name: str | None = None, *, key: str | None = N
         _check_key("code", key)
         _key_free(store, "codes", key)
         fields["key"] = key
+    if all(code.get(k) == v for k, v in fields.items()):
+        raise ConflictError(f"code '{code['key']}' already has that name and id; nothing to change.")
     with store.act("code rename", summary=f"renamed code {code['key']} ({code['name']}) to "
                                           f"{fields.get('key', code['key'])} ({fields.get('name', code['name'])})",
                    details={"code": code["key"], **fields}):
@@ -276,11 +304,6 @@ def merge_codes(store, source: str, target: str, *, backup: bool = True) -> dict
         act.summary += f" ({moved} codings moved, {collapsed} duplicates collapsed)"
         act.details.update(moved=moved, collapsed=collapsed)
     return {"from": a["key"], "into": b["key"], "moved": moved, "collapsed": collapsed}
-
-
-def move_code_cmd(store, code_ref: str, theme_ref: str) -> dict:
-    """``qualcode code move CODE THEME``: the same act as ``theme move-code``."""
-    return move_code(store, code_ref, theme_ref)
 
 
 def select_segments(store, code: dict, *, segment_ids: Iterable[int] | None = None, group: str | None = None,

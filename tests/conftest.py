@@ -22,35 +22,85 @@ SHARED = ROOT.parent / "shared"
 
 
 # ------------------------------------------------------------- no network
+NETBLOCK_DIR = Path(__file__).resolve().parent / "netblock"
+
+
 class NetworkBlocked(AssertionError):
     pass
 
 
+_ATTEMPTS: list[str] = []
+
+
 def _blocked(*args, **kwargs):
+    _ATTEMPTS.append(repr(args[:2]))
     raise NetworkBlocked("a test tried to open a network connection; qualcode must make no network calls")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_network_in_subprocesses(tmp_path_factory):
+    """Python subprocesses started by tests load tests/netblock/sitecustomize.py, which blocks
+    connections and logs each attempt to a file that :func:`no_network` watches."""
+    import os
+
+    log = tmp_path_factory.mktemp("netlog") / "attempts.log"
+    log.touch()
+    old = {k: os.environ.get(k) for k in ("PYTHONPATH", "QUALCODE_TEST_NETLOG")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(NETBLOCK_DIR), old["PYTHONPATH"]) if p)
+    os.environ["QUALCODE_TEST_NETLOG"] = str(log)
+    yield log
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Fail any attempt to connect outwards (AF_UNIX socketpairs used by libraries stay allowed)."""
+def no_network(monkeypatch, _no_network_in_subprocesses):
+    """Fail any attempt to connect outwards, in the test's process (socket.connect, connect_ex,
+    sendto, create_connection, getaddrinfo: urllib, http.client and DNS all go through these) and in
+    the Python subprocesses it starts. Attempts fail the test even if the code swallowed the error.
+    AF_UNIX sockets stay allowed."""
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
+    real_sendto = socket.socket.sendto
 
     def guarded(self, address, *a, **k):
         if self.family in (socket.AF_INET, socket.AF_INET6):
-            _blocked()
+            _blocked(address)
         return real_connect(self, address, *a, **k)
 
     def guarded_ex(self, address, *a, **k):
         if self.family in (socket.AF_INET, socket.AF_INET6):
-            _blocked()
+            _blocked(address)
         return real_connect_ex(self, address, *a, **k)
+
+    def guarded_sendto(self, *a, **k):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _blocked(*a)
+        return real_sendto(self, *a, **k)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_ex)
+    monkeypatch.setattr(socket.socket, "sendto", guarded_sendto)
     monkeypatch.setattr(socket, "create_connection", _blocked)
     monkeypatch.setattr(socket, "getaddrinfo", _blocked)
+    log = _no_network_in_subprocesses
+    size = log.stat().st_size
+    del _ATTEMPTS[:]
     yield
+    seen, sub = list(_ATTEMPTS), log.read_text(encoding="utf-8")[size:]
+    del _ATTEMPTS[:]
+    if seen or sub:
+        pytest.fail(f"network connection attempted (in the test: {seen}; in subprocesses: {sub.strip()!r}); "
+                    "qualcode must make no network calls", pytrace=False)
+
+
+@pytest.fixture
+def network_attempts(no_network) -> list[str]:
+    """The attempts :func:`no_network` recorded in this test (clear it to test the blocker itself)."""
+    return _ATTEMPTS
 
 
 # ------------------------------------------------------------- projects

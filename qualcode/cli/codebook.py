@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .common import Env, QualcodeGroup, coder_option, echo_table, pass_env, refuse_overwrite, resolve_coder
+from .common import Env, QualcodeGroup, coder_option, pass_env, refuse_overwrite, resolve_coder
 
 
 class DefaultCommandGroup(QualcodeGroup):
@@ -160,16 +160,17 @@ def sheet_export(env: Env, out, coder, group, force):
 
 @sheet.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@coder_option
+@click.option("--coder", envvar="QUALCODE_CODER", default=None, metavar="NAME",
+              help="Coder name (env QUALCODE_CODER; default: the coder the sheet was exported for).")
 @click.option("--accept-partial", is_flag=True, help="Import the good rows even when some rows have problems.")
 @pass_env
 def sheet_import(env: Env, file, coder, accept_partial):
     """Read a coding workbook back: codings added/removed per code, memos; one transaction."""
     from ..export.sheet import import_sheet
 
-    result = import_sheet(env.open(), file, coder=resolve_coder(coder), accept_partial=accept_partial)
+    result = import_sheet(env.open(), file, coder=coder, accept_partial=accept_partial)
     for line in result.lines():
         click.echo(line)
 
 
-__all__ = ["codebook", "code", "sheet", "uncode", "autocode", "DefaultCommandGroup", "echo_table"]
+__all__ = ["codebook", "code", "sheet", "uncode", "autocode", "DefaultCommandGroup"]

@@ -82,7 +82,7 @@ def overview(env: Env, out, terms, force):
 
 @cli.command()
 @click.option("--group", help="Only this focus group, e.g. F2.")
-@click.option("--participant", help="Only this participant, e.g. P2 (use with --group).")
+@click.option("--participant", help="Only this participant: P2 with --group F2, or 'F2 P2'.")
 @click.option("--source", help="Only this source file name.")
 @click.option("--moderator/--no-moderator", default=True, help="Show moderator turns (context).")
 @click.option("--codes", "show_codes", is_flag=True, help="Show each segment's codes.")
@@ -133,3 +133,27 @@ def participants(env: Env, group):
     ident = set(store.identifying_attributes())
     echo_table(["key"] + [a + ("*" if a in ident else "") for a in attrs],
                [[p["key"]] + [p.get(a, "") for a in attrs] for p in people], max_width=30)
+
+
+@cli.command()
+@click.option("--by", type=click.Choice(["source", "group", "participant"]), default="source", show_default=True,
+              help="Count per source file, focus group or participant.")
+@click.option("--coder", default=None, metavar="NAME", help="Only this coder's codings (default: anyone's).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of an aligned table.")
+@pass_env
+def counts(env: Env, by, coder, as_csv):
+    """Coded segments per code and per source, group or participant (a code x unit table)."""
+    from ..overview import code_count_table
+
+    header, rows = code_count_table(env.open(), by=by, coder=coder)
+    if as_csv:
+        import csv
+        import sys
+
+        from ..export.xlsxutil import csv_safe
+
+        w = csv.writer(sys.stdout)
+        w.writerow(header)
+        w.writerows([[csv_safe(v) for v in r] for r in rows])
+    else:
+        echo_table(header, rows, max_width=30)

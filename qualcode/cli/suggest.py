@@ -2,7 +2,85 @@
 
 from __future__ import annotations
 
-import click  # noqa: F401
+import click
 
-from . import cli  # noqa: F401
-from .common import Env, pass_env  # noqa: F401
+from . import cli
+from .common import Env, coder_option, echo_table, pass_env, progress_factory, refuse_overwrite
+
+
+@cli.group(invoke_without_command=True)
+@coder_option
+@click.option("--min-confidence", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="Only suggestions at least this likely (calibrated probability).")
+@click.option("--group", help="Suggest for this focus group only, learning from the other groups.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the suggestions to this .xlsx sheet.")
+@click.option("--evaluate", is_flag=True, help="Do not suggest: test the suggester on your own codings "
+                                                "(leave-one-transcript-out) and print how good it is.")
+@click.option("--seed", default=0, show_default=True, help="Random seed (results are reproducible).")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.pass_context
+def suggest(ctx, coder, min_confidence, group, out, evaluate, seed, force):
+    """Suggest codes for uncoded segments, learnt from your own coding.
+
+    With no codings yet, the codebook rules' matches are suggested instead (and it says so).
+    Accept suggestions by writing yes/no in the sheet's accept column, then run
+    'qualcode suggest accept FILE'.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from ..coding import suggest as lib
+
+    env: Env = ctx.obj
+    store = env.open()
+    if evaluate:
+        ev = lib.evaluate_project(store, coder=coder, threshold=min_confidence, random_state=seed,
+                                  progress=progress_factory())
+        click.echo("\n".join(ev.lines()))
+        return
+    if out:
+        refuse_overwrite(out, force)
+    result = lib.suggest(store, coder=coder, min_confidence=min_confidence, group=group, random_state=seed)
+    click.echo("\n".join(result.lines()))
+    if out:
+        n = lib.export_suggestions(store, out, coder=result.coder)
+        click.echo(f"wrote {n} suggestion(s) to {out}; mark the accept column yes/no, then run "
+                   f"'qualcode suggest accept {out}'.")
+
+
+@suggest.command("accept")
+@click.argument("file", type=click.Path(dir_okay=False))
+@coder_option
+@pass_env
+def accept(env: Env, file, coder):
+    """Record the suggestions marked yes in FILE as codings (origin 'suggested'); mark 'no' ones rejected."""
+    from ..coding.suggest import accept_sheet
+
+    click.echo("\n".join(accept_sheet(env.open(), file, coder=coder).lines()))
+
+
+@cli.command()
+@click.option("--n", "n_clusters", default=8, show_default=True, type=click.IntRange(2, 50),
+              help="Number of clusters (candidate codes).")
+@click.option("--seed", default=0, show_default=True, help="Random seed (the same seed gives the same clusters).")
+@click.option("--create", nargs=2, metavar="CLUSTER NAME", default=None,
+              help="Turn cluster number CLUSTER into a new code NAME; its segments become suggestions.")
+@click.option("--theme", help="With --create: the theme the new code belongs to.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the clusters to .xlsx or .md.")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@pass_env
+def discover(env: Env, n_clusters, seed, create, theme, out, force):
+    """Cluster uncoded participant segments into candidate new codes (inductive coding)."""
+    from ..coding import discover as lib
+
+    store = env.open()
+    if create:
+        click.echo("\n".join(lib.create_code(store, int(create[0]), create[1], n_clusters=n_clusters, seed=seed,
+                                             theme=theme).lines()))
+        return
+    if out:
+        refuse_overwrite(out, force)
+    result = lib.discover(store, n_clusters=n_clusters, seed=seed)
+    click.echo("\n".join(result.lines()))
+    if out:
+        lib.write_clusters(result, out)
+        click.echo(f"wrote {out}")

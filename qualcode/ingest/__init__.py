@@ -20,6 +20,7 @@ from .tables import parse_utterance_table, read_participants
 
 TEXT_FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md", ".text": "txt"}
 SPLITS = ("turn", "sentences", "paragraphs")
+LARGE_TURNS = 300  # splitting more turns than this into sentences takes long enough for a progress bar
 
 
 @dataclass
@@ -135,7 +136,7 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
     # 1. read everything -------------------------------------------------
     people = read_participants(participants) if participants else []
     parsed_all: list[tuple[str, Parsed]] = []
-    iterator = progress(paths, "Reading") if progress else paths
+    iterator = progress(paths, "Reading") if (progress and len(paths) > 1) else paths
     for path in iterator:
         for parsed in read_source(path, columns=columns, group=forced_group):
             parsed_all.append((path, parsed))
@@ -149,6 +150,11 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
         name = parsed.name or Path(path).name
         if forced_group:
             g, origin = forced_group, "--group"
+            if parsed.group and parsed.group != g:
+                if parsed.group_origin == "the speaker labels":
+                    raise InputError(f"--group says {g} but the speaker labels say {parsed.group}; leave out "
+                                     "--group or fix the labels", path=path)
+                parsed.notes.append(f"--group {g} overrides group {parsed.group} from {parsed.group_origin}")
         elif parsed.group:
             g, origin = parsed.group, parsed.group_origin
         else:
@@ -208,6 +214,12 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
         writes.append((path, parsed, name, g, origin, file_sha, text_sha, existing))
 
     # 4. write, all or nothing --------------------------------------------
+    current = {(p["group"], p["label"]): p for p in store.participants()}
+    people = [p for p in people if (p["group"], p["label"]) not in current
+              or any(str(v).strip() != current[(p["group"], p["label"])].get(k, "")
+                     for k, v in p["attributes"].items())]
+    if not writes and not people and not new_speakers:
+        return report  # nothing new: the project is left exactly as it was
     with store.act("ingest", summary="", undoable=False, capture=False) as act:
         pid_map = store.participant_ids()
         for p in people:
@@ -224,31 +236,40 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
                 report.speakers_created.append(f"{g} {s}")
         loop = progress(writes, "Ingesting") if (progress and len(writes) > 1) else writes
         for path, parsed, name, g, origin, file_sha, text_sha, existing in loop:
-            old_codings, old_segments = [], []
-            if existing:
-                old_codings = store.codings_in_source(existing["id"])
-                old_segments = store.segment_offsets(existing["id"])
-                old_memos = [m for m in store.memos("segment") if m["target_id"] in {s["id"] for s in old_segments}]
-                store.delete_source(existing["id"])
-            sid = store.add_source(name=name, format=parsed.format, group_label=g, group_origin=origin,
-                                   text=parsed.text, sha256=text_sha, file_sha256=file_sha,
-                                   encoding=parsed.encoding, n_words=count_words(parsed.text),
-                                   guid=existing["guid"] if existing else None)
-            rows, ordinal, words = [], 0, 0
+            old_codings, old_segments, old_memos = [], [], []
+            rows, ordinal, words, turn_no = [], 0, 0, 0
             turn_segments: dict[int, list[int]] = {}
-            for tno, t in enumerate(parsed.turns, start=1):
+            turns = parsed.turns
+            if progress and len(writes) == 1 and split == "sentences" and len(turns) > LARGE_TURNS:
+                turns = progress(turns, f"Splitting {name}")  # one large file: show progress per turn
+            for idx, t in enumerate(turns):
+                if not (t.continues and turn_no):
+                    turn_no += 1
                 for s, e in segment_spans(parsed.text, t.start, t.end, split, store.language):
                     ordinal += 1
                     seg_text = parsed.text[s:e]
                     n = count_words(seg_text)
                     words += n
-                    rows.append({"ordinal": ordinal, "turn": tno, "speaker": t.speaker, "role": t.role,
+                    rows.append({"ordinal": ordinal, "turn": turn_no, "speaker": t.speaker, "role": t.role,
                                  "participant_id": pid_map.get((g, t.speaker)) if t.role == "participant" else None,
                                  "start": s, "end": e, "timestamp": t.timestamp, "text": seg_text, "n_words": n})
-                    turn_segments.setdefault(tno - 1, []).append(ordinal)
+                    turn_segments.setdefault(idx, []).append(ordinal)
+            fields = dict(format=parsed.format, group_label=g, group_origin=origin, text=parsed.text,
+                          sha256=text_sha, file_sha256=file_sha, encoding=parsed.encoding, n_words=words)
+            if existing:  # replaced in place: the source keeps its id, guid, memos and coder progress
+                sid = existing["id"]
+                old_codings = store.codings_in_source(sid)
+                old_segments = store.segment_offsets(sid)
+                old_ids = {s["id"] for s in old_segments}
+                old_memos = [m for m in store.memos("segment") if m["target_id"] in old_ids]
+                store.replace_source(sid, **fields)
+            else:
+                sid = store.add_source(name=name, **fields)
             store.add_segments(sid, rows)
-            rep = SourceReport(name, g, origin, turns=len(parsed.turns), segments=len(rows), words=words,
+            rep = SourceReport(name, g, origin, turns=turn_no, segments=len(rows), words=words,
                                status="replaced" if existing else "added", notes=list(parsed.notes))
+            if existing:  # before new codings, so the carried-over ones get their old ids back
+                rep.message = _carry_over(store, name, sid, old_segments, old_codings, old_memos)
             if parsed.codings:
                 seg_ids = {s["ordinal"]: s["id"] for s in store.segment_offsets(sid)}
                 by_coder: dict[str, list] = {}
@@ -257,8 +278,6 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
                         by_coder.setdefault(who or coder or "imported", []).append((seg_ids[o], code_ids[code]))
                 for who, pairs in by_coder.items():
                     report.codings_imported += store.add_codings(pairs, who, "imported")
-            if existing and (old_codings or old_segments):
-                rep.message = _carry_over(store, sid, old_segments, old_codings, old_memos)
             report.sources.append(rep)
         added = [s for s in report.sources if s.status != "skipped"]
         act.summary = (f"{len(added)} source(s), {sum(s.segments for s in added)} segments; "
@@ -275,13 +294,15 @@ def _file_sha(path: str, parsed: Parsed) -> str:
     return h.hexdigest()
 
 
-def _carry_over(store, sid: int, old_segments: list[dict], old_codings: list[dict], old_memos: list[dict]) -> str:
-    """Move codings and memos from the replaced source's segments to identical new segments.
+def _carry_over(store, name: str, sid: int, old_segments: list[dict], old_codings: list[dict],
+                old_memos: list[dict]) -> str:
+    """Move codings and memos from the replaced segments to new segments with the same speaker
+    and text (matched in order).
 
-    Refuses (raising, so the whole ingest rolls back) when a coded segment's text changed."""
+    Refuses (raising, so the whole ingest rolls back) when a coded segment changed."""
     new_segments = store.segment_offsets(sid)
-    a = [s["text"] for s in old_segments]
-    b = [s["text"] for s in new_segments]
+    a = [(s["speaker"], s["text"]) for s in old_segments]
+    b = [(s["speaker"], s["text"]) for s in new_segments]
     mapping: dict[int, int] = {}
     for block in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks():
         for k in range(block.size):
@@ -289,16 +310,23 @@ def _carry_over(store, sid: int, old_segments: list[dict], old_codings: list[dic
     lost = [c for c in old_codings if c["segment_id"] not in mapping]
     if lost:
         first = lost[0]
+        excerpt = " ".join(first["segment_text"].split())
+        excerpt = excerpt if len(excerpt) <= 40 else excerpt[:40] + "…"
         raise ConflictError(
-            f"cannot replace: {len(lost)} coding(s) sit on segments whose text changed (first: segment "
-            f"{first['ordinal']} '{first['segment_text'][:40]}…'). Export the codings ('qualcode sheet export') "
-            "and remove them, or fix the file so those passages are unchanged.")
+            f"{name}: cannot replace: {len(lost)} coding(s) sit on segments whose text or speaker changed "
+            f"(first: segment {first['ordinal']}, {first['speaker']}: '{excerpt}'). Export the codings "
+            "('qualcode sheet export') and remove them, or fix the file so those passages are unchanged.")
     rows = [dict(c, segment_id=mapping[c["segment_id"]]) for c in old_codings]
     store.restore_coding_rows(rows)
+    moved = 0
     for m in old_memos:
         if m["target_id"] in mapping:
             store.retarget_memo(m["id"], "segment", mapping[m["target_id"]])
         else:  # its passage changed: keep the memo, on the source
             store.retarget_memo(m["id"], "source", sid)
-    return (f"replaced; {len(rows)} coding(s) carried over to unchanged segments"
-            if rows else "replaced; it had no codings")
+            moved += 1
+    msg = (f"replaced; {len(rows)} coding(s) carried over to unchanged segments" if rows
+           else "replaced; it had no codings")
+    if moved:
+        msg += f"; {moved} memo(s) on changed passages now sit on the source"
+    return msg

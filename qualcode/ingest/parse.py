@@ -71,6 +71,15 @@ def normalise_group(raw: str) -> str:
     return raw.upper() if re.fullmatch(r"[A-Za-z]\d{1,3}", raw) else raw
 
 
+def _header_group(raw: str) -> str:
+    """'focusgroep 1' -> 'F1'; 'F1 — Vilvoorde' -> 'F1'; any other name is kept as written."""
+    g = normalise_group(raw)
+    if re.fullmatch(r"[A-Z]\d{1,3}", g):
+        return g
+    first = normalise_group(raw.split()[0])
+    return first if re.fullmatch(r"[A-Z]\d{1,3}", first) else g
+
+
 def normalise_person(raw: str) -> str:
     raw = str(raw).strip()
     m = re.fullmatch(r"(?:p|r|participant|participante|deelnemer|deelneemster|respondent|spreker)?[ _-]?(\d{1,3})",
@@ -120,7 +129,7 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
     if not data:
         raise InputError("the file is empty", path=path)
     if data.startswith(codecs.BOM_UTF8):
-        text, enc = _strict(data[3:], "utf-8", path), "utf-8-sig"
+        text, enc = _strict(data[3:], "utf-8", path, skipped=3), "utf-8-sig"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
             raise InputError("is encoded as UTF-32, which qualcode does not read; save it as UTF-8", path=path)
@@ -148,12 +157,12 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
     return text, enc
 
 
-def _strict(data: bytes, enc: str, path: str) -> str:
+def _strict(data: bytes, enc: str, path: str, skipped: int = 0) -> str:
     try:
         return data.decode(enc)
     except UnicodeDecodeError as exc:
-        raise InputError(f"claims to be {enc.upper()} (byte-order mark) but byte {exc.start} is invalid",
-                         path=path) from None
+        raise InputError(f"claims to be {enc.upper()} (byte-order mark) but byte {exc.start + skipped} "
+                         "(counting from 0) is invalid", path=path) from None
 
 
 # ---------------------------------------------------------- labelled lines
@@ -176,7 +185,7 @@ def parse_labelled(text: str, path: str, fmt: str = "txt", encoding: str = "utf-
         if stripped.startswith("#"):
             m = HEADER_RE.match(line)
             if m and group is None:
-                group, group_origin = normalise_group(m.group("group")), "the '# group:' header"
+                group, group_origin = _header_group(m.group("group")), "the '# group:' header"
             continue
         m = LABEL_RE.match(line)
         if m:

@@ -22,6 +22,8 @@ COLUMN_NAMES = {
     "codes": ("codes", "code", "coding", "codering"),
     "coder": ("coder", "codeur", "annotator", "annotator_id"),
 }
+# Values of a codes column that mean "no code here" (e.g. AnnoMI's 'n/a' on client turns).
+NO_CODE = {"n/a", "na", "-", "none", "geen"}
 PARTICIPANT_COLUMNS = {
     "group": COLUMN_NAMES["group"],
     "participant": ("participant", "deelnemer", "respondent", "participant_id", "id", "p", "nummer", "speaker"),
@@ -65,7 +67,8 @@ def _read_xlsx(path: str):
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on damaged files
-        raise InputError(f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})", path=path) from None
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(f"cannot be read as an Excel workbook ({type(exc).__name__}: {detail})", path=path) from None
     try:
         ws = wb.worksheets[0]
         header: list[str] | None = None
@@ -142,7 +145,8 @@ def parse_utterance_table(path: str, *, columns: dict[str, str] | None = None,
             order.append(key)
         codes = []
         if "codes" in cols and get("codes"):
-            codes.extend(c.strip() for c in re.split(r"[;,]", get("codes")) if c.strip())
+            codes.extend(c.strip() for c in re.split(r"[;,]", get("codes"))
+                         if c.strip() and c.strip().lower() not in NO_CODE)
         for name, i in code_cols:
             v = row[i].strip() if i < len(row) else ""
             if v not in ("", "0", "0.0", "false", "False", "FALSE", "nee", "no"):

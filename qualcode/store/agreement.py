@@ -16,17 +16,16 @@ class AgreementMixin:
         as 'not applied' in agreement statistics."""
         self.ensure_coder(coder)
         stamp = now()
-        before = self.conn.total_changes
-        self.conn.executemany("INSERT OR IGNORE INTO coder_progress(coder, source_id, done_at) VALUES (?,?,?)",
-                              [(coder, int(s), stamp) for s in source_ids])
-        return self.conn.total_changes - before
+        cur = self.conn.executemany(
+            "INSERT OR IGNORE INTO coder_progress(coder, source_id, done_at) VALUES (?,?,?)",
+            [(coder, int(s), stamp) for s in source_ids])
+        return max(cur.rowcount, 0)
 
     def unmark_done(self, coder: str, source_ids: Iterable[int]) -> int:
         """Remove 'done' marks; returns how many were removed. Call inside an act."""
-        before = self.conn.total_changes
-        self.conn.executemany("DELETE FROM coder_progress WHERE coder = ? AND source_id = ?",
-                              [(coder, int(s)) for s in source_ids])
-        return self.conn.total_changes - before
+        cur = self.conn.executemany("DELETE FROM coder_progress WHERE coder = ? AND source_id = ?",
+                                    [(coder, int(s)) for s in source_ids])
+        return max(cur.rowcount, 0)
 
     def coder_progress(self) -> list[dict]:
         """Every 'done' mark: coder, source_id, source (name), group_label, done_at."""
@@ -67,3 +66,19 @@ class AgreementMixin:
 
     def count_codings_by_coder(self) -> dict[str, int]:
         return {a: b for a, b in self.conn.execute("SELECT coder, COUNT(*) FROM codings GROUP BY coder")}
+
+    def coder_origins(self) -> dict[str, set[str]]:
+        """coder -> the origins of their codings (e.g. {'consensus'})."""
+        out: dict[str, set[str]] = {}
+        for coder, origin in self.conn.execute("SELECT DISTINCT coder, origin FROM codings"):
+            out.setdefault(coder, set()).add(origin)
+        return out
+
+    def segment_exists(self, segment_id: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM segments WHERE id = ?", (int(segment_id),)).fetchone() is not None
+
+    def remove_codings_of(self, coder: str, segment_ids: Iterable[int]) -> int:
+        """Delete a coder's codings on the given segments; returns how many. Call inside an act."""
+        cur = self.conn.executemany("DELETE FROM codings WHERE coder = ? AND segment_id = ?",
+                                    [(coder, int(s)) for s in segment_ids])
+        return max(cur.rowcount, 0)

@@ -31,7 +31,7 @@ class AnalysisMixin:
         for r in self.conn.execute(sql):
             yield dict(r)
 
-    def theme_segments(self, theme_id: int) -> list[dict]:
+    def theme_fragments(self, theme_id: int) -> list[dict]:
         """Distinct participant segments coded under a theme: id, text, n_words, group, participant, key."""
         rows = self.conn.execute(
             """SELECT DISTINCT s.id, s.text, s.n_words, src.group_label AS "group", p.label AS participant,
@@ -41,6 +41,16 @@ class AnalysisMixin:
                WHERE cd.theme_id = ? AND s.role = 'participant'
                ORDER BY s.id""", (theme_id,)).fetchall()
         return [dict(r) for r in rows]
+
+    def segment_texts(self, ids) -> dict[int, str]:
+        """segment id -> text, for the given ids (fetched in chunks)."""
+        ids = [int(i) for i in ids]
+        out: dict[int, str] = {}
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
+            out.update(self.conn.execute(
+                f"SELECT id, text FROM segments WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        return out
 
     # ------------------------------------------------------------ spreads
     def theme_spread(self) -> dict[int, dict]:

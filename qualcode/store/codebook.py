@@ -163,11 +163,10 @@ class CodebookMixin:
         """Bulk (segment_id, code_id) codings for one coder; existing ones are kept. Returns how many were new."""
         self.ensure_coder(coder)
         stamp = now()
-        before = self.conn.total_changes
-        self.conn.executemany(
+        cur = self.conn.executemany(
             "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) VALUES (?,?,?,?,?,?)",
             ((new_guid(), s, c, coder, origin, stamp) for s, c in rows))
-        return self.conn.total_changes - before
+        return max(cur.rowcount, 0)
 
     def remove_coding(self, segment_id: int, code_id: int, coder: str) -> bool:
         cur = self.conn.execute("DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?",

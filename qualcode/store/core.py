@@ -121,9 +121,11 @@ class StoreCore:
             raise ProjectError(f"{path} is a folder, not a qualcode project file.")
         with open(path, "rb") as fh:
             head = fh.read(16)
-        if head and head != b"SQLite format 3\x00":
+        if not head:
+            raise ProjectError(f"{path} is an empty file, not a qualcode project.")
+        if head != b"SQLite format 3\x00":
             raise ProjectError(f"{path} is not a qualcode project (not an SQLite file).")
-        conn = _connect(path)
+        conn = _connect(path, wal=False)  # WAL only once we know the file is ours
         try:
             try:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -136,6 +138,7 @@ class StoreCore:
                 raise ProjectError(
                     f"{path} was made by a newer qualcode (schema {version}; this one reads up to "
                     f"{SCHEMA_VERSION}). Upgrade qualcode to open it.")
+            conn.execute("PRAGMA journal_mode = WAL")
             store = cls(conn, path)
             if version < SCHEMA_VERSION:
                 if not migrate:
@@ -203,11 +206,11 @@ class StoreCore:
         self._in_tx = True
         try:
             yield self.conn
+            self.conn.execute("COMMIT")  # may fail (e.g. deferred foreign keys): rolled back below
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
-        else:
-            self.conn.execute("COMMIT")
         finally:
             self._in_tx = False
 
@@ -246,7 +249,10 @@ class StoreCore:
                     self.conn.execute("DELETE FROM temp._qc_ctx")
 
     def _install_triggers(self) -> None:
-        if self._triggers_installed:
+        # Checked every time rather than remembered: the triggers are created inside the act's
+        # transaction, so an act that fails rolls their creation back too.
+        if self._triggers_installed and self.conn.execute(
+                "SELECT 1 FROM sqlite_temp_master WHERE type = 'table' AND name = '_qc_ctx'").fetchone():
             return
         c = self.conn
         c.execute("CREATE TEMP TABLE IF NOT EXISTS _qc_ctx (audit_id INTEGER)")
@@ -333,11 +339,35 @@ class StoreCore:
                 with self.act("undo", actor=actor, summary=f"undo of #{act['id']} ({act['command']})",
                               details={"undo_of": act["id"]}) as undo_act:
                     self._reverse(act["id"])
+                    self._refuse_broken_references(act)
                     self.conn.execute("UPDATE audit_log SET undoable = 0, undo_of = ? WHERE id = ?",
                                       (act["id"], undo_act.id))
                 self.conn.execute("UPDATE audit_log SET undone_at = ? WHERE id = ?", (now(), act["id"]))
                 done.append(act)
         return done
+
+    def _refuse_broken_references(self, act: dict) -> None:
+        """After reversing ``act``: a row that a later act made point at something this act
+        created (a code moved into a new theme) is a dependency too; name that later act."""
+        problems = self.conn.execute("PRAGMA foreign_key_check").fetchall()
+        if not problems:
+            return
+        for tbl, rowid, _parent, _fk in problems:
+            if tbl not in PRIMARY_KEYS:
+                continue
+            cols = ", ".join(f'"{k}"' for k in PRIMARY_KEYS[tbl])
+            key = self.conn.execute(f"SELECT json_array({cols}) FROM {tbl} WHERE rowid = ?", (rowid,)).fetchone()
+            row = self.conn.execute(
+                """SELECT l.* FROM audit_changes c JOIN audit_log l ON l.id = c.audit_id
+                   WHERE c.tbl = ? AND c.row_key = ? AND c.audit_id > ? AND l.undone_at IS NULL
+                     AND l.undo_of IS NULL ORDER BY l.id DESC LIMIT 1""",
+                (tbl, key[0] if key else None, act["id"])).fetchone()
+            if row is not None:
+                raise ConflictError(
+                    f"cannot undo #{act['id']} ({act['command']}): later act #{row['id']} ({row['command']}: "
+                    f"{row['summary']}) depends on it. Undo #{row['id']} first.")
+        raise ConflictError(f"cannot undo #{act['id']} ({act['command']}): other rows still refer to what it "
+                            "created; undo the later acts first.")
 
     def _reverse(self, audit_id: int) -> None:
         changes = self.conn.execute(
@@ -389,11 +419,19 @@ class StoreCore:
             if len(candidates) != 1:
                 raise NotFoundError(f"no single backup matches '{backup}' (see 'qualcode backup list').")
             src_path = candidates[0]
-        src = sqlite3.connect(src_path)
+        src = sqlite3.connect(src_path.resolve().as_uri() + "?mode=ro", uri=True)
         try:
-            ok = src.execute("PRAGMA integrity_check").fetchone()[0]
+            try:
+                ok = src.execute("PRAGMA integrity_check").fetchone()[0]
+                app = src.execute("SELECT value FROM meta WHERE key = 'application'").fetchone()
+                version = src.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.DatabaseError as exc:
+                raise ProjectError(f"{src_path.name} is not a qualcode backup ({exc}); nothing was restored.") from None
             if ok != "ok":
                 raise ProjectError(f"backup {src_path.name} is damaged ({ok}); nothing was restored.")
+            if not app or app[0] != APPLICATION or version != self.schema_version:
+                raise ProjectError(f"{src_path.name} is not a backup of a qualcode project with schema "
+                                   f"{self.schema_version}; nothing was restored.")
             saved = self.backup("before-restore")
             src.backup(self.conn)
         finally:
@@ -409,7 +447,7 @@ def _backup_dir(path: Path) -> Path:
     return Path(str(path) + ".backups")
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, wal: bool = True) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=10)
     except sqlite3.OperationalError as exc:
@@ -417,7 +455,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     try:
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA journal_mode = WAL")
+        if wal:
+            conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA busy_timeout = 10000")
     except sqlite3.DatabaseError as exc:

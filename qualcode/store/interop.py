@@ -1,7 +1,72 @@
-"""Queries for refi-qda import and export (issue 8).."""
+"""Queries for REFI-QDA import and export and for the notebook API (issue 8)."""
 
 from __future__ import annotations
 
+from typing import Iterable
+
+from .core import new_guid
+
 
 class InteropMixin:
-    pass
+    def make_read_only(self) -> None:
+        """Refuse every write on this connection from now on (SQLite query_only; for the notebook API)."""
+        self.conn.execute("PRAGMA query_only = ON")
+
+    # ---------------------------------------------------------------- export
+    def coder_guids(self) -> dict[str, str]:
+        """coder name -> guid."""
+        return {n: g for n, g in self.conn.execute("SELECT name, guid FROM coders ORDER BY name")}
+
+    def segment_rows(self, ids: Iterable[int] | None = None) -> list[dict]:
+        """Raw segment rows (with guid, source guid and participant key) in source then ordinal order."""
+        sql = """SELECT s.*, src.guid AS source_guid, src.name AS source, src.group_label,
+                        p.guid AS participant_guid, p.label AS participant
+                 FROM segments s JOIN sources src ON src.id = s.source_id
+                 LEFT JOIN participants p ON p.id = s.participant_id"""
+        args: list = []
+        if ids is not None:
+            id_list = [int(i) for i in ids]
+            sql += f" WHERE s.id IN ({','.join('?' * len(id_list))})" if id_list else " WHERE 0"
+            args = id_list
+        sql += " ORDER BY src.name, s.ordinal"
+        return [dict(r) for r in self.conn.execute(sql, args)]
+
+    def source_rows(self) -> list[dict]:
+        """Every source with its text, in name order."""
+        return [dict(r) for r in self.conn.execute("SELECT * FROM sources ORDER BY name")]
+
+    def coding_rows(self) -> list[dict]:
+        """Raw codings with segment and code guids, in segment order."""
+        return [dict(r) for r in self.conn.execute(
+            """SELECT g.*, s.guid AS segment_guid, c.guid AS code_guid, c.key AS code
+               FROM codings g JOIN segments s ON s.id = g.segment_id JOIN codes c ON c.id = g.code_id
+               ORDER BY g.segment_id, c.position, c.id, g.coder""")]
+
+    # ---------------------------------------------------------------- import
+    def guid_index(self, table: str) -> dict[str, int]:
+        """guid -> id for themes, codes, sources, segments, participants or memos."""
+        if table not in ("themes", "codes", "sources", "segments", "participants", "memos", "codings"):
+            raise ValueError(table)
+        return {g: i for i, g in self.conn.execute(f"SELECT id, guid FROM {table}")}
+
+    def keys_in_use(self, table: str) -> set[str]:
+        if table not in ("themes", "codes"):
+            raise ValueError(table)
+        return {r[0] for r in self.conn.execute(f"SELECT key FROM {table}")}
+
+    def add_coding_row(self, segment_id: int, code_id: int, coder: str, origin: str, *, guid: str | None,
+                       created_at: str, coder_guid: str | None = None) -> bool:
+        """One coding with its own guid and time stamp; False when this coder already had it."""
+        self.ensure_coder(coder, coder_guid)
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) VALUES (?,?,?,?,?,?)",
+            (guid or new_guid(), segment_id, code_id, coder, origin, created_at))
+        return cur.rowcount == 1
+
+    def ordinals(self, source_id: int) -> set[int]:
+        return {r[0] for r in self.conn.execute("SELECT ordinal FROM segments WHERE source_id = ?", (source_id,))}
+
+    def coder_guid_taken(self, guid: str) -> str | None:
+        row = self.conn.execute("SELECT name FROM coders WHERE guid = ?", (guid,)).fetchone()
+        return row[0] if row else None
+

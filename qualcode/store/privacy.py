@@ -9,13 +9,19 @@ not linger in free pages of the file or in the write-ahead log.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Iterator
 
 # Text columns of audited tables that may hold words from the transcripts.
-TEXT_COLUMNS = {"memos": ("text",), "codes": ("example",)}
+TEXT_COLUMNS = {
+    "memos": ("text",),
+    "codes": ("example", "description", "include", "exclude"),
+    "themes": ("definition", "key_messages", "description"),
+    "suggestions": ("drivers",),
+    "audit_log": ("summary", "details"),
+}
+AUDITED_TEXT = ("memos", "codes", "themes", "suggestions")
 
 
 class PrivacyMixin:
@@ -24,7 +30,9 @@ class PrivacyMixin:
         self.conn.execute(f"PRAGMA secure_delete = {'ON' if on else 'OFF'}")
 
     def text_fields(self) -> Iterator[tuple[str, int, str, str]]:
-        """(table, id, column, text) of memo texts and code examples."""
+        """(table, id, column, text) of free text that may quote the transcripts: memos, code
+        descriptions and examples, theme definitions and key messages, suggestion drivers, and
+        the audit log's summaries and details."""
         for tbl, cols in TEXT_COLUMNS.items():
             for col in cols:
                 for rid, text in self.conn.execute(f'SELECT id, "{col}" FROM {tbl}'):
@@ -38,10 +46,9 @@ class PrivacyMixin:
 
     def audit_images(self) -> Iterator[tuple[int, int, str, str | None, str | None]]:
         """(audit_id, seq, table, old JSON, new JSON) of recorded rows that carry text."""
-        marks = ",".join("?" * len(TEXT_COLUMNS))
+        marks = ",".join("?" * len(AUDITED_TEXT))
         yield from self.conn.execute(
-            f"SELECT audit_id, seq, tbl, old, new FROM audit_changes WHERE tbl IN ({marks})",
-            tuple(TEXT_COLUMNS))
+            f"SELECT audit_id, seq, tbl, old, new FROM audit_changes WHERE tbl IN ({marks})", AUDITED_TEXT)
 
     def set_audit_images(self, audit_id: int, seq: int, old: str | None, new: str | None) -> None:
         self.conn.execute("UPDATE audit_changes SET old = ?, new = ? WHERE audit_id = ? AND seq = ?",
@@ -62,9 +69,3 @@ class PrivacyMixin:
         return doomed
 
 
-def json_text_columns(table: str) -> tuple[str, ...]:
-    return TEXT_COLUMNS.get(table, ())
-
-
-def load_image(image: str | None) -> dict | None:
-    return json.loads(image) if image else None

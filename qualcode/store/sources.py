@@ -238,6 +238,20 @@ class SourcesMixin:
                JOIN segments s ON s.id = c.segment_id WHERE s.source_id = ? ORDER BY s.ordinal""",
             (source_id,))]
 
+    def code_counts_by(self, by: str = "source", coder: str | None = None) -> list[tuple[str, str, int]]:
+        """(unit, code key, number of distinct coded segments) per source, group or participant."""
+        unit = {"source": "src.name", "group": "src.group_label",
+                "participant": "src.group_label || ' ' || COALESCE(p.label, s.speaker)"}[by]
+        sql = f"""SELECT {unit} AS unit, cd.key, COUNT(DISTINCT c.segment_id) FROM codings c
+                  JOIN codes cd ON cd.id = c.code_id JOIN segments s ON s.id = c.segment_id
+                  JOIN sources src ON src.id = s.source_id LEFT JOIN participants p ON p.id = s.participant_id"""
+        args: tuple = ()
+        if coder:
+            sql += " WHERE c.coder = ?"
+            args = (coder,)
+        sql += " GROUP BY unit, cd.key"
+        return [tuple(r) for r in self.conn.execute(sql, args)]
+
     def restore_coding_rows(self, rows: Iterable[dict]) -> None:
         """Re-insert codings (same id and guid, so the audit log and undo still find them)."""
         self.conn.executemany(

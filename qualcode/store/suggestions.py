@@ -52,12 +52,11 @@ class SuggestionsMixin:
     def add_suggestions(self, rows: Iterable[tuple[int, int, float, str]], *, coder: str, source: str) -> int:
         """Insert suggestions; ones that already exist (same segment, code, coder, source) are left alone."""
         stamp = now()
-        before = self.conn.total_changes
-        self.conn.executemany(
+        cur = self.conn.executemany(
             "INSERT OR IGNORE INTO suggestions(segment_id, code_id, coder, confidence, drivers, source, status, "
             "created_at) VALUES (?,?,?,?,?,?,'open',?)",
-            ((int(s), int(c), float(p), d, coder, source, stamp) for s, c, p, d in rows))
-        return self.conn.total_changes - before
+            ((int(s), int(c), coder, float(p), d, source, stamp) for s, c, p, d in rows))
+        return max(cur.rowcount, 0)  # not total_changes: the audit triggers' rows would count too
 
     def set_suggestion_status(self, suggestion_id: int, status: str) -> None:
         self.conn.execute("UPDATE suggestions SET status = ? WHERE id = ?", (status, int(suggestion_id)))

@@ -19,6 +19,17 @@ class ThemesMixin:
         cur = self.conn.execute(f"UPDATE codes SET theme_id = ? WHERE id IN ({marks})", (theme_id, *ids))
         return cur.rowcount
 
+    def code_with_descendants(self, code_ids: Iterable[int]) -> list[int]:
+        """The codes and all their sub-codes (so a code moves with its children)."""
+        ids = [int(i) for i in code_ids]
+        if not ids:
+            return []
+        rows = self.conn.execute(
+            f"""WITH RECURSIVE sub(id) AS (SELECT id FROM codes WHERE id IN ({','.join('?' * len(ids))})
+                UNION SELECT c.id FROM codes c JOIN sub ON c.parent_id = sub.id)
+                SELECT id FROM sub ORDER BY id""", ids).fetchall()
+        return [r[0] for r in rows]
+
     def theme_code_ids(self, theme_id: int) -> list[int]:
         return [r[0] for r in self.conn.execute(
             "SELECT id FROM codes WHERE theme_id = ? ORDER BY position, id", (theme_id,))]
@@ -104,9 +115,12 @@ class ThemesMixin:
             out["themes_by_status"].setdefault(status, []).append(key)
         return out
 
-    def acts_since(self, audit_id: int) -> int:
-        """Acts (other than review bookkeeping) recorded after ``audit_id``."""
-        return self.conn.execute("SELECT COUNT(*) FROM audit_log WHERE id > ?", (int(audit_id),)).fetchone()[0]
+    def acts_since(self, audit_id: int, ignore: Iterable[str] = ()) -> int:
+        """Acts recorded after ``audit_id``, not counting the commands in ``ignore``."""
+        ign = list(ignore)
+        marks = ",".join("?" * len(ign)) or "''"
+        return self.conn.execute(f"SELECT COUNT(*) FROM audit_log WHERE id > ? AND command NOT IN ({marks})",
+                                 (int(audit_id), *ign)).fetchone()[0]
 
     # ----------------------------------------------------------------- review
     def integrity_rows(self) -> list[dict]:

@@ -1,0 +1,328 @@
+"""The Excel coding round trip: a coding workbook out, the student's codes back in.
+
+Export (:func:`export_sheet`) writes the sheet ``Coding`` with one row per segment in
+transcript order: key ("F1 P2"), speaker, time, text, the coder's current codes in
+``code 1..N`` columns (drop-down lists of code ids), a ``memo`` column, and a hidden
+``qualcode id`` column holding ``SEGMENT_ID:CHECKSUM``. Rows are coloured by the theme
+of their first code. A ``Codebook`` sheet lists codes with colours and include/exclude
+criteria; a hidden ``_qualcode`` sheet records the coder and which segments were exported.
+
+Import (:func:`import_sheet`) finds columns by their header, never by position, and rows
+by their id, never by order, so sorting, filtering, hiding or adding columns and
+recolouring do not matter. Problems (unknown codes, edited text, deleted, duplicated or
+foreign rows) are collected with sheet, row and cell; unless ``accept_partial`` nothing
+is written. The import is one audited act.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError, close_matches
+
+SHEET = "Coding"
+META_SHEET = "_qualcode"
+ID_HEADER = "qualcode id"
+MEMO_HEADER = "memo"
+TEXT_HEADER = "text"
+FORMAT = "qualcode coding sheet 1"
+_CODE_HEADER = re.compile(r"^code\s*\d*$", re.IGNORECASE)
+_SPLIT = re.compile(r"[,;\n]+")
+
+
+class SheetImportError(InputError):
+    """The coding sheet has problems; nothing was imported."""
+
+    def __init__(self, message: str, problems: list["Problem"], path: str):
+        super().__init__(message, path=path)
+        self.problems = problems
+
+
+@dataclass
+class Problem:
+    row: int | None
+    cell: str | None
+    what: str
+    sheet: str = SHEET
+
+    def __str__(self) -> str:
+        where = f"sheet {self.sheet}"
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.cell:
+            where += f", cell {self.cell}"
+        return f"{where}: {self.what}"
+
+
+def checksum(guid: str, text: str) -> str:
+    """A short fingerprint of a segment (its guid and text) for the hidden id column."""
+    return hashlib.sha256(f"{guid}\n{text}".encode("utf-8")).hexdigest()[:10]
+
+
+def _norm(text) -> str:
+    return " ".join(str(text or "").split())
+
+
+# ------------------------------------------------------------------ export
+def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
+    """Write the coding workbook for ``coder`` (optionally one focus group). Returns a summary line."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from ..codebook import codebook_from_store, codebook_rows, write_codebook_sheet
+    from ..errors import unknown
+    from ..project import format_timestamp
+    from .xlsxutil import Styles, cell, hex_fill, light
+
+    if group and group not in store.groups():
+        raise unknown("group", group, store.groups())
+    segs = list(store.segments(group=group))
+    if not segs:
+        raise InputError("the project has no segments to code yet; run 'qualcode ingest' first.")
+    codes = store.codes()
+    colour = {c["key"]: c["display_colour"] for c in codes}
+    current = store.segment_codes(coder)
+    memos = store.segment_memo_texts(coder)
+    guids = store.segment_guids()
+    n_code_cols = max(3, max((len(v) for v in current.values()), default=0) + 2)
+    header = ["key", "speaker", "time", TEXT_HEADER] + [f"code {i}" for i in range(1, n_code_cols + 1)] + [
+        MEMO_HEADER, ID_HEADER]
+    st = Styles()
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(SHEET)
+    widths = [9, 11, 9, 80] + [22] * n_code_cols + [40, 16]
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    id_col = get_column_letter(len(header))
+    ws.column_dimensions[id_col].hidden = True
+    ws.freeze_panes = "E2"
+    ws.append([cell(ws, h, font=st.header_font, fill=st.header_fill) for h in header])
+    for s in segs:
+        mine = current.get(s["id"], [])
+        fill = hex_fill(light(colour[mine[0]])) if mine and colour.get(mine[0]) else None
+        values = [s["key"], s["speaker"], format_timestamp(s["timestamp"]), s["text"]]
+        values += mine + [""] * (n_code_cols - len(mine))
+        values += ["\n\n".join(memos.get(s["id"], [])), f"{s['id']}:{checksum(guids[s['id']], s['text'])}"]
+        ws.append([cell(ws, v, fill=fill if i < 4 else None, alignment=st.wrap if i in (3, len(values) - 2)
+                        else st.top) for i, v in enumerate(values)])
+    last = len(segs) + 1
+    ws.auto_filter.ref = f"A1:{id_col}{last}"
+    cb = codebook_from_store(store)
+    n_codes = len(cb.codes)
+    if n_codes:
+        first, end = get_column_letter(5), get_column_letter(4 + n_code_cols)
+        dv = DataValidation(type="list", formula1=f"=Codebook!$E$2:$E${len(codebook_rows(cb)) + 1}",
+                            allow_blank=True, showErrorMessage=False)
+        dv.prompt, dv.promptTitle = "Pick a code id from the list (see the Codebook sheet).", "code"
+        dv.add(f"{first}2:{end}{last}")
+        ws.data_validations.append(dv)
+    write_codebook_sheet(wb, cb)
+    meta = wb.create_sheet(META_SHEET)
+    meta.sheet_state = "hidden"
+    for k, v in (("format", FORMAT), ("coder", coder), ("group", group or ""), ("project", store.path.name),
+                 ("code columns", ", ".join(f"code {i}" for i in range(1, n_code_cols + 1)))):
+        meta.append([cell(meta, k), cell(meta, v)])
+    meta.append([cell(meta, "segments")] + [s["id"] for s in segs])
+    wb.save(path)
+    n_coded = sum(1 for s in segs if current.get(s["id"]))
+    return (f"wrote {path}: {len(segs)} segments ({n_coded} with codes by {coder}), {n_codes} codes in the "
+            f"drop-down lists. Code in the 'code' columns, then: qualcode sheet import {Path(path).name}")
+
+
+# ------------------------------------------------------------------ import
+@dataclass
+class ImportResult:
+    path: str
+    coder: str
+    rows: int = 0
+    added: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
+    memos: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    skipped_rows: int = 0
+
+    @property
+    def n_added(self) -> int:
+        return sum(self.added.values())
+
+    @property
+    def n_removed(self) -> int:
+        return sum(self.removed.values())
+
+    def lines(self) -> list[str]:
+        out = [f"{self.path}: {self.rows} rows read for coder {self.coder}: {self.n_added} codings added, "
+               f"{self.n_removed} removed, {self.memos} memos added"]
+        for code in sorted(set(self.added) | set(self.removed)):
+            out.append(f"  {code}: +{self.added.get(code, 0)} -{self.removed.get(code, 0)}")
+        if self.problems:
+            out.append(f"{len(self.problems)} problems; {self.skipped_rows} rows left unchanged (--accept-partial):")
+            out.extend(f"  {p}" for p in self.problems)
+        if not (self.n_added or self.n_removed or self.memos):
+            out.append("nothing changed.")
+        return out
+
+
+def _read(path: str):
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        raise InputError("cannot read the workbook; is it an .xlsx file saved by Excel "
+                         "or LibreOffice?", path=path) from None
+    if SHEET not in wb.sheetnames:
+        wb.close()
+        raise InputError(f"no sheet named '{SHEET}'; export a coding sheet with 'qualcode sheet export' and "
+                         "code in that one.", path=path)
+    rows = [list(r) for r in wb[SHEET].iter_rows(values_only=True)]
+    meta: dict[str, list] = {}
+    if META_SHEET in wb.sheetnames:
+        for r in wb[META_SHEET].iter_rows(values_only=True):
+            if r and r[0] is not None:
+                meta[str(r[0])] = [v for v in r[1:] if v is not None]
+    wb.close()
+    return rows, meta
+
+
+def import_sheet(store, path: str, coder: str | None = None, accept_partial: bool = False) -> ImportResult:
+    """Read a coding workbook back into the project for ``coder`` (default: the coder it was exported for)."""
+    from openpyxl.utils import get_column_letter
+
+    from ..store import default_actor
+
+    rows, meta = _read(path)
+    sheet_coder = str(meta.get("coder", [""])[0]) if meta.get("coder") else ""
+    coder = coder or sheet_coder or default_actor()
+    if sheet_coder and coder != sheet_coder:
+        raise InputError(f"this sheet holds the codes of coder '{sheet_coder}', not '{coder}'; import it with "
+                         f"--coder {sheet_coder}, or export a sheet for '{coder}'.", path=path)
+    if not rows:
+        raise InputError(f"sheet {SHEET} is empty.", path=path)
+    header = [_norm(h).lower() for h in rows[0]]
+    if ID_HEADER not in header:
+        raise InputError(f"sheet {SHEET} has no '{ID_HEADER}' column (it may be hidden, but must not be deleted "
+                         "or renamed); export the sheet again.", path=path)
+    id_i = header.index(ID_HEADER)
+    text_i = header.index(TEXT_HEADER) if TEXT_HEADER in header else None
+    memo_i = header.index(MEMO_HEADER) if MEMO_HEADER in header else None
+    code_is = [i for i, h in enumerate(header) if _CODE_HEADER.match(h)]
+    col = lambda i: get_column_letter(i + 1)  # noqa: E731
+
+    gone = [h for h in str((meta.get("code columns") or [""])[0]).split(", ") if h and h not in header]
+    if gone:
+        raise InputError(f"sheet {SHEET} lacks the column(s) {', '.join(gone)} it was exported with; their codes "
+                         "would be lost. Put the column(s) back (hide them if you like) and import again.", path=path)
+    known = {c["key"]: c["id"] for c in store.codes()}
+    known_ci = {k.lower(): k for k in known}
+    guids = store.segment_guids()
+    problems: list[Problem] = []
+    bad_rows: set[int] = set()
+    seen: dict[int, int] = {}
+    wanted: dict[int, list[str]] = {}
+    memo_cells: dict[int, str] = {}
+    n_rows = 0
+    for r_i, row in enumerate(rows[1:], start=2):
+        row = row + [None] * (len(header) - len(row))
+        if all(v is None or str(v).strip() == "" for v in row):
+            continue
+        n_rows += 1
+        raw_id = _norm(row[id_i])
+        m = re.fullmatch(r"(\d+):([0-9a-f]{10})", raw_id)
+        where_id = f"{col(id_i)}{r_i}"
+        if not raw_id:
+            problems.append(Problem(r_i, where_id, "row has no qualcode id (a row added by hand?); add codes to the "
+                                                   "exported rows only."))
+            continue
+        if not m:
+            problems.append(Problem(r_i, where_id, f"'{raw_id}' is not a qualcode id; do not edit that column."))
+            continue
+        sid, check = int(m.group(1)), m.group(2)
+        if sid in seen:
+            problems.append(Problem(r_i, where_id, f"segment #{sid} appears twice (also on row {seen[sid]}); "
+                                                   "delete the copy."))
+            bad_rows.add(sid)
+            continue
+        seen[sid] = r_i
+        if sid not in guids:
+            problems.append(Problem(r_i, where_id, f"segment #{sid} no longer exists in the project (transcript "
+                                                   "replaced or removed?); export a new sheet."))
+            continue
+        seg = store.segment(sid)
+        if check != checksum(guids[sid], seg["text"]):
+            problems.append(Problem(r_i, where_id, f"the id of segment #{sid} does not match the project (the id "
+                                                   "was edited, or the transcript changed since the export)."))
+            bad_rows.add(sid)
+            continue
+        if text_i is not None and _norm(row[text_i]) != _norm(seg["text"]):
+            problems.append(Problem(r_i, f"{col(text_i)}{r_i}", f"the text of segment #{sid} was edited; "
+                                    "only code and memo cells are read, so undo the edit (the transcript is kept)."))
+            bad_rows.add(sid)
+            continue
+        codes: list[str] = []
+        row_ok = True
+        for i in code_is:
+            for word in _SPLIT.split(str(row[i] if row[i] is not None else "")):
+                word = word.strip()
+                if not word:
+                    continue
+                word = known_ci.get(word.lower(), word)  # 'Pros' is 'pros'
+                if word not in known:
+                    problems.append(Problem(r_i, f"{col(i)}{r_i}",
+                                            f"unknown code '{word}'.{close_matches(word, known)}"))
+                    row_ok = False
+                elif word not in codes:
+                    codes.append(word)
+        if not row_ok:
+            bad_rows.add(sid)
+            continue
+        wanted[sid] = codes
+        if memo_i is not None:
+            memo_cells[sid] = str(row[memo_i]).strip() if row[memo_i] is not None else ""
+    for sid in (int(x) for x in meta.get("segments", [])):
+        if sid not in seen and sid in guids:
+            seg = store.segment(sid)
+            problems.append(Problem(None, None, f"the row of segment #{sid} ({seg['key']}) is missing (deleted?); "
+                                                "its codings are left as they were."))
+    result = ImportResult(path=path, coder=coder, rows=n_rows, problems=problems,
+                          skipped_rows=len(bad_rows) + sum(1 for p in problems if p.row is None))
+    if problems and not accept_partial:
+        listing = "\n".join(f"  {p}" for p in problems)
+        raise SheetImportError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; nothing was imported "
+                               f"(fix them, or use --accept-partial to import the other rows):\n{listing}",
+                               problems, path)
+    _apply(store, result, wanted, memo_cells, known, coder)
+    return result
+
+
+def _apply(store, result: ImportResult, wanted: dict[int, list[str]], memo_cells: dict[int, str],
+           known: dict[str, int], coder: str) -> None:
+    current = store.segment_codes(coder)
+    memos = store.segment_memo_texts(coder)
+    key_of = {v: k for k, v in known.items()}
+    with store.act("sheet import", actor=coder, details={"file": Path(result.path).name}) as act:
+        add, remove = [], []
+        for sid, codes in wanted.items():
+            have = set(current.get(sid, []))
+            add += [(sid, known[c]) for c in codes if c not in have]
+            remove += [(sid, known[c]) for c in have if c not in codes and c in known]
+        store.add_codings(add, coder, "manual")
+        store.remove_codings(remove, coder)
+        for _, cid in add:
+            result.added[key_of[cid]] = result.added.get(key_of[cid], 0) + 1
+        for _, cid in remove:
+            result.removed[key_of[cid]] = result.removed.get(key_of[cid], 0) + 1
+        for sid, text in memo_cells.items():
+            old = memos.get(sid, [])
+            joined = "\n\n".join(old)
+            if not text or _norm(text) == _norm(joined) or text in old:
+                continue
+            new = text[len(joined):].strip() if joined and text.startswith(joined) else text
+            if new:
+                store.add_memo("segment", sid, new, coder)
+                result.memos += 1
+        act.summary = f"{result.n_added} codings added, {result.n_removed} removed, {result.memos} memos"
+        act.details.update(added=result.added, removed=result.removed, problems=len(result.problems))

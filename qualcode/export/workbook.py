@@ -1,0 +1,568 @@
+"""The analysis workbook (step 6): ten sheets that mirror the reference study's Excel method.
+
+1 Codebook · 2 Coded fragments · 3 By theme · 4 Theme summary · 5 Quotes ·
+6 Matrices (theme × group, theme × participant, framework matrix, native charts) ·
+7 Co-occurrence · 8 Participants · 9 Audit log · 10 Memos.
+
+The workbook is written with ``Workbook(write_only=True)``: rows stream from the
+store to the file one at a time, and styles are made once (``Styles`` and the
+per-theme fills below), so memory stays flat for large projects. Text always goes
+through :mod:`.xlsxutil`, so a quote that starts with ``=`` or ``-`` stays text.
+
+Other areas add sheets without editing this module::
+
+    from qualcode.export.workbook import register_sheet
+
+    @register_sheet
+    def write_agreement(wb, store, styles):   # wb: the write-only Workbook
+        ws = wb.create_sheet("Agreement")     # or xlsxutil.write_table(wb, ...)
+        ...
+
+Writers run after the ten sheets, in registration order. Modules named in
+``PLUGIN_MODULES`` are imported (when they exist) before writing, so their
+``register_sheet`` calls take effect without any other import; ``write_workbook``
+also takes ``extra_sheets=[...]`` for one-off writers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from copy import copy
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from .quotes import cite, pick_quotes, rank_by_typicality, short_quote
+from .xlsxutil import Styles, cell, fit_widths, hex_fill, light, safe_title
+
+SheetWriter = Callable[[Any, Any, Styles], None]
+_EXTRA_SHEETS: list[SheetWriter] = []
+PLUGIN_MODULES = ("qualcode.export.agreement_sheet",)
+
+SHEETS = ("Codebook", "Coded fragments", "By theme", "Theme summary", "Quotes", "Matrices", "Co-occurrence",
+          "Participants", "Audit log", "Memos")
+THEME_SUMMARY = "Theme summary"
+COMMENTS_HEADER = "supervisor comments"
+N_SUMMARY_QUOTES = 3
+
+
+def register_sheet(writer: SheetWriter) -> SheetWriter:
+    """Add a sheet writer ``writer(wb, store, styles)`` run after the ten standard sheets."""
+    if writer not in _EXTRA_SHEETS:
+        _EXTRA_SHEETS.append(writer)
+    return writer
+
+
+def registered_sheets() -> list[SheetWriter]:
+    for name in PLUGIN_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return list(_EXTRA_SHEETS)
+
+
+@dataclass
+class WorkbookSummary:
+    path: Path
+    sheets: list[str] = field(default_factory=list)
+    fragments: int = 0
+    themes: int = 0
+
+    def lines(self) -> list[str]:
+        return [f"wrote {self.path}: {len(self.sheets)} sheets, {self.themes} themes, "
+                f"{self.fragments} coded fragment rows"]
+
+
+class _Cells:
+    """Write-only cells with styles applied cheaply: each combination of fill, font, alignment and
+    number format is resolved against the workbook once, then copied (openpyxl otherwise hashes
+    every style object for every cell, which dominates the export time of large projects)."""
+
+    def __init__(self):
+        self._styles: dict[tuple, tuple] = {}
+
+    def __call__(self, ws, value, *, fill=None, font=None, alignment=None, number_format=None):
+        c = cell(ws, value)  # xlsxutil: text stays text, never a formula
+        if fill is None and font is None and alignment is None and not number_format:
+            return c
+        key = (id(fill), id(font), id(alignment), number_format)
+        hit = self._styles.get(key)
+        if hit is None:
+            tmpl = cell(ws, "", fill=fill, font=font, alignment=alignment, number_format=number_format)
+            hit = self._styles[key] = (tmpl._style, fill, font, alignment)  # keep the objects alive: ids stay valid
+        c._style = copy(hit[0])
+        return c
+
+
+class _Ctx:
+    """What every sheet writer shares: the store, styles made once, theme fills, quote rankings."""
+
+    def __init__(self, store, styles: Styles):
+        from openpyxl.styles import Alignment, Font
+
+        self.store = store
+        self.st = styles
+        self.cell = _Cells()
+        self.themes = store.themes()
+        self.spread = store.theme_spread()
+        self.theme_fill = {t["id"]: hex_fill(t["colour"]) for t in self.themes}
+        self.theme_light = {t["id"]: hex_fill(light(t["colour"], 0.65)) for t in self.themes}
+        self.title_font = Font(bold=True, size=13)
+        self.center = Alignment(horizontal="center", vertical="top")
+        self.language = store.language
+        self._ranked: dict[int, list] = {}
+        self.attrs = store.attribute_names(include_identifying=False)
+        self.people = store.participants(include_identifying=False)
+
+    def ranked(self, theme_id: int) -> list[tuple[dict, float]]:
+        """The theme's participant fragments, most typical first, without their text (kept small for
+        large projects; fetch text with :meth:`texts`)."""
+        if theme_id not in self._ranked:
+            ranked = rank_by_typicality(self.store.theme_fragments(theme_id), self.language)
+            self._ranked[theme_id] = [({k: v for k, v in s.items() if k != "text"}, score) for s, score in ranked]
+        return self._ranked[theme_id]
+
+    def texts(self, rows: Iterable[dict]) -> dict[int, str]:
+        return self.store.segment_texts(r["id"] for r in rows)
+
+
+# ------------------------------------------------------------------ helpers
+def _sheet(wb, title: str, widths: Sequence[float], freeze: str | None = "A2"):
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title=safe_title(title))
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    if freeze:
+        ws.freeze_panes = freeze
+    return ws
+
+
+def _header(ws, ctx: "_Ctx", header: Sequence[str]) -> None:
+    st = ctx.st
+    ws.append([ctx.cell(ws, h, font=st.header_font, fill=st.header_fill, alignment=st.wrap) for h in header])
+
+
+def _table(wb, ctx: _Ctx, title: str, header: Sequence[str], rows: Iterable[tuple[Sequence[Any], Any]], *,
+           wrap_cols: Iterable[int] = (), exact_fill_col: int | None = None, colour_col: int | None = None,
+           caps: dict[int, int] | None = None, number_formats: dict[int, str] | None = None):
+    """A filtered, frozen sheet from ``(values, theme_id)`` rows; rows with a theme get its light fill
+    and ``exact_fill_col`` gets the theme's own colour; ``colour_col`` is filled with the colour it names.
+    Widths fit the first 300 rows."""
+    from openpyxl.utils import get_column_letter
+
+    it = iter(rows)
+    head = list(islice(it, 300))
+    widths = fit_widths([r for r, _ in head], header, cap=60)
+    for i, cap in (caps or {}).items():
+        widths[i] = min(widths[i], cap)
+    ws = _sheet(wb, title, widths)
+    st = ctx.st
+    wraps = set(wrap_cols)
+    nf = number_formats or {}
+    _header(ws, ctx, header)
+    n = 0
+    for values, tid in chain(head, it):
+        fill = ctx.theme_light.get(tid)
+        out = []
+        for i, v in enumerate(values):
+            f = ctx.theme_fill.get(tid) if i == exact_fill_col else fill
+            if i == colour_col and v:
+                f = hex_fill(v)
+            out.append(ctx.cell(ws, v, fill=f, alignment=st.wrap if i in wraps else st.top, number_format=nf.get(i)))
+        ws.append(out)
+        n += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{n + 1}"
+    return ws
+
+
+def _heat(ws, ref: str) -> None:
+    from openpyxl.formatting.rule import ColorScaleRule
+
+    ws.conditional_formatting.add(ref, ColorScaleRule(start_type="num", start_value=0, start_color="FFFFFFFF",
+                                                      end_type="max", end_color="FFE8743B"))
+
+
+# ------------------------------------------------------------------ sheets
+def _codebook(wb, ctx: _Ctx) -> None:
+    header = ["type", "key", "name", "theme", "colour", "status", "description", "include", "exclude",
+              "fragments", "codings"]
+
+    def rows():
+        codes_by_theme: dict = {}
+        for c in ctx.store.codes():
+            codes_by_theme.setdefault(c["theme_id"], []).append(c)
+        for t in ctx.themes:
+            sp = ctx.spread.get(t["id"], {})
+            yield (["theme", t["key"], t["name"], t["name"], t["colour"], t["status"], t["description"], "", "",
+                    sp.get("fragments", 0), sp.get("codings", 0)], t["id"])
+            for c in codes_by_theme.get(t["id"], []):
+                yield (["code", c["key"], c["name"], t["name"], c["display_colour"], "", c["description"],
+                        c["include"], c["exclude"], c["n_segments"], c["n_codings"]], t["id"])
+        for c in codes_by_theme.get(None, []):
+            yield (["code", c["key"], c["name"], "", c["display_colour"] or "", "", c["description"],
+                    c["include"], c["exclude"], c["n_segments"], c["n_codings"]], None)
+
+    _table(wb, ctx, "Codebook", header, rows(), wrap_cols=(6, 7, 8), exact_fill_col=3, colour_col=4,
+           caps={6: 50, 7: 40, 8: 40})
+
+
+_FRAGMENT_HEADER = ["key", "group", "participant", "source", "segment", "segment id", "theme", "code", "code name",
+                    "coder", "origin", "fragment"]
+
+
+def _fragment_values(r: dict) -> list:
+    return [f"({r['key']})", r["group_label"], r["participant"] or r["speaker"], r["source"], r["ordinal"],
+            r["segment_id"], r["theme_name"] or "", r["code"], r["code_name"], r["coder"], r["origin"], r["text"]]
+
+
+def _fragments(wb, ctx: _Ctx) -> int:
+    count = 0
+
+    def rows():
+        nonlocal count
+        for r in ctx.store.iter_coded_fragments("transcript"):
+            count += 1
+            yield _fragment_values(r), r["theme_id"]
+
+    _table(wb, ctx, "Coded fragments", _FRAGMENT_HEADER, rows(), wrap_cols=(11,), exact_fill_col=6,
+           caps={11: 90})
+    return count
+
+
+def _by_theme(wb, ctx: _Ctx) -> None:
+    """Fragments grouped by theme then code: a colour band per theme, a subtotal row per code and theme."""
+    from openpyxl.styles import Font
+
+    st = ctx.st
+    ws = _sheet(wb, "By theme", [12, 6, 12, 28, 10, 90, 10, 10])
+    header = ["key", "group", "code", "code name", "segment id", "fragment", "coder", "origin"]
+    _header(ws, ctx, header)
+    bold = Font(bold=True)
+    names = {t["id"]: t["name"] for t in ctx.themes}
+
+    def band(tid, label):
+        fill = ctx.theme_fill.get(tid)
+        ws.append([ctx.cell(ws, label, fill=fill, font=bold)] + [ctx.cell(ws, "", fill=fill) for _ in header[1:]])
+
+    def subtotal(tid, label, n):
+        fill = ctx.theme_light.get(tid)
+        ws.append([ctx.cell(ws, "", fill=fill), ctx.cell(ws, "", fill=fill), ctx.cell(ws, label, fill=fill, font=bold),
+                   ctx.cell(ws, "", fill=fill), ctx.cell(ws, n, fill=fill, font=bold)])
+
+    cur_theme, cur_code, n_code, theme_segs = object(), None, 0, set()
+    for r in ctx.store.iter_coded_fragments("theme"):
+        if r["code"] != cur_code and cur_code is not None:
+            subtotal(cur_theme, f"subtotal {cur_code}", n_code)
+        if r["theme_id"] != cur_theme:
+            if cur_code is not None:
+                subtotal(cur_theme, f"total {names.get(cur_theme, '(no theme)')}: fragments", len(theme_segs))
+            cur_theme, theme_segs = r["theme_id"], set()
+            band(cur_theme, r["theme_name"] or "(no theme)")
+        if r["code"] != cur_code:
+            cur_code, n_code = r["code"], 0
+        n_code += 1
+        theme_segs.add(r["segment_id"])
+        fill = ctx.theme_light.get(r["theme_id"])
+        vals = [f"({r['key']})", r["group_label"], r["code"], r["code_name"], r["segment_id"], r["text"],
+                r["coder"], r["origin"]]
+        ws.append([ctx.cell(ws, v, fill=fill, alignment=st.wrap if i == 5 else st.top) for i, v in enumerate(vals)])
+    if cur_code is not None:
+        subtotal(cur_theme, f"subtotal {cur_code}", n_code)
+        subtotal(cur_theme, f"total {names.get(cur_theme, '(no theme)')}: fragments", len(theme_segs))
+
+
+def _summary(wb, ctx: _Ctx) -> None:
+    header = ["theme key", "theme", "status", "definition", "key messages", "fragments", "groups", "participants",
+              "representative quotes", COMMENTS_HEADER]
+
+    def rows():
+        for t in ctx.themes:
+            sp = ctx.spread.get(t["id"], {})
+            quotes = pick_quotes(ctx.ranked(t["id"]), N_SUMMARY_QUOTES)
+            text = ctx.texts(quotes)
+            yield ([t["key"], t["name"], t["status"], t["definition"],
+                    "\n".join(f"• {m}" for m in t["key_messages"]), sp.get("fragments", 0), sp.get("groups", 0),
+                    sp.get("participants", 0), "\n\n".join(cite(text[q["id"]], q["key"]) for q in quotes), ""],
+                   t["id"])
+
+    ws = _table(wb, ctx, THEME_SUMMARY, header, rows(), wrap_cols=(3, 4, 8, 9), exact_fill_col=1)
+    for col, w in (("D", 45), ("E", 45), ("I", 80), ("J", 40)):
+        ws.column_dimensions[col].width = w
+
+
+def _quotes(wb, ctx: _Ctx) -> None:
+    st = ctx.st
+    header = ["rank", "quote with key (paste into the thesis)", "key", "group", "participant", *ctx.attrs,
+              "segment id"]
+    ws = _sheet(wb, "Quotes", [6, 90, 10, 7, 11, *[14] * len(ctx.attrs), 10], freeze=None)
+    pattrs = {p["id"]: p for p in ctx.people}
+    for t in ctx.themes:
+        fill = ctx.theme_fill[t["id"]]
+        ws.append([ctx.cell(ws, t["name"], fill=fill, font=ctx.title_font)] +
+                  [ctx.cell(ws, "", fill=fill) for _ in header[1:]])
+        _header(ws, ctx, header)
+        ranked = ctx.ranked(t["id"])
+        for k in range(0, len(ranked), 500):
+            chunk = ranked[k:k + 500]
+            text = ctx.texts(s for s, _ in chunk)
+            for i, (s, _score) in enumerate(chunk, start=k + 1):
+                p = pattrs.get(s["participant_id"], {})
+                vals = [i, cite(text[s["id"]], s["key"]), f"({s['key']})", s["group"], s["participant"],
+                        *[p.get(a, "") for a in ctx.attrs], s["id"]]
+                ws.append([ctx.cell(ws, v, alignment=st.wrap if j == 1 else st.top) for j, v in enumerate(vals)])
+        if not ranked:
+            ws.append([ctx.cell(ws, ""), ctx.cell(ws, "(no participant fragments yet)")])
+        ws.append([])
+
+
+def _matrices(wb, ctx: _Ctx) -> None:
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.marker import DataPoint
+    from openpyxl.utils import get_column_letter
+
+    st, store = ctx.st, ctx.store
+    groups = store.groups()
+    people = [p for p in ctx.people]
+    by_group = store.theme_by_group()
+    by_person = store.theme_by_participant()
+    width_cols = max(len(groups) + 2, len(people) + 1, len(ctx.themes) + 1)
+    ws = _sheet(wb, "Matrices", [28] + [9] * (width_cols - 1), freeze="B1")
+    themes = ctx.themes
+    nt = len(themes)
+
+    # block 1: theme × group (rows 1 title, 2 header, 3.. themes)
+    ws.append([ctx.cell(ws, "Coded fragments per theme and focus group", font=ctx.title_font)])
+    _header(ws, ctx, ["theme", *groups, "total"])
+    for t in themes:
+        vals = [by_group.get((t["id"], g), 0) for g in groups]
+        ws.append([ctx.cell(ws, t["name"], fill=ctx.theme_fill[t["id"]])] + [ctx.cell(ws, v) for v in vals] +
+                  [ctx.cell(ws, ctx.spread.get(t["id"], {}).get("fragments", 0), font=st.bold)])
+    if nt and groups:
+        _heat(ws, f"B3:{get_column_letter(len(groups) + 1)}{nt + 2}")
+    row = nt + 2
+
+    # native charts to the right of block 1
+    if nt:
+        total_col = len(groups) + 2
+        c1 = BarChart()
+        c1.type = "bar"
+        c1.title = "Coded fragments per theme"
+        c1.legend = None
+        c1.add_data(Reference(ws, min_col=total_col, min_row=2, max_row=nt + 2), titles_from_data=True)
+        c1.set_categories(Reference(ws, min_col=1, min_row=3, max_row=nt + 2))
+        ser = c1.series[0]
+        for i, t in enumerate(themes):
+            pt = DataPoint(idx=i)
+            pt.graphicalProperties.solidFill = t["colour"].lstrip("#").upper()
+            ser.dPt.append(pt)
+        c1.height, c1.width = 7.5, 13
+        anchor_col = get_column_letter(total_col + 2)
+        ws.add_chart(c1, f"{anchor_col}1")
+        if groups:
+            c2 = BarChart()
+            c2.type = "col"
+            c2.grouping = "clustered"
+            c2.title = "Theme × focus group"
+            c2.add_data(Reference(ws, min_col=2, max_col=len(groups) + 1, min_row=2, max_row=nt + 2),
+                        titles_from_data=True)
+            c2.set_categories(Reference(ws, min_col=1, min_row=3, max_row=nt + 2))
+            c2.height, c2.width = 7.5, 15
+            ws.add_chart(c2, f"{get_column_letter(total_col + 11)}1")
+    # keep the next block below the charts (15 rows tall)
+    while row < 17:
+        ws.append([])
+        row += 1
+    ws.append([])
+    # block 2: theme × participant
+    ws.append([ctx.cell(ws, "Coded fragments per theme and participant", font=ctx.title_font)])
+    _header(ws, ctx, ["theme", *[p["key"] for p in people]])
+    start = row + 3
+    for t in themes:
+        ws.append([ctx.cell(ws, t["name"], fill=ctx.theme_fill[t["id"]])] +
+                  [ctx.cell(ws, by_person.get((t["id"], p["id"]), 0)) for p in people])
+    if nt and people:
+        _heat(ws, f"B{start}:{get_column_letter(len(people) + 1)}{start + nt - 1}")
+    ws.append([])
+    # block 3: framework matrix (rows participants, columns themes, cells short quotes)
+    ws.append([ctx.cell(ws, "Framework matrix: the most typical fragment of each participant per theme",
+                    font=ctx.title_font)])
+    _header(ws, ctx, ["participant", *[t["name"] for t in themes]])
+    best: dict[tuple[int, int], list] = {}   # (participant, theme) -> [most typical segment id, count]
+    for t in themes:
+        for s, _score in ctx.ranked(t["id"]):
+            best.setdefault((s["participant_id"], t["id"]), [s["id"], 0])[1] += 1
+    for p in people:
+        mine = {t["id"]: best[(p["id"], t["id"])] for t in themes if (p["id"], t["id"]) in best}
+        text = ctx.store.segment_texts(v[0] for v in mine.values())
+        vals = []
+        for t in themes:
+            sid, n = mine.get(t["id"], (None, 0))
+            vals.append(short_quote(text[sid], 140) + (f" (+{n - 1} more)" if n > 1 else "") if sid else "")
+        ws.append([ctx.cell(ws, p["key"], font=st.bold)] + [ctx.cell(ws, v, alignment=st.wrap) for v in vals])
+
+
+def _cooccurrence(wb, ctx: _Ctx) -> None:
+    from openpyxl.utils import get_column_letter
+
+    st = ctx.st
+    codes = ctx.store.codes()
+    co = ctx.store.code_cooccurrence()
+    ws = _sheet(wb, "Co-occurrence", [24, 20] + [8] * len(codes), freeze="C2")
+    _header(ws, ctx, ["code", "theme", *[c["key"] for c in codes]])
+    for a in codes:
+        vals = []
+        for b in codes:
+            if a["id"] == b["id"]:
+                vals.append(a["n_segments"])
+            else:
+                vals.append(co.get((min(a["id"], b["id"]), max(a["id"], b["id"])), 0))
+        ws.append([ctx.cell(ws, a["key"], font=st.bold, fill=ctx.theme_light.get(a["theme_id"])),
+                   ctx.cell(ws, a["theme_name"] or "", fill=ctx.theme_light.get(a["theme_id"]))] +
+                  [ctx.cell(ws, v) for v in vals])
+    if codes:
+        _heat(ws, f"C2:{get_column_letter(len(codes) + 2)}{len(codes) + 1}")
+    ws.append([])
+    ws.append([ctx.cell(ws, "Cells: segments coded with both codes (diagonal: segments with the code), any coder.")])
+
+
+def _participants(wb, ctx: _Ctx) -> None:
+    talk = ctx.store.participant_talk()
+    header = ["key", "group", "participant", *ctx.attrs, "turns", "words", "talk share in group",
+              "coded fragments"]
+    share_col = 3 + len(ctx.attrs) + 2
+
+    def rows():
+        for p in ctx.people:
+            t = talk.get(p["id"], {})
+            yield ([p["key"], p["group"], p["label"], *[p.get(a, "") for a in ctx.attrs], t.get("turns", 0),
+                    t.get("words", 0), round(t.get("share", 0.0), 4), t.get("coded", 0)], None)
+
+    _table(wb, ctx, "Participants", header, rows(), number_formats={share_col: "0.0%"})
+
+
+def _audit(wb, ctx: _Ctx) -> None:
+    header = ["#", "at", "actor", "command", "summary", "details", "undoable", "undone at"]
+
+    def rows():
+        for a in reversed(ctx.store.history()):
+            yield ([a["id"], a["at"], a["actor"], a["command"], a["summary"],
+                    json.dumps(a["details"], ensure_ascii=False), "yes" if a["undoable"] else "no",
+                    a["undone_at"] or ""], None)
+
+    _table(wb, ctx, "Audit log", header, rows(), wrap_cols=(4, 5), caps={4: 60, 5: 50})
+
+
+def _memos(wb, ctx: _Ctx) -> None:
+    header = ["#", "created at", "author", "kind", "about", "target", "memo"]
+    theme_ids = {t["name"]: t["id"] for t in ctx.themes}
+
+    def rows():
+        for m in ctx.store.memos_with_targets():
+            tid = theme_ids.get(m["target_label"]) if m["target_type"] == "theme" else None
+            yield ([m["id"], m["created_at"], m["author"], m["kind"], m["target_type"], m["target_label"] or "",
+                    m["text"]], tid)
+
+    _table(wb, ctx, "Memos", header, rows(), wrap_cols=(6,), caps={6: 90})
+
+
+def write_workbook(store, path: str | Path, *, extra_sheets: Iterable[SheetWriter] = ()) -> WorkbookSummary:
+    """Write the ten-sheet analysis workbook (plus registered and ``extra_sheets`` writers) to ``path``."""
+    from openpyxl import Workbook
+
+    path = Path(path)
+    wb = Workbook(write_only=True)
+    st = Styles()
+    ctx = _Ctx(store, st)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        _codebook(wb, ctx)
+        n = _fragments(wb, ctx)
+        _by_theme(wb, ctx)
+        _summary(wb, ctx)
+        _quotes(wb, ctx)
+        _matrices(wb, ctx)
+        _cooccurrence(wb, ctx)
+        _participants(wb, ctx)
+        _audit(wb, ctx)
+        _memos(wb, ctx)
+        for writer in [*registered_sheets(), *extra_sheets]:
+            writer(wb, store, st)
+        titles = [ws.title for ws in wb.worksheets]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(tmp)
+    except BaseException:
+        _discard(wb)
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(path)
+    return WorkbookSummary(path=path, sheets=titles, fragments=n, themes=len(ctx.themes))
+
+
+def _discard(wb) -> None:
+    """Finish the half-written sheets of a failed export quietly (their temp files are removed)."""
+    import contextlib
+
+    for ws in wb.worksheets:
+        with contextlib.suppress(Exception):
+            ws.close()
+
+
+# ------------------------------------------------------------ comments back in
+def import_comments(store, path: str | Path, author: str) -> list[dict]:
+    """Read the 'supervisor comments' column of the Theme summary sheet back as theme memos
+    (kind 'supervisor'). A comment already stored for that theme by that author is not added twice.
+    Returns the memos added: theme key and text."""
+    from openpyxl import load_workbook
+
+    from ..errors import InputError
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found; export it first with 'qualcode export workbook'.", path=str(path))
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)  # a comment typed as "=..." comes back as typed
+    except Exception as exc:  # zip or XML damage
+        raise InputError(f"cannot read this workbook ({exc}).", path=str(path)) from None
+    try:
+        if THEME_SUMMARY not in wb.sheetnames:
+            raise InputError(f"no sheet '{THEME_SUMMARY}'; use a workbook made by 'qualcode export workbook'.",
+                             path=str(path))
+        rows = list(wb[THEME_SUMMARY].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    header = [str(h or "").strip().lower() for h in (rows[0] if rows else [])]
+    for need in ("theme key", COMMENTS_HEADER):
+        if need not in header:
+            raise InputError(f"no '{need}' column in the header row.", path=str(path),
+                             where=f"sheet '{THEME_SUMMARY}'")
+    ki, ci = header.index("theme key"), header.index(COMMENTS_HEADER)
+    found = []
+    known = {t["key"]: t for t in store.themes()}
+    for n, r in enumerate(rows[1:], start=2):
+        text = str(r[ci]).strip() if ci < len(r) and r[ci] is not None else ""
+        if not text:
+            continue
+        key = str(r[ki] or "").strip()
+        if key not in known:
+            from ..errors import close_matches
+
+            raise InputError(f"unknown theme '{key}'.{close_matches(key, known)} Nothing was imported.",
+                             path=str(path), where=f"sheet '{THEME_SUMMARY}', cell A{n}")
+        found.append((known[key], text))
+    added = []
+    with store.act("sheet import-comments", actor=author, summary="", details={"file": str(path)}) as act:
+        for theme, text in found:
+            existing = {m["text"] for m in store.memos("theme", theme["id"], kind="supervisor")
+                        if m["author"] == author}
+            if text in existing:
+                continue
+            store.add_memo("theme", theme["id"], text, author, kind="supervisor")
+            added.append({"theme": theme["key"], "text": text})
+        act.summary = f"{len(added)} supervisor comment(s) from {author} on {len({a['theme'] for a in added})} theme(s)"
+        act.details["added"] = len(added)
+    return added

@@ -1,0 +1,571 @@
+"""Read a REFI-QDA file (.qdpx project archive, bare .qde project, .qdc codebook) into a model.
+
+Everything that can go wrong is found here, before the project is touched:
+
+* the archive is checked with :func:`qualcode.safety.check_zip`; the project may be called
+  ``project.qde`` or anything ``*.qde``; source files may sit in ``sources/`` or ``Sources/``;
+* XML is parsed with defusedxml (no entities, no external references), a leading BOM is
+  dropped, elements are matched by local name (tools use several namespaces), and the
+  document must follow the REFI schema (``qualcode/data/refi-*.xsd``);
+* every text selection is placed in its source's text (see :class:`TextIndex`): positions
+  count characters (code points) with an exclusive end, except NVivo for Windows, which
+  counts UTF-16 code units; a selection whose ``name`` quotes its text is checked against
+  it, and one that cannot be placed is reported, never placed somewhere else.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ..errors import InputError
+from ..safety import check_zip, parse_xml, read_zip_member
+from . import CODEBOOK_NS, PROJECT_NS
+
+ELLIPSES = ("…", "...")
+
+
+# ----------------------------------------------------------------- the model
+@dataclass
+class RefiCode:
+    guid: str
+    name: str
+    codable: bool
+    colour: str | None
+    description: str
+    children: list["RefiCode"] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RefiCoding:
+    guid: str
+    code_guid: str
+    user_guid: str | None
+    created: str | None
+
+
+@dataclass
+class RefiSelection:
+    guid: str
+    name: str
+    start: int                       # as written in the file
+    end: int
+    description: str
+    user_guid: str | None
+    created: str | None
+    codings: list[RefiCoding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    placed: tuple[int, int] | None = None   # offsets into RefiSource.text once placed
+    unit: str = ""                   # 'characters' or 'UTF-16 units' when placed
+    refused: str = ""                # why it could not be placed
+
+
+@dataclass
+class RefiSource:
+    guid: str
+    name: str
+    kind: str                        # TextSource, PDFSource, ...
+    text: str | None = None          # LF line endings; None when the text is not in the file
+    text_from: str = ""              # 'plainTextPath', 'PlainTextContent', 'docx'
+    missing: str = ""                # why there is no text
+    selections: list[RefiSelection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    file_name: str = ""              # base name of plainTextPath
+
+
+@dataclass
+class RefiCase:
+    guid: str
+    name: str
+    description: str
+    variables: dict[str, str] = field(default_factory=dict)
+    source_refs: list[str] = field(default_factory=list)
+    selection_refs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RefiNote:
+    guid: str
+    name: str
+    text: str
+    user_guid: str | None
+    created: str | None
+
+
+@dataclass
+class RefiProject:
+    path: str
+    kind: str                        # 'qdpx', 'qde' or 'qdc'
+    name: str = ""
+    origin: str = ""
+    users: dict[str, str] = field(default_factory=dict)        # guid -> display name
+    codes: list[RefiCode] = field(default_factory=list)        # top level, nested
+    sources: list[RefiSource] = field(default_factory=list)
+    cases: list[RefiCase] = field(default_factory=list)
+    notes: list[RefiNote] = field(default_factory=list)
+    project_notes: list[str] = field(default_factory=list)     # NoteRef on the project
+    note_links: list[tuple[str, str]] = field(default_factory=list)  # (note guid, target guid) from Links
+    skipped: list[str] = field(default_factory=list)           # what was not imported, and why
+
+    def all_codes(self) -> list[RefiCode]:
+        out: list[RefiCode] = []
+
+        def walk(codes):
+            for c in codes:
+                out.append(c)
+                walk(c.children)
+        walk(self.codes)
+        return out
+
+    def selections(self) -> list[RefiSelection]:
+        return [sel for s in self.sources for sel in s.selections]
+
+    @property
+    def utf16(self) -> bool:
+        return unit_for_origin(self.origin) == "utf16"
+
+
+def unit_for_origin(origin: str) -> str:
+    """'utf16' for NVivo for Windows (which counts UTF-16 code units), else 'codepoints' (the spec)."""
+    o = (origin or "").lower()
+    if "nvivo" in o and "mac" not in o:
+        return "utf16"
+    return "codepoints"
+
+
+# ------------------------------------------------------------- text offsets
+class TextIndex:
+    """Maps positions in a source's original text (code points or UTF-16 units, CRLF counted as
+    written) to offsets in the stored text (LF line endings)."""
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        norm: list[str] = []
+        cp_to_norm = [0] * (len(raw) + 1)
+        i, n = 0, 0
+        while i < len(raw):
+            ch = raw[i]
+            cp_to_norm[i] = n
+            if ch == "\r":
+                if i + 1 < len(raw) and raw[i + 1] == "\n":
+                    cp_to_norm[i + 1] = n
+                    i += 1
+                norm.append("\n")
+            else:
+                norm.append(ch)
+            n += 1
+            i += 1
+        cp_to_norm[len(raw)] = n
+        self.text = "".join(norm)
+        self._cp_to_norm = cp_to_norm
+        u_to_cp: list[int] = []
+        for idx, ch in enumerate(raw):
+            u_to_cp.append(idx)
+            if ord(ch) > 0xFFFF:
+                u_to_cp.append(-1)          # the middle of a surrogate pair: not a place
+        u_to_cp.append(len(raw))
+        self._u_to_cp = u_to_cp
+
+    def length(self, unit: str) -> int:
+        return len(self._u_to_cp) - 1 if unit == "utf16" else len(self.raw)
+
+    def place(self, start: int, end: int, unit: str) -> tuple[int, int] | None:
+        """Stored-text offsets for a selection, or None when it falls outside or inside a character."""
+        if start < 0 or end < start or end > self.length(unit):
+            return None
+        if unit == "utf16":
+            start, end = self._u_to_cp[start], self._u_to_cp[end]
+            if start < 0 or end < 0:
+                return None
+        return self._cp_to_norm[start], self._cp_to_norm[end]
+
+
+def quote_matches(name: str, text: str) -> bool:
+    """Does a selection's ``name`` quote ``text`` (whole, or cut with an ellipsis)?"""
+    n, t = " ".join(name.split()), " ".join(text.split())
+    if not n:
+        return not t
+    for ell in ELLIPSES:
+        if n.endswith(ell):
+            stem = n[: -len(ell)].rstrip()
+            return bool(stem) and t.startswith(stem)
+    return n == t
+
+
+def quote_shaped(name: str, start: int, end: int) -> bool:
+    """Does ``name`` look like the quoted text (as ATLAS.ti writes it) rather than a label?"""
+    if not name.strip():
+        return False
+    if name.rstrip().endswith(ELLIPSES):
+        return True
+    width = end - start
+    return len(name) == width or len(name.encode("utf-16-le")) // 2 == width
+
+
+def place_selections(source: RefiSource, index: TextIndex, preferred: str, path: str) -> None:
+    """Place every selection of ``source`` or say why not. Raises for positions past the end."""
+    other = "codepoints" if preferred == "utf16" else "utf16"
+    label = {"codepoints": "characters", "utf16": "UTF-16 units"}
+    for sel in source.selections:
+        candidates = [(u, index.place(sel.start, sel.end, u)) for u in (preferred, other)]
+        if candidates[0][1] is None and candidates[1][1] is None:
+            if sel.end > max(index.length("codepoints"), index.length("utf16")) or sel.start < 0 \
+                    or sel.end < sel.start:
+                raise InputError(
+                    f"selection {sel.guid} in source '{source.name}' runs from {sel.start} to {sel.end}, past the "
+                    f"end of its text ({index.length(preferred)} {label[preferred]}); the file is damaged or its "
+                    "source text does not belong to it. Nothing was imported", path=path)
+            sel.refused = "its positions fall inside a character (not a valid UTF-16 position)"
+            continue
+        if quote_shaped(sel.name, sel.start, sel.end):
+            for unit, span in candidates:
+                if span is not None and quote_matches(sel.name, index.text[span[0]:span[1]]):
+                    sel.placed, sel.unit = span, label[unit]
+                    break
+            else:
+                sel.refused = ("the text at its positions does not match the quote in its name "
+                               f"('{_short(sel.name)}'), counting characters or UTF-16 units")
+            continue
+        unit, span = candidates[0] if candidates[0][1] is not None else candidates[1]
+        if unit != preferred and candidates[0][1] is None:
+            sel.refused = f"it runs past the end of the text in {label[preferred]}"
+            continue
+        sel.placed, sel.unit = span, label[unit]
+
+
+def _short(s: str, n: int = 40) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+# --------------------------------------------------------------- reading
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def kids(el, name: str) -> list:
+    return [c for c in el if local(c.tag) == name]
+
+
+def kid(el, name: str):
+    for c in el:
+        if local(c.tag) == name:
+            return c
+    return None
+
+
+def kid_text(el, name: str) -> str:
+    c = kid(el, name)
+    return (c.text or "") if c is not None else ""
+
+
+def read_refi(path: str | Path) -> RefiProject:
+    """Read, validate and place a .qdpx, .qde or .qdc file. Raises InputError; writes nothing."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("does not exist", path=str(path))
+    if path.is_dir():
+        raise InputError("is a folder; give a .qdpx, .qde or .qdc file", path=str(path))
+    ext = path.suffix.lower()
+    if ext == ".qdpx":
+        return _read_qdpx(path)
+    if ext in (".qde", ".qdc"):
+        data = path.read_bytes()
+        root = _parse(data, str(path), path.name, "qdc" if ext == ".qdc" else "qde")
+        project = RefiProject(path=str(path), kind=ext[1:])
+        if ext == ".qdc":
+            _read_codebook(root, project)
+        else:
+            _read_project(root, project, members=None)
+        return project
+    raise InputError(f"is not a REFI-QDA file (type '{ext}'); qualcode imports .qdpx projects, .qde project files "
+                     "and .qdc codebooks", path=str(path))
+
+
+def _read_qdpx(path: Path) -> RefiProject:
+    check_zip(path, "REFI-QDA project (.qdpx)")
+    with zipfile.ZipFile(path) as zf:
+        names = [n for n in zf.namelist() if not n.endswith("/")]
+        qde = [n for n in names if n.lower().endswith(".qde")]
+        if not qde:
+            raise InputError("has no project.qde inside, so it is not a REFI-QDA project export; nothing was "
+                             "imported", path=str(path))
+        qde.sort(key=lambda n: (n.lower() != "project.qde", n.count("/"), n))
+        data = read_zip_member(zf, qde[0])
+        root = _parse(data, str(path), qde[0], "qde")
+        members = _ZipMembers(zf, names)
+        project = RefiProject(path=str(path), kind="qdpx")
+        _read_project(root, project, members=members)
+    return project
+
+
+class _ZipMembers:
+    """Source files in a .qdpx, found case-insensitively under sources/ (or Sources/)."""
+
+    def __init__(self, zf: zipfile.ZipFile, names: list[str]):
+        self.zf = zf
+        self.by_lower = {n.lower(): n for n in names}
+
+    def find(self, ref: str) -> str | None:
+        if not ref:
+            return None
+        ref = ref.replace("\\", "/")
+        for prefix in ("internal://", "relative://"):
+            if ref.lower().startswith(prefix):
+                ref = ref[len(prefix):]
+        ref = ref.lstrip("/")
+        base = PurePosixPath(ref).name
+        for cand in (f"sources/{ref}", ref, f"sources/{base}"):
+            hit = self.by_lower.get(cand.lower())
+            if hit:
+                return hit
+        return None
+
+    def read(self, name: str) -> bytes:
+        return read_zip_member(self.zf, name)
+
+
+def _parse(data: bytes, path: str, member: str, kind: str):
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    root = parse_xml(data, path, member)
+    _validate(data, kind, path, member)
+    _unique_guids(root, path, member)
+    expected = "CodeBook" if kind == "qdc" else "Project"
+    if local(root.tag) != expected:
+        raise InputError(f"{member} has a <{local(root.tag)}> root element where a REFI-QDA "
+                         f"{'codebook' if kind == 'qdc' else 'project'} has <{expected}>; nothing was imported",
+                         path=path)
+    return root
+
+
+_SCHEMAS: dict = {}
+
+
+def schema(kind: str):
+    """The lxml XMLSchema for 'qde' (project) or 'qdc' (codebook), loaded once."""
+    if kind not in _SCHEMAS:
+        from lxml import etree
+
+        name = "refi-codebook.xsd" if kind == "qdc" else "refi-project.xsd"
+        xsd = Path(__file__).resolve().parent.parent / "data" / name
+        _SCHEMAS[kind] = etree.XMLSchema(etree.parse(str(xsd)))
+    return _SCHEMAS[kind]
+
+
+def _validate(data: bytes, kind: str, path: str, member: str) -> None:
+    """Check against the REFI schema, reading any QDA-XML namespace (or none) as the 1.0 one."""
+    from lxml import etree
+
+    # defusedxml has already refused entities and external references; this parser resolves nothing.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        tree = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:  # pragma: no cover - defusedxml finds these first
+        raise InputError(f"{member} is not well-formed XML ({exc})", path=path) from None
+    ns = CODEBOOK_NS if kind == "qdc" else PROJECT_NS
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        q = etree.QName(el)
+        if q.namespace is None or q.namespace.startswith("urn:QDA-XML:"):
+            el.tag = f"{{{ns}}}{q.localname}"
+    etree.cleanup_namespaces(tree)
+    sch = schema(kind)
+    if not sch.validate(tree):
+        err = sch.error_log.filter_from_errors()[0] if sch.error_log.filter_from_errors() else sch.error_log[0]
+        msg = re.sub(r"\{urn:QDA-XML:[a-z]+:[0-9.:]+\}", "", err.message)
+        raise InputError(f"{member} does not follow the REFI-QDA schema (line {err.line}: {msg}); nothing was "
+                         "imported", path=path)
+
+
+def _unique_guids(root, path: str, member: str) -> None:
+    """The guids of what qualcode imports must be unique (the schema cannot say so). Only those: ATLAS.ti
+    gives a PDF selection and its text representation one guid, and a codebook's MemberCode refers by guid."""
+    seen: dict[str, str] = {}
+    wanted = {"Code", "User", "Case", "Variable", "Note", "Coding"}
+    elements = [el for el in root.iter() if local(el.tag) in wanted]
+    sources = kid(root, "Sources")
+    for src in kids(sources, "TextSource") if sources is not None else []:
+        elements += [src] + kids(src, "PlainTextSelection")
+    for el in elements:
+        g = el.get("guid")
+        if not g:
+            continue
+        key = g.strip("{}").lower()
+        if key in seen:
+            raise InputError(f"{member} gives two elements the same GUID {g} (<{seen[key]}> and <{local(el.tag)}>); "
+                             "every element needs its own GUID. Nothing was imported", path=path)
+        seen[key] = local(el.tag)
+
+
+def _attr_guid(el, name: str = "guid") -> str | None:
+    v = el.get(name)
+    return v.strip("{}") if v else None
+
+
+def _read_codes(parent) -> list[RefiCode]:
+    out = []
+    for c in kids(parent, "Code"):
+        colour = c.get("color")
+        if colour and len(colour) == 4:   # '#abc' -> '#AABBCC'
+            colour = "#" + "".join(ch * 2 for ch in colour[1:])
+        out.append(RefiCode(
+            guid=_attr_guid(c), name=c.get("name", ""),
+            codable=c.get("isCodable", "true").strip().lower() in ("true", "1"),
+            colour=colour.upper() if colour else None, description=kid_text(c, "Description"),
+            children=_read_codes(c), notes=[_attr_guid(n, "targetGUID") for n in kids(c, "NoteRef")]))
+    return out
+
+
+def _read_codebook(root, project: RefiProject) -> None:
+    project.origin = root.get("origin", "")
+    codes = kid(root, "Codes")
+    project.codes = _read_codes(codes) if codes is not None else []
+    sets = kid(root, "Sets")
+    if sets is not None and len(sets):
+        project.skipped.append(f"{len(sets)} set(s): not imported (qualcode has no sets)")
+
+
+def _variables(el, var_names: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for vv in kids(el, "VariableValue"):
+        ref = kid(vv, "VariableRef")
+        name = var_names.get(_attr_guid(ref, "targetGUID") or "", "") if ref is not None else ""
+        value = None
+        for c in vv:
+            if local(c.tag).endswith("Value") and local(c.tag) != "VariableValue":
+                value = (c.text or "").strip()
+        if name and value is not None:
+            out[name] = value
+    return out
+
+
+def _read_project(root, project: RefiProject, members: _ZipMembers | None) -> None:
+    project.name = root.get("name", "")
+    project.origin = root.get("origin", "")
+    users = kid(root, "Users")
+    for u in kids(users, "User") if users is not None else []:
+        project.users[_attr_guid(u)] = u.get("name") or u.get("id") or _attr_guid(u)
+    cb = kid(root, "CodeBook")
+    if cb is not None and kid(cb, "Codes") is not None:
+        project.codes = _read_codes(kid(cb, "Codes"))
+    var_names = {}
+    variables = kid(root, "Variables")
+    for v in kids(variables, "Variable") if variables is not None else []:
+        var_names[_attr_guid(v)] = v.get("name", "")
+    cases = kid(root, "Cases")
+    for c in kids(cases, "Case") if cases is not None else []:
+        project.cases.append(RefiCase(
+            guid=_attr_guid(c), name=c.get("name", ""), description=kid_text(c, "Description"),
+            variables=_variables(c, var_names),
+            source_refs=[_attr_guid(r, "targetGUID") for r in kids(c, "SourceRef")],
+            selection_refs=[_attr_guid(r, "targetGUID") for r in kids(c, "SelectionRef")]))
+    sources = kid(root, "Sources")
+    preferred = unit_for_origin(project.origin)
+    for s in list(sources) if sources is not None else []:
+        kind = local(s.tag)
+        name = s.get("name") or _attr_guid(s)
+        if kind != "TextSource":
+            n_sel = sum(1 for c in s.iter() if local(c.tag).endswith("Selection"))
+            project.skipped.append(f"{kind} '{name}': only text sources are imported"
+                                   + (f" ({n_sel} selection(s) on it not imported)" if n_sel else ""))
+            continue
+        src = RefiSource(guid=_attr_guid(s), name=name, kind=kind, description=kid_text(s, "Description"),
+                         variables=_variables(s, var_names),
+                         notes=[_attr_guid(n, "targetGUID") for n in kids(s, "NoteRef")])
+        for sel in kids(s, "PlainTextSelection"):
+            src.selections.append(RefiSelection(
+                guid=_attr_guid(sel), name=sel.get("name", ""), start=int(sel.get("startPosition")),
+                end=int(sel.get("endPosition")), description=kid_text(sel, "Description"),
+                user_guid=_attr_guid(sel, "creatingUser"), created=sel.get("creationDateTime"),
+                codings=[_coding(c) for c in kids(sel, "Coding")],
+                notes=[_attr_guid(n, "targetGUID") for n in kids(sel, "NoteRef")]))
+        if kids(s, "Coding"):
+            project.skipped.append(f"source '{name}': {len(kids(s, 'Coding'))} coding(s) of the whole source not "
+                                   "imported (qualcode codes segments)")
+        raw = _source_text(s, src, members, project.path)
+        if raw is not None:
+            index = TextIndex(raw)
+            src.text = index.text
+            place_selections(src, index, preferred, project.path)
+        else:
+            for sel in src.selections:
+                sel.refused = f"its source text is not available ({src.missing})"
+        project.sources.append(src)
+    notes = kid(root, "Notes")
+    for n in kids(notes, "Note") if notes is not None else []:
+        text = kid_text(n, "PlainTextContent")
+        if not text and members is not None and n.get("plainTextPath"):
+            member = members.find(n.get("plainTextPath"))
+            if member:
+                text = _decode(members.read(member), project.path, member)
+        project.notes.append(RefiNote(guid=_attr_guid(n), name=n.get("name", ""), text=text,
+                                      user_guid=_attr_guid(n, "creatingUser"), created=n.get("creationDateTime")))
+    project.project_notes = [_attr_guid(n, "targetGUID") for n in kids(root, "NoteRef")]
+    links = kid(root, "Links")
+    note_guids = {n.guid for n in project.notes}
+    for link in kids(links, "Link") if links is not None else []:
+        a, b = _attr_guid(link, "originGUID"), _attr_guid(link, "targetGUID")
+        if a in note_guids and b:
+            project.note_links.append((a, b))
+        elif b in note_guids and a:
+            project.note_links.append((b, a))
+    for tag in ("Sets", "Graphs"):
+        el = kid(root, tag)
+        if el is not None and len(el):
+            project.skipped.append(f"{len(el)} {tag[:-1].lower()}(s): not imported (qualcode has no {tag.lower()})")
+
+
+def _coding(el) -> RefiCoding:
+    ref = kid(el, "CodeRef")
+    return RefiCoding(guid=_attr_guid(el), code_guid=_attr_guid(ref, "targetGUID"),
+                      user_guid=_attr_guid(el, "creatingUser"), created=el.get("creationDateTime"))
+
+
+def _decode(data: bytes, path: str, member: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"source file {member} is not UTF-8 text (byte 0x{data[exc.start]:02x} at position "
+                         f"{exc.start}), as REFI-QDA requires; nothing was imported", path=path) from None
+
+
+def _source_text(el, src: RefiSource, members: _ZipMembers | None, path: str) -> str | None:
+    """The source's plain text as written (BOM dropped, line endings kept), or None with src.missing set."""
+    content = kid(el, "PlainTextContent")
+    if content is not None and content.text:
+        src.text_from = "PlainTextContent"
+        return content.text
+    ref = el.get("plainTextPath", "")
+    src.file_name = PurePosixPath(ref.replace("\\", "/")).name if ref else ""
+    if members is None:
+        src.missing = "a .qde file alone holds no source files; import the .qdpx archive instead"
+        return None
+    raw = None
+    member = members.find(ref)
+    if member:
+        raw = _decode(members.read(member), path, member)
+        src.text_from = "plainTextPath"
+    if raw is None or not raw.strip():
+        docx = members.find(el.get("richTextPath", ""))
+        if docx and docx.lower().endswith(".docx"):
+            from ..ingest.parse import docx_text
+
+            with tempfile.TemporaryDirectory() as tmp:
+                target = Path(tmp) / "source.docx"
+                target.write_bytes(members.read(docx))
+                raw = docx_text(str(target))
+            src.text_from = "docx"
+    if raw is None:
+        src.missing = f"'{ref or '(no plainTextPath)'}' is not in the archive"
+        return None
+    return raw

@@ -1,0 +1,113 @@
+"""The notebook API: ``from qualcode import Project`` (issue 8)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+import qualcode
+from qualcode.errors import ConflictError, NotFoundError
+from qualcode.store import Store
+
+
+@pytest.fixture
+def project_path(sample_path, tiny_codebook_factory):
+    store = Store.open(sample_path)
+    ids = tiny_codebook_factory(store)
+    segs = list(store.segments(role="participant", group="F1"))[:6] + list(
+        store.segments(role="participant", group="F2"))[:6]
+    with store.act("test coding"):
+        for s in segs:
+            store.add_coding(s["id"], ids["pros"] if s["group_label"] == "F1" else ids["coach"], "ann")
+        store.add_coding(segs[0]["id"], ids["cons"], "ann")
+        store.add_coding(segs[0]["id"], ids["pros"], "bob")
+        store.set_attribute_identifying("gender", True)
+    store.close()
+    return sample_path
+
+
+def test_project_is_exported_lazily_from_the_package():
+    from qualcode import Project
+    from qualcode.api import Project as Direct
+
+    assert Project is Direct and qualcode.Project is Direct
+
+
+def test_tables_have_the_documented_columns(project_path):
+    from qualcode import Project
+
+    with Project.open(project_path) as p:
+        seg = p.segments()
+        assert list(seg.columns) == ["id", "source", "group", "ordinal", "turn", "speaker", "role", "participant",
+                                     "key", "start", "end", "timestamp", "text", "n_words"]
+        assert len(seg) == p.store.count_segments()
+        assert set(seg["role"]) == {"participant", "moderator"}
+        cod = p.codings()
+        assert list(cod.columns) == ["id", "segment_id", "code", "code_name", "theme", "theme_name", "coder",
+                                     "origin", "created_at", "source", "group", "speaker", "role", "participant",
+                                     "key", "text", "start", "end"]
+        assert len(cod) == 14 and len(p.codings(coder="bob")) == 1
+        codes = p.codes()
+        assert codes.set_index("key").loc["pros", "n_codings"] == 7        # 6 F1 segments by ann + 1 by bob
+        assert list(p.themes()["key"]) == ["work", "care"]
+        people = p.participants()
+        assert list(people.columns[:4]) == ["id", "key", "group", "label"]
+        assert "gender" not in people.columns and "age_band" in people.columns   # identifying left out
+        assert len(people) == 20
+
+
+def test_quotes_one_row_per_segment_with_key(project_path):
+    from qualcode import Project
+
+    with Project.open(project_path) as p:
+        q = p.quotes(theme="work")
+        assert list(q.columns) == ["theme", "code", "key", "group", "segment_id", "text", "quote"]
+        assert q["segment_id"].is_unique
+        first = q.iloc[0]
+        assert first["code"] == "pros, cons"
+        assert first["quote"] == f'"{first["text"].strip()}" ({first["key"]})'
+        assert set(q["group"]) == {"F1"}
+        with pytest.raises(NotFoundError):
+            p.quotes(theme="nothing")
+
+
+def test_read_only_by_default(project_path):
+    from qualcode import Project
+
+    with Project.open(project_path) as p:
+        seg = int(p.segments().iloc[0]["id"])
+        with pytest.raises(ConflictError, match=r"^this project was opened read-only; use "
+                                                r"Project.open\(path, writable=True\) to add or remove codings.$"):
+            p.add_coding(seg, "pros")
+        with pytest.raises(sqlite3.OperationalError):
+            p.store.conn.execute("DELETE FROM codings")
+        assert len(p.codings()) == 14
+
+
+def test_scripted_coding_is_audited_and_undoable(project_path):
+    from qualcode import Project
+
+    with Project.open(project_path, writable=True) as p:
+        seg = int(p.segments(role="participant").iloc[-1]["id"])
+        assert p.add_coding(seg, "intake", coder="script") is True
+        assert p.add_coding(seg, "intake", coder="script") is False
+        assert ((p.codings()["segment_id"] == seg) & (p.codings()["code"] == "intake")).sum() == 1
+        acts = p.store.history(2)
+        assert [a["command"] for a in acts] == ["code", "code"] and acts[0]["actor"] == "script"
+        assert p.remove_coding(seg, "intake", coder="script") is True
+        with pytest.raises(NotFoundError, match=f"^segment {seg} has no coding 'intake' by script; nothing removed.$"):
+            p.remove_coding(seg, "intake", coder="script")
+        p.store.undo(1)                                   # the removal comes back
+        assert len(p.codings(code="intake")) == 1
+
+
+def test_theme_by_group_table(project_path):
+    from qualcode import Project
+
+    with Project.open(project_path) as p:
+        table = (p.codings().drop_duplicates(["theme", "segment_id"])
+                 .pivot_table(index="theme_name", columns="group", values="segment_id", aggfunc="count",
+                              fill_value=0))
+        assert table.to_dict(orient="index") == {"Betaald werk": {"F1": 6, "F2": 0},
+                                                 "Zorg en werk": {"F1": 0, "F2": 6}}

@@ -1,0 +1,87 @@
+"""CLI of step 6: export workbook, report, sheet import-comments."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from test_workbook import make_project
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports").mkdir()
+    make_project(tmp_path / "mini.qualcode").close()
+    return tmp_path / "mini.qualcode"
+
+
+def test_export_workbook_and_report_all_formats(project, run, tmp_path):
+    r = run(project, "export", "workbook", "reports/analysis.xlsx")
+    assert r.exit_code == 0, r.output
+    # 10 sheets, plus any registered by other areas (the coder comparison when two coders coded)
+    assert re.fullmatch(r"wrote reports/analysis.xlsx: 1\d sheets, 3 themes, 15 coded fragment rows\n", r.output)
+    for fmt in ("html", "docx", "md"):
+        r = run(project, "report", "--format", fmt, "--out", f"reports/report.{fmt}", "--language", "nl")
+        assert r.exit_code == 0, r.output
+        assert r.output.splitlines()[0] == f"wrote reports/report.{fmt}"
+        assert (tmp_path / "reports" / f"report.{fmt}").stat().st_size > 1000
+    assert "Rapport thematische analyse" in (tmp_path / "reports" / "report.md").read_text(encoding="utf-8")
+
+
+def test_comments_round_trip_into_next_report(project, run, tmp_path):
+    from openpyxl import load_workbook
+
+    assert run(project, "export", "workbook").exit_code == 0   # default reports/analysis.xlsx
+    path = tmp_path / "reports" / "analysis.xlsx"
+    wb = load_workbook(path)
+    wb["Theme summary"]["J3"].value = "=Let op: definitie nog te breed"
+    wb.save(path)
+    r = run(project, "sheet", "import-comments", str(path), "--author", "prof. Claes")
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines() == ["work: =Let op: definitie nog te breed",
+                                     f"imported 1 supervisor comment(s) from {path}"]
+    r = run(project, "report", "--out", "reports/report.md")
+    text = (tmp_path / "reports" / "report.md").read_text(encoding="utf-8")
+    assert "- prof. Claes (" in text and "=Let op: definitie nog te breed" in text
+
+
+def test_refuses_to_overwrite_outside_reports(project, run, tmp_path):
+    (tmp_path / "mine.xlsx").write_bytes(b"keep")
+    r = run(project, "export", "workbook", "mine.xlsx")
+    assert r.exit_code == 1
+    assert r.stderr == "Error: mine.xlsx already exists; use --force to overwrite it.\n"
+    assert (tmp_path / "mine.xlsx").read_bytes() == b"keep"
+    assert run(project, "export", "workbook", "mine.xlsx", "--force").exit_code == 0
+    (tmp_path / "r.html").write_text("keep")
+    r = run(project, "report", "--out", "r.html")
+    assert r.exit_code == 1 and r.stderr == "Error: r.html already exists; use --force to overwrite it.\n"
+
+
+def test_import_comments_errors(project, run, tmp_path):
+    r = run(project, "sheet", "import-comments", "reports/missing.xlsx", "--author", "x")
+    assert r.exit_code == 1
+    assert r.stderr == ("Error: reports/missing.xlsx: file not found; export it first with "
+                        "'qualcode export workbook'.\n")
+    r = run(project, "sheet", "import-comments", "reports/missing.xlsx")
+    assert r.exit_code == 2 and "Missing option '--author'" in r.stderr
+
+
+def test_report_unknown_extension(project, run):
+    r = run(project, "report", "--out", "reports/report.txt")
+    assert r.exit_code == 1
+    assert r.stderr == ("Error: report format must be html, docx or md (from --format or the file extension), "
+                        "not 'txt'.\n")
+
+
+@pytest.mark.parametrize("args", [["export"], ["export", "workbook"], ["report"], ["sheet", "import-comments"]])
+def test_help_texts(run, tmp_path, args):
+    from qualcode.cli import cli
+
+    r = run(tmp_path / "none.qualcode", *args, "--help")
+    assert r.exit_code == 0
+    cmd = cli
+    for a in args:
+        cmd = cmd.commands[a]
+    assert cmd.help and all(p.help for p in cmd.params if hasattr(p, "help") and p.param_type_name == "option")

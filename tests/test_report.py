@@ -1,0 +1,193 @@
+"""The supervisor report (issue 5): HTML, DOCX and Markdown read back and checked against the store."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from test_workbook import COLOURS, make_project
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """One project, one supervisor comment, all three formats written once for the module."""
+    from qualcode.export.report import write_report
+
+    d = tmp_path_factory.mktemp("report")
+    store = make_project(d / "mini.qualcode")
+    with store.act("sheet import-comments", actor="prof. Claes"):
+        store.add_memo("theme", store.theme("care")["id"], "Voeg een citaat uit F1 toe.", "prof. Claes",
+                       kind="supervisor")
+    files = {fmt: write_report(store, d / f"report.{fmt}", language="en") for fmt in ("html", "docx", "md")}
+    files["nl"] = write_report(store, d / "rapport.html", language="nl")
+    yield store, d, files
+    store.close()
+
+
+def _key_of(store, segment_id: int) -> str:
+    s = store.segment(segment_id)
+    return f"{s['group_label']} {s['participant']}"
+
+
+# ------------------------------------------------------------------ HTML
+def test_html_every_theme_in_order_with_counts_colours_and_keys(outputs):
+    import lxml.html
+
+    store, d, _ = outputs
+    doc = lxml.html.fromstring((d / "report.html").read_text(encoding="utf-8"))
+    sections = doc.xpath("//section[@class='theme']")
+    themes = store.themes()
+    assert [s.get("data-theme") for s in sections] == [t["key"] for t in themes] == ["care", "work", "later"]
+    spread = store.theme_spread()
+    for s, t in zip(sections, themes):
+        assert s.get("data-colour") == t["colour"] == COLOURS[t["key"]]
+        assert t["name"] in s.xpath("string(.//h3)")
+        assert int(s.xpath(".//span[@class='fragments']")[0].get("data-n")) == spread[t["id"]]["fragments"]
+        assert int(s.xpath(".//span[@class='participants']")[0].get("data-n")) == spread[t["id"]]["participants"]
+        quotes = s.xpath(".//blockquote")
+        assert len(quotes) == min(3, len(store.theme_fragments(t["id"])))
+        for q in quotes:
+            key = q.xpath("string(./cite)")
+            assert key == f"({_key_of(store, int(q.get('data-segment')))})"
+            assert " ".join(store.segment(int(q.get("data-segment")))["text"].split()) in q.text_content()
+    work = sections[1]
+    assert work.xpath(".//ul[@class='key-messages']/li/text()") == ["Werk geeft structuur en trots",
+                                                                     "=Stress blijft een risico"]
+    assert "Wat betaald werk oplevert" in work.xpath("string(.//p[@class='definition'])")
+    assert "defined" in work.xpath("string(.//span[contains(@class, 'status')])")
+
+
+def test_html_is_self_contained_with_figures_and_print_css(outputs):
+    import lxml.html
+
+    _, d, _ = outputs
+    text = (d / "report.html").read_text(encoding="utf-8")
+    doc = lxml.html.fromstring(text)
+    imgs = doc.xpath("//img/@src")
+    assert len(imgs) == 3 and all(src.startswith("data:image/png;base64,") for src in imgs)
+    assert not doc.xpath("//link[@href] | //script[@src]")
+    assert "@media print" in text
+    assert not re.search(r"""(src|href)=["']https?:""", text)
+
+
+def test_html_shows_steps_and_supervisor_comments(outputs):
+    import lxml.html
+
+    store, d, _ = outputs
+    doc = lxml.html.fromstring((d / "report.html").read_text(encoding="utf-8"))
+    steps = doc.xpath("//table[@class='steps']/tbody/tr")
+    assert len(steps) == 6
+    assert steps[0].xpath("string(td[3])") == "2 transcripts, 10 participant segments"
+    assert steps[4].xpath("string(td[3])") == "1 of 3 themes defined"
+    care = doc.xpath("//section[@data-theme='care']")[0]
+    assert "prof. Claes" in care.xpath("string(.//div[@class='supervisor'])")
+    assert "Voeg een citaat uit F1 toe." in care.xpath("string(.//div[@class='supervisor'])")
+
+
+def test_html_dutch_labels(outputs):
+    import lxml.html
+
+    _, d, _ = outputs
+    doc = lxml.html.fromstring((d / "rapport.html").read_text(encoding="utf-8"))
+    assert doc.xpath("string(//h1)") == "Rapport thematische analyse"
+    assert doc.get("lang") == "nl"
+    h4 = doc.xpath("//section[@data-theme='work']//h4/text()")
+    assert h4[:3] == ["Definitie", "Kernboodschappen", "Codes"]
+    assert "gedefinieerd" in doc.xpath("string(//section[@data-theme='work']//span[contains(@class,'status')])")
+
+
+# ------------------------------------------------------------------ DOCX
+def test_docx_headings_quote_tables_and_figures(outputs):
+    from docx import Document
+
+    store, d, _ = outputs
+    doc = Document(str(d / "report.docx"))
+    h2 = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
+    assert h2 == [f"{i}. {t['name']}" for i, t in enumerate(store.themes(), start=1)]
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == ["The six steps", "Themes", "Figures"]
+    quote_tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Quote"]
+    assert len(quote_tables) == 2  # 'later' has no fragments
+    frags = {t["key"]: {(s["key"], " ".join(s["text"].split())) for s in store.theme_fragments(t["id"])}
+             for t in store.themes()}
+    for table, key in zip(quote_tables, ["care", "work"]):
+        for row in table.rows[1:]:
+            text = row.cells[0].text.strip("“”")
+            who = row.cells[1].text.strip("()")
+            assert (who, text) in frags[key]
+    assert len(doc.inline_shapes) == 3
+    heading_colour = next(p for p in doc.paragraphs if p.style.name == "Heading 2").runs[0].font.color.rgb
+    assert str(heading_colour) == COLOURS["care"].lstrip("#")
+
+
+# ------------------------------------------------------------------ Markdown
+def test_markdown_themes_quotes_and_figure_files(outputs):
+    store, d, files = outputs
+    text = (d / "report.md").read_text(encoding="utf-8")
+    heads = re.findall(r"^### \d+\. (.+)$", text, flags=re.M)
+    assert heads == [t["name"] for t in store.themes()]
+    keys = re.findall(r"^> “.+” \((F\d P\d)\)$", text, flags=re.M)
+    assert len(keys) == 6
+    for name in ("fragments", "heatmap", "map"):
+        png = d / f"report-{name}.png"
+        assert png in files["md"] and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"](report-{name}.png)" in text
+
+
+def test_bad_format_and_folder_messages(outputs, tmp_path):
+    from qualcode.errors import InputError
+    from qualcode.export.report import write_report
+
+    store, _, _ = outputs
+    with pytest.raises(InputError) as e:
+        write_report(store, tmp_path / "report.pdf")
+    assert str(e.value) == ("report format must be html, docx or md (from --format or the file extension), "
+                            "not 'pdf'.")
+    with pytest.raises(InputError) as e:
+        write_report(store, tmp_path / "nope" / "report.html")
+    assert str(e.value) == f"folder {tmp_path / 'nope'} does not exist; create it first."
+
+
+# ------------------------------------------------------------------ quote choice
+def test_quotes_typical_spread_over_participants_and_deterministic():
+    from qualcode.export.quotes import representative_quotes
+
+    segs = [
+        {"id": 1, "key": "F1 P1", "text": "werk geeft structuur en trots en een ritme in de week voor mij"},
+        {"id": 2, "key": "F1 P1", "text": "werk geeft structuur en trots en ritme, echt structuur voor mij"},
+        {"id": 3, "key": "F1 P2", "text": "structuur en trots door werk, dat geeft een ritme aan de week"},
+        {"id": 4, "key": "F2 P1", "text": "de koffie in de kantine was koud vandaag en het regende buiten hard"},
+        {"id": 5, "key": "F2 P2", "text": "ja"},
+    ]
+    picked = representative_quotes(segs, 2)
+    assert [q["key"] for q in picked] == ["F1 P1", "F1 P2"]          # typical ones, two different people
+    assert picked[0]["id"] in (1, 2)
+    assert representative_quotes(list(reversed(segs)), 2) == picked   # order of input does not matter
+    assert all(q["id"] != 5 for q in representative_quotes(segs, 4))  # too short while longer ones exist
+
+
+# ------------------------------------------------------------------ rendered in a real browser
+def test_html_renders_in_headless_chromium(outputs, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("Chromium is not installed (Debian package 'chromium'); .ci/run installs it")
+    from PIL import Image
+
+    _, d, _ = outputs
+    shot = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--window-size=1000,1400", f"--screenshot={shot}", (d / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert shot.exists(), proc.stderr[-2000:]
+    img = Image.open(shot).convert("RGB")
+    assert img.size == (1000, 1400)
+    colours = img.getcolors(maxcolors=1 << 20)
+    non_white = sum(n for n, rgb in colours if rgb != (255, 255, 255))
+    assert len(colours) > 50 and non_white > 0.02 * img.size[0] * img.size[1]
+    # the first theme's colour bar (#56B4E9) is drawn
+    assert any(abs(r - 0x56) < 8 and abs(g - 0xB4) < 8 and abs(b - 0xE9) < 8 for _, (r, g, b) in colours)
