@@ -145,15 +145,17 @@ class Project:
             raise ConflictError("this project was opened read-only; use Project.open(path, writable=True) "
                                 "to add or remove codings.")
 
-    def add_coding(self, segment_id: int, code: str, coder: str | None = None) -> bool:
-        """Code segment ``segment_id`` with ``code`` (key or id) as ``coder``, in one audited act.
-        Returns False when that coder already had that coding."""
+    def _coding_target(self, segment_id: int, code: str, coder: str | None) -> tuple[dict, dict, str]:
+        """The segment, code and coder of a coding to add or remove (refused on a read-only project)."""
         from .store import default_actor
 
         self._check_writable()
-        seg = self._store.segment(segment_id)
-        c = self._store.code(code)
-        coder = coder or default_actor()
+        return self._store.segment(segment_id), self._store.code(code), coder or default_actor()
+
+    def add_coding(self, segment_id: int, code: str, coder: str | None = None) -> bool:
+        """Code segment ``segment_id`` with ``code`` (key or id) as ``coder``, in one audited act.
+        Returns False when that coder already had that coding."""
+        seg, c, coder = self._coding_target(segment_id, code, coder)
         with self._store.act("code", actor=coder, summary=f"#{seg['id']} ({seg['key']}) + {c['key']} [api]",
                              details={"segment": seg["id"], "code": c["key"], "coder": coder, "via": "api"}):
             return self._store.add_coding(seg["id"], c["id"], coder, "manual")
@@ -161,12 +163,7 @@ class Project:
     def remove_coding(self, segment_id: int, code: str, coder: str | None = None) -> bool:
         """Remove ``coder``'s coding of ``segment_id`` with ``code`` in one audited act.
         Raises NotFoundError when there is no such coding."""
-        from .store import default_actor
-
-        self._check_writable()
-        seg = self._store.segment(segment_id)
-        c = self._store.code(code)
-        coder = coder or default_actor()
+        seg, c, coder = self._coding_target(segment_id, code, coder)
         with self._store.act("uncode", actor=coder, summary=f"#{seg['id']} ({seg['key']}) - {c['key']} [api]",
                              details={"segment": seg["id"], "code": c["key"], "coder": coder, "via": "api"}):
             if not self._store.remove_coding(seg["id"], c["id"], coder):

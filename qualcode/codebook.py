@@ -667,6 +667,9 @@ def codebook_from_xlsx(path: Path) -> Codebook:
     """Read a codebook sheet written by :func:`export_codebook` (edited in Excel) back."""
     from openpyxl import load_workbook
 
+    from .safety import guard_archive
+
+    guard_archive(path, "codebook workbook")  # zip bombs, ../ entries, DTDs (issue 9)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:

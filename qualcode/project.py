@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 from typing import Iterator
 
 from .store import Store
@@ -27,8 +26,7 @@ def init_project(path: str, *, codebook: str | None = None, language: str | None
             report = apply_codebook(store, cb, source=str(codebook))
             lines.extend(report.lines())
     except BaseException:
-        store.close()
-        Path(path).unlink(missing_ok=True)
+        store.discard()
         raise
     store.close()
     lines.append("next: qualcode ingest FILES --participants participants.csv")

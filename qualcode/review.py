@@ -81,10 +81,9 @@ def run_review(store, *, coder: str | None = None, remember: bool = True) -> Rev
         from .store import now
 
         with store.transaction():
-            last = store.conn.execute("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetchone()[0]
             store.set_meta("review_at", now())
             store.set_meta("review_warnings", str(len(r.warnings)))
-            store.set_meta("review_act", str(last))
+            store.set_meta("review_act", str(store.last_act_id()))
     return r
 
 

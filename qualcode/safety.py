@@ -94,3 +94,15 @@ def parse_xml(data: bytes, path: str, what: str = "XML"):
                          "refusing to read it", path=path) from None
     except ParseError as exc:
         raise InputError(f"{what} is not well-formed XML ({exc})", path=path) from None
+
+
+def guard_archive(path: str | Path, what: str = "file") -> None:
+    """Refuse hostile archives (unsafe paths, zip bombs, DTDs) before a library opens them.
+
+    Unlike :func:`check_zip`, a file that is missing or not a ZIP archive at all passes
+    silently, so the caller's reader reports it in its own words."""
+    try:
+        zipfile.ZipFile(path).close()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    check_zip(path, what)

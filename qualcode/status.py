@@ -23,7 +23,7 @@ def project_status(store) -> dict:
     if review_at:
         warnings = int(store.meta("review_warnings", "0") or 0)
         stale = store.acts_since(int(store.meta("review_act", "0") or 0), ignore=REVIEW_NEUTRAL)
-    themes = {s: c["themes"].get(s, 0) for s in STATUSES}
+    by_status = {s: c["themes_by_status"].get(s, []) for s in STATUSES}
     out = {
         "project": str(store.path),
         "name": store.meta("name"),
@@ -39,8 +39,8 @@ def project_status(store) -> dict:
         "coders": c["coders"],
         "codes_without_codings": c["codes_without_codings"],
         "codes_without_theme": c["codes_without_theme"],
-        "themes": themes,
-        "themes_by_status": {s: c["themes_by_status"].get(s, []) for s in STATUSES},
+        "themes": {s: len(keys) for s, keys in by_status.items()},
+        "themes_by_status": by_status,
         "review": {"at": review_at or None, "warnings": warnings, "acts_since": stale},
     }
     out["step"], out["next"] = _next_action(out)

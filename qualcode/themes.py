@@ -37,11 +37,29 @@ def _check_key(kind: str, key: str) -> None:
                          "(starting with a letter), e.g. 'paid_work'.")
 
 
-def _key_free(store, table: str, key: str) -> None:
-    row = store.conn.execute(f"SELECT name FROM {table} WHERE key = ?", (key,)).fetchone()
-    if row is not None:
-        kind = "theme" if table == "themes" else "code"
-        raise ConflictError(f"a {kind} with id '{key}' already exists ({row[0]}); choose another id.")
+def _new_key(store, kind: str, key: str) -> None:
+    """Refuse an id that is not valid or that another theme or code (``kind``) already has."""
+    _check_key(kind, key)
+    name = store.name_for_key(kind, key)
+    if name is not None:
+        raise ConflictError(f"a {kind} with id '{key}' already exists ({name}); choose another id.")
+
+
+def _rename_fields(store, kind: str, row: dict, name: str | None, key: str | None) -> tuple[dict, str]:
+    """The fields a rename of theme or code ``row`` changes, and the act's summary."""
+    if not name and not key:
+        raise InputError("give a new name, a new id (--key), or both.")
+    fields = {}
+    if name:
+        fields["name"] = name.strip()
+    if key and key != row["key"]:
+        _new_key(store, kind, key)
+        fields["key"] = key
+    if all(row.get(k) == v for k, v in fields.items()):
+        raise ConflictError(f"{kind} '{row['key']}' already has that name and id; nothing to change.")
+    summary = (f"renamed {kind} {row['key']} ({row['name']}) to {fields.get('key', row['key'])} "
+               f"({fields.get('name', row['name'])})")
+    return fields, summary
 
 
 def _free_colour(store) -> str:
@@ -61,8 +79,7 @@ def _colour(value: str) -> str:
 # ------------------------------------------------------------------- themes
 def add_theme(store, key: str, name: str, *, description: str = "", colour: str | None = None) -> dict:
     """A new candidate theme."""
-    _check_key("theme", key)
-    _key_free(store, "themes", key)
+    _new_key(store, "theme", key)
     if not name.strip():
         raise InputError("a theme needs a name, e.g. qualcode theme add stigma \"Stigma en vooroordelen\".")
     with store.act("theme add", summary=f"added theme {key} ({name})", details={"theme": key}):
@@ -73,19 +90,7 @@ def add_theme(store, key: str, name: str, *, description: str = "", colour: str 
 def rename_theme(store, ref: str, name: str | None = None, *, key: str | None = None) -> dict:
     """Give a theme a new (final) name and/or id."""
     theme = store.theme(ref)
-    if not name and not key:
-        raise InputError("give a new name, a new id (--key), or both.")
-    fields = {}
-    if name:
-        fields["name"] = name.strip()
-    if key and key != theme["key"]:
-        _check_key("theme", key)
-        _key_free(store, "themes", key)
-        fields["key"] = key
-    if all(theme.get(k) == v for k, v in fields.items()):
-        raise ConflictError(f"theme '{theme['key']}' already has that name and id; nothing to change.")
-    summary = f"renamed theme {theme['key']} ({theme['name']}) to {fields.get('key', theme['key'])} " \
-              f"({fields.get('name', theme['name'])})"
+    fields, summary = _rename_fields(store, "theme", theme, name, key)
     with store.act("theme rename", summary=summary, details={"theme": theme["key"], **fields}):
         store.update_theme(theme["id"], **fields)
     return store.theme(fields.get("key", theme["key"]))
@@ -133,8 +138,7 @@ def split_theme(store, ref: str, codes: Iterable[str], new_key: str, new_name: s
     if len(moving) == len(store.theme_code_ids(theme["id"])):
         raise ConflictError(f"splitting off every code of theme '{theme['key']}' would leave it empty; "
                             f"use 'qualcode theme rename {theme['key']}' instead.")
-    _check_key("theme", new_key)
-    _key_free(store, "themes", new_key)
+    _new_key(store, "theme", new_key)
     keys = [c["key"] for c in code_rows]
     with store.act("theme split", summary=f"split {', '.join(keys)} from theme {theme['key']} into new theme "
                                           f"{new_key}", details={"from": theme["key"], "new": new_key, "codes": keys}):
@@ -250,21 +254,10 @@ def format_theme(t: dict) -> str:
 
 # -------------------------------------------------------------------- codes
 def rename_code(store, ref: str, name: str | None = None, *, key: str | None = None) -> dict:
+    """Give a code a new name and/or id."""
     code = store.code(ref)
-    if not name and not key:
-        raise InputError("give a new name, a new id (--key), or both.")
-    fields = {}
-    if name:
-        fields["name"] = name.strip()
-    if key and key != code["key"]:
-        _check_key("code", key)
-        _key_free(store, "codes", key)
-        fields["key"] = key
-    if all(code.get(k) == v for k, v in fields.items()):
-        raise ConflictError(f"code '{code['key']}' already has that name and id; nothing to change.")
-    with store.act("code rename", summary=f"renamed code {code['key']} ({code['name']}) to "
-                                          f"{fields.get('key', code['key'])} ({fields.get('name', code['name'])})",
-                   details={"code": code["key"], **fields}):
+    fields, summary = _rename_fields(store, "code", code, name, key)
+    with store.act("code rename", summary=summary, details={"code": code["key"], **fields}):
         store.update_code(code["id"], **fields)
     return store.code(fields.get("key", code["key"]))
 
@@ -336,8 +329,7 @@ def split_code(store, ref: str, new_key: str, new_name: str, *, segment_ids: Ite
                theme: str | None = None) -> dict:
     """Move some of a code's codings (by segment ids or a filter) to a new code."""
     code = store.code(ref)
-    _check_key("code", new_key)
-    _key_free(store, "codes", new_key)
+    _new_key(store, "code", new_key)
     segs = select_segments(store, code, segment_ids=segment_ids, group=group, participant=participant,
                            contains=contains)
     if not segs:
@@ -388,9 +380,8 @@ def add_memo(store, target: str, text: str, *, author: str | None = None, kind: 
 def describe_memo(store, memo: dict) -> dict:
     label = memo["target_type"]
     if memo["target_type"] in ("theme", "code"):
-        row = store.conn.execute(f"SELECT key FROM {memo['target_type']}s WHERE id = ?",
-                                 (memo["target_id"],)).fetchone()
-        label += ":" + (row[0] if row else f"#{memo['target_id']} (deleted)")
+        key = store.key_for_id(memo["target_type"], memo["target_id"])
+        label += ":" + (key or f"#{memo['target_id']} (deleted)")
     elif memo["target_id"] is not None:
         label += f":{memo['target_id']}"
     return {**memo, "target": label}

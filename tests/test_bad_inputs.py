@@ -6,7 +6,6 @@ only detects hangs)."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import re
 import resource
@@ -122,14 +121,6 @@ def test_bad_input(name, command, why, corpus, base_project, tmp_path):
 
 
 # ------------------------------------------------------------------ coding sheets (issue 3's sheet import)
-SHEET_XFAIL = {
-    "sheet_formula_code_cell.xlsx": "a formula without a cached value reads as an empty cell, so the row's codes "
-                                    "are silently dropped (qualcode/export/sheet.py reads with data_only=True)",
-    "sheet_coded_in_a_copy.xlsx": "codes typed into a copy of the Coding sheet are ignored without a word",
-    "sheet_merged_code_cells.xlsx": "merged code cells read as one coded row and silently empty ones below",
-}
-
-
 def _sheet_project(folder: Path, name: str) -> Path:
     from conftest import tiny_codebook
 
@@ -165,13 +156,11 @@ SHEET_NAMES = ["sheet_deleted_id_column.xlsx", "sheet_renamed_id_header.xlsx", "
                "sheet_edited_text.xlsx", "sheet_edited_id.xlsx", "sheet_duplicated_row.xlsx",
                "sheet_deleted_rows.xlsx", "sheet_added_row.xlsx", "sheet_header_deleted.xlsx", "sheet_emptied.xlsx",
                "sheet_other_coder.xlsx", "sheet_other_project.xlsx", "sheet_text_renamed.xlsx", "sheet_bomb.xlsx",
-               "sheet_billion_laughs.xlsx", "sheet_zip_slip.xlsx"]
+               "sheet_bomb_valid.xlsx", "sheet_billion_laughs.xlsx", "sheet_zip_slip.xlsx"]
 
 
 @pytest.mark.parametrize("name", SHEET_NAMES)
-def test_bad_sheet(name, sheet_corpus, tmp_path, request):
-    if name in SHEET_XFAIL:
-        request.applymarker(pytest.mark.xfail(reason=SHEET_XFAIL[name], strict=True))
+def test_bad_sheet(name, sheet_corpus, tmp_path):
     base, folder, cases = sheet_corpus
     assert name in cases
     project = tmp_path / "p.qualcode"
@@ -227,13 +216,8 @@ def _check_refi_error(res, name, why):
     assert name in lines[0], lines[0]
 
 
-REFI_XFAIL: dict[str, str] = {}   # cases a known bug still lets through (none at the moment)
-
-
 @pytest.mark.parametrize("name", REFI_NAMES)
-def test_bad_refi_into_existing_project(name, refi_corpus, tmp_path, request):
-    if name in REFI_XFAIL:
-        request.applymarker(pytest.mark.xfail(reason=REFI_XFAIL[name], strict=True))
+def test_bad_refi_into_existing_project(name, refi_corpus, tmp_path):
     base, folder, cases = refi_corpus
     assert name in cases
     project = tmp_path / "p.qualcode"

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
+
+try:  # tests/ may or may not be a package
+    from tests.test_ingest_helpers import dump
+except ImportError:  # pragma: no cover
+    from test_ingest_helpers import dump
 
 PEOPLE = "group,participant,gender\nF1,P1,vrouw\nF1,P2,man\nF1,P3,vrouw\nF2,P1,man\nF2,P2,vrouw\n"
 F1 = "# group: F1\nModerator: Welkom.\nP1: Dank u.\nP2: Ik werk in een keuken.\nP3: En ik niet.\n"
-
-
-def dump(project) -> dict:
-    """Every row of every table (the audit log included), read without touching the file."""
-    conn = sqlite3.connect(f"file:{project}?mode=ro", uri=True)
-    try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from qualcode.errors import ConflictError
 from qualcode.ingest import ingest
 from qualcode.store import Store
 
-
-
-def dump(project) -> dict:
-    """Every row of every table (the audit log included), read without touching the file."""
-    conn = sqlite3.connect(f"file:{project}?mode=ro", uri=True)
-    try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
-    finally:
-        conn.close()
+try:  # tests/ may or may not be a package
+    from tests.test_ingest_helpers import dump
+except ImportError:  # pragma: no cover
+    from test_ingest_helpers import dump
 
 PEOPLE = "group,participant,gender\nF1,P1,vrouw\nF1,P2,man\nF1,P3,vrouw\n"
 F1 = ("# group: F1\n"

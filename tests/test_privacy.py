@@ -292,3 +292,14 @@ def test_commands_have_help_and_are_documented():
         assert cmd.help, name
         assert all(p.help for p in cmd.params if p.param_type_name == "option"), name
         assert f"qualcode {name}" in docs, f"'qualcode {name}' is not in docs/privacy.md"
+
+
+def test_undo_after_pseudonymise_never_brings_names_back(seeded):
+    store, _ = seeded
+    tid = store.themes()[0]["id"]
+    with store.act("theme define"):
+        store.update_theme(tid, definition="Een nieuwe definitie")
+    pseudonymise(store, names=[NameEntry("Hilde", "naam")])
+    store.undo(1)        # reverses 'theme define' (pseudonymise itself is not undoable)
+    definition = store.theme(tid)["definition"]
+    assert definition == "Zoals [naam 1] zei: werk geeft structuur"

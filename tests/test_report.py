@@ -191,3 +191,24 @@ def test_html_renders_in_headless_chromium(outputs, tmp_path):
     assert len(colours) > 50 and non_white > 0.02 * img.size[0] * img.size[1]
     # the first theme's colour bar (#56B4E9) is drawn
     assert any(abs(r - 0x56) < 8 and abs(g - 0xB4) < 8 and abs(b - 0xE9) < 8 for _, (r, g, b) in colours)
+
+
+# ------------------------------------------------------------------ large projects stay readable
+def test_many_groups_heatmap_bounded_and_spread_truncated():
+    import io
+
+    from PIL import Image
+
+    from qualcode.export import charts
+    from qualcode.export.report import MAX_GROUPS_LISTED, _per_group
+
+    groups = [f"F{i}" for i in range(1, 201)]
+    counts = {(1, g): i % 7 for i, g in enumerate(groups)}
+    png = charts.theme_group_heatmap([{"id": 1, "name": "Werk", "colour": "#E69F00"}], groups, counts,
+                                     title="t", group_label="g")
+    width, height = Image.open(io.BytesIO(png)).size
+    assert width < 14 * 130 + 400 and height < 1000
+    spread = _per_group(1, groups, counts)
+    assert len(spread) == MAX_GROUPS_LISTED + 1 and spread[-1] == ("…", None)
+    assert [n for _, n in spread[:-1]] == [6] * MAX_GROUPS_LISTED          # the groups with most fragments
+    assert _per_group(1, groups[:3], counts) == [("F1", 0), ("F2", 1), ("F3", 2)]

@@ -10,21 +10,15 @@ import pytest
 from qualcode import themes as T
 from qualcode.review import run_review, write_review
 try:  # tests/ may or may not be a package
-    from tests.test_themes_helpers import build_project
+    from tests.test_themes_helpers import build_project, coded_project
 except ImportError:  # pragma: no cover
-    from test_themes_helpers import build_project
+    from test_themes_helpers import build_project, coded_project
 
 
 @pytest.fixture
 def proj(empty_store, tiny_codebook_factory):
-    segs = build_project(empty_store)
-    codes = tiny_codebook_factory(empty_store)
-    ids = list(segs)
-    with empty_store.act("test codings"):
-        empty_store.add_codings([(ids[0], codes["pros"]), (ids[4], codes["pros"]), (ids[1], codes["cons"]),
-                                 (ids[6], codes["cons"]), (ids[2], codes["coach"]), (ids[5], codes["coach"])],
-                                "ann", "manual")
-    return empty_store, ids, codes
+    segs, codes = coded_project(empty_store, tiny_codebook_factory)
+    return empty_store, list(segs), codes
 
 
 def test_clean_project_has_no_integrity_problems(proj):

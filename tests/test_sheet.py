@@ -387,3 +387,43 @@ def test_round_trip_property(tmp_path_factory, n_turns, before, after, seed):
         assert shown == expected
     finally:
         store.close()
+
+
+def test_error_formula_merged_cells_and_copied_sheet(store, exported, tmp_path):
+    sh = Sheet(exported)
+    sh.set(3, "code 1", "pros")
+    sh.set(4, "code 1", "=E3")
+    sh.ws.merge_cells("F5:F7")
+    sh.save()
+    assert _problem(store, exported) == (
+        "coding.xlsx: 2 problems; nothing was imported (fix them, or use --accept-partial to import the other "
+        "rows):\n"
+        "  sheet Coding, row 4, cell E4: a formula in a code cell cannot be read reliably; type the code id itself.\n"
+        "  sheet Coding, row 5, cell F5: cells F5:F7 are merged; unmerge them and give every row its own code cells.")
+    result = import_sheet(store, str(exported), coder="ann", accept_partial=True)
+    assert codings(store) == {(seg_ids(store)[1], "pros")} and len(result.problems) == 2
+    sh = Sheet(exported)
+    copy = sh.wb.copy_worksheet(sh.ws)
+    copy.title = "Coding (2)"
+    sh.save()
+    with pytest.raises(InputError) as exc:
+        import_sheet(store, str(exported), coder="ann")
+    assert str(exc.value) == (f"{exported}: sheet 'Coding (2)' is a copy of the Coding sheet, and only 'Coding' is "
+                              "read; move your codes into 'Coding' and delete the copy.")
+
+
+def test_export_one_group_and_import(store, tmp_path):
+    from qualcode.ingest import ingest
+
+    f2 = tmp_path / "F2.txt"
+    f2.write_text("# group: F2\nP1: Mijn jobcoach belde elke week.\nP2: Ik niet.\n", encoding="utf-8")
+    ingest(store, [f2], allow_new_speakers=True)
+    out = tmp_path / "f2.xlsx"
+    assert export_sheet(store, str(out), coder="ann", group="F2").startswith(f"wrote {out}: 2 segments")
+    sh = Sheet(out)
+    assert [sh.get(r, "key") for r in sh.rows()] == ["F2 P1", "F2 P2"]
+    sh.set(2, "code 1", "coach")
+    sh.save()
+    result = import_sheet(store, str(out), coder="ann")
+    f2_first = next(s["id"] for s in store.segments(group="F2"))
+    assert codings(store) == {(f2_first, "coach")} and result.rows == 2

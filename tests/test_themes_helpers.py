@@ -45,6 +45,23 @@ def build_project(store, turns: dict | None = None) -> dict[int, str]:
     return out
 
 
+def coded_project(store, codebook_factory, *, with_bob: bool = False) -> tuple[dict[int, str], dict[str, int]]:
+    """``build_project`` plus the tiny codebook and, in one act, ann's codings (pros, cons and coach on
+    two segments each); ``with_bob`` adds bob's (pros and cons on the first segment, intake on the fourth).
+    Returns (segment id -> text, code key -> id)."""
+    segs = build_project(store)
+    codes = codebook_factory(store)
+    ids = list(segs)
+    with store.act("test codings"):
+        store.add_codings([(ids[0], codes["pros"]), (ids[4], codes["pros"]), (ids[1], codes["cons"]),
+                           (ids[6], codes["cons"]), (ids[2], codes["coach"]), (ids[5], codes["coach"])],
+                          "ann", "manual")
+        if with_bob:
+            store.add_codings([(ids[0], codes["pros"]), (ids[0], codes["cons"]), (ids[3], codes["intake"])],
+                              "bob", "manual")
+    return segs, codes
+
+
 def dump(store) -> dict:
     """Every row of the tables re-theming touches, ids included."""
     out = {}

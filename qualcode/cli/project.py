@@ -47,17 +47,11 @@ def ingest(env: Env, files, participants, group, split, replace, allow_new_speak
       qualcode ingest transcripts/*.txt --participants participants.csv
       qualcode ingest interview.docx --group I1 --allow-new-speakers
     """
-    from ..errors import InputError
     from ..ingest import ingest as run
+    from ..ingest import parse_column_options
 
-    mapping = {}
-    for c in columns:
-        if "=" not in c:
-            raise InputError(f"--column takes ROLE=NAME, got '{c}'")
-        k, v = c.split("=", 1)
-        mapping[k.strip().lower()] = v.strip()
-    store = env.open()
-    report = run(store, files, participants=participants, group=group, split=split, replace=replace,
+    mapping = parse_column_options(columns)
+    report = run(env.open(), files, participants=participants, group=group, split=split, replace=replace,
                  allow_new_speakers=allow_new_speakers, columns=mapping or None, coder=coder,
                  progress=progress_factory())
     for line in report.lines():

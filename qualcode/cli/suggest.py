@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .common import Env, coder_option, echo_table, pass_env, progress_factory, refuse_overwrite
+from .common import Env, coder_option, pass_env, progress_factory, refuse_overwrite
 
 
 @cli.group(invoke_without_command=True)

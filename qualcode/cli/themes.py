@@ -7,6 +7,7 @@ import json
 import click
 
 from . import cli
+from ..themes import STATUSES
 from .common import Env, QualcodeGroup, echo_table, pass_env, refuse_overwrite
 
 
@@ -90,6 +91,10 @@ def theme_split(env: Env, theme_ref, new_key, new_name, codes, description):
 @pass_env
 def theme_move_code(env: Env, code_ref, theme_ref):
     """Put CODE under THEME."""
+    _move_code(env, code_ref, theme_ref)
+
+
+def _move_code(env: Env, code_ref: str, theme_ref: str) -> None:
     from ..themes import move_code
 
     r = move_code(env.open(), code_ref, theme_ref)
@@ -114,7 +119,7 @@ def theme_define(env: Env, theme_ref, definition, messages, add, name):
 
 @theme.command("set-status")
 @click.argument("theme_ref", metavar="THEME")
-@click.argument("status", type=click.Choice(["candidate", "reviewed", "defined", "reported"]))
+@click.argument("status", type=click.Choice(STATUSES))
 @click.option("--back", is_flag=True, help="Allow moving the theme back to an earlier step.")
 @pass_env
 def theme_set_status(env: Env, theme_ref, status, back):
@@ -185,10 +190,7 @@ def code_merge(env: Env, source, target):
 @pass_env
 def code_move(env: Env, code_ref, theme_ref):
     """Put CODE under THEME (same as 'theme move-code')."""
-    from ..themes import move_code
-
-    r = move_code(env.open(), code_ref, theme_ref)
-    click.echo(f"moved code {r['code']} from {r['from']} to {r['to']}")
+    _move_code(env, code_ref, theme_ref)
 
 
 @click.command("split")

@@ -146,9 +146,8 @@ class CodeSuggester(BaseEstimator):
     # ----------------------------------------------------------------- fit
     def fit(self, X: Sequence, y: Sequence[Iterable[str]], sample_weight=None):
         """Learn one model per code from segments X and their code lists y."""
-        from sklearn.linear_model import LogisticRegression
-
         docs = [as_doc(x) for x in X]
+        n_real = len(docs)
         labels = [list(dict.fromkeys(v)) if not isinstance(v, str) else [v] for v in y]
         if len(docs) != len(labels):
             raise ValueError(f"X has {len(docs)} segments but y has {len(labels)} code lists")
@@ -163,7 +162,7 @@ class CodeSuggester(BaseEstimator):
                 labels.append([key])
                 weights.append(float(self.prior_weight))
         self.classes_ = np.array(classes, dtype=object)
-        self.n_examples_ = np.array([sum(1 for v in labels[:len(X)] if c in v) for c in classes])
+        self.n_examples_ = np.array([sum(1 for v in labels[:n_real] if c in v) for c in classes])
         Xm = self._features(docs, fit=True)
         w = np.asarray(weights, dtype=float)
         n_features = Xm.shape[1]
@@ -177,17 +176,25 @@ class CodeSuggester(BaseEstimator):
             if yk.min() == yk.max():  # only positives or only negatives: a constant
                 self.constant_[k] = float(yk[0])
                 continue
-            model = LogisticRegression(C=self.C, solver="liblinear", random_state=self.random_state)
+            model = self._linear(Xm.shape)
             model.fit(Xm, yk, sample_weight=w)
             self.coef_[k] = model.coef_[0]
             self.intercept_[k] = model.intercept_[0]
-            real = yk[: len(X)]
+            real = yk[:n_real]
             n_pos, n_neg = int(real.sum()), int(len(real) - real.sum())
             if n_pos >= self.min_calibration and n_neg >= self.min_calibration:
-                self.platt_[k] = self._platt(Xm[: len(X)], real, w[: len(X)])
+                self.platt_[k] = self._platt(Xm[:n_real], real, w[:n_real])
                 self.calibrated_[k] = True
         self.n_features_ = n_features
         return self
+
+    def _linear(self, shape):
+        """L2 logistic regression (liblinear); the dual form when there are more features than
+        segments, which is the usual case for text and many times faster there."""
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=self.C, solver="liblinear", dual=shape[1] > shape[0], max_iter=1000,
+                                  random_state=self.random_state)
 
     def _platt(self, Xm, y, w) -> tuple[float, float]:
         """Sigmoid (Platt) scaling fitted on out-of-fold decision scores."""
@@ -197,7 +204,7 @@ class CodeSuggester(BaseEstimator):
         folds = max(2, min(self.calibration_folds, int(y.sum()), int(len(y) - y.sum())))
         scores = np.zeros(len(y))
         for tr, te in StratifiedKFold(folds, shuffle=True, random_state=self.random_state).split(Xm, y):
-            m = LogisticRegression(C=self.C, solver="liblinear", random_state=self.random_state)
+            m = self._linear(Xm.shape)
             m.fit(Xm[tr], y[tr], sample_weight=w[tr])
             scores[te] = m.decision_function(Xm[te])
         cal = LogisticRegression(C=1e4, solver="lbfgs")
@@ -737,7 +744,9 @@ def accept_sheet(store, path: str, *, coder: str | None = None) -> AcceptResult:
     from openpyxl import load_workbook
 
     from ..errors import InputError
+    from ..safety import guard_archive
 
+    guard_archive(path, "suggestions workbook")  # zip bombs, ../ entries, DTDs (issue 9)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:

@@ -35,6 +35,14 @@ def _split(text) -> list[str]:
     return [t.strip() for t in re.split(r"[;,\n]", str(text or "")) if t.strip()]
 
 
+def _save(wb, path: Path) -> None:
+    """Write the workbook next to ``path`` first, then move it into place (no half-written file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+
+
 # ----------------------------------------------------------- comparison sheet
 def write_comparison_sheet(wb, store, coders: Sequence[str], styles: Styles | None = None, *,
                            codes: Iterable[str] | None = None, title: str = COMPARISON_SHEET) -> int:
@@ -139,10 +147,7 @@ def write_agreement_report(report, store, path: str | Path) -> Path:
     write_table(wb, "Notes", ["about these figures"], ([line] for line in report.notes()), styles=st,
                 widths=[140], wrap_cols=(0,), autofilter=False)
     write_comparison_sheet(wb, store, report.coders, st, codes=[r.code for r in report.codes])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    _save(wb, path)
     return path
 
 
@@ -215,10 +220,7 @@ def write_disagreements(store, coders: Sequence[str], path: str | Path, **kw) ->
                 styles=st, widths=[28, 30, 16, 80], wrap_cols=(3,))
     write_table(wb, "How to", ["how to use this sheet"], [[HELP]], styles=st, widths=[120], wrap_cols=(0,),
                 autofilter=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    _save(wb, path)
     return DisagreementExport(path, chosen, n_compared, len(data))
 
 

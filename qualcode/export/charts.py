@@ -49,18 +49,28 @@ def fragments_per_theme(themes: list[dict], counts: dict[int, int], *, title: st
     return _png(fig)
 
 
+MAX_ANNOTATED_GROUPS = 25
+
+
 def theme_group_heatmap(themes: list[dict], groups: list[str], counts: dict[tuple[int, str], int], *,
                         title: str, group_label: str) -> bytes:
+    """Themes down, groups across. Many groups (a large project) give a fixed-width figure, counts
+    written in the cells only up to ``MAX_ANNOTATED_GROUPS`` groups, and thinned group labels."""
     plt = _plt()
     data = [[counts.get((t["id"], g), 0) for g in groups] for t in themes]
-    fig, ax = plt.subplots(figsize=(1.1 * max(len(groups), 2) + 3.5, 0.55 * max(len(themes), 2) + 1.4))
-    im = ax.imshow(data or [[0]], cmap="Oranges", aspect="auto", vmin=0)
-    ax.set_xticks(range(len(groups)), groups)
+    width = min(14.0, 1.1 * max(len(groups), 2) + 3.5)
+    fig, ax = plt.subplots(figsize=(width, 0.55 * max(len(themes), 2) + 1.4))
+    im = ax.imshow(data or [[0]], cmap="Oranges", aspect="auto", vmin=0, interpolation="nearest")
+    step = max(1, -(-len(groups) // 30))
+    ax.set_xticks(range(0, len(groups), step), groups[::step], rotation=90 if step > 1 else 0,
+                  fontsize=8 if step > 1 else 10)
     ax.set_yticks(range(len(themes)), [_wrap(t["name"], 30) for t in themes])
-    top = max((v for row in data for v in row), default=0) or 1
-    for i, row in enumerate(data):
-        for j, v in enumerate(row):
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=9, color="white" if v > 0.6 * top else "black")
+    if len(groups) <= MAX_ANNOTATED_GROUPS:
+        top = max((v for row in data for v in row), default=0) or 1
+        for i, row in enumerate(data):
+            for j, v in enumerate(row):
+                ax.text(j, i, str(v), ha="center", va="center", fontsize=9,
+                        color="white" if v > 0.6 * top else "black")
     ax.set_xlabel(group_label)
     ax.set_title(title, fontsize=12, loc="left")
     fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)

@@ -21,6 +21,7 @@ from .quotes import pick_quotes, rank_by_typicality
 
 FORMATS = ("html", "docx", "md")
 N_QUOTES = 3
+MAX_GROUPS_LISTED = 12
 
 LABELS = {
     "en": {
@@ -128,7 +129,7 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
             status_label=L["status_names"].get(t["status"], t["status"]), definition=t["definition"],
             key_messages=list(t["key_messages"]), fragments=sp.get("fragments", 0), groups=sp.get("groups", 0),
             participants=sp.get("participants", 0),
-            per_group=[(g, by_group.get((t["id"], g), 0)) for g in groups],
+            per_group=_per_group(t["id"], groups, by_group),
             codes=[c for c in codes if c["theme_id"] == t["id"]],
             quotes=[{"text": " ".join(q["text"].split()), "key": q["key"], "segment_id": q["id"],
                      "participant_id": q["participant_id"]} for q in pick_quotes(ranked, n_quotes)],
@@ -153,6 +154,14 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
     return report
 
 
+def _per_group(theme_id: int, groups: list[str], by_group: dict) -> list[tuple[str, int]]:
+    """Fragments per group; with many groups only the MAX_GROUPS_LISTED groups with most fragments."""
+    pairs = [(g, by_group.get((theme_id, g), 0)) for g in groups]
+    if len(pairs) > MAX_GROUPS_LISTED:
+        pairs = sorted(pairs, key=lambda p: -p[1])[:MAX_GROUPS_LISTED] + [("…", None)]
+    return pairs
+
+
 # ------------------------------------------------------------------ writers
 def render_html(report: Report) -> str:
     import jinja2
@@ -173,7 +182,7 @@ def render_markdown(report: Report, figure_names: dict[str, str] | None = None) 
     for i, t in enumerate(report.themes, start=1):
         out += [f"### {i}. {t.name}", "", f"**{L['status']}:** {t.status_label}  ",
                 f"**{L['spread']}:** {t.fragments} {L['fragments']}, {t.groups} {L['groups']}, "
-                f"{t.participants} {L['participants']} ({', '.join(f'{g}: {n}' for g, n in t.per_group)})", "",
+                f"{t.participants} {L['participants']} ({_groups(t.per_group)})", "",
                 f"**{L['definition']}:** {t.definition or L['no_definition']}", ""]
         if t.key_messages:
             out += [f"**{L['key_messages']}:**", ""] + [f"- {m}" for m in t.key_messages] + [""]
@@ -190,6 +199,10 @@ def render_markdown(report: Report, figure_names: dict[str, str] | None = None) 
             target = (figure_names or {}).get(name, f"{name}.png")
             out += [f"![{report.captions.get(name, name)}]({target})", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _groups(pairs) -> str:
+    return ", ".join(g if n is None else f"{g}: {n}" for g, n in pairs)
 
 
 def _md(text: str) -> str:
@@ -230,7 +243,7 @@ def write_docx(report: Report, path: Path) -> None:
         p = doc.add_paragraph()
         p.add_run(f"{L['spread']}: ").bold = True
         p.add_run(f"{t.fragments} {L['fragments']}, {t.groups} {L['groups']}, {t.participants} {L['participants']}"
-                  f" ({', '.join(f'{g}: {n}' for g, n in t.per_group)})")
+                  f" ({_groups(t.per_group)})")
         doc.add_heading(L["definition"], level=3)
         doc.add_paragraph(t.definition or L["no_definition"])
         if t.key_messages:

@@ -166,11 +166,26 @@ class ImportResult:
         return out
 
 
-def _read(path: str):
+@dataclass
+class _Sheet:
+    rows: list[list]
+    meta: dict[str, list]
+    formulas: set[tuple[int, int]]          # (row, column index from 0) of cells holding a formula
+    merged: list[tuple[int, int, int, int, str]]  # min_row, max_row, min_col, max_col (from 1), "E2:E4"
+
+
+def _read(path: str) -> _Sheet:
+    """The Coding sheet's values, which cells hold formulas and which are merged, and the hidden meta sheet.
+
+    The workbook is loaded in full (not read-only) because only then does openpyxl report merged
+    cells; formulas are read as formulas (not cached values) so that none passes as an empty cell."""
     from openpyxl import load_workbook
 
+    from ..safety import guard_archive
+
+    guard_archive(path, "coding workbook")  # zip bombs, ../ entries, DTDs (issue 9)
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(path, data_only=False)
     except Exception:
         raise InputError("cannot read the workbook; is it an .xlsx file saved by Excel "
                          "or LibreOffice?", path=path) from None
@@ -178,14 +193,29 @@ def _read(path: str):
         wb.close()
         raise InputError(f"no sheet named '{SHEET}'; export a coding sheet with 'qualcode sheet export' and "
                          "code in that one.", path=path)
-    rows = [list(r) for r in wb[SHEET].iter_rows(values_only=True)]
+    for other in wb.worksheets:
+        if other.title != SHEET and other.max_row >= 1 and any(
+                _norm(c.value).lower() == ID_HEADER for c in next(other.iter_rows(max_row=1), ())):
+            wb.close()
+            raise InputError(f"sheet '{other.title}' is a copy of the {SHEET} sheet, and only '{SHEET}' is "
+                             f"read; move your codes into '{SHEET}' and delete the copy.", path=path)
+    ws = wb[SHEET]
+    rows, formulas = [], set()
+    for r_i, row in enumerate(ws.iter_rows(), start=1):
+        values = []
+        for c_i, c in enumerate(row):
+            if c.data_type == "f":
+                formulas.add((r_i, c_i))
+            values.append(c.value)
+        rows.append(values)
+    merged = [(m.min_row, m.max_row, m.min_col, m.max_col, m.coord) for m in ws.merged_cells.ranges]
     meta: dict[str, list] = {}
     if META_SHEET in wb.sheetnames:
         for r in wb[META_SHEET].iter_rows(values_only=True):
             if r and r[0] is not None:
                 meta[str(r[0])] = [v for v in r[1:] if v is not None]
     wb.close()
-    return rows, meta
+    return _Sheet(rows, meta, formulas, merged)
 
 
 def import_sheet(store, path: str, coder: str | None = None, accept_partial: bool = False) -> ImportResult:
@@ -194,7 +224,8 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
 
     from ..store import default_actor
 
-    rows, meta = _read(path)
+    sheet = _read(path)
+    rows, meta = sheet.rows, sheet.meta
     sheet_coder = str(meta.get("coder", [""])[0]) if meta.get("coder") else ""
     coder = coder or sheet_coder or default_actor()
     if sheet_coder and coder != sheet_coder:
@@ -230,6 +261,9 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
         if all(v is None or str(v).strip() == "" for v in row):
             continue
         n_rows += 1
+        if (r_i, id_i) in sheet.formulas:
+            problems.append(Problem(r_i, f"{col(id_i)}{r_i}", "the id cell holds a formula; do not edit that column."))
+            continue
         raw_id = _norm(row[id_i])
         m = re.fullmatch(r"(\d+):([0-9a-f]{10})", raw_id)
         where_id = f"{col(id_i)}{r_i}"
@@ -262,6 +296,12 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
                                     "only code and memo cells are read, so undo the edit (the transcript is kept)."))
             bad_rows.add(sid)
             continue
+        flagged = [f"{col(i)}{r_i}" for i in code_is if (r_i, i) in sheet.formulas]
+        if flagged:
+            problems.append(Problem(r_i, flagged[0], "a formula in a code cell cannot be read reliably; type the "
+                                                     "code id itself."))
+            bad_rows.add(sid)
+            continue
         codes: list[str] = []
         row_ok = True
         for i in code_is:
@@ -282,6 +322,15 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
         wanted[sid] = codes
         if memo_i is not None:
             memo_cells[sid] = str(row[memo_i]).strip() if row[memo_i] is not None else ""
+    read_cols = {i + 1 for i in [id_i, *code_is] + ([text_i] if text_i is not None else [])}
+    for min_r, max_r, min_c, max_c, coord in sheet.merged:
+        if max_r > 1 and any(min_c <= c <= max_c for c in read_cols):
+            problems.append(Problem(max(min_r, 2), coord.split(":")[0],
+                                    f"cells {coord} are merged; unmerge them and give every row its own code cells."))
+            bad_rows.update(s for s, r in seen.items() if min_r <= r <= max_r)
+    for sid in bad_rows:
+        wanted.pop(sid, None)
+        memo_cells.pop(sid, None)
     for sid in (int(x) for x in meta.get("segments", [])):
         if sid not in seen and sid in guids:
             seg = store.segment(sid)

@@ -46,6 +46,7 @@ SHEETS = ("Codebook", "Coded fragments", "By theme", "Theme summary", "Quotes", 
 THEME_SUMMARY = "Theme summary"
 COMMENTS_HEADER = "supervisor comments"
 N_SUMMARY_QUOTES = 3
+MAX_CHART_GROUPS = 25   # more focus groups than this: no theme x group chart (the heat-map table stays)
 
 
 def register_sheet(writer: SheetWriter) -> SheetWriter:
@@ -363,7 +364,7 @@ def _matrices(wb, ctx: _Ctx) -> None:
         c1.height, c1.width = 7.5, 13
         anchor_col = get_column_letter(total_col + 2)
         ws.add_chart(c1, f"{anchor_col}1")
-        if groups:
+        if 0 < len(groups) <= MAX_CHART_GROUPS:
             c2 = BarChart()
             c2.type = "col"
             c2.grouping = "clustered"
@@ -524,6 +525,9 @@ def import_comments(store, path: str | Path, author: str) -> list[dict]:
     path = Path(path)
     if not path.exists():
         raise InputError("file not found; export it first with 'qualcode export workbook'.", path=str(path))
+    from ..safety import guard_archive
+
+    guard_archive(path, "analysis workbook")  # zip bombs, ../ entries, DTDs (issue 9)
     try:
         wb = load_workbook(path, read_only=True, data_only=False)  # a comment typed as "=..." comes back as typed
     except Exception as exc:  # zip or XML damage

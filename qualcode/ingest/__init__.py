@@ -64,6 +64,17 @@ class IngestReport:
         return out
 
 
+def parse_column_options(values: Iterable[str]) -> dict[str, str]:
+    """``--column ROLE=NAME`` values -> {role (lower case): column name}."""
+    mapping = {}
+    for value in values:
+        if "=" not in value:
+            raise InputError(f"--column takes ROLE=NAME, got '{value}'")
+        role, name = value.split("=", 1)
+        mapping[role.strip().lower()] = name.strip()
+    return mapping
+
+
 def read_source(path: str, *, columns: dict | None = None, group: str | None = None) -> list[Parsed]:
     """Read one input file into one or more Parsed sources (tables may hold several groups)."""
     p = Path(path)

@@ -106,9 +106,7 @@ def import_refi_new(project_path: str | Path, path: str | Path, *, language: str
     try:
         report = import_refi(store, path, project=project)
     except BaseException:
-        store.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(project_path) + suffix).unlink(missing_ok=True)
+        store.discard()
         raise
     store.close()
     return report

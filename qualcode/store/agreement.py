@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .core import now
+from .core import Where, now
 
 
 class AgreementMixin:
@@ -41,19 +41,10 @@ class AgreementMixin:
     def agreement_segments(self, *, groups: Iterable[str] | None = None,
                            roles: Iterable[str] | None = ("participant",)) -> list[tuple[int, int]]:
         """(segment id, source id) of candidate units, in transcript order."""
-        where, args = [], []
-        if groups is not None:
-            g = list(groups)
-            where.append(f"src.group_label IN ({','.join('?' * len(g))})" if g else "0")
-            args.extend(g)
-        if roles is not None:
-            r = list(roles)
-            where.append(f"s.role IN ({','.join('?' * len(r))})" if r else "0")
-            args.extend(r)
-        sql = "SELECT s.id, s.source_id FROM segments s JOIN sources src ON src.id = s.source_id"
-        sql += (" WHERE " + " AND ".join(where) if where else "")
+        where = Where().within("src.group_label", groups).within("s.role", roles)
+        sql = "SELECT s.id, s.source_id FROM segments s JOIN sources src ON src.id = s.source_id" + where.sql
         sql += " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal"
-        return [(a, b) for a, b in self.conn.execute(sql, args)]
+        return [(a, b) for a, b in self.conn.execute(sql, where.args)]
 
     def coder_codings(self, coders: Iterable[str]) -> list[tuple[int, str, str]]:
         """(segment id, code key, coder) of every coding by the given coders."""

@@ -6,7 +6,7 @@ import json
 from typing import Iterable
 
 from ..errors import unknown
-from .core import new_guid, now
+from .core import Where, new_guid, now
 
 THEME_FIELDS = ("key", "name", "colour", "description", "status", "definition", "key_messages", "position")
 CODE_FIELDS = ("key", "name", "theme_id", "parent_id", "description", "include", "exclude", "example",
@@ -180,15 +180,11 @@ class CodebookMixin:
         Row keys: id, guid, segment_id, code_id, code, code_name, theme_id, theme, theme_name, colour,
         coder, origin, created_at, source, group_label, ordinal, speaker, role, participant, key, text,
         start, end."""
-        where, args = [], []
-        for col, val in (("c.coder", coder), ("cd.key", code), ("t.key", theme), ("src.group_label", group),
-                         ("c.origin", origin)):
-            if val is not None:
-                where.append(f"{col} = ?")
-                args.append(val)
-        sql = _CODING_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        where = (Where().equals("c.coder", coder).equals("cd.key", code).equals("t.key", theme)
+                 .equals("src.group_label", group).equals("c.origin", origin))
+        sql = _CODING_SELECT + where.sql
         sql += " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal, t.position, cd.position"
-        return [dict(r) for r in self.conn.execute(sql, args)]
+        return [dict(r) for r in self.conn.execute(sql, where.args)]
 
     def segment_codes(self, coder: str | None = None) -> dict[int, list[str]]:
         """segment id -> code keys (of one coder, or of anyone)."""

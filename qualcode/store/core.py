@@ -20,7 +20,7 @@ import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterable, Iterator
 
 from ..errors import ConflictError, NotFoundError, ProjectError
 from .schema import AUDITED_TABLES, MIGRATIONS, PRIMARY_KEYS, SCHEMA, SCHEMA_VERSION
@@ -46,6 +46,32 @@ def default_actor() -> str:
         return getpass.getuser() or "coder"
     except Exception:  # pragma: no cover - no user database (some containers)
         return "coder"
+
+
+class Where:
+    """Conditions ANDed into a WHERE clause, with their arguments; a condition on None is left out."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.args: list = []
+
+    def equals(self, column: str, value) -> "Where":
+        if value is not None:
+            self.parts.append(f"{column} = ?")
+            self.args.append(value)
+        return self
+
+    def within(self, column: str, values: Iterable | None) -> "Where":
+        """``column IN (values)``; an empty list matches nothing."""
+        if values is not None:
+            vals = list(values)
+            self.parts.append(f"{column} IN ({','.join('?' * len(vals))})" if vals else "0")
+            self.args.extend(vals)
+        return self
+
+    @property
+    def sql(self) -> str:
+        return " WHERE " + " AND ".join(self.parts) if self.parts else ""
 
 
 @dataclass
@@ -82,11 +108,7 @@ class StoreCore:
             backup_dir = _backup_dir(path)
             backup_dir.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, backup_dir / f"{_stamp()}-replaced-by-init.qualcode")
-            path.unlink()
-            for suffix in ("-wal", "-shm"):
-                p = Path(str(path) + suffix)
-                if p.exists():
-                    p.unlink()
+            _unlink_project(path)
         if path.parent and not path.parent.exists():
             raise ProjectError(f"folder {path.parent} does not exist.")
         conn = _connect(path)
@@ -106,7 +128,7 @@ class StoreCore:
                 conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
         except Exception:
             conn.close()
-            path.unlink(missing_ok=True)
+            _unlink_project(path)
             raise
         return cls(conn, path)
 
@@ -171,6 +193,11 @@ class StoreCore:
         with contextlib.suppress(Exception):
             self.conn.execute("PRAGMA optimize")
         self.conn.close()
+
+    def discard(self) -> None:
+        """Close the store and delete its file: for a new project whose first act failed half-way."""
+        self.close()
+        _unlink_project(self.path)
 
     def __enter__(self):
         return self
@@ -282,6 +309,10 @@ class StoreCore:
         self._triggers_installed = True
 
     # ------------------------------------------------------------------ undo
+    def last_act_id(self) -> int:
+        """The id of the newest audit-log row (0 before the first act)."""
+        return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetchone()[0]
+
     def history(self, limit: int | None = None) -> list[dict]:
         sql = "SELECT * FROM audit_log ORDER BY id DESC"
         if limit:
@@ -441,6 +472,12 @@ class StoreCore:
 
 def _stamp() -> str:
     return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def _unlink_project(path: Path) -> None:
+    """Delete a project file with its SQLite -wal and -shm companions (those that exist)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
 
 
 def _backup_dir(path: Path) -> Path:

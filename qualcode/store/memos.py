@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .core import new_guid, now
+from .core import Where, new_guid, now
 
 TARGET_TYPES = ("project", "theme", "code", "segment", "source", "participant")
 
@@ -19,18 +19,9 @@ class MemosMixin:
 
     def memos(self, target_type: str | None = None, target_id: int | None = None,
               kind: str | None = None) -> list[dict]:
-        where, args = [], []
-        if target_type is not None:
-            where.append("target_type = ?")
-            args.append(target_type)
-        if target_id is not None:
-            where.append("target_id = ?")
-            args.append(target_id)
-        if kind is not None:
-            where.append("kind = ?")
-            args.append(kind)
-        sql = "SELECT * FROM memos" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at, id"
-        return [dict(r) for r in self.conn.execute(sql, args)]
+        where = Where().equals("target_type", target_type).equals("target_id", target_id).equals("kind", kind)
+        sql = "SELECT * FROM memos" + where.sql + " ORDER BY created_at, id"
+        return [dict(r) for r in self.conn.execute(sql, where.args)]
 
     def memo(self, memo_id: int) -> dict | None:
         row = self.conn.execute("SELECT * FROM memos WHERE id = ?", (memo_id,)).fetchone()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from ..errors import NotFoundError, unknown
-from .core import new_guid, now
+from .core import Where, new_guid, now
 
 SEGMENT_COLUMNS = ("id", "source_id", "source", "group_label", "ordinal", "turn", "speaker", "role",
                    "participant_id", "participant", "key", "start", "end", "timestamp", "text", "n_words")
@@ -167,28 +167,14 @@ class SourcesMixin:
                  source: str | None = None, role: str | None = None, ids: Iterable[int] | None = None,
                  limit: int | None = None) -> Iterator[dict]:
         """Segments in transcript order (group, source, ordinal), filtered."""
-        where, args = [], []
-        if group:
-            where.append("src.group_label = ?")
-            args.append(group)
-        if participant:
-            where.append("p.label = ?")
-            args.append(participant)
-        if source:
-            where.append("src.name = ?")
-            args.append(source)
-        if role:
-            where.append("s.role = ?")
-            args.append(role)
-        if ids is not None:
-            id_list = [int(i) for i in ids]
-            where.append(f"s.id IN ({','.join('?' * len(id_list))})" if id_list else "0")
-            args.extend(id_list)
-        sql = _SEGMENT_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        where = (Where().equals("src.group_label", group or None).equals("p.label", participant or None)
+                 .equals("src.name", source or None).equals("s.role", role or None)
+                 .within("s.id", None if ids is None else [int(i) for i in ids]))
+        sql = _SEGMENT_SELECT + where.sql
         sql += " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        for r in self.conn.execute(sql, args):
+        for r in self.conn.execute(sql, where.args):
             yield dict(r)
 
     def segment(self, segment_id: int) -> dict:

@@ -9,7 +9,21 @@ from __future__ import annotations
 from typing import Iterable
 
 
+_KEYED_TABLES = {"theme": "themes", "code": "codes"}
+
+
 class ThemesMixin:
+    # ------------------------------------------------------------ lookups
+    def name_for_key(self, kind: str, key: str) -> str | None:
+        """The name of the theme or code (``kind``) with id ``key``, or None when the id is free."""
+        row = self.conn.execute(f"SELECT name FROM {_KEYED_TABLES[kind]} WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def key_for_id(self, kind: str, row_id: int) -> str | None:
+        """The id (key) of the theme or code (``kind``) with row id ``row_id``, or None if it is gone."""
+        row = self.conn.execute(f"SELECT key FROM {_KEYED_TABLES[kind]} WHERE id = ?", (row_id,)).fetchone()
+        return None if row is None else row[0]
+
     # ------------------------------------------------------------ re-theming
     def move_codes_to_theme(self, code_ids: Iterable[int], theme_id: int | None) -> int:
         ids = [int(i) for i in code_ids]
@@ -102,14 +116,12 @@ class ThemesMixin:
                                    AND EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id)""").fetchone()[0],
             "codes": q("SELECT COUNT(*) FROM codes").fetchone()[0],
             "codings": q("SELECT COUNT(*) FROM codings").fetchone()[0],
-            "coders": [r[0] for r in q("SELECT DISTINCT coder FROM codings ORDER BY coder")],
+            "coders": self.coders_with_codings(),
             "codes_without_codings": [r[0] for r in q(
                 """SELECT c.key FROM codes c WHERE NOT EXISTS (SELECT 1 FROM codings g WHERE g.code_id = c.id)
                    ORDER BY c.position, c.id""")],
             "codes_without_theme": [r[0] for r in q("SELECT key FROM codes WHERE theme_id IS NULL ORDER BY id")],
-            "themes": {r[0]: r[1] for r in q("SELECT status, COUNT(*) FROM themes GROUP BY status")},
             "themes_by_status": {},
-            "last_act_id": q("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetchone()[0],
         }
         for status, key in q("SELECT status, key FROM themes ORDER BY position, id"):
             out["themes_by_status"].setdefault(status, []).append(key)

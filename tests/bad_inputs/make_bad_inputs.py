@@ -102,6 +102,28 @@ def bomb_zip(name: str, size: int, others: dict | None = None) -> bytes:
     return buf.getvalue()
 
 
+def inflate_member(archive: bytes | Path, member: str, size: int = 64 * 1024 * 1024) -> bytes:
+    """A copy of a real archive (workbook, document) whose ``member`` XML is padded with ``size``
+    bytes of white space after its root tag: still well-formed, but a zip bomb."""
+    raw = Path(archive).read_bytes() if isinstance(archive, Path) else archive
+    src = zipfile.ZipFile(io.BytesIO(raw))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename != member:
+                zf.writestr(info.filename, data)
+                continue
+            cut = data.index(b">", data.index(b"<", data.index(b"?>") + 2 if b"?>" in data else 0)) + 1
+            with zf.open(member, "w", force_zip64=True) as fh:
+                fh.write(data[:cut])
+                chunk = b" " * (1 << 20)
+                for _ in range(size // len(chunk)):
+                    fh.write(chunk)
+                fh.write(data[cut:])
+    return buf.getvalue()
+
+
 def many_entries(n: int) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
@@ -113,6 +135,7 @@ def many_entries(n: int) -> bytes:
 def cases() -> list[tuple[str, bytes | None, list[str], str]]:
     """(file name, content, command, why)."""
     ingest = ["ingest", "{file}"]
+    comments = ["sheet", "import-comments", "{file}", "--author", "promotor"]
     labelled = "P1: Ik werk in een ziekenhuis, allez.\n"
     big = 10 * 1024 * 1024
     good_doc = docx_bytes(DOC_XML.format(body=good_docx_body()))
@@ -191,6 +214,10 @@ def cases() -> list[tuple[str, bytes | None, list[str], str]]:
         ("billion_laughs.xlsx", xlsx_bytes(sheet_xml_with(LAUGHS, "&lol9;")), ingest, "entity expansion in a sheet"),
         ("xxe.xlsx", xlsx_bytes(sheet_xml_with(XXE, "&xxe;")), ingest, "external entity in a sheet"),
         ("bomb.xlsx", bomb_zip("xl/worksheets/sheet1.xml", 64 * 1024 * 1024), ingest, "zip bomb named .xlsx"),
+        ("bomb_valid_workbook.xlsx", inflate_member(xlsx_bytes(), "xl/worksheets/sheet1.xml"), ingest,
+         "a well-formed workbook whose sheet expands to 64 MiB"),
+        ("bomb_valid_document.docx", inflate_member(good_doc, "word/document.xml"), ingest,
+         "a well-formed Word document that expands to 64 MiB"),
         ("zip_slip.xlsx", xlsx_bytes(None, {"../evil.xml": "<a/>"}), ingest, "zip entry with ../ in a workbook"),
         ("no_text_column.xlsx", table_xlsx([["group", "who", "said"], ["F1", "P1", "ja"]]), ingest,
          "no text column"),
@@ -211,9 +238,23 @@ def cases() -> list[tuple[str, bytes | None, list[str], str]]:
          ["ingest", "--participants", "{file}", "{good}"], "zip bomb as participants workbook"),
         # --- a good file followed by a bad one: nothing of the good one may be written
         ("second_is_bad.txt", b"\x00\x01binary", ["ingest", "{good}", "{file}"], "a good file then a bad one"),
+        # --- every other command that reads a user's workbook
+        ("codebook_bomb.xlsx", inflate_member(xlsx_bytes(), "xl/worksheets/sheet1.xml"),
+         ["codebook", "apply", "{file}"], "a codebook workbook that expands to 64 MiB"),
+        ("codebook_billion_laughs.xlsx", xlsx_bytes(sheet_xml_with(LAUGHS, "&lol9;")), ["codebook", "apply", "{file}"],
+         "entity expansion in a codebook workbook"),
+        ("comments_bomb.xlsx", inflate_member(xlsx_bytes(), "xl/worksheets/sheet1.xml"), comments,
+         "a commented workbook that expands to 64 MiB"),
+        ("comments_zip_slip.xlsx", xlsx_bytes(None, {"../../evil.xml": "<a/>"}), comments,
+         "a ../ entry in a commented workbook"),
+        ("suggestions_bomb.xlsx", inflate_member(xlsx_bytes(), "xl/worksheets/sheet1.xml"),
+         ["suggest", "accept", "{file}"], "a suggestions workbook that expands to 64 MiB"),
+        ("suggestions_xxe.xlsx", xlsx_bytes(sheet_xml_with(XXE, "&xxe;")), ["suggest", "accept", "{file}"],
+         "an external entity in a suggestions workbook"),
         # --- names list for pseudonymise
         ("names_binary.csv", b"\x00\x01\x02\x03" * 64, ["pseudonymise", "--names", "{file}"], "binary names list"),
-        ("names_no_column.csv", b"wie\nJan\n", ["pseudonymise", "--names", "{file}"], "names list without a name column"),
+        ("names_no_column.csv", b"wie\nJan\n", ["pseudonymise", "--names", "{file}"],
+         "names list without a name column"),
     ]
     return out
 
@@ -293,7 +334,8 @@ def sheet_cases(good: str | Path, foreign: str | Path, outdir: str | Path) -> li
     variant("sheet_unknown_code.xlsx", "a code id that does not exist", lambda wb, ws: put_code(ws, 2, "prox"))
     variant("sheet_edited_text.xlsx", "the transcript text was edited",
             lambda wb, ws: ws.cell(2, col(ws, "text"), "iets heel anders"))
-    variant("sheet_edited_id.xlsx", "an id was edited", lambda wb, ws: ws.cell(2, col(ws, "qualcode id"), "1:0000000000"))
+    variant("sheet_edited_id.xlsx", "an id was edited",
+            lambda wb, ws: ws.cell(2, col(ws, "qualcode id"), "1:0000000000"))
 
     def dup(wb, ws):
         ws.append([c.value for c in ws[2]])
@@ -311,6 +353,8 @@ def sheet_cases(good: str | Path, foreign: str | Path, outdir: str | Path) -> li
     variant("sheet_text_renamed.xlsx", "a text file named .xlsx")
     (outdir / "sheet_bomb.xlsx").write_bytes(bomb_zip("xl/worksheets/sheet1.xml", 64 * 1024 * 1024))
     variant("sheet_bomb.xlsx", "a zip bomb named like a sheet")
+    (outdir / "sheet_bomb_valid.xlsx").write_bytes(inflate_member(Path(good), "xl/worksheets/sheet1.xml"))
+    variant("sheet_bomb_valid.xlsx", "the real coding sheet, its sheet XML padded to 64 MiB")
     (outdir / "sheet_billion_laughs.xlsx").write_bytes(xlsx_bytes(sheet_xml_with(LAUGHS, "&lol9;")))
     variant("sheet_billion_laughs.xlsx", "entity expansion in the sheet XML")
     (outdir / "sheet_zip_slip.xlsx").write_bytes(xlsx_bytes(None, {"../../evil.xml": "<a/>"}))
