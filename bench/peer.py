@@ -38,7 +38,8 @@ def ensure_qc() -> Path | None:
     print("installing qualitative-coding into bench/out/qc-venv …", file=sys.stderr)
     try:
         subprocess.run([sys.executable, "-m", "venv", str(QC_VENV)], check=True)
-        subprocess.run([str(QC_VENV / "bin" / "pip"), "install", "--quiet", "qualitative-coding"], check=True)
+        subprocess.run([str(QC_VENV / "bin" / "pip"), "install", "--quiet", "qualitative-coding"], check=True,
+                       stderr=subprocess.DEVNULL)
     except subprocess.CalledProcessError as exc:
         print(f"qualitative-coding does not install here ({exc}); no peer comparison.", file=sys.stderr)
         return None
@@ -64,7 +65,7 @@ def build_qdpx(n: int) -> Path:
 
 def timed(cmd: list[str], cwd: str) -> tuple[float, str]:
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200", "PYTHONBREAKPOINT": "0"})
     dt = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")

@@ -373,7 +373,8 @@ def test_import_comments_become_supervisor_memos_once(book):
     assert added == [{"theme": "care", "text": "Mooi; voeg een citaat uit F1 toe."},
                      {"theme": "work", "text": "Splits voordelen en nadelen in twee subthema's."}]
     memos = store.memos("theme", store.theme("work")["id"], kind="supervisor")
-    assert [(m["author"], m["text"]) for m in memos] == [("prof. Claes", "Splits voordelen en nadelen in twee subthema's.")]
+    assert [(m["author"], m["text"]) for m in memos] == [
+        ("prof. Claes", "Splits voordelen en nadelen in twee subthema's.")]
     assert store.history(1)[0]["command"] == "sheet import-comments"
     assert import_comments(store, out, "prof. Claes") == []      # nothing twice
     store.undo(2)                                                # both imports are acts that undo

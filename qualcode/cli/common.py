@@ -44,6 +44,11 @@ class QualcodeGroup(click.Group):
             if _debug(ctx):
                 raise
             raise click.ClickException(str(exc)) from None
+        except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not an error
+            try:
+                sys.stdout = open(os.devnull, "w")
+            finally:
+                ctx.exit(0)
         except KeyboardInterrupt:
             raise click.ClickException("interrupted; the project is unchanged by the unfinished act.") from None
         except sqlite3.OperationalError as exc:

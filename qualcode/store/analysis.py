@@ -13,7 +13,8 @@ from typing import Iterator
 
 from .codebook import _CODING_SELECT
 
-_ORDER_TRANSCRIPT = " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal, t.position, cd.position, c.coder"
+_ORDER_TRANSCRIPT = (" ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal, t.position, "
+                     "cd.position, c.coder")
 _ORDER_THEME = (" ORDER BY COALESCE(t.position, 1e9), t.id, cd.position, cd.id, length(src.group_label), "
                 "src.group_label, src.name, s.ordinal, c.coder")
 
