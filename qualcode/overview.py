@@ -45,14 +45,13 @@ def build_overview(store, top_terms: int = 12) -> Overview:
     stats = store.talk_stats()
     people = store.participants()
     ov = Overview()
-    by_group: dict[str, dict] = {}
-    for g in store.groups():
-        by_group[g] = {"group": g, "sources": 0, "participants": 0, "turns": 0, "words": 0,
-                       "moderator_turns": 0, "moderator_words": 0}
+    def blank(g: str) -> dict:
+        return {"group": g, "sources": 0, "participants": 0, "turns": 0, "words": 0, "moderator_turns": 0,
+                "moderator_words": 0}
+
+    by_group = {g: blank(g) for g in store.groups()}
     for s in store.sources():
-        by_group.setdefault(s["group_label"], {"group": s["group_label"], "sources": 0, "participants": 0,
-                                               "turns": 0, "words": 0, "moderator_turns": 0,
-                                               "moderator_words": 0})["sources"] += 1
+        by_group.setdefault(s["group_label"], blank(s["group_label"]))["sources"] += 1
     talk = {(r["group"], r["speaker"]): r for r in stats if r["role"] == "participant"}
     for r in stats:
         g = by_group[r["group"]]
@@ -232,10 +231,10 @@ def kwic(store, term: str, *, width: int = 40, group: str | None = None, limit: 
 def code_count_table(store, by: str = "source", coder: str | None = None) -> tuple[list[str], list[list]]:
     """A code x unit table of coded-segment counts: header and rows (one row per code, in
     codebook order, a column per unit, a total column)."""
-    from .store.sources import _natural
+    from .store.sources import natural_key
 
     counts = store.code_counts_by(by, coder)
-    units = sorted({u for u, _, _ in counts}, key=_natural)
+    units = sorted({u for u, _, _ in counts}, key=natural_key)
     cell = {(u, k): n for u, k, n in counts}
     rows = []
     for c in store.codes():

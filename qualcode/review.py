@@ -115,9 +115,9 @@ def _integrity(store, r: Review) -> None:
 # ----------------------------------------------------------------- coverage
 def _coverage(store, r: Review, coder: str | None) -> None:
     rows = store.coverage_rows(coder)
-    from .store.sources import _natural
+    from .store.sources import natural_key
 
-    rows.sort(key=lambda x: (_natural(x["group"]), _natural(x["participant"])))
+    rows.sort(key=lambda x: (natural_key(x["group"]), natural_key(x["participant"])))
     groups: dict[str, list[int]] = {}
     for row in rows:
         row["share_uncoded"] = round(row["uncoded"] / row["segments"], 3) if row["segments"] else 0.0

@@ -22,7 +22,7 @@ from typing import Iterable
 from .errors import ConflictError, InputError, NotFoundError, QualcodeError
 
 STATUSES = ("candidate", "reviewed", "defined", "reported")
-STEP = {"candidate": 3, "reviewed": 4, "defined": 5, "reported": 6}
+STEP = {status: step for step, status in enumerate(STATUSES, start=3)}  # Braun & Clarke step of each status
 # Okabe-Ito colours (readable for colour-blind readers), then a few more.
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999",
            "#8DD3C7", "#BEBADA", "#FB8072", "#80B1D3")
@@ -390,7 +390,7 @@ def describe_memo(store, memo: dict) -> dict:
 def list_memos(store, target: str | None = None) -> list[dict]:
     if target:
         ttype, tid, _ = parse_target(store, target)
-        rows = store.memos(ttype, tid) if ttype != "project" else [m for m in store.memos("project")]
+        rows = store.memos(ttype, tid)
     else:
         rows = store.memos()
     return [describe_memo(store, m) for m in rows]

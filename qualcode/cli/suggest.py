@@ -10,7 +10,7 @@ from .common import Env, coder_option, pass_env, progress_factory, refuse_overwr
 
 @cli.group(invoke_without_command=True)
 @coder_option
-@click.option("--min-confidence", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+@click.option("--min-confidence", default=0.5, show_default=True, type=click.FloatRange(0, 1, min_open=True),
               help="Only suggestions at least this likely (calibrated probability).")
 @click.option("--group", help="Suggest for this focus group only, learning from the other groups.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the suggestions to this .xlsx sheet.")

@@ -269,6 +269,21 @@ def _read_disagreements(path: Path) -> tuple[list[str], list[tuple[int, list]]]:
     return header, rows[1:]
 
 
+def _chosen_keys(choice: str, per: dict[str, list[str]]) -> list[str]:
+    """The code keys a consensus cell stands for: a coder's name (that coder's codes), 'all', 'common',
+    'none', or code keys separated by ';'. ``per`` holds each compared coder's codes on the segment."""
+    coders = list(per)
+    if choice in per:
+        return per[choice]
+    if choice.lower() == CHOICE_ALL:
+        return list(dict.fromkeys(k for c in coders for k in per[c]))
+    if choice.lower() == CHOICE_COMMON:
+        return [k for k in per[coders[0]] if all(k in per[c] for c in coders[1:])]
+    if choice.lower() == CHOICE_NONE:
+        return []
+    return _split(choice)
+
+
 def resolve_disagreements(store, path: str | Path, *, coder: str = CONSENSUS,
                           include_agreed: bool = True) -> ResolveReport:
     """Import a filled-in disagreement sheet as codings of ``coder`` (origin 'consensus'), as one act.
@@ -317,17 +332,7 @@ def resolve_disagreements(store, path: str | Path, *, coder: str = CONSENSUS,
         if not choice:
             report.undecided += 1
             continue
-        per = {c: _split(row[i_coder[c]]) for c in coders}
-        if choice in coders:
-            keys = per[choice]
-        elif choice.lower() == CHOICE_ALL:
-            keys = list(dict.fromkeys(k for c in coders for k in per[c]))
-        elif choice.lower() == CHOICE_COMMON:
-            keys = [k for k in per[coders[0]] if all(k in per[c] for c in coders[1:])]
-        elif choice.lower() == CHOICE_NONE:
-            keys = []
-        else:
-            keys = _split(choice)
+        keys = _chosen_keys(choice, {c: _split(row[i_coder[c]]) for c in coders})
         for k in keys:
             if k not in code_ids:
                 raise InputError(f"'{k}' is not a code of this project and not one of "

@@ -78,17 +78,16 @@ def export_refi(store, path: str | Path, *, all_segments: bool = False) -> Expor
     if ext not in (".qdpx", ".qdc"):
         raise InputError("REFI-QDA exports end in .qdpx (whole project) or .qdc (codebook only)", path=str(path))
     builder = _Builder(store, codebook_only=ext == ".qdc", all_segments=all_segments)
+    tmp = path.with_name(path.name + ".part")  # written in full, then moved into place
     if ext == ".qdc":
-        root = builder.codebook_document()
-        path.write_bytes(_serialise(root))
+        tmp.write_bytes(_serialise(builder.codebook_document()))
     else:
         root, texts = builder.project_document()
-        tmp = path.with_name(path.name + ".part")
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
             _write(zf, "project.qde", _serialise(root))
             for guid, text in texts:
                 _write(zf, f"sources/{guid}.txt", text.encode("utf-8"))
-        tmp.replace(path)
+    tmp.replace(path)
     builder.report.path = str(path)
     return builder.report
 
@@ -227,7 +226,6 @@ class _Builder:
         exported = {c["segment_id"] for c in codings}
         exported |= {m["target_id"] for m in self.memos if m["target_type"] == "segment"}
         segments = st.segment_rows(None if self.all_segments else exported)
-        people = st.participants(include_identifying=False)
         attrs = st.attribute_names(include_identifying=False)
 
         var_guid = {name: self.derived(f"variable:{name}") for name in [GROUP_VARIABLE] + attrs}
@@ -235,6 +233,15 @@ class _Builder:
         for name, guid in var_guid.items():
             ET.SubElement(ve, "Variable", guid=guid, name=name, typeOfVariable="Text")
 
+        self._cases(root, segments, attrs, var_guid)
+        texts = self._sources(root, segments, codings, var_guid)
+        self._notes(root, users)
+        return root, texts
+
+    def _cases(self, root: ET.Element, segments: list[dict], attrs: list[str], var_guid: dict[str, str]) -> None:
+        """<Cases>: one per participant (non-identifying attributes as variables), and one per other speaker
+        (moderator, speakers without a participant record), each with its selections."""
+        people = self.store.participants(include_identifying=False)
         by_speaker: dict[tuple, list[dict]] = {}
         for s in segments:
             key = ("p", s["participant_id"]) if s["participant_id"] else ("s", s["group_label"], s["speaker"], s["role"])
@@ -264,6 +271,11 @@ class _Builder:
         if not len(cases):
             root.remove(cases)
 
+    def _sources(self, root: ET.Element, segments: list[dict], codings: list[dict],
+                 var_guid: dict[str, str]) -> list[tuple[str, str]]:
+        """<Sources>: every text source with its selections, their codings and note references.
+        Returns (guid, text) of each source, for the sources/ folder of the .qdpx."""
+        st = self.store
         codings_by_seg: dict[int, list[dict]] = {}
         for c in codings:
             codings_by_seg.setdefault(c["segment_id"], []).append(c)
@@ -298,8 +310,7 @@ class _Builder:
                 self._value(te, var_guid[GROUP_VARIABLE], src["group_label"])
                 texts.append((src["guid"], src["text"]))
                 self.report.sources += 1
-        self._notes(root, users)
-        return root, texts
+        return texts
 
     def _users(self) -> dict[str, str]:
         users = dict(self.store.coder_guids())

@@ -152,7 +152,41 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
         for parsed in read_source(path, columns=columns, group=forced_group):
             parsed_all.append((path, parsed))
 
-    # 2. decide groups, check speakers -----------------------------------
+    # 2. decide groups, check speakers and codes ----------------------------
+    plans, new_speakers = _plan_groups(store, parsed_all, people, forced_group, allow_new_speakers)
+    code_ids = store.code_ids()
+    for path, parsed, *_ in plans:
+        missing = sorted({c for _, c, _ in parsed.codings if c not in code_ids})
+        if missing:
+            raise InputError(f"uses codes that are not in the project's codebook: {', '.join(missing[:10])}; "
+                             "load a codebook that has them ('qualcode codebook apply')", path=path)
+
+    # 3. re-ingest rules ---------------------------------------------------
+    writes = _apply_reingest_rules(store, plans, replace, report)
+
+    # 4. write, all or nothing --------------------------------------------
+    people = _changed_people(store, people)
+    if not writes and not people and not new_speakers:
+        return report  # nothing new: the project is left exactly as it was
+    with store.act("ingest", summary="", undoable=False, capture=False) as act:
+        pid_map = _write_participants(store, people, new_speakers, report)
+        loop = progress(writes, "Ingesting") if (progress and len(writes) > 1) else writes
+        for write in loop:
+            turn_progress = progress if (progress and len(writes) == 1) else None
+            report.sources.append(_write_source(store, write, pid_map, code_ids, split=split, coder=coder,
+                                                progress=turn_progress, report=report))
+        added = [s for s in report.sources if s.status != "skipped"]
+        act.summary = (f"{len(added)} source(s), {sum(s.segments for s in added)} segments; "
+                       f"{report.participants_added} participants added")
+        act.details = {"files": [s.name for s in added], "skipped": [s.name for s in report.sources
+                                                                      if s.status == "skipped"]}
+    return report
+
+
+def _plan_groups(store, parsed_all: list[tuple[str, Parsed]], people: list[dict], forced_group: str | None,
+                 allow_new_speakers: bool) -> tuple[list[tuple], set[tuple[str, str]]]:
+    """Each parsed source's name and focus group (with where the group came from), and the speakers that
+    are not in the participants metadata; refuses unknown groups and speakers unless allowed."""
     known = {(p["group"], p["label"]) for p in people} | set(store.participant_ids())
     known_groups = {g for g, _ in known}
     new_speakers: set[tuple[str, str]] = set()
@@ -188,15 +222,12 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
                              "--allow-new-speakers to create them", path=path)
         new_speakers.update((g, s) for s in unknown)
         plans.append((path, parsed, name, g, origin))
+    return plans, new_speakers
 
-    code_ids = store.code_ids()
-    for path, parsed, *_ in plans:
-        missing = sorted({c for _, c, _ in parsed.codings if c not in code_ids})
-        if missing:
-            raise InputError(f"uses codes that are not in the project's codebook: {', '.join(missing[:10])}; "
-                             "load a codebook that has them ('qualcode codebook apply')", path=path)
 
-    # 3. re-ingest rules ---------------------------------------------------
+def _apply_reingest_rules(store, plans: list[tuple], replace: bool, report: IngestReport) -> list[tuple]:
+    """The sources to write: the same file again is skipped (noted in ``report``), a changed file
+    needs ``replace``, and two different files may not share a name."""
     by_sha = {s["file_sha256"]: s for s in store.sources()}
     writes = []
     this_run: dict[str, str] = {}
@@ -223,79 +254,84 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
             raise ConflictError(f"{name}: a different version of this file is already ingested; use --replace to "
                                 "replace it (codings on unchanged text are carried over)")
         writes.append((path, parsed, name, g, origin, file_sha, text_sha, existing))
+    return writes
 
-    # 4. write, all or nothing --------------------------------------------
+
+def _changed_people(store, people: list[dict]) -> list[dict]:
+    """The participants rows that are new or change an attribute of a participant already stored."""
     current = {(p["group"], p["label"]): p for p in store.participants()}
-    people = [p for p in people if (p["group"], p["label"]) not in current
-              or any(str(v).strip() != current[(p["group"], p["label"])].get(k, "")
-                     for k, v in p["attributes"].items())]
-    if not writes and not people and not new_speakers:
-        return report  # nothing new: the project is left exactly as it was
-    with store.act("ingest", summary="", undoable=False, capture=False) as act:
-        pid_map = store.participant_ids()
-        for p in people:
-            key = (p["group"], p["label"])
-            if key in pid_map:
-                store.set_participant_attributes(pid_map[key], p["attributes"])
-                report.participants_updated += 1
-            else:
-                pid_map[key] = store.add_participant(p["group"], p["label"], p["attributes"])
-                report.participants_added += 1
-        for g, s in sorted(new_speakers):
-            if (g, s) not in pid_map:
-                pid_map[(g, s)] = store.add_participant(g, s)
-                report.speakers_created.append(f"{g} {s}")
-        loop = progress(writes, "Ingesting") if (progress and len(writes) > 1) else writes
-        for path, parsed, name, g, origin, file_sha, text_sha, existing in loop:
-            old_codings, old_segments, old_memos = [], [], []
-            rows, ordinal, words, turn_no = [], 0, 0, 0
-            turn_segments: dict[int, list[int]] = {}
-            turns = parsed.turns
-            if progress and len(writes) == 1 and split == "sentences" and len(turns) > LARGE_TURNS:
-                turns = progress(turns, f"Splitting {name}")  # one large file: show progress per turn
-            for idx, t in enumerate(turns):
-                if not (t.continues and turn_no):
-                    turn_no += 1
-                for s, e in segment_spans(parsed.text, t.start, t.end, split, store.language):
-                    ordinal += 1
-                    seg_text = parsed.text[s:e]
-                    n = count_words(seg_text)
-                    words += n
-                    rows.append({"ordinal": ordinal, "turn": turn_no, "speaker": t.speaker, "role": t.role,
-                                 "participant_id": pid_map.get((g, t.speaker)) if t.role == "participant" else None,
-                                 "start": s, "end": e, "timestamp": t.timestamp, "text": seg_text, "n_words": n})
-                    turn_segments.setdefault(idx, []).append(ordinal)
-            fields = dict(format=parsed.format, group_label=g, group_origin=origin, text=parsed.text,
-                          sha256=text_sha, file_sha256=file_sha, encoding=parsed.encoding, n_words=words)
-            if existing:  # replaced in place: the source keeps its id, guid, memos and coder progress
-                sid = existing["id"]
-                old_codings = store.codings_in_source(sid)
-                old_segments = store.segment_offsets(sid)
-                old_ids = {s["id"] for s in old_segments}
-                old_memos = [m for m in store.memos("segment") if m["target_id"] in old_ids]
-                store.replace_source(sid, **fields)
-            else:
-                sid = store.add_source(name=name, **fields)
-            store.add_segments(sid, rows)
-            rep = SourceReport(name, g, origin, turns=turn_no, segments=len(rows), words=words,
-                               status="replaced" if existing else "added", notes=list(parsed.notes))
-            if existing:  # before new codings, so the carried-over ones get their old ids back
-                rep.message = _carry_over(store, name, sid, old_segments, old_codings, old_memos)
-            if parsed.codings:
-                seg_ids = {s["ordinal"]: s["id"] for s in store.segment_offsets(sid)}
-                by_coder: dict[str, list] = {}
-                for turn_idx, code, who in parsed.codings:
-                    for o in turn_segments.get(turn_idx, []):
-                        by_coder.setdefault(who or coder or "imported", []).append((seg_ids[o], code_ids[code]))
-                for who, pairs in by_coder.items():
-                    report.codings_imported += store.add_codings(pairs, who, "imported")
-            report.sources.append(rep)
-        added = [s for s in report.sources if s.status != "skipped"]
-        act.summary = (f"{len(added)} source(s), {sum(s.segments for s in added)} segments; "
-                       f"{report.participants_added} participants added")
-        act.details = {"files": [s.name for s in added], "skipped": [s.name for s in report.sources
-                                                                      if s.status == "skipped"]}
-    return report
+    return [p for p in people if (p["group"], p["label"]) not in current
+            or any(str(v).strip() != current[(p["group"], p["label"])].get(k, "")
+                   for k, v in p["attributes"].items())]
+
+
+def _write_participants(store, people: list[dict], new_speakers: set[tuple[str, str]],
+                        report: IngestReport) -> dict[tuple[str, str], int]:
+    """Add or update participants and create new speakers; returns (group, label) -> participant id."""
+    pid_map = store.participant_ids()
+    for p in people:
+        key = (p["group"], p["label"])
+        if key in pid_map:
+            store.set_participant_attributes(pid_map[key], p["attributes"])
+            report.participants_updated += 1
+        else:
+            pid_map[key] = store.add_participant(p["group"], p["label"], p["attributes"])
+            report.participants_added += 1
+    for g, s in sorted(new_speakers):
+        if (g, s) not in pid_map:
+            pid_map[(g, s)] = store.add_participant(g, s)
+            report.speakers_created.append(f"{g} {s}")
+    return pid_map
+
+
+def _write_source(store, write: tuple, pid_map: dict, code_ids: dict[str, int], *, split: str,
+                  coder: str | None, progress, report: IngestReport) -> SourceReport:
+    """Store one source with its segments (and, for a replaced source, its carried-over codings and memos,
+    for a table, its codings); ``progress`` (one large file only) shows the sentence split."""
+    path, parsed, name, g, origin, file_sha, text_sha, existing = write
+    old_codings, old_segments, old_memos = [], [], []
+    rows, ordinal, words, turn_no = [], 0, 0, 0
+    turn_segments: dict[int, list[int]] = {}
+    turns = parsed.turns
+    if progress and split == "sentences" and len(turns) > LARGE_TURNS:
+        turns = progress(turns, f"Splitting {name}")  # one large file: show progress per turn
+    for idx, t in enumerate(turns):
+        if not (t.continues and turn_no):
+            turn_no += 1
+        for s, e in segment_spans(parsed.text, t.start, t.end, split, store.language):
+            ordinal += 1
+            seg_text = parsed.text[s:e]
+            n = count_words(seg_text)
+            words += n
+            rows.append({"ordinal": ordinal, "turn": turn_no, "speaker": t.speaker, "role": t.role,
+                         "participant_id": pid_map.get((g, t.speaker)) if t.role == "participant" else None,
+                         "start": s, "end": e, "timestamp": t.timestamp, "text": seg_text, "n_words": n})
+            turn_segments.setdefault(idx, []).append(ordinal)
+    fields = dict(format=parsed.format, group_label=g, group_origin=origin, text=parsed.text,
+                  sha256=text_sha, file_sha256=file_sha, encoding=parsed.encoding, n_words=words)
+    if existing:  # replaced in place: the source keeps its id, guid, memos and coder progress
+        sid = existing["id"]
+        old_codings = store.codings_in_source(sid)
+        old_segments = store.segment_offsets(sid)
+        old_ids = {s["id"] for s in old_segments}
+        old_memos = [m for m in store.memos("segment") if m["target_id"] in old_ids]
+        store.replace_source(sid, **fields)
+    else:
+        sid = store.add_source(name=name, **fields)
+    store.add_segments(sid, rows)
+    rep = SourceReport(name, g, origin, turns=turn_no, segments=len(rows), words=words,
+                       status="replaced" if existing else "added", notes=list(parsed.notes))
+    if existing:  # before new codings, so the carried-over ones get their old ids back
+        rep.message = _carry_over(store, name, sid, old_segments, old_codings, old_memos)
+    if parsed.codings:
+        seg_ids = {s["ordinal"]: s["id"] for s in store.segment_offsets(sid)}
+        by_coder: dict[str, list] = {}
+        for turn_idx, code, who in parsed.codings:
+            for o in turn_segments.get(turn_idx, []):
+                by_coder.setdefault(who or coder or "imported", []).append((seg_ids[o], code_ids[code]))
+        for who, pairs in by_coder.items():
+            report.codings_imported += store.add_codings(pairs, who, "imported")
+    return rep
 
 
 def _file_sha(path: str, parsed: Parsed) -> str:

@@ -55,9 +55,6 @@ class AgreementMixin:
             f"""SELECT g.segment_id, cd.key, g.coder FROM codings g JOIN codes cd ON cd.id = g.code_id
                 WHERE g.coder IN ({','.join('?' * len(c))})""", c)]
 
-    def count_codings_by_coder(self) -> dict[str, int]:
-        return {a: b for a, b in self.conn.execute("SELECT coder, COUNT(*) FROM codings GROUP BY coder")}
-
     def coder_origins(self) -> dict[str, set[str]]:
         """coder -> the origins of their codings (e.g. {'consensus'})."""
         out: dict[str, set[str]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Iterator
 
 from ..errors import NotFoundError, unknown
@@ -121,7 +122,7 @@ class SourcesMixin:
             for a in attrs:
                 row[a] = values.get(p["id"], {}).get(a, "")
             out.append(row)
-        out.sort(key=lambda r: (_natural(r["group"]), _natural(r["label"])))
+        out.sort(key=lambda r: (natural_key(r["group"]), natural_key(r["label"])))
         return out
 
     def participant_ids(self) -> dict[tuple[str, str], int]:
@@ -209,13 +210,8 @@ class SourcesMixin:
                LEFT JOIN participants p ON p.id = s.participant_id
                GROUP BY src.group_label, s.role, COALESCE(p.label, s.speaker), s.participant_id""").fetchall()
         out = [dict(r) for r in rows]
-        out.sort(key=lambda r: (_natural(r["group"]), r["role"] != "participant", _natural(r["speaker"])))
+        out.sort(key=lambda r: (natural_key(r["group"]), r["role"] != "participant", natural_key(r["speaker"])))
         return out
-
-    def count_codings_in_source(self, source_id: int) -> int:
-        return self.conn.execute(
-            "SELECT COUNT(*) FROM codings c JOIN segments s ON s.id = c.segment_id WHERE s.source_id = ?",
-            (source_id,)).fetchone()[0]
 
     def codings_in_source(self, source_id: int) -> list[dict]:
         """Codings of one source with the text they point at (for --replace carry-over)."""
@@ -247,7 +243,6 @@ class SourcesMixin:
              for r in rows])
 
 
-def _natural(label: str) -> tuple:
+def natural_key(label: str) -> tuple:
     """Sort 'F2' before 'F10' and 'P2' before 'P10'."""
-    import re
     return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(label or "")))
