@@ -48,10 +48,9 @@ class CodebookRulesMixin:
         return {(s, c) for s, c in rows if wanted is None or c in wanted}
 
     def remove_codings(self, pairs: Iterable[tuple[int, int]], coder: str) -> int:
-        before = self.conn.total_changes
-        self.conn.executemany("DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?",
-                              ((s, c, coder) for s, c in pairs))
-        return self.conn.total_changes - before
+        cur = self.conn.executemany("DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?",
+                                    ((s, c, coder) for s, c in pairs))
+        return max(cur.rowcount, 0)  # not total_changes: the audit triggers' rows would count too
 
     # ------------------------------------------------------------ coding sheet
     def segment_guids(self, ids: Iterable[int] | None = None) -> dict[int, str]:
