@@ -4,8 +4,8 @@
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-QC     := $(BIN)/qualcode -p $(DEMO_PROJECT)
 DEMO_PROJECT := reports/ips-demo.qualcode
+QC     := $(BIN)/qualcode -p $(DEMO_PROJECT)
 SAMPLE := transcripts_sample
 
 .PHONY: demo test venv venv-test clean demo-step1 demo-step2 demo-step3-5 demo-suggest demo-agreement demo-step6 demo-interop

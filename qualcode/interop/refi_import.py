@@ -320,11 +320,10 @@ class _Plan:
         if role != "participant":
             return speaker, role, None
         if group not in case["ids"]:
-            pids = self.store.participant_ids()
-            pid = pids.get((group, speaker))
+            pid = self.store.participant_id(group, speaker)
             attrs = {k: v for k, v in c.variables.items() if k.lower() not in GROUP_NAMES}
             if pid is None:
-                guid = c.guid if not self.store.guid_index("participants").get(c.guid) else None
+                guid = None if self.store.guid_taken("participants", c.guid) else c.guid
                 pid = self.store.add_participant(group, speaker, attrs, guid=guid)
                 self.report.participants += 1
             elif attrs:
@@ -403,7 +402,7 @@ class _Plan:
             if rows:
                 st.add_segments(sid, rows)
                 self.report.segments += len(rows)
-                seg_guids = st.guid_index("segments")
+                seg_guids.update(st.segment_guids_of_source(sid))
             for sel in pending:
                 seg_ids[sel.guid] = seg_guids[sel.guid]
                 for c in sel.codings:

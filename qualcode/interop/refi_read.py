@@ -15,6 +15,7 @@ Everything that can go wrong is found here, before the project is touched:
 
 from __future__ import annotations
 
+import bisect
 import re
 import tempfile
 import zipfile
@@ -142,48 +143,46 @@ def unit_for_origin(origin: str) -> str:
 # ------------------------------------------------------------- text offsets
 class TextIndex:
     """Maps positions in a source's original text (code points or UTF-16 units, CRLF counted as
-    written) to offsets in the stored text (LF line endings)."""
+    written) to offsets in the stored text (LF line endings).
+
+    Only the places that shift positions are kept: where a CRLF pair collapses into one LF, and
+    where a character outside the Basic Multilingual Plane takes two UTF-16 units. A position
+    is mapped by counting those places before it (binary search), so building the index costs
+    two regex scans instead of a Python loop over every character.
+    """
+
+    _CRLF = re.compile("\r\n")
+    _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
     def __init__(self, raw: str):
         self.raw = raw
-        norm: list[str] = []
-        cp_to_norm = [0] * (len(raw) + 1)
-        i, n = 0, 0
-        while i < len(raw):
-            ch = raw[i]
-            cp_to_norm[i] = n
-            if ch == "\r":
-                if i + 1 < len(raw) and raw[i + 1] == "\n":
-                    cp_to_norm[i + 1] = n
-                    i += 1
-                norm.append("\n")
-            else:
-                norm.append(ch)
-            n += 1
-            i += 1
-        cp_to_norm[len(raw)] = n
-        self.text = "".join(norm)
-        self._cp_to_norm = cp_to_norm
-        u_to_cp: list[int] = []
-        for idx, ch in enumerate(raw):
-            u_to_cp.append(idx)
-            if ord(ch) > 0xFFFF:
-                u_to_cp.append(-1)          # the middle of a surrogate pair: not a place
-        u_to_cp.append(len(raw))
-        self._u_to_cp = u_to_cp
+        self.text = raw.replace("\r\n", "\n").replace("\r", "\n")
+        self._crlf = [m.start() for m in self._CRLF.finditer(raw)]      # code-point index of each '\r'
+        astral_cp = [m.start() for m in self._ASTRAL.finditer(raw)]
+        self._astral_u = [k + i for i, k in enumerate(astral_cp)]       # UTF-16 index of each pair's first unit
 
     def length(self, unit: str) -> int:
-        return len(self._u_to_cp) - 1 if unit == "utf16" else len(self.raw)
+        return len(self.raw) + len(self._astral_u) if unit == "utf16" else len(self.raw)
+
+    def _u_to_cp(self, u: int) -> int:
+        """Code point index of UTF-16 position ``u``; -1 inside a surrogate pair."""
+        i = bisect.bisect_left(self._astral_u, u)
+        if i > 0 and self._astral_u[i - 1] + 1 == u:
+            return -1
+        return u - i
+
+    def _cp_to_norm(self, cp: int) -> int:
+        return cp - bisect.bisect_left(self._crlf, cp)
 
     def place(self, start: int, end: int, unit: str) -> tuple[int, int] | None:
         """Stored-text offsets for a selection, or None when it falls outside or inside a character."""
         if start < 0 or end < start or end > self.length(unit):
             return None
         if unit == "utf16":
-            start, end = self._u_to_cp[start], self._u_to_cp[end]
+            start, end = self._u_to_cp(start), self._u_to_cp(end)
             if start < 0 or end < 0:
                 return None
-        return self._cp_to_norm[start], self._cp_to_norm[end]
+        return self._cp_to_norm(start), self._cp_to_norm(end)
 
 
 def quote_matches(name: str, text: str) -> bool:

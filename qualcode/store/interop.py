@@ -49,6 +49,23 @@ class InteropMixin:
             raise ValueError(table)
         return {g: i for i, g in self.conn.execute(f"SELECT id, guid FROM {table}")}
 
+    def guid_taken(self, table: str, guid: str | None) -> bool:
+        """Is ``guid`` already used in ``table`` (one indexed look-up)?"""
+        if table not in ("themes", "codes", "sources", "segments", "participants", "memos", "codings"):
+            raise ValueError(table)
+        return guid is not None and self.conn.execute(
+            f"SELECT 1 FROM {table} WHERE guid = ?", (guid,)).fetchone() is not None
+
+    def participant_id(self, group: str, label: str) -> int | None:
+        row = self.conn.execute("SELECT id FROM participants WHERE group_label = ? AND label = ?",
+                                (group, label)).fetchone()
+        return row[0] if row else None
+
+    def segment_guids_of_source(self, source_id: int) -> dict[str, int]:
+        """guid -> id for the segments of one source."""
+        return {g: i for i, g in self.conn.execute("SELECT id, guid FROM segments WHERE source_id = ?",
+                                                    (source_id,))}
+
     def keys_in_use(self, table: str) -> set[str]:
         if table not in ("themes", "codes"):
             raise ValueError(table)
