@@ -50,6 +50,8 @@ def _rename_fields(store, kind: str, row: dict, name: str | None, key: str | Non
     if not name and not key:
         raise InputError("give a new name, a new id (--key), or both.")
     fields = {}
+    if name is not None and not name.strip():
+        raise InputError(f"the new name of {kind} '{row['key']}' is empty; give a name with some text.")
     if name:
         fields["name"] = name.strip()
     if key and key != row["key"]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from dataclasses import dataclass, field
 
 import click
 
 from ..errors import QualcodeError
+from ..store.core import DatabaseError
 
 
 @dataclass
@@ -51,7 +51,7 @@ class QualcodeGroup(click.Group):
                 ctx.exit(0)
         except KeyboardInterrupt:
             raise click.ClickException("interrupted; the project is unchanged by the unfinished act.") from None
-        except sqlite3.OperationalError as exc:
+        except DatabaseError as exc:
             if _debug(ctx):
                 raise
             msg = str(exc)

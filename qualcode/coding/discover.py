@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConflictError, QualcodeError, unknown
+from ..ids import slug
 
 MIN_LEMMAS = 3
 
@@ -106,11 +107,6 @@ class Created:
         return [f"created code '{self.key}' ({self.name}) from cluster {self.cluster}; its {self.n_suggestions} "
                 "segments are suggestions (not codings): they are listed in the sheet of "
                 "'qualcode suggest --out FILE'; mark them yes/no and run 'qualcode suggest accept FILE'."]
-
-
-def slug(name: str) -> str:
-    s = re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
-    return s or "code"
 
 
 def create_code(store, cluster: int, name: str, *, n_clusters: int = 8, seed: int = 0,

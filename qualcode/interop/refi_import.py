@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConflictError, InputError
+from ..ids import slug
 from ..store.core import now
 from . import GROUP_VARIABLE, QUALCODE_ORIGIN_PREFIX
 from .refi_read import RefiCode, RefiProject, RefiSelection, read_refi
@@ -113,11 +114,6 @@ def import_refi_new(project_path: str | Path, path: str | Path, *, language: str
 
 
 # ------------------------------------------------------------------ helpers
-def slug(name: str) -> str:
-    s = re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
-    return s or "code"
-
-
 def unique(key: str, taken: set[str]) -> str:
     out, n = key, 2
     while out in taken:

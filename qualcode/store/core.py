@@ -27,6 +27,9 @@ from .schema import AUDITED_TABLES, MIGRATIONS, PRIMARY_KEYS, SCHEMA, SCHEMA_VER
 
 APPLICATION = "qualcode"
 
+# Raised by SQLite for a busy or unusable file; the CLI reports it without importing sqlite3.
+DatabaseError = sqlite3.OperationalError
+
 
 def now() -> str:
     """The current UTC time as ISO 8601 with seconds, e.g. '2026-11-23T10:02:11Z'."""
