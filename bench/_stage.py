@@ -65,23 +65,23 @@ def simulate_coder(project: str, name: str, seed: str) -> None:
 
     rng = random.Random(int(seed))
     store = Store.open(project)
-    codes = list(store.code_ids().values())
+    ids = store.code_ids()
+    codes = list(ids.values())
     pairs = []
     for sid, keys in store.segment_codes(coder="rules").items():
-        ids = store.code_ids()
         for k in keys:
             if rng.random() > 0.15:
                 pairs.append((sid, ids[k]))
     for seg in store.segments(role="participant"):
         if rng.random() < 0.05:
             pairs.append((seg["id"], rng.choice(codes)))
+    from qualcode.agreement import mark_done
+
     with store.act("simulate coder (benchmark)", capture=False, undoable=False):
         store.add_codings(pairs, name, "manual")
-        for src in store.sources():
-            for coder in ("rules", name):
-                store.ensure_coder(coder)
-                store.conn.execute("INSERT OR IGNORE INTO coder_progress(coder, source_id, done_at) "
-                                   "VALUES (?, ?, datetime('now'))", (coder, src["id"]))
+    names = [s["name"] for s in store.sources()]
+    for coder in ("rules", name):
+        mark_done(store, coder, names)
     store.close()
 
 

@@ -3,8 +3,8 @@
     python bench/pipeline.py --n 10,100,1000 [--stages ingest,autocode,...]
 
 For each N it builds a fresh project from bench/make_corpus.py's corpus and runs, each
-as a fresh process (so imports count, as for a user): ingest, autocode, suggest (fit +
-predict), agreement (against a simulated second coder), workbook export and report.
+as a fresh process (so imports count, as for a user): ingest, autocode, suggest (fit on
+the rule coder's codings of every group but F1, predict for F1), agreement (against a simulated second coder), workbook export and report.
 Beside them it measures, in the same run on the same data, the floor:
 
 * spaCy floor: a bare ``spacy.blank("nl")`` ``nlp.pipe`` pass over the same segment texts;
@@ -65,7 +65,9 @@ def run_n(n: int, stages: tuple[str, ...]) -> dict:
     if "autocode" in stages:
         r["autocode"] = stage(tmp, "autocode", *qc, "autocode")
     if "suggest" in stages:
-        r["suggest"] = stage(tmp, "suggest", *qc, "suggest", "--coder", "rules", "--out", str(tmp / "sugg.xlsx"))
+        # fit on every group but F1 (the rule coder's codings), predict for F1
+        r["suggest"] = stage(tmp, "suggest", *qc, "suggest", "--coder", "rules", "--group", "F1", "--out",
+                             str(tmp / "sugg.xlsx"))
     if "agreement" in stages:
         stage(tmp, "simulate", "simulate-coder", project, "coder_b", "7")
         r["agreement"] = stage(tmp, "agreement", *qc, "agreement", "--coders", "rules,coder_b", "--out",

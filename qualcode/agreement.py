@@ -139,11 +139,18 @@ def _stats(sums: np.ndarray, m: int, k: int) -> dict[str, np.ndarray]:
     return {"percent": percent, "cohen": cohen, "fleiss": fleiss, "alpha": alpha}
 
 
-def _bootstrap_sums(features: np.ndarray, n_boot: int, seed: int, chunk: int = 250):
-    """Yield summed features for bootstrap resamples of the units (first axis), ``chunk`` at a time."""
+def _bootstrap_sums(features: np.ndarray, n_boot: int, seed: int, chunk: int = 250,
+                    budget_bytes: int = 48 * 2**20):
+    """Yield summed features for bootstrap resamples of the units (first axis), ``chunk`` at a time.
+
+    A chunk holds three (resamples x units) arrays of 8-byte numbers, so the chunk shrinks as the
+    number of units grows to stay within ``budget_bytes``: memory stays flat on large projects.
+    Resamples are drawn one after another from the same generator whatever the chunk size, so a
+    seed gives the same intervals."""
     n = features.shape[0]
     rng = np.random.default_rng(seed)
     flat = features.reshape(n, -1)
+    chunk = max(1, min(chunk, budget_bytes // max(1, 3 * 8 * n)))
     done = 0
     while done < n_boot:
         b = min(chunk, n_boot - done)
@@ -496,13 +503,13 @@ def mark_done(store, coder: str, sources: Iterable[str], *, undo: bool = False) 
 
     Segments of a done transcript that the coder left uncoded count as 'not applied'."""
     names = list(sources)
+    known = store.sources()
     ids = []
     for name in names:
-        sources = store.sources()
-        match = [s["id"] for s in sources if s["name"] == name] or [s["id"] for s in sources
-                                                                    if s["group_label"] == name]
+        match = [s["id"] for s in known if s["name"] == name] or [s["id"] for s in known
+                                                                  if s["group_label"] == name]
         if not match:
-            raise unknown("transcript or focus group", name, [s["name"] for s in sources] + store.groups())
+            raise unknown("transcript or focus group", name, [s["name"] for s in known] + store.groups())
         ids.extend(match)
     verb = "unmarked" if undo else "marked"
     with store.act("agreement done", summary=f"{verb} {len(ids)} transcripts as done for {coder}",

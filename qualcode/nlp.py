@@ -43,6 +43,8 @@ class SimplemmaLemmatizer:
     def __init__(self, lang: str):
         self.lang = lang
         self.cache: dict[str, str] = {}
+        self._hash_cache: dict[int, int] = {}  # lower-case form hash -> lemma hash, for _hash_strings
+        self._hash_strings = None
         try:
             import simplemma
             simplemma.lemmatize("test", lang=lang)
@@ -62,10 +64,45 @@ class SimplemmaLemmatizer:
         return lem
 
     def __call__(self, doc):
-        lemma = self.lemma
-        for tok in doc:
-            tok.lemma_ = lemma(tok.lower_)
+        self._set_lemmas([doc])
         return doc
+
+    def pipe(self, docs, batch_size: int = 256):
+        """spaCy's batched entry point: lemmas for a whole batch at once."""
+        batch = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                self._set_lemmas(batch)
+                yield from batch
+                batch = []
+        if batch:
+            self._set_lemmas(batch)
+            yield from batch
+
+    def _set_lemmas(self, docs) -> None:
+        # Array in, array out: each distinct lower-case form of the batch is looked up once
+        # (hash -> lemma hash), without creating a Token object per word.
+        import numpy as np
+        from spacy.attrs import LEMMA, LOWER
+
+        docs = [d for d in docs if len(d)]
+        if not docs:
+            return
+        strings = docs[0].vocab.strings
+        if self._hash_strings is not strings or len(self._hash_cache) > 500_000:
+            self._hash_cache, self._hash_strings = {}, strings  # hashes are only valid for one string store
+        cache = self._hash_cache
+        arrays = [d.to_array(LOWER) for d in docs]
+        forms, inverse = np.unique(np.concatenate(arrays), return_inverse=True)
+        lemma = self.lemma
+        lemmas = np.fromiter(
+            (cache[h] if h in cache else cache.setdefault(h, strings.add(lemma(strings[h])))
+             for h in forms.tolist()), dtype=np.uint64, count=len(forms))[inverse]
+        pos = 0
+        for d, a in zip(docs, arrays):
+            d.from_array([LEMMA], lemmas[pos:pos + len(a)].reshape(-1, 1))
+            pos += len(a)
 
 
 def _register() -> None:

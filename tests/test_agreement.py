@@ -310,3 +310,16 @@ def test_nominal_agreement(sample_store, tiny_codebook_factory):
     assert n == 30
     assert stats["cohen"].value == pytest.approx(ag.cohen_kappa(values["a"], values["b"]))
     assert stats["fleiss"].value == pytest.approx(plain_fleiss([values["a"], values["b"]]))
+
+
+def test_bootstrap_chunk_size_does_not_change_the_resamples():
+    """Memory-bounded chunks (issue 10) draw the same resamples as large chunks."""
+    import numpy as np
+
+    from qualcode.agreement import _bootstrap_sums
+
+    feats = np.random.default_rng(3).random((500, 4, 3))
+    big = np.concatenate(list(_bootstrap_sums(feats, 40, seed=11, chunk=250, budget_bytes=10**9)))
+    small = np.concatenate(list(_bootstrap_sums(feats, 40, seed=11, chunk=250, budget_bytes=3 * 8 * 500 * 3)))
+    assert big.shape == small.shape == (40, 4, 3)
+    assert np.allclose(big, small)

@@ -42,7 +42,13 @@ class Match:
 
 @dataclass
 class CompiledRules:
-    """Matchers for a set of codes, built for one spaCy pipeline."""
+    """Matchers for a set of codes, built for one spaCy pipeline.
+
+    Docs are matched a batch at a time (:meth:`match_docs`) on numpy arrays of their
+    tokens' lower-case forms, lemmas and offsets, so no Python object is made per word:
+    a matcher runs only on the docs that hold the words it cannot match without, and
+    each distinct word form is tested against the wildcards once.
+    """
 
     nlp: object
     phrase_matcher: object
@@ -51,6 +57,8 @@ class CompiledRules:
     wildcards: list[tuple[str, re.Pattern]]
     regexes: list[tuple[str, re.Pattern]]
     codes: list[str]
+    phrase_needs: set[int] | None = None  # a doc with none of these lemmas has no phrase match (None: unknown)
+    stem_needs: set[int] | None = None    # ... none of these lower-case forms has no stem match
     _word_cache: dict = field(default_factory=dict)
     _hash_cache: dict = field(default_factory=dict)
     _any_wildcard: re.Pattern | None = None
@@ -69,53 +77,74 @@ class CompiledRules:
 
     def match_doc(self, doc, text: str | None = None) -> dict[str, list[tuple[int, int]]]:
         """code key -> character spans matched in one processed doc (``text``: the doc's text, if at hand)."""
-        found: dict[str, list[tuple[int, int]]] = {}
+        return self.match_docs([doc], None if text is None else [text])[0]
+
+    def match_docs(self, docs: list, texts: list[str] | None = None) -> list[dict[str, list[tuple[int, int]]]]:
+        """For each processed doc, code key -> character spans, in the order of :meth:`match_doc`:
+        phrases, stems, token patterns, wildcards, regular expressions; each in text order."""
+        import numpy as np
+        from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
+
+        found: list[dict[str, list[tuple[int, int]]]] = [{} for _ in docs]
+        if not docs:
+            return found
         strings = self.nlp.vocab.strings
-        for match_id, start, end in self.phrase_matcher(doc):
-            span = doc[start:end]
-            found.setdefault(strings[match_id], []).append((span.start_char, span.end_char))
+        arrays = [d.to_array([LOWER, LEMMA, IDX, LENGTH]) for d in docs]
+        sizes = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+        starts = np.concatenate(([0], np.cumsum(sizes)))
+        table = np.concatenate(arrays).reshape(-1, 4) if starts[-1] else np.zeros((0, 4), dtype=np.uint64)
+        lower, lemma = table[:, 0], table[:, 1]
+        idx, length = table[:, 2].astype(np.int64), table[:, 3].astype(np.int64)
+        doc_of = np.repeat(np.arange(len(docs)), sizes)
+
+        def docs_holding(column, words) -> np.ndarray:
+            """Per doc: does it have a token whose ``column`` value is one of ``words`` (None: any doc)?"""
+            if words is None:
+                return np.ones(len(docs), dtype=bool)
+            held = np.zeros(len(docs), dtype=bool)
+            if words:
+                held[doc_of[np.isin(column, np.fromiter(words, dtype=np.uint64, count=len(words)))]] = True
+            return held
+
+        def run(matcher, candidates) -> None:
+            for i in np.flatnonzero(candidates).tolist():
+                base = starts[i]
+                for match_id, start, end in matcher(docs[i]):
+                    last = base + end - 1
+                    span = (int(idx[base + start]), int(idx[last] + length[last]))
+                    found[i].setdefault(strings[match_id], []).append(span)
+
+        if len(self.phrase_matcher):
+            run(self.phrase_matcher, docs_holding(lemma, self.phrase_needs))
         if len(self.stem_matcher):
-            for match_id, start, end in self.stem_matcher(doc):
-                last = doc[end - 1]
-                found.setdefault(strings[match_id], []).append((doc[start].idx, last.idx + len(last)))
-        lowers = None
-        if self.token_matchers:
+            run(self.stem_matcher, docs_holding(lower, self.stem_needs))
+        for required, matcher in self.token_matchers:
             # a token pattern runs only on docs holding the words it cannot match without
-            from spacy.attrs import LEMMA, LOWER
-
-            lowers = doc.count_by(LOWER)
-            present = lowers.keys() | doc.count_by(LEMMA).keys()
-            for required, matcher in self.token_matchers:
-                if all(not present.isdisjoint(options) for options in required):
-                    for match_id, start, end in matcher(doc):
-                        span = doc[start:end]
-                        found.setdefault(strings[match_id], []).append((span.start_char, span.end_char))
-        if self.wildcards:
-            # each distinct word form is tested once (cached across docs); tokens are visited only on a hit
-            if lowers is None:
-                from spacy.attrs import LOWER
-
-                lowers = doc.count_by(LOWER)
+            candidates = np.ones(len(docs), dtype=bool)
+            for options in required:
+                candidates &= docs_holding(lower, options) | docs_holding(lemma, options)
+            run(matcher, candidates)
+        if self.wildcards and len(table):
+            # each distinct word form is tested once (cached across batches); then only the hits are visited
+            forms, inverse = np.unique(lower, return_inverse=True)
             cache = self._hash_cache
-            hits = {}
-            for h in lowers:
-                codes = cache.get(h)
-                if codes is None:
-                    codes = cache[h] = self.wildcard_codes(strings[h])
-                if codes:
-                    hits[h] = codes
-            if hits:
-                for tok in doc:
-                    codes = hits.get(tok.lower)
-                    if codes:
-                        for code in codes:
-                            found.setdefault(code, []).append((tok.idx, tok.idx + len(tok)))
-        if self.regexes and text is None:
-            text = doc.text
-        for code, rx in self.regexes:
-            for m in rx.finditer(text):
-                if m.end() > m.start():
-                    found.setdefault(code, []).append((m.start(), m.end()))
+            codes_of = [cache[h] if h in cache else cache.setdefault(h, self.wildcard_codes(strings[h]))
+                        for h in forms.tolist()]
+            hit_form = np.fromiter((bool(c) for c in codes_of), dtype=bool, count=len(codes_of))
+            hits = np.flatnonzero(hit_form[inverse])
+            for d, form, s, e in zip(doc_of[hits].tolist(), inverse[hits].tolist(), idx[hits].tolist(),
+                                     (idx[hits] + length[hits]).tolist()):
+                here = found[d]
+                for code in codes_of[form]:
+                    here.setdefault(code, []).append((s, e))
+        if self.regexes:
+            if texts is None:
+                texts = [d.text for d in docs]
+            for here, text in zip(found, texts):
+                for code, rx in self.regexes:
+                    for m in rx.finditer(text):
+                        if m.end() > m.start():
+                            here.setdefault(code, []).append((m.start(), m.end()))
         return found
 
 
@@ -165,6 +194,8 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
 
     phrase_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
     stem_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    phrase_needs: set[int] | None = set()
+    stem_needs: set[int] | None = set()
     token_patterns: list[tuple[str, list[dict]]] = []
     wildcards: list[tuple[str, re.Pattern]] = []
     regexes: list[tuple[str, re.Pattern]] = []
@@ -189,11 +220,15 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
                         toks.append({"LEMMA": next(iter(lemma_only([part])))[0].lemma_})
                 token_patterns.append((key, toks))
         if plain:
-            phrase_matcher.add(key, list(lemma_only(plain)))
+            phrase_docs = list(lemma_only(plain))
+            phrase_matcher.add(key, phrase_docs)
+            phrase_needs = _add_need(phrase_needs, phrase_docs, "lemma")
             if nlp.lang == "nl":
                 stems = sorted({st for w in plain if " " not in w and (st := dutch_stem(w)) and st not in plain})
                 if stems:
-                    stem_matcher.add(key, [nlp.make_doc(st) for st in stems])
+                    stem_docs = [nlp.make_doc(st) for st in stems]
+                    stem_matcher.add(key, stem_docs)
+                    stem_needs = _add_need(stem_needs, stem_docs, "lower")
         for p in rules.get("patterns", []):
             if "regex" in p:
                 try:
@@ -213,7 +248,21 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
         token_matchers.append((required_words(pattern, nlp.vocab.strings), matcher))
     return CompiledRules(nlp=nlp, phrase_matcher=phrase_matcher, stem_matcher=stem_matcher,
                          token_matchers=token_matchers, wildcards=wildcards,
-                         regexes=regexes, codes=[c["key"] for c in codes])
+                         regexes=regexes, codes=[c["key"] for c in codes], phrase_needs=phrase_needs,
+                         stem_needs=stem_needs)
+
+
+def _add_need(needs: set[int] | None, docs, attr: str) -> set[int] | None:
+    """Add to ``needs`` one word (as the ``attr`` hash) of each phrase doc that a match must contain:
+    its longest, as the rarest by rule of thumb (any of its words would be correct)."""
+    if needs is None:
+        return None
+    for doc in docs:
+        if not len(doc):
+            return None  # cannot say what it needs: the matcher then runs on every doc
+        tok = max(doc, key=lambda t: len(getattr(t, attr + "_")))
+        needs.add(getattr(tok, attr))
+    return needs
 
 
 def _lemma_pipe(nlp):
@@ -227,10 +276,14 @@ def _lemma_pipe(nlp):
     return run
 
 
-def match_texts(compiled: CompiledRules, texts):
-    """For each text, a dict code key -> spans (one ``nlp.pipe`` pass)."""
-    for doc, text in _lemma_pipe(compiled.nlp)(((t, t) for t in texts), as_tuples=True):
-        yield compiled.match_doc(doc, text)
+def match_texts(compiled: CompiledRules, texts, batch_size: int = 1000):
+    """For each text, a dict code key -> spans (one ``nlp.pipe`` pass, matched a batch at a time)."""
+    from itertools import islice
+
+    run = _lemma_pipe(compiled.nlp)
+    it = iter(texts)
+    while chunk := list(islice(it, batch_size)):
+        yield from compiled.match_docs(list(run(chunk, batch_size=batch_size)), chunk)
 
 
 # --------------------------------------------------------------------- autocode
@@ -336,7 +389,9 @@ def autocode(store, codes: list[str] | None = None, dry_run: bool = False) -> Au
     with store.act("autocode") as act:
         before = store.coding_pairs(RULES_CODER, code_id.values())
         new, stale = sorted(pairs - before), sorted(before - pairs)
-        store.add_codings(new, RULES_CODER, ORIGIN)
+        store.ensure_coder(RULES_CODER)
+        with store.captured_inserts("codings"):  # undo records in one statement, not a trigger per row
+            store.add_codings(new, RULES_CODER, ORIGIN)
         store.remove_codings(stale, RULES_CODER)
         result.added, result.removed = len(new), len(stale)
         act.summary = (f"{result.n_coded} of {result.n_segments} participant segments matched; "

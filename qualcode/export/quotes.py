@@ -11,8 +11,12 @@ Ties are broken by segment id, so the same project always gives the same quotes.
 from __future__ import annotations
 
 
-def rank_by_typicality(segments: list[dict], language: str = "nl") -> list[tuple[dict, float]]:
-    """Segments (dicts with 'id' and 'text') with their similarity to the centroid, most typical first."""
+def rank_by_typicality(segments: list[dict], language: str = "nl", *,
+                       docs_cache: dict | None = None) -> list[tuple[dict, float]]:
+    """Segments (dicts with 'id' and 'text') with their similarity to the centroid, most typical first.
+
+    ``docs_cache`` (optional, segment id -> its content lemmas as one string) is read and filled, so
+    ranking several themes that share segments lemmatises each segment once."""
     if not segments:
         return []
     if len(segments) == 1:
@@ -21,7 +25,18 @@ def rank_by_typicality(segments: list[dict], language: str = "nl") -> list[tuple
 
     from ..nlp import content_lemmas
 
-    docs = [" ".join(content_lemmas(s["text"], language)) or s["text"].lower() for s in segments]
+    def doc(s: dict) -> str:
+        return " ".join(content_lemmas(s["text"], language)) or s["text"].lower()
+
+    if docs_cache is None:
+        docs = [doc(s) for s in segments]
+    else:
+        docs = []
+        for s in segments:
+            d = docs_cache.get(s["id"])
+            if d is None:
+                d = docs_cache[s["id"]] = doc(s)
+            docs.append(d)
     try:
         X = TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", sublinear_tf=True).fit_transform(docs)
     except ValueError:  # empty vocabulary

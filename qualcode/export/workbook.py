@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import importlib
 import json
-from copy import copy
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from .quotes import cite, pick_quotes, rank_by_typicality, short_quote
-from .xlsxutil import Styles, cell, fit_widths, hex_fill, light, safe_title
+from .xlsxutil import CellRows, CellStyle, Styles, StreamRows, fit_widths, hex_fill, light, safe_title
 
 SheetWriter = Callable[[Any, Any, Styles], None]
 _EXTRA_SHEETS: list[SheetWriter] = []
@@ -46,6 +45,7 @@ SHEETS = ("Codebook", "Coded fragments", "By theme", "Theme summary", "Quotes", 
 THEME_SUMMARY = "Theme summary"
 COMMENTS_HEADER = "supervisor comments"
 N_SUMMARY_QUOTES = 3
+ZIP_LEVEL = 1   # deflate level of the .xlsx: 1 zips a large workbook ~3x faster than openpyxl's 6, ~20% larger
 MAX_CHART_GROUPS = 25   # more focus groups than this: no theme x group chart (the heat-map table stays)
 
 
@@ -78,36 +78,18 @@ class WorkbookSummary:
                 f"{self.fragments} coded fragment rows"]
 
 
-class _Cells:
-    """Write-only cells with styles applied cheaply: each combination of fill, font, alignment and
-    number format is resolved against the workbook once, then copied (openpyxl otherwise hashes
-    every style object for every cell, which dominates the export time of large projects)."""
-
-    def __init__(self):
-        self._styles: dict[tuple, tuple] = {}
-
-    def __call__(self, ws, value, *, fill=None, font=None, alignment=None, number_format=None):
-        c = cell(ws, value)  # xlsxutil: text stays text, never a formula
-        if fill is None and font is None and alignment is None and not number_format:
-            return c
-        key = (id(fill), id(font), id(alignment), number_format)
-        hit = self._styles.get(key)
-        if hit is None:
-            tmpl = cell(ws, "", fill=fill, font=font, alignment=alignment, number_format=number_format)
-            hit = self._styles[key] = (tmpl._style, fill, font, alignment)  # keep the objects alive: ids stay valid
-        c._style = copy(hit[0])
-        return c
-
-
 class _Ctx:
     """What every sheet writer shares: the store, styles made once, theme fills, quote rankings."""
 
-    def __init__(self, store, styles: Styles):
+    def __init__(self, store, styles: Styles, streamed: bool = True):
         from openpyxl.styles import Alignment, Font
 
         self.store = store
         self.st = styles
-        self.cell = _Cells()
+        self.streamed = streamed
+        self._styles: dict[tuple, CellStyle | None] = {}
+        self._keep: list = []
+        self.writers: list = []
         self.themes = store.themes()
         self.spread = store.theme_spread()
         self.theme_fill = {t["id"]: hex_fill(t["colour"]) for t in self.themes}
@@ -116,6 +98,7 @@ class _Ctx:
         self.center = Alignment(horizontal="center", vertical="top")
         self.language = store.language
         self._ranked: dict[int, list] = {}
+        self._docs: dict[int, str] = {}   # segment id -> content lemmas, shared by the themes' rankings
         self.attrs = store.attribute_names(include_identifying=False)
         self.people = store.participants(include_identifying=False)
 
@@ -123,16 +106,39 @@ class _Ctx:
         """The theme's participant fragments, most typical first, without their text (kept small for
         large projects; fetch text with :meth:`texts`)."""
         if theme_id not in self._ranked:
-            ranked = rank_by_typicality(self.store.theme_fragments(theme_id), self.language)
+            ranked = rank_by_typicality(self.store.theme_fragments(theme_id), self.language,
+                                        docs_cache=self._docs)
             self._ranked[theme_id] = [({k: v for k, v in s.items() if k != "text"}, score) for s, score in ranked]
+            if len(self._ranked) >= len(self.themes):
+                self._docs.clear()   # every theme ranked: the lemmas are not needed any more
         return self._ranked[theme_id]
+
+    def style(self, fill=None, font=None, alignment=None, number_format: str | None = None) -> CellStyle | None:
+        """The one :class:`CellStyle` of this combination (None when it sets nothing)."""
+        key = (id(fill), id(font), id(alignment), number_format)
+        try:
+            return self._styles[key]
+        except KeyError:
+            st = None
+            if fill is not None or font is not None or alignment is not None or number_format:
+                st = CellStyle(fill, font, alignment, number_format)
+            self._styles[key] = st
+            self._keep.append((fill, font, alignment))  # the ids in the keys stay valid
+            return st
+
+    def rows(self, ws):
+        """Where a sheet's rows go: streamed XML (the default) or plain openpyxl cells (reference)."""
+        out = StreamRows(ws) if self.streamed else CellRows(ws)
+        self.writers.append(out)
+        return out
 
     def texts(self, rows: Iterable[dict]) -> dict[int, str]:
         return self.store.segment_texts(r["id"] for r in rows)
 
 
 # ------------------------------------------------------------------ helpers
-def _sheet(wb, title: str, widths: Sequence[float], freeze: str | None = "A2"):
+def _sheet(wb, ctx: "_Ctx", title: str, widths: Sequence[float], freeze: str | None = "A2"):
+    """A new sheet with column widths and frozen panes, and where its rows go (see :meth:`_Ctx.rows`)."""
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title=safe_title(title))
@@ -140,42 +146,54 @@ def _sheet(wb, title: str, widths: Sequence[float], freeze: str | None = "A2"):
         ws.column_dimensions[get_column_letter(i)].width = w
     if freeze:
         ws.freeze_panes = freeze
-    return ws
+    return ws, ctx.rows(ws)
 
 
-def _header(ws, ctx: "_Ctx", header: Sequence[str]) -> None:
+def _header(out, ctx: "_Ctx", header: Sequence[str]) -> None:
     st = ctx.st
-    ws.append([ctx.cell(ws, h, font=st.header_font, fill=st.header_fill, alignment=st.wrap) for h in header])
+    out.append(header, [ctx.style(fill=st.header_fill, font=st.header_font, alignment=st.wrap)] * len(header))
 
 
 def _table(wb, ctx: _Ctx, title: str, header: Sequence[str], rows: Iterable[tuple[Sequence[Any], Any]], *,
            wrap_cols: Iterable[int] = (), exact_fill_col: int | None = None, colour_col: int | None = None,
-           caps: dict[int, int] | None = None, number_formats: dict[int, str] | None = None):
+           caps: dict[int, int] | None = None, number_formats: dict[int, str] | None = None,
+           widths: dict[int, float] | None = None):
     """A filtered, frozen sheet from ``(values, theme_id)`` rows; rows with a theme get its light fill
     and ``exact_fill_col`` gets the theme's own colour; ``colour_col`` is filled with the colour it names.
-    Widths fit the first 300 rows."""
+    Widths fit the first 300 rows, except the columns given in ``widths`` (column index -> width)."""
     from openpyxl.utils import get_column_letter
 
     it = iter(rows)
     head = list(islice(it, 300))
-    widths = fit_widths([r for r, _ in head], header, cap=60)
+    fitted = fit_widths([r for r, _ in head], header, cap=60)
     for i, cap in (caps or {}).items():
-        widths[i] = min(widths[i], cap)
-    ws = _sheet(wb, title, widths)
+        fitted[i] = min(fitted[i], cap)
+    fitted = [(widths or {}).get(i, w) for i, w in enumerate(fitted)]
+    ws, out = _sheet(wb, ctx, title, fitted)
     st = ctx.st
     wraps = set(wrap_cols)
     nf = number_formats or {}
-    _header(ws, ctx, header)
+    _header(out, ctx, header)
+    row_styles: dict[tuple, list] = {}   # (theme id, number of values) -> a style per column
+
+    def styles_for(tid, n: int) -> list:
+        key = (tid, n)
+        if key not in row_styles:
+            fill = ctx.theme_light.get(tid)
+            row_styles[key] = [ctx.style(fill=ctx.theme_fill.get(tid) if i == exact_fill_col else fill,
+                                         alignment=st.wrap if i in wraps else st.top, number_format=nf.get(i))
+                               for i in range(n)]
+        return row_styles[key]
+
     n = 0
     for values, tid in chain(head, it):
-        fill = ctx.theme_light.get(tid)
-        out = []
-        for i, v in enumerate(values):
-            f = ctx.theme_fill.get(tid) if i == exact_fill_col else fill
-            if i == colour_col and v:
-                f = hex_fill(v)
-            out.append(ctx.cell(ws, v, fill=f, alignment=st.wrap if i in wraps else st.top, number_format=nf.get(i)))
-        ws.append(out)
+        styles = styles_for(tid, len(values))
+        if colour_col is not None and colour_col < len(values) and values[colour_col]:
+            styles = list(styles)
+            styles[colour_col] = ctx.style(fill=hex_fill(values[colour_col]),
+                                           alignment=st.wrap if colour_col in wraps else st.top,
+                                           number_format=nf.get(colour_col))
+        out.append(values, styles)
         n += 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{n + 1}"
     return ws
@@ -216,7 +234,7 @@ _FRAGMENT_HEADER = ["key", "group", "participant", "source", "segment", "segment
                     "coder", "origin", "fragment"]
 
 
-def _fragment_values(r: dict) -> list:
+def _fragment_values(r) -> list:
     return [f"({r['key']})", r["group_label"], r["participant"] or r["speaker"], r["source"], r["ordinal"],
             r["segment_id"], r["theme_name"] or "", r["code"], r["code_name"], r["coder"], r["origin"], r["text"]]
 
@@ -226,7 +244,7 @@ def _fragments(wb, ctx: _Ctx) -> int:
 
     def rows():
         nonlocal count
-        for r in ctx.store.iter_coded_fragments("transcript"):
+        for r in ctx.store.iter_coded_fragments("transcript", as_dict=False):
             count += 1
             yield _fragment_values(r), r["theme_id"]
 
@@ -240,38 +258,46 @@ def _by_theme(wb, ctx: _Ctx) -> None:
     from openpyxl.styles import Font
 
     st = ctx.st
-    ws = _sheet(wb, "By theme", [12, 6, 12, 28, 10, 90, 10, 10])
+    ws, out = _sheet(wb, ctx, "By theme", [12, 6, 12, 28, 10, 90, 10, 10])
     header = ["key", "group", "code", "code name", "segment id", "fragment", "coder", "origin"]
-    _header(ws, ctx, header)
+    _header(out, ctx, header)
     bold = Font(bold=True)
     names = {t["id"]: t["name"] for t in ctx.themes}
+    row_styles: dict = {}
 
     def band(tid, label):
         fill = ctx.theme_fill.get(tid)
-        ws.append([ctx.cell(ws, label, fill=fill, font=bold)] + [ctx.cell(ws, "", fill=fill) for _ in header[1:]])
+        out.append([label] + [""] * (len(header) - 1),
+                   [ctx.style(fill=fill, font=bold)] + [ctx.style(fill=fill)] * (len(header) - 1))
 
     def subtotal(tid, label, n):
         fill = ctx.theme_light.get(tid)
-        ws.append([ctx.cell(ws, "", fill=fill), ctx.cell(ws, "", fill=fill), ctx.cell(ws, label, fill=fill, font=bold),
-                   ctx.cell(ws, "", fill=fill), ctx.cell(ws, n, fill=fill, font=bold)])
+        plain, strong = ctx.style(fill=fill), ctx.style(fill=fill, font=bold)
+        out.append(["", "", label, "", n], [plain, plain, strong, plain, strong])
+
+    def styles_for(tid):
+        if tid not in row_styles:
+            fill = ctx.theme_light.get(tid)
+            row_styles[tid] = [ctx.style(fill=fill, alignment=st.wrap if i == 5 else st.top)
+                               for i in range(len(header))]
+        return row_styles[tid]
 
     cur_theme, cur_code, n_code, theme_segs = object(), None, 0, set()
-    for r in ctx.store.iter_coded_fragments("theme"):
-        if r["code"] != cur_code and cur_code is not None:
+    for r in ctx.store.iter_coded_fragments("theme", as_dict=False):
+        code, tid = r["code"], r["theme_id"]
+        if code != cur_code and cur_code is not None:
             subtotal(cur_theme, f"subtotal {cur_code}", n_code)
-        if r["theme_id"] != cur_theme:
+        if tid != cur_theme:
             if cur_code is not None:
                 subtotal(cur_theme, f"total {names.get(cur_theme, '(no theme)')}: fragments", len(theme_segs))
-            cur_theme, theme_segs = r["theme_id"], set()
+            cur_theme, theme_segs = tid, set()
             band(cur_theme, r["theme_name"] or "(no theme)")
-        if r["code"] != cur_code:
-            cur_code, n_code = r["code"], 0
+        if code != cur_code:
+            cur_code, n_code = code, 0
         n_code += 1
         theme_segs.add(r["segment_id"])
-        fill = ctx.theme_light.get(r["theme_id"])
-        vals = [f"({r['key']})", r["group_label"], r["code"], r["code_name"], r["segment_id"], r["text"],
-                r["coder"], r["origin"]]
-        ws.append([ctx.cell(ws, v, fill=fill, alignment=st.wrap if i == 5 else st.top) for i, v in enumerate(vals)])
+        out.append([f"({r['key']})", r["group_label"], code, r["code_name"], r["segment_id"], r["text"],
+                    r["coder"], r["origin"]], styles_for(tid))
     if cur_code is not None:
         subtotal(cur_theme, f"subtotal {cur_code}", n_code)
         subtotal(cur_theme, f"total {names.get(cur_theme, '(no theme)')}: fragments", len(theme_segs))
@@ -291,34 +317,35 @@ def _summary(wb, ctx: _Ctx) -> None:
                     sp.get("participants", 0), "\n\n".join(cite(text[q["id"]], q["key"]) for q in quotes), ""],
                    t["id"])
 
-    ws = _table(wb, ctx, THEME_SUMMARY, header, rows(), wrap_cols=(3, 4, 8, 9), exact_fill_col=1)
-    for col, w in (("D", 45), ("E", 45), ("I", 80), ("J", 40)):
-        ws.column_dimensions[col].width = w
+    # widths are fixed before the first row: a write-only sheet writes its columns with that row
+    _table(wb, ctx, THEME_SUMMARY, header, rows(), wrap_cols=(3, 4, 8, 9), exact_fill_col=1,
+           widths={3: 45, 4: 45, 8: 80, 9: 40})
 
 
 def _quotes(wb, ctx: _Ctx) -> None:
     st = ctx.st
     header = ["rank", "quote with key (paste into the thesis)", "key", "group", "participant", *ctx.attrs,
               "segment id"]
-    ws = _sheet(wb, "Quotes", [6, 90, 10, 7, 11, *[14] * len(ctx.attrs), 10], freeze=None)
+    ws, out = _sheet(wb, ctx, "Quotes", [6, 90, 10, 7, 11, *[14] * len(ctx.attrs), 10], freeze=None)
     pattrs = {p["id"]: p for p in ctx.people}
+    top, wrap = ctx.style(alignment=st.top), ctx.style(alignment=st.wrap)
+    styles = [top, wrap] + [top] * (len(header) - 2)
     for t in ctx.themes:
         fill = ctx.theme_fill[t["id"]]
-        ws.append([ctx.cell(ws, t["name"], fill=fill, font=ctx.title_font)] +
-                  [ctx.cell(ws, "", fill=fill) for _ in header[1:]])
-        _header(ws, ctx, header)
+        out.append([t["name"]] + [""] * (len(header) - 1),
+                   [ctx.style(fill=fill, font=ctx.title_font)] + [ctx.style(fill=fill)] * (len(header) - 1))
+        _header(out, ctx, header)
         ranked = ctx.ranked(t["id"])
         for k in range(0, len(ranked), 500):
             chunk = ranked[k:k + 500]
             text = ctx.texts(s for s, _ in chunk)
             for i, (s, _score) in enumerate(chunk, start=k + 1):
                 p = pattrs.get(s["participant_id"], {})
-                vals = [i, cite(text[s["id"]], s["key"]), f"({s['key']})", s["group"], s["participant"],
-                        *[p.get(a, "") for a in ctx.attrs], s["id"]]
-                ws.append([ctx.cell(ws, v, alignment=st.wrap if j == 1 else st.top) for j, v in enumerate(vals)])
+                out.append([i, cite(text[s["id"]], s["key"]), f"({s['key']})", s["group"], s["participant"],
+                            *[p.get(a, "") for a in ctx.attrs], s["id"]], styles)
         if not ranked:
-            ws.append([ctx.cell(ws, ""), ctx.cell(ws, "(no participant fragments yet)")])
-        ws.append([])
+            out.append(["", "(no participant fragments yet)"])
+        out.append([])
 
 
 def _matrices(wb, ctx: _Ctx) -> None:
@@ -332,17 +359,18 @@ def _matrices(wb, ctx: _Ctx) -> None:
     by_group = store.theme_by_group()
     by_person = store.theme_by_participant()
     width_cols = max(len(groups) + 2, len(people) + 1, len(ctx.themes) + 1)
-    ws = _sheet(wb, "Matrices", [28] + [9] * (width_cols - 1), freeze="B1")
+    ws, out = _sheet(wb, ctx, "Matrices", [28] + [9] * (width_cols - 1), freeze="B1")
     themes = ctx.themes
     nt = len(themes)
+    title = ctx.style(font=ctx.title_font)
 
     # block 1: theme × group (rows 1 title, 2 header, 3.. themes)
-    ws.append([ctx.cell(ws, "Coded fragments per theme and focus group", font=ctx.title_font)])
-    _header(ws, ctx, ["theme", *groups, "total"])
+    out.append(["Coded fragments per theme and focus group"], [title])
+    _header(out, ctx, ["theme", *groups, "total"])
     for t in themes:
         vals = [by_group.get((t["id"], g), 0) for g in groups]
-        ws.append([ctx.cell(ws, t["name"], fill=ctx.theme_fill[t["id"]])] + [ctx.cell(ws, v) for v in vals] +
-                  [ctx.cell(ws, ctx.spread.get(t["id"], {}).get("fragments", 0), font=st.bold)])
+        out.append([t["name"], *vals, ctx.spread.get(t["id"], {}).get("fragments", 0)],
+                   [ctx.style(fill=ctx.theme_fill[t["id"]])] + [None] * len(vals) + [ctx.style(font=st.bold)])
     if nt and groups:
         _heat(ws, f"B3:{get_column_letter(len(groups) + 1)}{nt + 2}")
     row = nt + 2
@@ -376,27 +404,27 @@ def _matrices(wb, ctx: _Ctx) -> None:
             ws.add_chart(c2, f"{get_column_letter(total_col + 11)}1")
     # keep the next block below the charts (15 rows tall)
     while row < 17:
-        ws.append([])
+        out.append([])
         row += 1
-    ws.append([])
+    out.append([])
     # block 2: theme × participant
-    ws.append([ctx.cell(ws, "Coded fragments per theme and participant", font=ctx.title_font)])
-    _header(ws, ctx, ["theme", *[p["key"] for p in people]])
+    out.append(["Coded fragments per theme and participant"], [title])
+    _header(out, ctx, ["theme", *[p["key"] for p in people]])
     start = row + 3
     for t in themes:
-        ws.append([ctx.cell(ws, t["name"], fill=ctx.theme_fill[t["id"]])] +
-                  [ctx.cell(ws, by_person.get((t["id"], p["id"]), 0)) for p in people])
+        out.append([t["name"], *[by_person.get((t["id"], p["id"]), 0) for p in people]],
+                   [ctx.style(fill=ctx.theme_fill[t["id"]])] + [None] * len(people))
     if nt and people:
         _heat(ws, f"B{start}:{get_column_letter(len(people) + 1)}{start + nt - 1}")
-    ws.append([])
+    out.append([])
     # block 3: framework matrix (rows participants, columns themes, cells short quotes)
-    ws.append([ctx.cell(ws, "Framework matrix: the most typical fragment of each participant per theme",
-                    font=ctx.title_font)])
-    _header(ws, ctx, ["participant", *[t["name"] for t in themes]])
+    out.append(["Framework matrix: the most typical fragment of each participant per theme"], [title])
+    _header(out, ctx, ["participant", *[t["name"] for t in themes]])
     best: dict[tuple[int, int], list] = {}   # (participant, theme) -> [most typical segment id, count]
     for t in themes:
         for s, _score in ctx.ranked(t["id"]):
             best.setdefault((s["participant_id"], t["id"]), [s["id"], 0])[1] += 1
+    styles = [ctx.style(font=st.bold)] + [ctx.style(alignment=st.wrap)] * nt
     for p in people:
         mine = {t["id"]: best[(p["id"], t["id"])] for t in themes if (p["id"], t["id"]) in best}
         text = ctx.store.segment_texts(v[0] for v in mine.values())
@@ -404,7 +432,7 @@ def _matrices(wb, ctx: _Ctx) -> None:
         for t in themes:
             sid, n = mine.get(t["id"], (None, 0))
             vals.append(short_quote(text[sid], 140) + (f" (+{n - 1} more)" if n > 1 else "") if sid else "")
-        ws.append([ctx.cell(ws, p["key"], font=st.bold)] + [ctx.cell(ws, v, alignment=st.wrap) for v in vals])
+        out.append([p["key"], *vals], styles)
 
 
 def _cooccurrence(wb, ctx: _Ctx) -> None:
@@ -413,8 +441,8 @@ def _cooccurrence(wb, ctx: _Ctx) -> None:
     st = ctx.st
     codes = ctx.store.codes()
     co = ctx.store.code_cooccurrence()
-    ws = _sheet(wb, "Co-occurrence", [24, 20] + [8] * len(codes), freeze="C2")
-    _header(ws, ctx, ["code", "theme", *[c["key"] for c in codes]])
+    ws, out = _sheet(wb, ctx, "Co-occurrence", [24, 20] + [8] * len(codes), freeze="C2")
+    _header(out, ctx, ["code", "theme", *[c["key"] for c in codes]])
     for a in codes:
         vals = []
         for b in codes:
@@ -422,13 +450,13 @@ def _cooccurrence(wb, ctx: _Ctx) -> None:
                 vals.append(a["n_segments"])
             else:
                 vals.append(co.get((min(a["id"], b["id"]), max(a["id"], b["id"])), 0))
-        ws.append([ctx.cell(ws, a["key"], font=st.bold, fill=ctx.theme_light.get(a["theme_id"])),
-                   ctx.cell(ws, a["theme_name"] or "", fill=ctx.theme_light.get(a["theme_id"]))] +
-                  [ctx.cell(ws, v) for v in vals])
+        light_fill = ctx.theme_light.get(a["theme_id"])
+        out.append([a["key"], a["theme_name"] or "", *vals],
+                   [ctx.style(font=st.bold, fill=light_fill), ctx.style(fill=light_fill)] + [None] * len(vals))
     if codes:
         _heat(ws, f"C2:{get_column_letter(len(codes) + 2)}{len(codes) + 1}")
-    ws.append([])
-    ws.append([ctx.cell(ws, "Cells: segments coded with both codes (diagonal: segments with the code), any coder.")])
+    out.append([])
+    out.append(["Cells: segments coded with both codes (diagonal: segments with the code), any coder."])
 
 
 def _participants(wb, ctx: _Ctx) -> None:
@@ -471,14 +499,18 @@ def _memos(wb, ctx: _Ctx) -> None:
     _table(wb, ctx, "Memos", header, rows(), wrap_cols=(6,), caps={6: 90})
 
 
-def write_workbook(store, path: str | Path, *, extra_sheets: Iterable[SheetWriter] = ()) -> WorkbookSummary:
-    """Write the ten-sheet analysis workbook (plus registered and ``extra_sheets`` writers) to ``path``."""
+def write_workbook(store, path: str | Path, *, extra_sheets: Iterable[SheetWriter] = (),
+                   streamed: bool = True) -> WorkbookSummary:
+    """Write the ten-sheet analysis workbook (plus registered and ``extra_sheets`` writers) to ``path``.
+
+    ``streamed=False`` writes the ten sheets' rows as one openpyxl cell per value instead of
+    streaming their XML: slower, the same workbook cell for cell (the tests compare the two)."""
     from openpyxl import Workbook
 
     path = Path(path)
     wb = Workbook(write_only=True)
     st = Styles()
-    ctx = _Ctx(store, st)
+    ctx = _Ctx(store, st, streamed=streamed)
     tmp = path.with_name(path.name + ".tmp")
     try:
         _codebook(wb, ctx)
@@ -491,23 +523,38 @@ def write_workbook(store, path: str | Path, *, extra_sheets: Iterable[SheetWrite
         _participants(wb, ctx)
         _audit(wb, ctx)
         _memos(wb, ctx)
+        for out in ctx.writers:
+            out.close()
         for writer in [*registered_sheets(), *extra_sheets]:
             writer(wb, store, st)
         titles = [ws.title for ws in wb.worksheets]
         path.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(tmp)
+        _save(wb, tmp)
     except BaseException:
-        _discard(wb)
+        _discard(wb, ctx)
         tmp.unlink(missing_ok=True)
         raise
     tmp.replace(path)
     return WorkbookSummary(path=path, sheets=titles, fragments=n, themes=len(ctx.themes))
 
 
-def _discard(wb) -> None:
+def _save(wb, path: Path) -> None:
+    """``wb.save(path)`` with a faster zip compression level (see ``ZIP_LEVEL``)."""
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL) as archive:
+        ExcelWriter(wb, archive).save()
+
+
+def _discard(wb, ctx: _Ctx) -> None:
     """Finish the half-written sheets of a failed export quietly (their temp files are removed)."""
     import contextlib
 
+    for out in ctx.writers:
+        with contextlib.suppress(Exception):
+            out.discard()
     for ws in wb.worksheets:
         with contextlib.suppress(Exception):
             ws.close()

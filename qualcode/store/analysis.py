@@ -21,15 +21,20 @@ _ORDER_THEME = (" ORDER BY COALESCE(t.position, 1e9), t.id, cd.position, cd.id, 
 
 class AnalysisMixin:
     # ------------------------------------------------------------ fragments
-    def iter_coded_fragments(self, order: str = "transcript") -> Iterator[dict]:
+    def iter_coded_fragments(self, order: str = "transcript", *, as_dict: bool = True) -> Iterator[dict]:
         """Every coding with its segment, code and theme, streamed one row at a time.
 
         ``order``: 'transcript' (group, source, segment) or 'theme' (theme position, code
-        position, then transcript order). Row keys as :meth:`codings`."""
+        position, then transcript order). Row keys as :meth:`codings`. ``as_dict=False`` yields the
+        read-only ``sqlite3.Row`` objects themselves (indexed by the same keys; cheaper for exports)."""
         if order not in ("transcript", "theme"):
             raise ValueError("order must be 'transcript' or 'theme'")
         sql = _CODING_SELECT + (_ORDER_TRANSCRIPT if order == "transcript" else _ORDER_THEME)
-        for r in self.conn.execute(sql):
+        rows = self.conn.execute(sql)
+        if not as_dict:
+            yield from rows
+            return
+        for r in rows:
             yield dict(r)
 
     def theme_fragments(self, theme_id: int) -> list[dict]:

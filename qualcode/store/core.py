@@ -278,38 +278,77 @@ class StoreCore:
                 if capture:
                     self.conn.execute("DELETE FROM temp._qc_ctx")
 
+    @contextlib.contextmanager
+    def captured_inserts(self, table: str) -> Iterator[None]:
+        """Inside a capturing act, a block that only inserts rows into ``table`` (one keyed by an
+        integer ``id``): instead of the per-row insert trigger (whose mere presence costs more
+        than the insert itself), the new rows' undo records are written afterwards in one
+        statement: the same records, in insertion order. Any other change in the block is
+        refused (the act is rolled back)."""
+        capturing = self._act is not None and self.conn.execute(
+            "SELECT 1 FROM sqlite_temp_master WHERE type = 'table' AND name = '_qc_ctx'").fetchone() \
+            and self.conn.execute("SELECT audit_id FROM temp._qc_ctx").fetchone()
+        if not capturing:
+            yield
+            return
+        if PRIMARY_KEYS[table] != ("id",):
+            raise ValueError(f"captured_inserts needs a table keyed by id, not {table}")
+        audit_id = capturing[0]
+        first_new = self.conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]
+        changes = self.conn.total_changes
+        self.conn.execute(f"DROP TRIGGER temp._qc_{table}_ins")
+        try:
+            yield
+        finally:
+            self.conn.execute(self._trigger_sql(table)["ins"])
+        changes = self.conn.total_changes - changes
+        recorded = self.conn.execute(
+            f"""INSERT INTO audit_changes(audit_id, seq, tbl, op, row_key, old, new)
+                SELECT ?, (SELECT COALESCE(MAX(seq), 0) FROM audit_changes WHERE audit_id = ?)
+                          + row_number() OVER (ORDER BY id), ?, 'insert', json_array(id), NULL, NULL
+                FROM {table} WHERE id > ?""", (audit_id, audit_id, table, first_new)).rowcount
+        if recorded != changes:  # something else changed, or new ids were not above the old ones
+            raise ProjectError(f"internal error: {changes} changes in a block of inserts into {table}, "
+                               f"{recorded} new rows; nothing was changed.")
+
     def _install_triggers(self) -> None:
         # Checked every time rather than remembered: the triggers are created inside the act's
         # transaction, so an act that fails rolls their creation back too.
         if self._triggers_installed and self.conn.execute(
                 "SELECT 1 FROM sqlite_temp_master WHERE type = 'table' AND name = '_qc_ctx'").fetchone():
             return
-        c = self.conn
-        c.execute("CREATE TEMP TABLE IF NOT EXISTS _qc_ctx (audit_id INTEGER)")
-        seq = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_changes WHERE audit_id = x.audit_id)"
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _qc_ctx (audit_id INTEGER)")
         for tbl in AUDITED_TABLES:
-            cols = [r[1] for r in c.execute(f"PRAGMA main.table_info({tbl})")]
-            pk = PRIMARY_KEYS[tbl]
+            for sql in self._trigger_sql(tbl).values():
+                self.conn.execute(sql)
+        self._triggers_installed = True
 
-            def image(prefix: str) -> str:
-                return "json_object(" + ", ".join(f"'{col}', {prefix}.\"{col}\"" for col in cols) + ")"
+    def _trigger_sql(self, tbl: str) -> dict[str, str]:
+        """The statements creating the capture triggers of one audited table, by operation."""
+        seq = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_changes WHERE audit_id = x.audit_id)"
+        cols = [r[1] for r in self.conn.execute(f"PRAGMA main.table_info({tbl})")]
+        pk = PRIMARY_KEYS[tbl]
 
-            def key(prefix: str) -> str:
-                return "json_array(" + ", ".join(f'{prefix}."{k}"' for k in pk) + ")"
+        def image(prefix: str) -> str:
+            return "json_object(" + ", ".join(f"'{col}', {prefix}.\"{col}\"" for col in cols) + ")"
 
-            when = "WHEN (SELECT audit_id FROM temp._qc_ctx) IS NOT NULL"
-            c.execute(f"""CREATE TEMP TRIGGER IF NOT EXISTS _qc_{tbl}_ins AFTER INSERT ON main.{tbl} {when}
+        def key(prefix: str) -> str:
+            return "json_array(" + ", ".join(f'{prefix}."{k}"' for k in pk) + ")"
+
+        when = "WHEN (SELECT audit_id FROM temp._qc_ctx) IS NOT NULL"
+        return {
+            "ins": f"""CREATE TEMP TRIGGER IF NOT EXISTS _qc_{tbl}_ins AFTER INSERT ON main.{tbl} {when}
                 BEGIN INSERT INTO audit_changes(audit_id, seq, tbl, op, row_key, old, new)
-                SELECT x.audit_id, {seq}, '{tbl}', 'insert', {key('NEW')}, NULL, NULL FROM temp._qc_ctx x; END""")
-            c.execute(f"""CREATE TEMP TRIGGER IF NOT EXISTS _qc_{tbl}_upd AFTER UPDATE ON main.{tbl} {when}
+                SELECT x.audit_id, {seq}, '{tbl}', 'insert', {key('NEW')}, NULL, NULL FROM temp._qc_ctx x; END""",
+            "upd": f"""CREATE TEMP TRIGGER IF NOT EXISTS _qc_{tbl}_upd AFTER UPDATE ON main.{tbl} {when}
                 BEGIN INSERT INTO audit_changes(audit_id, seq, tbl, op, row_key, old, new)
                 SELECT x.audit_id, {seq}, '{tbl}', 'update', {key('OLD')}, {image('OLD')}, {image('NEW')}
-                FROM temp._qc_ctx x; END""")
-            c.execute(f"""CREATE TEMP TRIGGER IF NOT EXISTS _qc_{tbl}_del AFTER DELETE ON main.{tbl} {when}
+                FROM temp._qc_ctx x; END""",
+            "del": f"""CREATE TEMP TRIGGER IF NOT EXISTS _qc_{tbl}_del AFTER DELETE ON main.{tbl} {when}
                 BEGIN INSERT INTO audit_changes(audit_id, seq, tbl, op, row_key, old, new)
                 SELECT x.audit_id, {seq}, '{tbl}', 'delete', {key('OLD')}, {image('OLD')}, NULL
-                FROM temp._qc_ctx x; END""")
-        self._triggers_installed = True
+                FROM temp._qc_ctx x; END""",
+        }
 
     # ------------------------------------------------------------------ undo
     def last_act_id(self) -> int:
