@@ -111,37 +111,43 @@ class CodeSuggester(BaseEstimator):
         return out * self.echo_weight
 
     def _features(self, docs: list[dict], *, fit: bool):
+        """The feature matrix of ``docs`` (fitting the vectorizers first when ``fit``). Each text is
+        analysed once: when fitting, ``fit_transform`` gives the matrix in the same pass."""
         from scipy import sparse
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         text_l, ctx_l = self._lemmas(docs)
         raw = [d["text"].lower() for d in docs]
+        blocks = []
         if fit:
             self.word_vectorizer_ = TfidfVectorizer(tokenizer=_split, token_pattern=None, lowercase=False,
-                                                    ngram_range=tuple(self.word_ngrams), sublinear_tf=True)
-            self.word_vectorizer_.fit(text_l)
+                                                    ngram_range=tuple(self.word_ngrams), sublinear_tf=True,
+                                                    dtype=np.float32)
+            blocks.append(self.word_vectorizer_.fit_transform(text_l))
+            self.char_vectorizer_ = None
             if self.use_chars:
                 self.char_vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams),
-                                                        sublinear_tf=True, min_df=2, max_features=200_000)
+                                                        sublinear_tf=True, min_df=2, max_features=200_000,
+                                                        dtype=np.float32)
                 try:
-                    self.char_vectorizer_.fit(raw)
+                    chars = self.char_vectorizer_.fit_transform(raw)
                 except ValueError:  # too few documents for min_df
-                    self.char_vectorizer_.set_params(min_df=1).fit(raw)
-            else:
-                self.char_vectorizer_ = None
+                    chars = self.char_vectorizer_.set_params(min_df=1).fit_transform(raw)
+                blocks.append(chars * self.char_weight)
             self.context_vectorizer_ = None
             if self.context_weight and any(ctx_l):
                 self.context_vectorizer_ = TfidfVectorizer(tokenizer=_split, token_pattern=None, lowercase=False,
-                                                           sublinear_tf=True)
-                self.context_vectorizer_.fit(ctx_l)
-        blocks = [self.word_vectorizer_.transform(text_l)]
-        if self.char_vectorizer_ is not None:
-            blocks.append(self.char_vectorizer_.transform(raw) * self.char_weight)
-        if self.context_vectorizer_ is not None:
-            blocks.append(self.context_vectorizer_.transform(ctx_l) * self.context_weight)
+                                                           sublinear_tf=True, dtype=np.float32)
+                blocks.append(self.context_vectorizer_.fit_transform(ctx_l) * self.context_weight)
+        else:
+            blocks.append(self.word_vectorizer_.transform(text_l))
+            if self.char_vectorizer_ is not None:
+                blocks.append(self.char_vectorizer_.transform(raw) * self.char_weight)
+            if self.context_vectorizer_ is not None:
+                blocks.append(self.context_vectorizer_.transform(ctx_l) * self.context_weight)
         if self.echo_weight:
-            blocks.append(sparse.csr_matrix(self._echo(text_l, ctx_l, docs)))
-        return sparse.hstack(blocks, format="csr")
+            blocks.append(sparse.csr_matrix(self._echo(text_l, ctx_l, docs), dtype=np.float32))
+        return sparse.hstack(blocks, format="csr", dtype=np.float32)
 
     # ----------------------------------------------------------------- fit
     def fit(self, X: Sequence, y: Sequence[Iterable[str]], sample_weight=None):

@@ -399,6 +399,7 @@ class _Plan:
                 st.add_segments(sid, rows)
                 self.report.segments += len(rows)
                 seg_guids.update(st.segment_guids_of_source(sid))
+            batch: dict[tuple[str, str | None], list[tuple]] = {}   # (coder, coder guid) -> coding rows
             for sel in pending:
                 seg_ids[sel.guid] = seg_guids[sel.guid]
                 for c in sel.codings:
@@ -408,10 +409,13 @@ class _Plan:
                                                    "(not codable in qualcode)")
                         continue
                     coder, coder_guid = self._coder(users, c.user_guid, sel.user_guid)
-                    if st.add_coding_row(seg_guids[sel.guid], target, coder, "imported", guid=c.guid,
-                                         created_at=c.created or sel.created or now(), coder_guid=coder_guid):
-                        self.report.codings += 1
-                        coders.add(coder)
+                    batch.setdefault((coder, coder_guid), []).append(
+                        (c.guid, seg_guids[sel.guid], target, "imported", c.created or sel.created or now()))
+            for (coder, coder_guid), coding_rows in batch.items():
+                added = st.add_coding_rows(coding_rows, coder, coder_guid)
+                if added:
+                    self.report.codings += added
+                    coders.add(coder)
         self.report.coders = sorted(coders)
         return seg_ids
 

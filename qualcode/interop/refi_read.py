@@ -244,8 +244,15 @@ def _short(s: str, n: int = 40) -> str:
 
 
 # --------------------------------------------------------------- reading
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    """An element's name without its namespace ('{urn:…}Code' -> 'Code'); '' for comments."""
+    name = _LOCAL_NAMES.get(tag) if isinstance(tag, str) else ""
+    if name is None:
+        name = _LOCAL_NAMES[tag] = tag.rsplit("}", 1)[-1]
+    return name
 
 
 def kids(el, name: str) -> list:

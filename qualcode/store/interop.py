@@ -71,14 +71,16 @@ class InteropMixin:
             raise ValueError(table)
         return {r[0] for r in self.conn.execute(f"SELECT key FROM {table}")}
 
-    def add_coding_row(self, segment_id: int, code_id: int, coder: str, origin: str, *, guid: str | None,
-                       created_at: str, coder_guid: str | None = None) -> bool:
-        """One coding with its own guid and time stamp; False when this coder already had it."""
+    def add_coding_rows(self, rows: Iterable[tuple], coder: str, coder_guid: str | None = None) -> int:
+        """Many codings of one coder: (guid, segment_id, code_id, origin, created_at) rows; existing
+        ones are kept. Returns how many were new."""
         self.ensure_coder(coder, coder_guid)
-        cur = self.conn.execute(
-            "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) VALUES (?,?,?,?,?,?)",
-            (guid or new_guid(), segment_id, code_id, coder, origin, created_at))
-        return cur.rowcount == 1
+        cur = self.conn.executemany(
+            "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) "
+            "VALUES (?,?,?,?,?,?)",
+            ((g or new_guid(), s, c, coder, o, t) for g, s, c, o, t in rows))
+        return max(cur.rowcount, 0)
+
 
     def ordinals(self, source_id: int) -> set[int]:
         return {r[0] for r in self.conn.execute("SELECT ordinal FROM segments WHERE source_id = ?", (source_id,))}
