@@ -81,7 +81,6 @@ class InteropMixin:
             ((g or new_guid(), s, c, coder, o, t) for g, s, c, o, t in rows))
         return max(cur.rowcount, 0)
 
-
     def ordinals(self, source_id: int) -> set[int]:
         return {r[0] for r in self.conn.execute("SELECT ordinal FROM segments WHERE source_id = ?", (source_id,))}
 
