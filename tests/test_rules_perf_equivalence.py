@@ -128,7 +128,9 @@ TRICKY_CODES = [
         {"regex": r"\bvdab\w*"},
         {"regex": r"\b(stage|vrijwilligers\w*)\b[^.?!]{0,40}\b(nooit|geen|niet)\b"},
         {"regex": r"x*"},                                                       # only empty matches: never
-        {"regex": r"^ja\b"}]}},
+        {"regex": r"^ja\b"},
+        {"regex": r"(?-i:VDAB)\s+\w+"},                                          # case-sensitive part
+        {"regex": r"oriëntatie|\bkantoor"}]}},
     {"key": "unused", "rules": {"keywords": ["olifant"], "phrases": ["nooit gezien"]}},
 ]
 
@@ -146,7 +148,8 @@ def generated_texts(n: int = 1500, seed: int = 7) -> list[str]:
     texts = ["", "   ", ".", "Ja.", "ja, stap voor stap", "Stap, voor stap.", "stap voor\nstap",
              "Meteen, werken!", "Meteen terug gaan werken.", "VDAB. Kantoor", "De VDAB kantoor",
              "Stress is zijn", "Lange termijn, langere termijn en lange-termijn", "eerste stappen, Eerste Stap",
-             "stage, daar kreeg ik nooit een job voor", "Vrijwilligerswerk? geen sprake van"]
+             "stage, daar kreeg ik nooit een job voor", "Vrijwilligerswerk? geen sprake van",
+             "De ſtage: nooit betaald", "ORIËNTATIE op het KANTOOR", "vdab kantoor, VDAB Kantoor"]
     for _ in range(n):
         out = []
         for _ in range(rnd.randint(0, 40)):
@@ -171,6 +174,22 @@ def test_batch_size_does_not_change_results():
     texts = generated_texts(300, seed=3)
     assert optimised(TRICKY_CODES, texts, batch_size=1) == optimised(TRICKY_CODES, texts, batch_size=7) \
         == optimised(TRICKY_CODES, texts, batch_size=10_000)
+
+
+@pytest.mark.parametrize("pattern, needs", [
+    (r"\b(stage|vrijwilligers\w*)\b[^.?!]{0,40}\b(nooit|geen)\b", ("stage", "vrijwilligers")),
+    (r"\bVDAB\w*", ("vdab",)),
+    (r"ab?cd", ("cd",)),
+    (r"(?:foo)+|BAR", ("bar", "foo")),
+    (r"x*", None),            # can match without any letter
+    (r"foo|b?", None),        # one branch needs nothing
+    (r"oriëntatie", None),    # not ASCII: case folding beyond lower()
+    (r"(a|b)c", None),        # single letters: no help
+])
+def test_what_a_regular_expression_needs(pattern, needs):
+    from qualcode.coding.rules import regex_needs
+
+    assert regex_needs(re.compile(pattern, re.IGNORECASE)) == needs
 
 
 def test_span_order_within_a_code():

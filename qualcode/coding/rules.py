@@ -17,7 +17,11 @@ How a rule matches
   a case-insensitive regular expression searched in the segment text.
 
 All segment texts go through one ``nlp.pipe`` pass with only the lemmatizer
-enabled. The coder is ``rules`` and the origin ``rule``: re-running gives the
+enabled, and are matched a batch at a time on numpy arrays of token hashes
+(:meth:`CompiledRules.match_docs`): each matcher runs only on the docs holding a
+word it cannot match without, and no Python object is made per word; the result
+is the same as running every rule on every token (tests/test_rules_perf_equivalence.py).
+The coder is ``rules`` and the origin ``rule``: re-running gives the
 same codings (stale rule codings of the selected codes are removed), and
 codings by any other coder are never touched.
 """
@@ -62,6 +66,7 @@ class CompiledRules:
     _word_cache: dict = field(default_factory=dict)
     _hash_cache: dict = field(default_factory=dict)
     _any_wildcard: re.Pattern | None = None
+    _regex_needs: dict = field(default_factory=dict)
 
     def wildcard_codes(self, lower: str) -> tuple[str, ...]:
         hit = self._word_cache.get(lower)
@@ -76,7 +81,8 @@ class CompiledRules:
         return hit
 
     def match_doc(self, doc, text: str | None = None) -> dict[str, list[tuple[int, int]]]:
-        """code key -> character spans matched in one processed doc (``text``: the doc's text, if at hand)."""
+        """code key -> character spans matched in one processed doc (``text``: the doc's text, if at hand).
+        For many docs, :meth:`match_docs` on batches is much faster."""
         return self.match_docs([doc], None if text is None else [text])[0]
 
     def match_docs(self, docs: list, texts: list[str] | None = None) -> list[dict[str, list[tuple[int, int]]]]:
@@ -140,12 +146,65 @@ class CompiledRules:
         if self.regexes:
             if texts is None:
                 texts = [d.text for d in docs]
+            needs = [self._regex_needs[rx] if rx in self._regex_needs
+                     else self._regex_needs.setdefault(rx, regex_needs(rx)) for _, rx in self.regexes]
             for here, text in zip(found, texts):
-                for code, rx in self.regexes:
+                low = text.lower() if text.isascii() else None
+                for (code, rx), need in zip(self.regexes, needs):
+                    if need and low is not None and not any(w in low for w in need):
+                        continue  # cannot match: it has none of the words the expression needs
                     for m in rx.finditer(text):
                         if m.end() > m.start():
                             here.setdefault(code, []).append((m.start(), m.end()))
         return found
+
+
+def regex_needs(rx: re.Pattern) -> tuple[str, ...] | None:
+    """Lower-case ASCII strings of which every match of ``rx`` contains one, or None.
+
+    Read from the parsed expression: a run of literal characters, a group, a repeat of at
+    least one, or an alternation whose every branch needs something. Only used on ASCII
+    texts, where matching case-insensitively is comparing ``lower()`` forms."""
+    try:
+        from re import _constants as sre, _parser as parser  # Python 3.11+
+    except ImportError:  # pragma: no cover - older Pythons
+        import sre_constants as sre
+        import sre_parse as parser
+    repeats = {getattr(sre, n) for n in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(sre, n)}
+
+    def best_of(a, b):
+        if not a:
+            return b
+        if not b:
+            return a
+        return a if min(map(len, a)) >= min(map(len, b)) else b
+
+    def needs(items) -> set[str] | None:
+        best, run = None, ""
+        for op, av in items:
+            if op is sre.LITERAL:
+                run += chr(av)
+                continue
+            best, run = best_of(best, {run} if run else None), ""
+            if op is sre.SUBPATTERN:
+                best = best_of(best, needs(av[-1]))
+            elif op is getattr(sre, "ATOMIC_GROUP", None):
+                best = best_of(best, needs(av))
+            elif op in repeats and av[0] >= 1:
+                best = best_of(best, needs(av[2]))
+            elif op is sre.BRANCH:
+                branches = [needs(b) for b in av[1]]
+                if all(branches):
+                    best = best_of(best, set().union(*branches))
+        return best_of(best, {run} if run else None)
+
+    try:
+        found = needs(parser.parse(rx.pattern, rx.flags))
+    except Exception:  # an expression the parser reads differently: no shortcut
+        return None
+    if not found or min(map(len, found)) < 2 or not all(w.isascii() for w in found):
+        return None
+    return tuple(sorted({w.lower() for w in found}))
 
 
 def _wildcard_regex(word: str) -> re.Pattern:

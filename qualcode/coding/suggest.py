@@ -73,7 +73,8 @@ class CodeSuggester(BaseEstimator):
                  use_chars: bool = True, char_weight: float = 1.0, context_weight: float = 0.5,
                  echo_weight: float = 1.0, codebook: dict | None = None, prior_weight: float = 1.0,
                  C: float = 4.0, min_calibration: int = 8, calibration_folds: int = 3,
-                 threshold: float = 0.5, random_state: int | None = 0):
+                 threshold: float = 0.5, max_samples: int | None = 20_000, holdout_above: int | None = 8_000,
+                 random_state: int | None = 0):
         self.language = language
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
@@ -87,6 +88,8 @@ class CodeSuggester(BaseEstimator):
         self.min_calibration = min_calibration
         self.calibration_folds = calibration_folds
         self.threshold = threshold
+        self.max_samples = max_samples
+        self.holdout_above = holdout_above
         self.random_state = random_state
 
     # ------------------------------------------------------------ features
@@ -162,14 +165,31 @@ class CodeSuggester(BaseEstimator):
         weights = list(sample_weight) if sample_weight is not None else [1.0] * len(docs)
         prior = dict(self.codebook or {})
         classes = list(prior) + sorted({c for v in labels for c in v} - set(prior))
+        self.classes_ = np.array(classes, dtype=object)
+        self.n_examples_ = np.array([sum(1 for v in labels if c in v) for c in classes])
+        self.n_seen_ = n_real
+        keep = self.sample_indices(labels, classes)
+        self.prior_shift_ = np.zeros(len(classes))
+        if keep is not None:  # learn from a stratified sample; correct each code's base rate for it
+            index = {c: k for k, c in enumerate(classes)}
+            Y = np.zeros((n_real, len(classes)), dtype=bool)
+            for i, v in enumerate(labels):
+                Y[i, [index[c] for c in v]] = True
+            pos, pos_kept = Y.sum(axis=0), Y[keep].sum(axis=0)
+            neg, neg_kept = n_real - pos, len(keep) - pos_kept
+            ok = (pos_kept > 0) & (neg_kept > 0)
+            self.prior_shift_[ok] = np.log((pos_kept[ok] / pos[ok]) / (neg_kept[ok] / neg[ok]))
+            docs = [docs[i] for i in keep]
+            labels = [labels[i] for i in keep]
+            weights = [weights[i] for i in keep]
+            n_real = len(docs)
+        self.n_used_ = n_real
         for key, text in prior.items():  # the codebook's own words, as one pseudo-example per code
             if text and self.prior_weight > 0:
                 docs.append({"text": str(text), "context": "", "id": None})
                 labels.append([key])
                 weights.append(float(self.prior_weight))
-        self.classes_ = np.array(classes, dtype=object)
-        self.n_examples_ = np.array([sum(1 for v in labels[:n_real] if c in v) for c in classes])
-        Xm = self._features(docs, fit=True)
+        Xm = self._features(docs, fit=True).astype(np.float64)  # the solver works in float64: convert once
         w = np.asarray(weights, dtype=float)
         n_features = Xm.shape[1]
         self.coef_ = np.zeros((len(classes), n_features))
@@ -177,6 +197,10 @@ class CodeSuggester(BaseEstimator):
         self.platt_ = np.tile([1.0, 0.0], (len(classes), 1))
         self.calibrated_ = np.zeros(len(classes), dtype=bool)
         self.constant_ = np.full(len(classes), np.nan)
+        holdout = self._holdout(n_real)
+        if holdout is not None:  # one shared split: slice the matrix once, not once per code and fold
+            Xa, Xb = Xm[holdout[0]], Xm[holdout[1]]
+        Xr = Xm[:n_real] if holdout is None else None
         for k, code in enumerate(classes):
             yk = np.array([code in v for v in labels], dtype=int)
             if yk.min() == yk.max():  # only positives or only negatives: a constant
@@ -188,11 +212,44 @@ class CodeSuggester(BaseEstimator):
             self.intercept_[k] = model.intercept_[0]
             real = yk[:n_real]
             n_pos, n_neg = int(real.sum()), int(len(real) - real.sum())
-            if n_pos >= self.min_calibration and n_neg >= self.min_calibration:
-                self.platt_[k] = self._platt(Xm[:n_real], real, w[:n_real])
-                self.calibrated_[k] = True
+            if n_pos < self.min_calibration or n_neg < self.min_calibration:
+                continue
+            if holdout is not None and self._enough(real[holdout[0]]) and self._enough(real[holdout[1]]):
+                ya, yb = real[holdout[0]], real[holdout[1]]
+                m = self._linear(Xa.shape).fit(Xa, ya, sample_weight=w[holdout[0]])
+                self.platt_[k] = self._sigmoid(m.decision_function(Xb), yb)
+            else:
+                if Xr is None:
+                    Xr = Xm[:n_real]
+                self.platt_[k] = self._platt(Xr, real, w[:n_real])
+            self.calibrated_[k] = True
         self.n_features_ = n_features
         return self
+
+    def sample_indices(self, labels: Sequence[Sequence[str]], classes: Sequence[str]):
+        """Which segments to learn from when there are more than ``max_samples`` (else None): a
+        deterministic (``random_state``) sample stratified by code. In a random order of the
+        segments, each code first gets up to ``max_samples / (2 * number of codes)`` of its examples,
+        then the rest of the budget is filled in that same order, coded or not. The indices come back
+        sorted. ``fit`` then shifts each code's log-odds back by log(kept share of its examples /
+        kept share of its non-examples), so the probabilities describe the whole set, not the sample."""
+        n, cap = len(labels), self.max_samples
+        if not cap or n <= cap:
+            return None
+        order = np.random.RandomState(self.random_state).permutation(n)
+        quota = max(1, int(cap) // (2 * max(1, len(classes))))
+        taken = dict.fromkeys(classes, 0)
+        chosen = np.zeros(n, dtype=bool)
+        for i in order:
+            v = labels[i]
+            if v and any(taken.get(c, quota) < quota for c in v):
+                chosen[i] = True
+                for c in v:
+                    if c in taken:
+                        taken[c] += 1
+        rest = order[~chosen[order]][:max(0, int(cap) - int(chosen.sum()))]
+        chosen[rest] = True
+        return np.flatnonzero(chosen)
 
     def _linear(self, shape):
         """L2 logistic regression (liblinear); the dual form when there are more features than
@@ -202,9 +259,20 @@ class CodeSuggester(BaseEstimator):
         return LogisticRegression(C=self.C, solver="liblinear", dual=shape[1] > shape[0], max_iter=1000,
                                   random_state=self.random_state)
 
+    def _holdout(self, n: int):
+        """(learn, calibrate) index arrays of one shared random split (a third held out) when there
+        are more than ``holdout_above`` segments, else None (then out-of-fold scores are used)."""
+        if not self.holdout_above or n <= self.holdout_above:
+            return None
+        order = np.random.RandomState(self.random_state).permutation(n)
+        cut = n // 3
+        return np.sort(order[cut:]), np.sort(order[:cut])
+
+    def _enough(self, y) -> bool:
+        return int(y.sum()) >= self.min_calibration and int(len(y) - y.sum()) >= self.min_calibration
+
     def _platt(self, Xm, y, w) -> tuple[float, float]:
         """Sigmoid (Platt) scaling fitted on out-of-fold decision scores."""
-        from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
 
         folds = max(2, min(self.calibration_folds, int(y.sum()), int(len(y) - y.sum())))
@@ -213,8 +281,15 @@ class CodeSuggester(BaseEstimator):
             m = self._linear(Xm.shape)
             m.fit(Xm[tr], y[tr], sample_weight=w[tr])
             scores[te] = m.decision_function(Xm[te])
+        return self._sigmoid(scores, y)
+
+    @staticmethod
+    def _sigmoid(scores, y) -> tuple[float, float]:
+        """(slope, intercept) of the logistic fit of y on held-out decision scores."""
+        from sklearn.linear_model import LogisticRegression
+
         cal = LogisticRegression(C=1e4, solver="lbfgs")
-        cal.fit(scores.reshape(-1, 1), y)
+        cal.fit(np.asarray(scores).reshape(-1, 1), y)
         return float(cal.coef_[0, 0]), float(cal.intercept_[0])
 
     # ------------------------------------------------------------- predict
@@ -232,6 +307,7 @@ class CodeSuggester(BaseEstimator):
         self._check()
         s = self.decision_function(X)
         z = np.where(self.calibrated_, s * self.platt_[:, 0] + self.platt_[:, 1], s)
+        z = z - getattr(self, "prior_shift_", 0.0)  # undo the sample's over-representation of a code
         p = 1.0 / (1.0 + np.exp(-z))
         fixed = ~np.isnan(self.constant_)
         p[:, fixed] = self.constant_[fixed]

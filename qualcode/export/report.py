@@ -121,9 +121,10 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
     groups = store.groups()
     codes = store.codes()
     sections = []
+    lemmas: dict = {}  # shared across themes: a segment coded under two themes is lemmatised once
     for t in themes:
         sp = spread.get(t["id"], {})
-        ranked = rank_by_typicality(store.theme_fragments(t["id"]), store.language)
+        ranked = rank_by_typicality(store.theme_fragments(t["id"]), store.language, docs_cache=lemmas)
         sections.append(ThemeSection(
             id=t["id"], key=t["key"], name=t["name"], colour=t["colour"], status=t["status"],
             status_label=L["status_names"].get(t["status"], t["status"]), definition=t["definition"],
