@@ -154,8 +154,9 @@ class CodeSuggester(BaseEstimator):
 
     # ----------------------------------------------------------------- fit
     def fit(self, X: Sequence, y: Sequence[Iterable[str]], sample_weight=None):
-        """Learn one model per code from segments X and their code lists y."""
-        docs = [as_doc(x) for x in X]
+        """Learn one model per code from segments X and their code lists y (from a stratified sample of
+        ``max_samples`` of them when there are more, see :meth:`sample_indices`)."""
+        docs = list(X)  # made into documents (as_doc) only once the sample is drawn
         n_real = len(docs)
         labels = [list(dict.fromkeys(v)) if not isinstance(v, str) else [v] for v in y]
         if len(docs) != len(labels):
@@ -180,10 +181,12 @@ class CodeSuggester(BaseEstimator):
             ok = (pos_kept > 0) & (neg_kept > 0)
             self.prior_shift_[ok] = np.log((pos_kept[ok] / pos[ok]) / (neg_kept[ok] / neg[ok]))
             docs = [docs[i] for i in keep]
+            del Y
             labels = [labels[i] for i in keep]
             weights = [weights[i] for i in keep]
             n_real = len(docs)
         self.n_used_ = n_real
+        docs = [as_doc(x) for x in docs]
         for key, text in prior.items():  # the codebook's own words, as one pseudo-example per code
             if text and self.prior_weight > 0:
                 docs.append({"text": str(text), "context": "", "id": None})
@@ -555,14 +558,21 @@ def segment_docs(store) -> dict[int, dict]:
     """Every segment as an estimator document: id, text, context (the previous turn's text), source,
     group, role, key."""
     out: dict[int, dict] = {}
-    turns: dict[tuple[int, int], list[str]] = {}
-    segs = list(store.segments())
-    for s in segs:
-        turns.setdefault((s["source_id"], s["turn"]), []).append(s["text"])
-    for s in segs:
-        prev = turns.get((s["source_id"], s["turn"] - 1), [])
-        out[s["id"]] = {"id": s["id"], "text": s["text"], "context": " ".join(prev)[-1000:],
-                        "source": s["source"], "group": s["group_label"], "role": s["role"], "key": s["key"],
+    names: dict[str, str] = {}  # one string object per distinct source, group, role and speaker key
+    source_id, turn, prev, cur = None, None, "", []
+    for s in store.segments():  # in transcript order: the previous turn is always just behind
+        if s["source_id"] != source_id:
+            source_id, turn, prev, cur = s["source_id"], None, "", []
+        if s["turn"] != turn:
+            if turn is not None:
+                prev = " ".join(cur)[-1000:] if s["turn"] == turn + 1 else ""
+            turn, cur = s["turn"], []
+        cur.append(s["text"])
+        out[s["id"]] = {"id": s["id"], "text": s["text"], "context": prev,
+                        "source": names.setdefault(s["source"], s["source"]),
+                        "group": names.setdefault(s["group_label"], s["group_label"]),
+                        "role": names.setdefault(s["role"], s["role"]),
+                        "key": names.setdefault(s["key"], s["key"]),
                         "ordinal": s["ordinal"], "source_id": s["source_id"]}
     return out
 
@@ -629,6 +639,7 @@ class SuggestResult:
     coder: str | None
     method: str                 # 'model' or 'rules'
     n_training: int = 0
+    n_used: int = 0             # segments the model learnt from (a sample when n_training > max_samples)
     n_targets: int = 0
     n_suggestions: int = 0
     per_code: dict = field(default_factory=dict)
@@ -640,6 +651,9 @@ class SuggestResult:
                    "(keywords and phrases), not from a learnt model."]
         else:
             out = [f"Learnt from {self.n_training} segments of coder '{self.coder}'."]
+            if self.n_used and self.n_used < self.n_training:
+                out = [f"Learnt from a sample of {self.n_used:,} of {self.n_training:,} segments of coder "
+                       f"'{self.coder}' (stratified by code; see docs/suggest.md)."]
         out.append(f"{self.n_suggestions} suggestion(s) for {self.n_targets} uncoded segment(s).")
         out.extend(f"  {k}: {n}" for k, n in sorted(self.per_code.items(), key=lambda t: (-t[1], t[0])))
         out.extend(self.notes)
@@ -686,6 +700,7 @@ def suggest(store, *, coder: str | None = None, min_confidence: float = 0.5, gro
     rows = []
     if targets:
         model = make_suggester(store, random_state=random_state).fit(X, y)
+        result.n_used = model.n_used_
         P = model.predict_proba(targets)
         ids = store.code_ids()
         for k, code in enumerate(model.classes_):

@@ -411,7 +411,14 @@ class StoreCore:
                         f"{b['summary']}) depends on it. Undo #{b['id']} first.")
                 with self.act("undo", actor=actor, summary=f"undo of #{act['id']} ({act['command']})",
                               details={"undo_of": act["id"]}) as undo_act:
-                    self._reverse(act["id"])
+                    try:
+                        self._reverse(act["id"])
+                    except sqlite3.IntegrityError as exc:
+                        # e.g. a later merge gave a segment the very coding this undo would restore
+                        raise ConflictError(
+                            f"cannot undo #{act['id']} ({act['command']}): a later act made rows that clash with "
+                            f"what it would restore ({exc}). Undo the later acts first (see 'qualcode history')."
+                        ) from None
                     self._refuse_broken_references(act)
                     self.conn.execute("UPDATE audit_log SET undoable = 0, undo_of = ? WHERE id = ?",
                                       (act["id"], undo_act.id))
