@@ -229,3 +229,22 @@ def test_segment_lookup_errors(sample_store, empty_store):
     with pytest.raises(NotFoundError) as exc:
         sample_store.segment(n + 1)
     assert str(exc.value) == f"unknown segment '{n + 1}'. Segment ids run from 1 to {n}; see 'qualcode segments'."
+
+
+def test_long_id_lists_do_not_hit_sqlites_variable_limit(tmp_path):
+    """Lists of ids longer than SQLite's 32,766 variables (a 1,000-transcript project) still work."""
+    from qualcode.store import Store
+    from qualcode.store.core import sql_in
+
+    store = Store.create(tmp_path / "big.qualcode")
+    with store.act("big source"):
+        sid = store.add_source(name="F1.txt", format="txt", group_label="F1", group_origin="test", text="ja\n" * 40000,
+                               sha256="x", file_sha256="y", encoding="utf-8", n_words=40000)
+        store.add_segments(sid, [{"ordinal": i + 1, "turn": i + 1, "speaker": "Moderator", "role": "moderator",
+                                  "start": 3 * i, "end": 3 * i + 2, "text": "ja"} for i in range(40000)])
+    ids = [s["id"] for s in store.segments()]
+    assert len(list(store.segments(ids=ids))) == 40000
+    assert [s["id"] for s in store.segments(ids=ids[:3])] == ids[:3]
+    assert list(store.segments(ids=[])) == []
+    assert sql_in("x", [1, 2]) == ("x IN (?,?)", [1, 2])
+    store.close()

@@ -14,7 +14,11 @@
 * one logistic regression per code (one-vs-rest, multi-label), with Platt scaling fitted on
   out-of-fold scores when a code has enough examples, so that a threshold of 0.5 means roughly
   "right at least half the time"; codes with few examples keep the plain (conservative)
-  logistic probability.
+  logistic probability;
+* large projects: beyond ``max_samples`` (20,000) training segments the model learns from a
+  deterministic sample stratified by code, with each code's log-odds corrected for the sample's
+  over-representation of it; beyond ``holdout_above`` (8,000) Platt scaling is fitted on one
+  shared held-out third instead of out-of-fold refits (see docs/suggest.md, "Large projects").
 
 :func:`evaluate` scores any such estimator by leave-one-transcript-out (or grouped k-fold when
 there are many transcripts): every figure comes from segments of a transcript the model did

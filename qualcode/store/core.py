@@ -51,6 +51,18 @@ def default_actor() -> str:
         return "coder"
 
 
+def sql_in(column: str, values: Iterable) -> tuple[str, list]:
+    """SQL for ``column IN (values)`` and its arguments, for lists of any length: short lists as
+    ``?`` marks, long ones (SQLite allows at most 32,766 variables) as one JSON parameter.
+    An empty list matches nothing."""
+    vals = list(values)
+    if not vals:
+        return "0", []
+    if len(vals) <= 500:
+        return f"{column} IN ({','.join('?' * len(vals))})", vals
+    return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(vals)]
+
+
 class Where:
     """Conditions ANDed into a WHERE clause, with their arguments; a condition on None is left out."""
 
@@ -67,9 +79,9 @@ class Where:
     def within(self, column: str, values: Iterable | None) -> "Where":
         """``column IN (values)``; an empty list matches nothing."""
         if values is not None:
-            vals = list(values)
-            self.parts.append(f"{column} IN ({','.join('?' * len(vals))})" if vals else "0")
-            self.args.extend(vals)
+            sql, args = sql_in(column, values)
+            self.parts.append(sql)
+            self.args.extend(args)
         return self
 
     @property

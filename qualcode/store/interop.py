@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .core import new_guid
+from .core import new_guid, sql_in
 
 
 class InteropMixin:
@@ -25,9 +25,8 @@ class InteropMixin:
                  LEFT JOIN participants p ON p.id = s.participant_id"""
         args: list = []
         if ids is not None:
-            id_list = [int(i) for i in ids]
-            sql += f" WHERE s.id IN ({','.join('?' * len(id_list))})" if id_list else " WHERE 0"
-            args = id_list
+            cond, args = sql_in("s.id", [int(i) for i in ids])
+            sql += f" WHERE {cond}"
         sql += " ORDER BY src.name, s.ordinal"
         return [dict(r) for r in self.conn.execute(sql, args)]
 

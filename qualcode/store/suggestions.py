@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .core import now
+from .core import now, sql_in
 
 _SUGGESTION_SELECT = """
 SELECT sg.id, sg.segment_id, sg.code_id, c.key AS code, c.name AS code_name, sg.coder, sg.confidence,
@@ -32,9 +32,9 @@ class SuggestionsMixin:
                 where.append(f"{col} = ?")
                 args.append(val)
         if ids is not None:
-            id_list = [int(i) for i in ids]
-            where.append(f"sg.id IN ({','.join('?' * len(id_list))})" if id_list else "0")
-            args.extend(id_list)
+            cond, id_args = sql_in("sg.id", [int(i) for i in ids])
+            where.append(cond)
+            args.extend(id_args)
         sql = _SUGGESTION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         sql += (" ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal, sg.confidence DESC, "
                 "c.position")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from .core import sql_in
+
 
 _KEYED_TABLES = {"theme": "themes", "code": "codes"}
 
@@ -29,8 +31,8 @@ class ThemesMixin:
         ids = [int(i) for i in code_ids]
         if not ids:
             return 0
-        marks = ",".join("?" * len(ids))
-        cur = self.conn.execute(f"UPDATE codes SET theme_id = ? WHERE id IN ({marks})", (theme_id, *ids))
+        cond, args = sql_in("id", ids)
+        cur = self.conn.execute(f"UPDATE codes SET theme_id = ? WHERE {cond}", (theme_id, *args))
         return cur.rowcount
 
     def code_with_descendants(self, code_ids: Iterable[int]) -> list[int]:
@@ -38,10 +40,11 @@ class ThemesMixin:
         ids = [int(i) for i in code_ids]
         if not ids:
             return []
+        cond, args = sql_in("id", ids)
         rows = self.conn.execute(
-            f"""WITH RECURSIVE sub(id) AS (SELECT id FROM codes WHERE id IN ({','.join('?' * len(ids))})
+            f"""WITH RECURSIVE sub(id) AS (SELECT id FROM codes WHERE {cond}
                 UNION SELECT c.id FROM codes c JOIN sub ON c.parent_id = sub.id)
-                SELECT id FROM sub ORDER BY id""", ids).fetchall()
+                SELECT id FROM sub ORDER BY id""", args).fetchall()
         return [r[0] for r in rows]
 
     def theme_code_ids(self, theme_id: int) -> list[int]:
@@ -55,9 +58,8 @@ class ThemesMixin:
         removed instead. Returns (moved, collapsed)."""
         seg_filter, args = "", []
         if segment_ids is not None:
-            ids = [int(i) for i in segment_ids]
-            seg_filter = f" AND a.segment_id IN ({','.join('?' * len(ids))})" if ids else " AND 0"
-            args = ids
+            cond, args = sql_in("a.segment_id", [int(i) for i in segment_ids])
+            seg_filter = f" AND {cond}"
         dup = self.conn.execute(
             f"""DELETE FROM codings WHERE id IN (
                   SELECT a.id FROM codings a JOIN codings b
