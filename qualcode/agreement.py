@@ -140,22 +140,30 @@ def _stats(sums: np.ndarray, m: int, k: int) -> dict[str, np.ndarray]:
 
 
 def _bootstrap_sums(features: np.ndarray, n_boot: int, seed: int, chunk: int = 250,
-                    budget_bytes: int = 48 * 2**20):
+                    budget_bytes: int = 48 * 2**20, inverse: np.ndarray | None = None):
     """Yield summed features for bootstrap resamples of the units (first axis), ``chunk`` at a time.
 
-    A chunk holds three (resamples x units) arrays of 8-byte numbers, so the chunk shrinks as the
+    With ``inverse`` (unit -> row of ``features``), ``features`` holds one row per distinct unit
+    pattern and unit i has the features of row inverse[i]: the same resamples of the units are
+    drawn, and each drawn unit adds its pattern's row, so the sums equal those over per-unit rows
+    while memory no longer grows with units x codes.
+
+    A chunk holds a few (resamples x units) arrays of 8-byte numbers, so the chunk shrinks as the
     number of units grows to stay within ``budget_bytes``: memory stays flat on large projects.
     Resamples are drawn one after another from the same generator whatever the chunk size, so a
     seed gives the same intervals."""
-    n = features.shape[0]
+    rows = features.shape[0]
+    n = rows if inverse is None else len(inverse)
     rng = np.random.default_rng(seed)
-    flat = features.reshape(n, -1)
+    flat = features.reshape(rows, -1)
     chunk = max(1, min(chunk, budget_bytes // max(1, 3 * 8 * n)))
     done = 0
     while done < n_boot:
         b = min(chunk, n_boot - done)
         idx = rng.integers(0, n, size=(b, n))
-        w = np.bincount((idx + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n)
+        if inverse is not None:
+            idx = inverse[idx]
+        w = np.bincount((idx + rows * np.arange(b)[:, None]).ravel(), minlength=b * rows).reshape(b, rows)
         yield (w.astype(np.float64) @ flat).reshape((b,) + features.shape[1:])
         done += b
 
@@ -178,14 +186,22 @@ class Estimate:
 
 
 def _estimates(features: np.ndarray, m: int, k: int, n_boot: int, seed: int,
-               confidence: float = 0.95) -> dict[str, list[Estimate]] | dict[str, Estimate]:
-    """Point estimates and percentile CIs. ``features`` is (units, F) or (units, G, F) for G variables."""
-    point = _stats(features.sum(0), m, k)
-    if n_boot <= 0 or features.shape[0] < 2:
+               confidence: float = 0.95, inverse: np.ndarray | None = None
+               ) -> dict[str, list[Estimate]] | dict[str, Estimate]:
+    """Point estimates and percentile CIs. ``features`` is (units, F) or (units, G, F) for G variables;
+    with ``inverse`` it is one row per distinct unit pattern (see :func:`_bootstrap_sums`)."""
+    if inverse is None:
+        point = _stats(features.sum(0), m, k)
+        n_units = features.shape[0]
+    else:
+        mult = np.bincount(inverse, minlength=features.shape[0]).astype(np.float64)
+        point = _stats(np.tensordot(mult, features, axes=(0, 0)), m, k)
+        n_units = len(inverse)
+    if n_boot <= 0 or n_units < 2:
         lows = highs = {s: np.full(np.shape(point[s]), np.nan) for s in STATISTICS}
     else:
         draws = {s: [] for s in STATISTICS}
-        for sums in _bootstrap_sums(features, n_boot, seed):
+        for sums in _bootstrap_sums(features, n_boot, seed, inverse=inverse):
             st = _stats(sums, m, k)
             for s in STATISTICS:
                 draws[s].append(st[s])
@@ -447,18 +463,23 @@ def compute_agreement(store, coders: Iterable[str] | None = None, *, codes: Iter
     col = {k: i for i, k in enumerate(keys)}
     pos = {s: i for i, s in enumerate(units.segment_ids)}
     m, n, g = len(chosen), len(units.segment_ids), len(keys)
-    x = np.zeros((m, n, g), dtype=np.int64)
+    x = np.zeros((m, n, g), dtype=np.int8)
     for ci, c in enumerate(chosen):
         for sid, ks in units.applied[c].items():
             if sid in pos:
                 for k in ks:
                     if k in col:
                         x[ci, pos[sid], col[k]] = 1
-    counts = np.stack([m - x.sum(0), x.sum(0)], axis=-1)            # (n, g, 2)
-    conf = x[0] * 2 + x[1] if m == 2 else None
-    feats = _unit_features(counts, m, conf)                         # (n, g, F)
-    per_code = _estimates(feats, m, 2, n_boot, seed)
-    overall_est = _estimates(feats.sum(1), m, 2, n_boot, seed)
+    # Segments with the same decisions by every coder on every code share their features: work on
+    # the distinct patterns (a few thousand) instead of segments x codes (millions on big projects).
+    patterns, inverse = np.unique(x.transpose(1, 0, 2).reshape(n, m * g), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    xu = patterns.reshape(-1, m, g).transpose(1, 0, 2).astype(np.int64)   # (m, patterns, g)
+    counts = np.stack([m - xu.sum(0), xu.sum(0)], axis=-1)          # (patterns, g, 2)
+    conf = xu[0] * 2 + xu[1] if m == 2 else None
+    feats = _unit_features(counts, m, conf)                         # (patterns, g, F)
+    per_code = _estimates(feats, m, 2, n_boot, seed, inverse=inverse)
+    overall_est = _estimates(feats.sum(1), m, 2, n_boot, seed, inverse=inverse)
     positives = (x.max(0) > 0).sum(0)
     per_coder = x.sum(1)
     results = []

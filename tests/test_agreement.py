@@ -323,3 +323,26 @@ def test_bootstrap_chunk_size_does_not_change_the_resamples():
     small = np.concatenate(list(_bootstrap_sums(feats, 40, seed=11, chunk=250, budget_bytes=3 * 8 * 500 * 3)))
     assert big.shape == small.shape == (40, 4, 3)
     assert np.allclose(big, small)
+
+
+def test_distinct_pattern_features_equal_per_unit_features():
+    """Working on distinct coder patterns (issue 10: memory) gives the same estimates and intervals
+    as per-segment features, for the same seed."""
+    import numpy as np
+
+    from qualcode import agreement as ag
+
+    rng = np.random.default_rng(5)
+    m, n, g = 3, 400, 5
+    x = (rng.random((m, n, g)) < 0.15).astype(np.int64)
+    counts = np.stack([m - x.sum(0), x.sum(0)], axis=-1)
+    per_unit = ag._unit_features(counts, m, None)
+    patterns, inverse = np.unique(x.transpose(1, 0, 2).reshape(n, m * g), axis=0, return_inverse=True)
+    xu = patterns.reshape(-1, m, g).transpose(1, 0, 2)
+    pat = ag._unit_features(np.stack([m - xu.sum(0), xu.sum(0)], axis=-1), m, None)
+    assert pat.shape[0] < n
+    a = ag._estimates(per_unit, m, 2, 300, 9)
+    b = ag._estimates(pat, m, 2, 300, 9, inverse=inverse.reshape(-1))
+    for s in ag.STATISTICS:
+        for ea, eb in zip(a[s], b[s]):
+            assert np.allclose([ea.value, ea.low, ea.high], [eb.value, eb.low, eb.high], atol=1e-9, equal_nan=True)
