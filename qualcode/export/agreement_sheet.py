@@ -66,28 +66,41 @@ def write_comparison_sheet(wb, store, coders: Sequence[str], styles: Styles | No
             ws.append([])
             continue
         seg_ids = units.segment_ids
-        segs = {s["id"]: s for s in store.segments(ids=seg_ids)}
-        used = {k for per in units.applied.values() for s in seg_ids for k in per.get(s, ())}
+        shared = set(seg_ids)
+
+        def by_code(coder: str) -> dict[str, set[int]]:
+            out: dict[str, set[int]] = {}
+            for sid, ks in units.applied[coder].items():
+                if sid in shared:
+                    for k in ks:
+                        out.setdefault(k, set()).add(sid)
+            return out
+
+        sets_a, sets_b = by_code(a), by_code(b)
+        used = set(sets_a) | set(sets_b)
         keys = wanted if wanted is not None else [k for k in code_names if k in used]
-        ws.append([cell(ws, f"{a} compared with {b}: {len(seg_ids)} segments both saw", font=st.bold)])
+        tables = []
         for key in keys:
-            in_a = {s for s in seg_ids if key in units.applied[a].get(s, ())}
-            in_b = {s for s in seg_ids if key in units.applied[b].get(s, ())}
-            both, only_a, only_b = in_a & in_b, sorted(in_a - in_b), sorted(in_b - in_a)
-            neither = len(seg_ids) - len(in_a | in_b)
+            in_a, in_b = sets_a.get(key, set()), sets_b.get(key, set())
+            tables.append((key, len(in_a & in_b), sorted(in_a - in_b), sorted(in_b - in_a),
+                           len(seg_ids) - len(in_a | in_b)))
+        # fetch only the segments that will be listed (not every shared segment with its text)
+        segs = {s["id"]: s for s in store.segments(ids=sorted({i for t in tables for i in t[2] + t[3]}))}
+        ws.append([cell(ws, f"{a} compared with {b}: {len(seg_ids)} segments both saw", font=st.bold)])
+        for key, both, only_a, only_b, neither in tables:
             ws.append([])
             ws.append([cell(ws, f"{key}: {code_names.get(key, key)}", font=st.bold)])
             ws.append([cell(ws, v, font=st.header_font, fill=st.header_fill)
                        for v in ("", f"{b}: applied", f"{b}: not applied")])
-            ws.append([cell(ws, f"{a}: applied", font=st.bold), len(both), len(only_a)])
+            ws.append([cell(ws, f"{a}: applied", font=st.bold), both, len(only_a)])
             ws.append([cell(ws, f"{a}: not applied", font=st.bold), len(only_b), neither])
             if only_a or only_b:
                 ws.append([cell(ws, v, font=st.bold) for v in ("disagreement", "key", "source", "segment", "text")])
             for who, ids in ((f"only {a} applied it", only_a), (f"only {b} applied it", only_b)):
                 for sid in ids:
-                    s = segs[sid]
-                    ws.append([cell(ws, who), cell(ws, s["key"]), cell(ws, s["source"]), sid,
-                               cell(ws, s["text"], alignment=st.wrap)])
+                    seg = segs[sid]
+                    ws.append([cell(ws, who), cell(ws, seg["key"]), cell(ws, seg["source"]), sid,
+                               cell(ws, seg["text"], alignment=st.wrap)])
                     listed += 1
         ws.append([])
     return listed
