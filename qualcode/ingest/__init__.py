@@ -293,12 +293,13 @@ def _write_source(store, write: tuple, pid_map: dict, code_ids: dict[str, int], 
     rows, ordinal, words, turn_no = [], 0, 0, 0
     turn_segments: dict[int, list[int]] = {}
     turns = parsed.turns
+    language = store.language  # read once, not per segment
     if progress and split == "sentences" and len(turns) > LARGE_TURNS:
         turns = progress(turns, f"Splitting {name}")  # one large file: show progress per turn
     for idx, t in enumerate(turns):
         if not (t.continues and turn_no):
             turn_no += 1
-        for s, e in segment_spans(parsed.text, t.start, t.end, split, store.language):
+        for s, e in segment_spans(parsed.text, t.start, t.end, split, language):
             ordinal += 1
             seg_text = parsed.text[s:e]
             n = count_words(seg_text)

@@ -122,6 +122,7 @@ def group_from_filename(name: str) -> str | None:
 
 
 # ------------------------------------------------------------------ decoding
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")   # control characters other than tab, LF, FF, CR
 def decode(data: bytes, path: str) -> tuple[str, str]:
     """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252.
 
@@ -148,7 +149,7 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
                                  f"position {exc.start}); save it as UTF-8", path=path) from None
     if "\x00" in text:
         raise InputError("contains NUL characters; it is not a plain text transcript", path=path)
-    controls = sum(1 for ch in text[:100_000] if ord(ch) < 32 and ch not in "\t\n\r\f")
+    controls = len(_CONTROL_CHARS.findall(text, 0, 100_000))
     if controls > 0.01 * min(len(text), 100_000) + 2:
         raise InputError("looks like binary data, not a text transcript", path=path)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
