@@ -37,6 +37,31 @@ def count_words(text: str) -> int:
     return len(WORD_RE.findall(text))
 
 
+def count_words_pieced(text: str, pieces) -> int:
+    """``count_words(text)``, reusing the counts already known for pieces of it.
+
+    ``pieces`` are ``(start, end, n_words)`` with ``n_words == count_words(text[start:end])``.
+    The words of a text are those of its pieces plus those of the gaps between them whenever no
+    piece edge falls inside a word; an edge next to whitespace never does, as a word holds no
+    whitespace. When pieces overlap or an edge is not next to whitespace, the whole text is
+    counted instead, so the answer is always the same as ``count_words(text)``."""
+    n = len(text)
+    total = pos = 0
+    gaps = []
+    for start, end, words in sorted(pieces):
+        if start < pos or not (_edge_ok(text, start, n) and _edge_ok(text, end, n)):
+            return count_words(text)
+        gaps.append(text[pos:start])
+        total += words
+        pos = end
+    gaps.append(text[pos:])
+    return total + count_words(" ".join(gaps))     # no word runs across the spaces put between gaps
+
+
+def _edge_ok(text: str, p: int, n: int) -> bool:
+    return p <= 0 or p >= n or text[p - 1].isspace() or text[p].isspace()
+
+
 class SimplemmaLemmatizer:
     """A spaCy pipeline component that sets ``token.lemma_`` with simplemma."""
 

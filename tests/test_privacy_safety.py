@@ -66,3 +66,18 @@ def test_parse_xml_refuses_entities_and_reports_broken_xml():
     with pytest.raises(InputError, match="is not well-formed XML"):
         parse_xml(b"<a><b></a>", "f.xml")
     assert parse_xml(b"<a>ok</a>", "f.xml").text == "ok"
+
+
+def test_parse_xml_with_local_names_drops_every_namespace_and_stays_defused():
+    xml = (b'<p:Project xmlns:p="urn:QDA-XML:project:1.0" xmlns="urn:QDA-XML:codebook:1.5" '
+           b'xmlns:x="urn:other" x:flag="1" name="t"><Codes><Code guid="g"/></Codes><x:Note/></p:Project>')
+    root = parse_xml(xml, "f.xml", local_names=True)
+    assert [el.tag for el in root.iter()] == ["Project", "Codes", "Code", "Note"]
+    assert root.attrib == {"flag": "1", "name": "t"}
+    assert root.find("Codes").find("Code").get("guid") == "g"
+    # the namespaced form is what the plain parse gives
+    assert parse_xml(xml, "f.xml").tag == "{urn:QDA-XML:project:1.0}Project"
+    with pytest.raises(InputError, match="uses XML entities or external references"):
+        parse_xml(b'<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>', "f.xml", local_names=True)
+    with pytest.raises(InputError, match="is not well-formed XML"):
+        parse_xml(b"<a><b></a>", "f.xml", local_names=True)

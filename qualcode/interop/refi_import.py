@@ -166,6 +166,7 @@ class _Plan:
                                    codes_in_file=len(project.all_codes()),
                                    selections_in_file=len(project.selections()), skipped=list(project.skipped))
         self.code_target: dict[str, tuple[str, int]] = {}   # refi code guid -> ('theme'|'code', id)
+        self._speakers: dict[tuple[int, str], tuple[str, str, int | None]] = {}   # (id(case), group) -> speaker
 
     # ----------------------------------------------------------- validation
     def check(self) -> None:
@@ -304,6 +305,12 @@ class _Plan:
         return normalise_group(group) if group else None
 
     def _speaker(self, case: dict | None, group: str) -> tuple[str, str, int | None]:
+        key = (id(case), group)
+        if key not in self._speakers:
+            self._speakers[key] = self._find_speaker(case, group)
+        return self._speakers[key]
+
+    def _find_speaker(self, case: dict | None, group: str) -> tuple[str, str, int | None]:
         from ..ingest.parse import speaker_of
 
         if case is None:
@@ -328,7 +335,7 @@ class _Plan:
         return speaker, role, case["ids"][group]
 
     def _sources(self, users: dict[str, str], cases: dict[str, dict]) -> dict[str, int]:
-        from ..nlp import count_words
+        from ..nlp import count_words, count_words_pieced
 
         st = self.store
         by_selection = {g: cases[c.guid] for c in self.p.cases for g in c.selection_refs}
@@ -354,6 +361,7 @@ class _Plan:
             if group:
                 from ..ingest.parse import normalise_group
                 group = normalise_group(group)
+            words = {sel.guid: count_words(src.text[sel.placed[0]:sel.placed[1]]) for sel in placed}
             if src.guid in source_guids:
                 sid = source_guids[src.guid]
                 group = st.source(sid)["group_label"]
@@ -363,7 +371,9 @@ class _Plan:
                 sid = st.add_source(name=self._source_name(src), format="refi", group_label=group, group_origin="REFI-QDA import",
                                     text=src.text, sha256=text_sha,
                                     file_sha256=hashlib.sha256(f"{src.guid}:{text_sha}".encode()).hexdigest(),
-                                    encoding="utf-8", n_words=count_words(src.text), guid=src.guid)
+                                    encoding="utf-8", guid=src.guid,
+                                    n_words=count_words_pieced(src.text, [(*sel.placed, words[sel.guid])
+                                                                          for sel in placed]))
                 source_guids[src.guid] = sid
                 self.report.sources += 1
                 if not src.text.strip():
@@ -393,7 +403,7 @@ class _Plan:
                 text = src.text[s:e]
                 rows.append({"guid": sel.guid, "ordinal": ordinal, "turn": meta.get("turn", ordinal),
                              "speaker": speaker, "role": role, "participant_id": pid, "start": s, "end": e,
-                             "timestamp": meta.get("timestamp"), "text": text, "n_words": count_words(text)})
+                             "timestamp": meta.get("timestamp"), "text": text, "n_words": words[sel.guid]})
                 pending.append(sel)
             if rows:
                 st.add_segments(sid, rows)

@@ -178,23 +178,39 @@ class TextIndex:
         """Stored-text offsets for a selection, or None when it falls outside or inside a character."""
         if start < 0 or end < start or end > self.length(unit):
             return None
-        if unit == "utf16":
+        if unit == "utf16" and self._astral_u:
             start, end = self._u_to_cp(start), self._u_to_cp(end)
             if start < 0 or end < 0:
                 return None
+        if not self._crlf:
+            return start, end
         return self._cp_to_norm(start), self._cp_to_norm(end)
+
+    @property
+    def units_agree(self) -> bool:
+        """Whether code points and UTF-16 units give every position the same place (no astral characters)."""
+        return not self._astral_u
 
 
 def quote_matches(name: str, text: str) -> bool:
     """Does a selection's ``name`` quote ``text`` (whole, or cut with an ellipsis)?"""
-    n, t = " ".join(name.split()), " ".join(text.split())
+    if name == text and name.strip() and not name.rstrip().endswith(ELLIPSES):
+        return True    # the common case, decided without normalising whitespace
+    n = " ".join(name.split())
     if not n:
-        return not t
+        return not text.split()
     for ell in ELLIPSES:
         if n.endswith(ell):
             stem = n[: -len(ell)].rstrip()
-            return bool(stem) and t.startswith(stem)
-    return n == t
+            if not stem:
+                return False
+            # Normalising a prefix of the text gives a prefix of the normalised text; a long
+            # enough one decides, so a long segment is not normalised whole for a short quote.
+            head = " ".join(text[: 2 * len(stem) + 16].split())
+            if len(head) < len(stem):
+                head = " ".join(text.split())
+            return head.startswith(stem)
+    return n == " ".join(text.split())
 
 
 def quote_shaped(name: str, start: int, end: int) -> bool:
@@ -211,8 +227,13 @@ def place_selections(source: RefiSource, index: TextIndex, preferred: str, path:
     """Place every selection of ``source`` or say why not. Raises for positions past the end."""
     other = "codepoints" if preferred == "utf16" else "utf16"
     label = {"codepoints": "characters", "utf16": "UTF-16 units"}
+    same_units = index.units_agree
     for sel in source.selections:
-        candidates = [(u, index.place(sel.start, sel.end, u)) for u in (preferred, other)]
+        if same_units:
+            span = index.place(sel.start, sel.end, preferred)
+            candidates = [(preferred, span), (other, span)]
+        else:
+            candidates = [(u, index.place(sel.start, sel.end, u)) for u in (preferred, other)]
         if candidates[0][1] is None and candidates[1][1] is None:
             if sel.end > max(index.length("codepoints"), index.length("utf16")) or sel.start < 0 \
                     or sel.end < sel.start:
@@ -244,30 +265,23 @@ def _short(s: str, n: int = 40) -> str:
 
 
 # --------------------------------------------------------------- reading
-_LOCAL_NAMES: dict[str, str] = {}
-
-
+# The tree is parsed with local names (no namespaces: tools write REFI elements in several), so
+# elements are found by name with ElementTree's own find/findall, which run in C for a plain name.
 def local(tag: str) -> str:
-    """An element's name without its namespace ('{urn:…}Code' -> 'Code'); '' for comments."""
-    name = _LOCAL_NAMES.get(tag) if isinstance(tag, str) else ""
-    if name is None:
-        name = _LOCAL_NAMES[tag] = tag.rsplit("}", 1)[-1]
-    return name
+    """An element's name without its namespace ('{urn:…}Code' -> 'Code')."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def kids(el, name: str) -> list:
-    return [c for c in el if local(c.tag) == name]
+    return el.findall(name)
 
 
 def kid(el, name: str):
-    for c in el:
-        if local(c.tag) == name:
-            return c
-    return None
+    return el.find(name)
 
 
 def kid_text(el, name: str) -> str:
-    c = kid(el, name)
+    c = el.find(name)
     return (c.text or "") if c is not None else ""
 
 
@@ -283,12 +297,14 @@ def read_refi(path: str | Path) -> RefiProject:
         return _read_qdpx(path)
     if ext in (".qde", ".qdc"):
         data = path.read_bytes()
-        root = _parse(data, str(path), path.name, "qdc" if ext == ".qdc" else "qde")
+        kind = "qdc" if ext == ".qdc" else "qde"
         project = RefiProject(path=str(path), kind=ext[1:])
-        if ext == ".qdc":
-            _read_codebook(root, project)
-        else:
-            _read_project(root, project, members=None)
+        with _SchemaCheck(data, kind, str(path), path.name) as data:
+            root = _parse(data, str(path), path.name, kind)
+            if ext == ".qdc":
+                _read_codebook(root, project)
+            else:
+                _read_project(root, project, members=None)
         return project
     raise InputError(f"is not a REFI-QDA file (type '{ext}'); qualcode imports .qdpx projects, .qde project files "
                      "and .qdc codebooks", path=str(path))
@@ -304,10 +320,10 @@ def _read_qdpx(path: Path) -> RefiProject:
                              "imported", path=str(path))
         qde.sort(key=lambda n: (n.lower() != "project.qde", n.count("/"), n))
         data = read_zip_member(zf, qde[0])
-        root = _parse(data, str(path), qde[0], "qde")
-        members = _ZipMembers(zf, names)
         project = RefiProject(path=str(path), kind="qdpx")
-        _read_project(root, project, members=members)
+        with _SchemaCheck(data, "qde", str(path), qde[0]) as data:
+            root = _parse(data, str(path), qde[0], "qde")
+            _read_project(root, project, members=_ZipMembers(zf, names))
     return project
 
 
@@ -338,43 +354,92 @@ class _ZipMembers:
 
 
 def _parse(data: bytes, path: str, member: str, kind: str):
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    root = parse_xml(data, path, member)
-    _validate(data, kind, path, member)
+    """Parse with defusedxml and strip namespaces; raise InputError. Run inside a _SchemaCheck."""
+    root = parse_xml(data, path, member, local_names=True)
     _unique_guids(root, path, member)
     expected = "CodeBook" if kind == "qdc" else "Project"
-    if local(root.tag) != expected:
+    if root.tag != expected:
         raise InputError(f"{member} has a <{local(root.tag)}> root element where a REFI-QDA "
                          f"{'codebook' if kind == 'qdc' else 'project'} has <{expected}>; nothing was imported",
                          path=path)
     return root
 
 
-_SCHEMAS: dict = {}
+class _SchemaCheck:
+    """The schema check (:func:`_validate`) of a REFI document, around the reading of it.
+
+    ``with _SchemaCheck(data, ...) as data:`` yields the bytes without a BOM. The check parses them
+    a second time with lxml (resolving nothing) in a thread while the body parses and reads them
+    with defusedxml: lxml releases the GIL for much of its work. A document with a DTD is checked
+    after the body instead, so lxml only sees it once defusedxml has accepted it.
+
+    On leaving, a schema error wins over any error the body raised (a document that breaks the
+    schema can trip the reader in odd ways; the schema message is the one that explains it),
+    except that defusedxml's verdict on XML that lxml cannot parse at all comes first."""
+
+    def __init__(self, data: bytes, kind: str, path: str, member: str):
+        import threading
+
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        self.data = data
+        self.args = (data, kind, path, member)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="refi-schema-check", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            _validate(*self.args)
+        except BaseException as exc:   # raised in the caller's thread by __exit__
+            self.error = exc
+
+    def __enter__(self) -> bytes:
+        head = self.data[:64 * 1024].upper()
+        if b"<!DOCTYPE" not in head and b"<!ENTITY" not in head:
+            self.thread.start()
+        return self.data
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self.thread.ident is not None:
+            self.thread.join()
+        elif exc is None:
+            self._run()
+        if exc is not None and not isinstance(exc, Exception):   # KeyboardInterrupt and the like
+            return False
+        if self.error is not None and not (exc is not None and isinstance(self.error, _Unparsable)):
+            raise self.error.with_traceback(None) from None
+        return False
 
 
-def schema(kind: str):
-    """The lxml XMLSchema for 'qde' (project) or 'qdc' (codebook), loaded once."""
-    if kind not in _SCHEMAS:
-        from lxml import etree
+def _load_schema(kind: str):
+    """The lxml XMLSchema for 'qde' (project) or 'qdc' (codebook)."""
+    from lxml import etree
 
-        name = "refi-codebook.xsd" if kind == "qdc" else "refi-project.xsd"
-        xsd = Path(__file__).resolve().parent.parent / "data" / name
-        _SCHEMAS[kind] = etree.XMLSchema(etree.parse(str(xsd)))
-    return _SCHEMAS[kind]
+    name = "refi-codebook.xsd" if kind == "qdc" else "refi-project.xsd"
+    xsd = Path(__file__).resolve().parent.parent / "data" / name
+    return etree.XMLSchema(etree.parse(str(xsd)))
+
+
+class _Unparsable(InputError):
+    """lxml could not parse the document (defusedxml's own error, if it has one, is reported instead)."""
 
 
 def _validate(data: bytes, kind: str, path: str, member: str) -> None:
     """Check against the REFI schema, reading any QDA-XML namespace (or none) as the 1.0 one."""
     from lxml import etree
 
-    # defusedxml has already refused entities and external references; this parser resolves nothing.
+    # This parser resolves no entities and fetches nothing; documents with a DTD reach it only after
+    # defusedxml has accepted them.
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         tree = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:  # pragma: no cover - defusedxml finds these first
-        raise InputError(f"{member} is not well-formed XML ({exc})", path=path) from None
+    except etree.XMLSyntaxError as exc:
+        raise _Unparsable(f"{member} is not well-formed XML ({exc})", path=path) from None
+    sch = _load_schema(kind)     # a few ms; loaded here because this may run in a fresh thread
+    if sch.validate(tree):
+        return
+    # Not valid as written: read any QDA-XML namespace (or none) as the 1.0 one and check again.
+    # (The schemas have no wildcards, so a valid document already has every element in 1.0.)
     ns = CODEBOOK_NS if kind == "qdc" else PROJECT_NS
     for el in tree.iter():
         if not isinstance(el.tag, str):
@@ -383,7 +448,6 @@ def _validate(data: bytes, kind: str, path: str, member: str) -> None:
         if q.namespace is None or q.namespace.startswith("urn:QDA-XML:"):
             el.tag = f"{{{ns}}}{q.localname}"
     etree.cleanup_namespaces(tree)
-    sch = schema(kind)
     if not sch.validate(tree):
         err = sch.error_log.filter_from_errors()[0] if sch.error_log.filter_from_errors() else sch.error_log[0]
         msg = re.sub(r"\{urn:QDA-XML:[a-z]+:[0-9.:]+\}", "", err.message)
@@ -396,11 +460,15 @@ def _unique_guids(root, path: str, member: str) -> None:
     gives a PDF selection and its text representation one guid, and a codebook's MemberCode refers by guid."""
     seen: dict[str, str] = {}
     wanted = {"Code", "User", "Case", "Variable", "Note", "Coding"}
-    elements = [el for el in root.iter() if local(el.tag) in wanted]
-    sources = kid(root, "Sources")
-    for src in kids(sources, "TextSource") if sources is not None else []:
-        elements += [src] + kids(src, "PlainTextSelection")
-    for el in elements:
+    elements = [el for el in root.iter() if el.tag in wanted]
+    sources = root.find("Sources")
+    for src in sources.findall("TextSource") if sources is not None else []:
+        elements.append(src)
+        elements += src.findall("PlainTextSelection")
+    keys = [g.strip("{}").lower() for g in (el.get("guid") for el in elements) if g]
+    if len(set(keys)) == len(keys):
+        return
+    for el in elements:      # there is a duplicate: find the first pair, in document order, to name it
         g = el.get("guid")
         if not g:
             continue
@@ -486,13 +554,21 @@ def _read_project(root, project: RefiProject, members: _ZipMembers | None) -> No
         src = RefiSource(guid=_attr_guid(s), name=name, kind=kind, description=kid_text(s, "Description"),
                          variables=_variables(s, var_names),
                          notes=[_attr_guid(n, "targetGUID") for n in kids(s, "NoteRef")])
-        for sel in kids(s, "PlainTextSelection"):
+        for sel in s.iterfind("PlainTextSelection"):
+            description, codings, notes = None, [], []
+            for c in sel:      # one pass over the children (there are tens of thousands of selections)
+                tag = c.tag
+                if tag == "Coding":
+                    codings.append(_coding(c))
+                elif tag == "NoteRef":
+                    notes.append(_attr_guid(c, "targetGUID"))
+                elif tag == "Description" and description is None:
+                    description = c.text or ""
             src.selections.append(RefiSelection(
                 guid=_attr_guid(sel), name=sel.get("name", ""), start=int(sel.get("startPosition")),
-                end=int(sel.get("endPosition")), description=kid_text(sel, "Description"),
+                end=int(sel.get("endPosition")), description=description or "",
                 user_guid=_attr_guid(sel, "creatingUser"), created=sel.get("creationDateTime"),
-                codings=[_coding(c) for c in kids(sel, "Coding")],
-                notes=[_attr_guid(n, "targetGUID") for n in kids(sel, "NoteRef")]))
+                codings=codings, notes=notes))
         if kids(s, "Coding"):
             project.skipped.append(f"source '{name}': {len(kids(s, 'Coding'))} coding(s) of the whole source not "
                                    "imported (qualcode codes segments)")
@@ -530,9 +606,11 @@ def _read_project(root, project: RefiProject, members: _ZipMembers | None) -> No
 
 
 def _coding(el) -> RefiCoding:
-    ref = kid(el, "CodeRef")
-    return RefiCoding(guid=_attr_guid(el), code_guid=_attr_guid(ref, "targetGUID"),
-                      user_guid=_attr_guid(el, "creatingUser"), created=el.get("creationDateTime"))
+    ref = el.find("CodeRef")
+    get = el.get
+    guid, user = get("guid"), get("creatingUser")
+    return RefiCoding(guid=guid.strip("{}") if guid else None, code_guid=_attr_guid(ref, "targetGUID"),
+                      user_guid=user.strip("{}") if user else None, created=get("creationDateTime"))
 
 
 def _decode(data: bytes, path: str, member: str) -> str:
