@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..bulk import gc_paused
 from ..errors import ConflictError, InputError
 from ..nlp import count_words
 from .parse import (Parsed, decode, docx_text, group_from_filename, normalise_group, parse_labelled,
@@ -131,6 +132,7 @@ def segment_spans(text: str, turn_start: int, turn_end: int, split: str, languag
     return spans or [(turn_start, turn_end)]
 
 
+@gc_paused
 def ingest(store, paths: Iterable[str], *, participants: str | None = None, group: str | None = None,
            split: str = "turn", replace: bool = False, allow_new_speakers: bool = False,
            columns: dict | None = None, coder: str | None = None,

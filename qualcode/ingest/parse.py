@@ -38,7 +38,7 @@ FILENAME_GROUP_RE = re.compile(
     re.I)
 
 
-@dataclass
+@dataclass(slots=True)
 class Turn:
     speaker: str                 # 'P2', 'Moderator'
     role: str                    # 'participant' | 'moderator'

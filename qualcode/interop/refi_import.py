@@ -28,6 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..bulk import gc_paused
 from ..errors import ConflictError, InputError
 from ..ids import slug
 from ..store.core import now
@@ -77,6 +78,7 @@ class ImportReport:
         return out
 
 
+@gc_paused
 def import_refi(store, path: str | Path, *, project=None) -> ImportReport:
     """Import ``path`` (.qdpx, .qde, .qdc) into ``store`` in one act. Bad input writes nothing."""
     project = project or read_refi(path)
@@ -93,6 +95,7 @@ def import_refi(store, path: str | Path, *, project=None) -> ImportReport:
     return plan.report
 
 
+@gc_paused
 def import_refi_new(project_path: str | Path, path: str | Path, *, language: str = "nl") -> ImportReport:
     """Create a new project at ``project_path`` from a REFI-QDA file. On error no project file is left."""
     from ..errors import ProjectError

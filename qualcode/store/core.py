@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import getpass
+import itertools
 import json
 import os
 import re
+import secrets
 import shutil
 import sqlite3
-import uuid
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -36,8 +38,25 @@ def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_GUID_COUNTER = itertools.count(secrets.randbits(74))
+_LOW_74 = (1 << 74) - 1
+_LOW_62 = (1 << 62) - 1
+
+
 def new_guid() -> str:
-    return str(uuid.uuid4())
+    """A new GUID: a version 7 UUID (RFC 9562), the Unix time in milliseconds followed by 74 bits
+    that start at a random value for each process and count up (the RFC's monotonic counter).
+
+    Unlike random (version 4) UUIDs, GUIDs made one after another sort one after another, so a
+    large ingest or import appends to the unique GUID indexes instead of writing all over them;
+    at 1,000 transcripts that keeps insert time per row flat. Two processes can only collide if
+    they run in the same milliseconds with random starting points within the few thousand
+    values each uses there, out of 2**74."""
+    n = next(_GUID_COUNTER) & _LOW_74
+    x = ((time.time_ns() // 1_000_000) << 80) | (0x7 << 76) | ((n >> 62) << 64) | (0b10 << 62) | (n & _LOW_62)
+    h = f"{x:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
 
 
 def default_actor() -> str:
