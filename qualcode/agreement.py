@@ -140,29 +140,40 @@ def _stats(sums: np.ndarray, m: int, k: int) -> dict[str, np.ndarray]:
 
 
 def _bootstrap_sums(features: np.ndarray, n_boot: int, seed: int, chunk: int = 250,
-                    budget_bytes: int = 48 * 2**20, inverse: np.ndarray | None = None):
+                    budget_bytes: int = 48 * 2**20, counts: np.ndarray | None = None):
     """Yield summed features for bootstrap resamples of the units (first axis), ``chunk`` at a time.
 
-    With ``inverse`` (unit -> row of ``features``), ``features`` holds one row per distinct unit
-    pattern and unit i has the features of row inverse[i]: the same resamples of the units are
-    drawn, and each drawn unit adds its pattern's row, so the sums equal those over per-unit rows
-    while memory no longer grows with units x codes.
+    With ``counts``, ``features`` holds one row per distinct unit pattern and ``counts[j]`` units
+    have the features of row j. A resample of the n units then only matters through how often it
+    draws each pattern, and those numbers follow a multinomial distribution with the patterns'
+    shares of the units as probabilities; drawing them directly gives exactly the bootstrap
+    distribution of the unit resamples while costing resamples x patterns instead of resamples x
+    units (drawing units grew slower than linearly on large projects, from cache misses alone).
 
-    A chunk holds a few (resamples x units) arrays of 8-byte numbers, so the chunk shrinks as the
-    number of units grows to stay within ``budget_bytes``: memory stays flat on large projects.
+    A chunk holds a few (resamples x rows) arrays of 8-byte numbers, so the chunk shrinks as the
+    number of rows grows to stay within ``budget_bytes``: memory stays flat on large projects.
     Resamples are drawn one after another from the same generator whatever the chunk size, so a
     seed gives the same intervals."""
     rows = features.shape[0]
-    n = rows if inverse is None else len(inverse)
     rng = np.random.default_rng(seed)
     flat = features.reshape(rows, -1)
+    if counts is not None:
+        n = int(counts.sum())
+        shares = counts / n
+        chunk = max(1, min(chunk, budget_bytes // max(1, 3 * 8 * rows)))
+        done = 0
+        while done < n_boot:
+            b = min(chunk, n_boot - done)
+            w = rng.multinomial(n, shares, size=b)
+            yield (w.astype(np.float64) @ flat).reshape((b,) + features.shape[1:])
+            done += b
+        return
+    n = rows
     chunk = max(1, min(chunk, budget_bytes // max(1, 3 * 8 * n)))
     done = 0
     while done < n_boot:
         b = min(chunk, n_boot - done)
         idx = rng.integers(0, n, size=(b, n))
-        if inverse is not None:
-            idx = inverse[idx]
         w = np.bincount((idx + rows * np.arange(b)[:, None]).ravel(), minlength=b * rows).reshape(b, rows)
         yield (w.astype(np.float64) @ flat).reshape((b,) + features.shape[1:])
         done += b
@@ -185,23 +196,42 @@ class Estimate:
         return s
 
 
+def _distinct_rows(features: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``features`` (patterns, F) and how many units each stands for."""
+    rows, inverse = np.unique(features, axis=0, return_inverse=True)
+    merged = np.bincount(inverse.reshape(-1), weights=counts, minlength=rows.shape[0])
+    return rows, np.rint(merged).astype(np.int64)
+
+
 def _estimates(features: np.ndarray, m: int, k: int, n_boot: int, seed: int,
-               confidence: float = 0.95, inverse: np.ndarray | None = None
+               confidence: float = 0.95, counts: np.ndarray | None = None
                ) -> dict[str, list[Estimate]] | dict[str, Estimate]:
     """Point estimates and percentile CIs. ``features`` is (units, F) or (units, G, F) for G variables;
-    with ``inverse`` it is one row per distinct unit pattern (see :func:`_bootstrap_sums`)."""
-    if inverse is None:
+    with ``counts`` it is one row per distinct unit pattern, standing for ``counts[j]`` units (see
+    :func:`_bootstrap_sums`).
+
+    With ``counts`` and G variables, each variable is bootstrapped on its own: its statistics depend
+    on its own features only, so their bootstrap distribution is the same whether the units are
+    resampled for all variables at once or for this one, and one variable's features have only a
+    handful of distinct rows (the coders' yes/no combinations) where all variables together have
+    tens of thousands on a large project."""
+    if counts is not None and features.ndim == 3:
+        per = []
+        for i in range(features.shape[1]):
+            rows, units = _distinct_rows(features[:, i, :], counts)
+            per.append(_estimates(rows, m, k, n_boot, seed, confidence, counts=units))
+        return {s: [p[s] for p in per] for s in STATISTICS}
+    if counts is None:
         point = _stats(features.sum(0), m, k)
         n_units = features.shape[0]
     else:
-        mult = np.bincount(inverse, minlength=features.shape[0]).astype(np.float64)
-        point = _stats(np.tensordot(mult, features, axes=(0, 0)), m, k)
-        n_units = len(inverse)
+        point = _stats(np.tensordot(counts.astype(np.float64), features, axes=(0, 0)), m, k)
+        n_units = int(counts.sum())
     if n_boot <= 0 or n_units < 2:
         lows = highs = {s: np.full(np.shape(point[s]), np.nan) for s in STATISTICS}
     else:
         draws = {s: [] for s in STATISTICS}
-        for sums in _bootstrap_sums(features, n_boot, seed, inverse=inverse):
+        for sums in _bootstrap_sums(features, n_boot, seed, counts=counts):
             st = _stats(sums, m, k)
             for s in STATISTICS:
                 draws[s].append(st[s])
@@ -478,8 +508,10 @@ def compute_agreement(store, coders: Iterable[str] | None = None, *, codes: Iter
     counts = np.stack([m - xu.sum(0), xu.sum(0)], axis=-1)          # (patterns, g, 2)
     conf = xu[0] * 2 + xu[1] if m == 2 else None
     feats = _unit_features(counts, m, conf)                         # (patterns, g, F)
-    per_code = _estimates(feats, m, 2, n_boot, seed, inverse=inverse)
-    overall_est = _estimates(feats.sum(1), m, 2, n_boot, seed, inverse=inverse)
+    units_per_pattern = np.bincount(inverse, minlength=feats.shape[0])
+    per_code = _estimates(feats, m, 2, n_boot, seed, counts=units_per_pattern)
+    pooled, pooled_units = _distinct_rows(feats.sum(1), units_per_pattern)
+    overall_est = _estimates(pooled, m, 2, n_boot, seed, counts=pooled_units)
     positives = (x.max(0) > 0).sum(0)
     per_coder = x.sum(1)
     results = []

@@ -325,24 +325,58 @@ def test_bootstrap_chunk_size_does_not_change_the_resamples():
     assert np.allclose(big, small)
 
 
-def test_distinct_pattern_features_equal_per_unit_features():
-    """Working on distinct coder patterns (issue 10: memory) gives the same estimates and intervals
-    as per-segment features, for the same seed."""
-    import numpy as np
-
-    from qualcode import agreement as ag
-
-    rng = np.random.default_rng(5)
-    m, n, g = 3, 400, 5
+def _pattern_case(seed: int = 5, m: int = 3, n: int = 400, g: int = 5):
+    rng = np.random.default_rng(seed)
     x = (rng.random((m, n, g)) < 0.15).astype(np.int64)
     counts = np.stack([m - x.sum(0), x.sum(0)], axis=-1)
     per_unit = ag._unit_features(counts, m, None)
     patterns, inverse = np.unique(x.transpose(1, 0, 2).reshape(n, m * g), axis=0, return_inverse=True)
     xu = patterns.reshape(-1, m, g).transpose(1, 0, 2)
     pat = ag._unit_features(np.stack([m - xu.sum(0), xu.sum(0)], axis=-1), m, None)
-    assert pat.shape[0] < n
-    a = ag._estimates(per_unit, m, 2, 300, 9)
-    b = ag._estimates(pat, m, 2, 300, 9, inverse=inverse.reshape(-1))
+    return per_unit, pat, inverse.reshape(-1)
+
+
+def test_distinct_pattern_features_give_the_per_unit_estimates_and_intervals():
+    """Working on distinct coder patterns (issue 10) gives the same point estimates as per-segment
+    features, and intervals that agree within the bootstrap's own Monte Carlo error (the pattern
+    path draws how often each pattern is resampled, from the same distribution)."""
+    m = 3
+    per_unit, pat, inverse = _pattern_case(m=m)
+    assert pat.shape[0] < per_unit.shape[0]
+    a = ag._estimates(per_unit, m, 2, 4000, 9)
+    b = ag._estimates(pat, m, 2, 4000, 9, counts=np.bincount(inverse))
     for s in ag.STATISTICS:
         for ea, eb in zip(a[s], b[s]):
-            assert np.allclose([ea.value, ea.low, ea.high], [eb.value, eb.low, eb.high], atol=1e-9, equal_nan=True)
+            assert ea.value == pytest.approx(eb.value, abs=1e-12, nan_ok=True)
+            assert np.isfinite(ea.low) == np.isfinite(eb.low)
+            if np.isfinite(ea.low):
+                assert abs(ea.low - eb.low) < 0.03 and abs(ea.high - eb.high) < 0.03
+
+
+def test_pattern_resample_weights_follow_the_unit_bootstrap():
+    """Each resample draws n units in all; a pattern's draws average n x its share of the units and
+    vary as a binomial, as when units are drawn one by one."""
+    _, pat, inverse = _pattern_case()
+    n = len(inverse)
+    share = np.bincount(inverse, minlength=pat.shape[0]) / n
+    ones = np.zeros((pat.shape[0], 1, 1))
+    ones[:, 0, 0] = 1.0
+    totals = np.concatenate(list(ag._bootstrap_sums(ones, 3000, seed=4, counts=np.bincount(inverse))))[:, 0, 0]
+    assert np.all(totals == n)
+    first = np.zeros_like(ones)
+    top = int(np.argmax(share))
+    first[top, 0, 0] = 1.0
+    w = np.concatenate(list(ag._bootstrap_sums(first, 3000, seed=4, counts=np.bincount(inverse))))[:, 0, 0]
+    p = share[top]
+    assert w.mean() == pytest.approx(n * p, rel=0.02)
+    assert w.var() == pytest.approx(n * p * (1 - p), rel=0.1)
+
+
+def test_pattern_bootstrap_chunk_size_does_not_change_the_resamples():
+    _, pat, inverse = _pattern_case()
+    counts = np.bincount(inverse)
+    big = np.concatenate(list(ag._bootstrap_sums(pat, 40, seed=11, budget_bytes=10**9, counts=counts)))
+    small = np.concatenate(list(ag._bootstrap_sums(pat, 40, seed=11, budget_bytes=3 * 8 * pat.shape[0] * 3,
+                                                   counts=counts)))
+    assert big.shape == small.shape
+    assert np.allclose(big, small)

@@ -51,9 +51,13 @@ class AgreementMixin:
         c = list(coders)
         if not c:
             return []
-        return [(a, b, d) for a, b, d in self.conn.execute(
-            f"""SELECT g.segment_id, cd.key, g.coder FROM codings g JOIN codes cd ON cd.id = g.code_id
-                WHERE g.coder IN ({','.join('?' * len(c))})""", c)]
+        keys = dict(self.conn.execute("SELECT id, key FROM codes").fetchall())
+        # One pass over the table in storage order: the chosen coders usually own most codings,
+        # and the coder or code index would visit the rows in scattered order (2x slower at
+        # 1,000 transcripts, and slower per row the larger the project).
+        return [(a, keys[b], d) for a, b, d in self.conn.execute(
+            f"SELECT segment_id, code_id, coder FROM codings NOT INDEXED WHERE coder IN ({','.join('?' * len(c))})",
+            c)]
 
     def coder_origins(self) -> dict[str, set[str]]:
         """coder -> the origins of their codings (e.g. {'consensus'})."""
