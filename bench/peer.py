@@ -12,6 +12,11 @@ exported with `qualcode export refi`) and do the same job:
 
 Each step runs as a fresh process; the script prints the median of the runs, the ratio
 peer / qualcode, and checks that both tools report the same number of coded units.
+
+qualcode's export carries qualcode's GUIDs, which are time-ordered (version 7), and that makes
+storing them cheap. Files from other tools carry random (version 4) GUIDs; ``--random-guids``
+gives every element of the project a new random GUID first (consistently, sources included), to
+measure that case too.
 """
 
 from __future__ import annotations
@@ -63,6 +68,34 @@ def build_qdpx(n: int) -> Path:
     return qdpx
 
 
+def random_guids(qdpx: Path) -> Path:
+    """A copy of ``qdpx`` with every GUID replaced by a random one (the same one wherever it occurs)."""
+    import re
+    import uuid
+    import zipfile
+
+    out = qdpx.with_name(qdpx.stem + "_random_guids.qdpx")
+    if out.exists():
+        return out
+    pattern = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+    mapping: dict[str, str] = {}
+
+    def swap(m: re.Match) -> str:
+        key = m.group(0).lower()
+        if key not in mapping:
+            mapping[key] = str(uuid.uuid4())
+        return mapping[key]
+
+    with zipfile.ZipFile(qdpx) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            name = pattern.sub(swap, info.filename)
+            if info.filename.endswith(".qde"):
+                data = pattern.sub(swap, data.decode("utf-8")).encode("utf-8")
+            dst.writestr(name, data)
+    return out
+
+
 def timed(cmd: list[str], cwd: str) -> tuple[float, str]:
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200", "PYTHONBREAKPOINT": "0"})
@@ -76,12 +109,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--random-guids", action="store_true",
+                    help="replace every GUID with a random (version 4) one, as in files from other tools")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     qc = ensure_qc()
     if qc is None:
         return
     qdpx = build_qdpx(args.n)
+    if args.random_guids:
+        qdpx = random_guids(qdpx)
     rows = {"qc import": [], "qc summary": [], "qualcode import": [], "qualcode summary": []}
     qc_total = qualcode_total = None
     for _ in range(args.runs):

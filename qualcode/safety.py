@@ -3,7 +3,8 @@
 Every ZIP-based input (docx, xlsx, qdpx) is checked here before any library
 opens it: no entry may escape the archive (``../`` or absolute paths), and the
 archive may not expand beyond sensible limits (zip bombs). XML from user files
-is parsed with defusedxml only (see :func:`parse_xml`).
+is read from a defusedxml parse (see :func:`parse_xml`); the REFI schema check alone also
+parses it with lxml set to resolve no entities and fetch nothing.
 """
 
 from __future__ import annotations
