@@ -160,22 +160,18 @@ def _bootstrap_sums(features: np.ndarray, n_boot: int, seed: int, chunk: int = 2
     if counts is not None:
         n = int(counts.sum())
         shares = counts / n
-        chunk = max(1, min(chunk, budget_bytes // max(1, 3 * 8 * rows)))
-        done = 0
-        while done < n_boot:
-            b = min(chunk, n_boot - done)
-            w = rng.multinomial(n, shares, size=b)
-            yield (w.astype(np.float64) @ flat).reshape((b,) + features.shape[1:])
-            done += b
-        return
-    n = rows
-    chunk = max(1, min(chunk, budget_bytes // max(1, 3 * 8 * n)))
+
+        def weights(b: int) -> np.ndarray:      # how often each pattern is drawn, per resample
+            return rng.multinomial(n, shares, size=b)
+    else:
+        def weights(b: int) -> np.ndarray:      # how often each unit is drawn, per resample
+            idx = rng.integers(0, rows, size=(b, rows))
+            return np.bincount((idx + rows * np.arange(b)[:, None]).ravel(), minlength=b * rows).reshape(b, rows)
+    chunk = max(1, min(chunk, budget_bytes // max(1, 3 * 8 * rows)))
     done = 0
     while done < n_boot:
         b = min(chunk, n_boot - done)
-        idx = rng.integers(0, n, size=(b, n))
-        w = np.bincount((idx + rows * np.arange(b)[:, None]).ravel(), minlength=b * rows).reshape(b, rows)
-        yield (w.astype(np.float64) @ flat).reshape((b,) + features.shape[1:])
+        yield (weights(b).astype(np.float64) @ flat).reshape((b,) + features.shape[1:])
         done += b
 
 

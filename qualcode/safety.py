@@ -89,12 +89,12 @@ def parse_xml(data: bytes, path: str, what: str = "XML", *, local_names: bool = 
     With ``local_names`` every element and attribute gets its name without a namespace
     ('{urn:…}Code' -> 'Code'), as the parser meets it: for formats whose writers use several
     namespaces for the same elements (REFI-QDA)."""
+    from xml.etree.ElementTree import ParseError, TreeBuilder   # TreeBuilder: the C one (defusedxml's
+    #                                                            default target is the pure-Python one)
     from defusedxml import DefusedXmlException
-    from xml.etree.ElementTree import ParseError
+    from defusedxml.ElementTree import DefusedXMLParser
 
-    from xml.etree.ElementTree import TreeBuilder   # the C one (defusedxml's default is pure Python)
-
-    cls = _local_name_parser() if local_names else _defused_parser()
+    cls = _local_name_parser() if local_names else DefusedXMLParser
     parser = cls(target=TreeBuilder(), forbid_dtd=False, forbid_entities=True, forbid_external=True)
     try:
         parser.feed(data)
@@ -104,12 +104,6 @@ def parse_xml(data: bytes, path: str, what: str = "XML", *, local_names: bool = 
                          "refusing to read it", path=path) from None
     except ParseError as exc:
         raise InputError(f"{what} is not well-formed XML ({exc})", path=path) from None
-
-
-def _defused_parser():
-    from defusedxml.ElementTree import DefusedXMLParser
-
-    return DefusedXMLParser
 
 
 @lru_cache(maxsize=None)

@@ -186,11 +186,6 @@ class TextIndex:
             return start, end
         return self._cp_to_norm(start), self._cp_to_norm(end)
 
-    @property
-    def units_agree(self) -> bool:
-        """Whether code points and UTF-16 units give every position the same place (no astral characters)."""
-        return not self._astral_u
-
 
 def quote_matches(name: str, text: str) -> bool:
     """Does a selection's ``name`` quote ``text`` (whole, or cut with an ellipsis)?"""
@@ -227,13 +222,8 @@ def place_selections(source: RefiSource, index: TextIndex, preferred: str, path:
     """Place every selection of ``source`` or say why not. Raises for positions past the end."""
     other = "codepoints" if preferred == "utf16" else "utf16"
     label = {"codepoints": "characters", "utf16": "UTF-16 units"}
-    same_units = index.units_agree
     for sel in source.selections:
-        if same_units:
-            span = index.place(sel.start, sel.end, preferred)
-            candidates = [(preferred, span), (other, span)]
-        else:
-            candidates = [(u, index.place(sel.start, sel.end, u)) for u in (preferred, other)]
+        candidates = [(u, index.place(sel.start, sel.end, u)) for u in (preferred, other)]
         if candidates[0][1] is None and candidates[1][1] is None:
             if sel.end > max(index.length("codepoints"), index.length("utf16")) or sel.start < 0 \
                     or sel.end < sel.start:
@@ -267,19 +257,6 @@ def _short(s: str, n: int = 40) -> str:
 # --------------------------------------------------------------- reading
 # The tree is parsed with local names (no namespaces: tools write REFI elements in several), so
 # elements are found by name with ElementTree's own find/findall, which run in C for a plain name.
-def local(tag: str) -> str:
-    """An element's name without its namespace ('{urn:…}Code' -> 'Code')."""
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def kids(el, name: str) -> list:
-    return el.findall(name)
-
-
-def kid(el, name: str):
-    return el.find(name)
-
-
 def kid_text(el, name: str) -> str:
     c = el.find(name)
     return (c.text or "") if c is not None else ""
@@ -359,7 +336,7 @@ def _parse(data: bytes, path: str, member: str, kind: str):
     _unique_guids(root, path, member)
     expected = "CodeBook" if kind == "qdc" else "Project"
     if root.tag != expected:
-        raise InputError(f"{member} has a <{local(root.tag)}> root element where a REFI-QDA "
+        raise InputError(f"{member} has a <{root.tag}> root element where a REFI-QDA "
                          f"{'codebook' if kind == 'qdc' else 'project'} has <{expected}>; nothing was imported",
                          path=path)
     return root
@@ -474,9 +451,9 @@ def _unique_guids(root, path: str, member: str) -> None:
             continue
         key = g.strip("{}").lower()
         if key in seen:
-            raise InputError(f"{member} gives two elements the same GUID {g} (<{seen[key]}> and <{local(el.tag)}>); "
+            raise InputError(f"{member} gives two elements the same GUID {g} (<{seen[key]}> and <{el.tag}>); "
                              "every element needs its own GUID. Nothing was imported", path=path)
-        seen[key] = local(el.tag)
+        seen[key] = el.tag
 
 
 def _attr_guid(el, name: str = "guid") -> str | None:
@@ -486,7 +463,7 @@ def _attr_guid(el, name: str = "guid") -> str | None:
 
 def _read_codes(parent) -> list[RefiCode]:
     out = []
-    for c in kids(parent, "Code"):
+    for c in parent.findall("Code"):
         colour = c.get("color")
         if colour and len(colour) == 4:   # '#abc' -> '#AABBCC'
             colour = "#" + "".join(ch * 2 for ch in colour[1:])
@@ -494,27 +471,27 @@ def _read_codes(parent) -> list[RefiCode]:
             guid=_attr_guid(c), name=c.get("name", ""),
             codable=c.get("isCodable", "true").strip().lower() in ("true", "1"),
             colour=colour.upper() if colour else None, description=kid_text(c, "Description"),
-            children=_read_codes(c), notes=[_attr_guid(n, "targetGUID") for n in kids(c, "NoteRef")]))
+            children=_read_codes(c), notes=[_attr_guid(n, "targetGUID") for n in c.findall("NoteRef")]))
     return out
 
 
 def _read_codebook(root, project: RefiProject) -> None:
     project.origin = root.get("origin", "")
-    codes = kid(root, "Codes")
+    codes = root.find("Codes")
     project.codes = _read_codes(codes) if codes is not None else []
-    sets = kid(root, "Sets")
+    sets = root.find("Sets")
     if sets is not None and len(sets):
         project.skipped.append(f"{len(sets)} set(s): not imported (qualcode has no sets)")
 
 
 def _variables(el, var_names: dict[str, str]) -> dict[str, str]:
     out = {}
-    for vv in kids(el, "VariableValue"):
-        ref = kid(vv, "VariableRef")
+    for vv in el.findall("VariableValue"):
+        ref = vv.find("VariableRef")
         name = var_names.get(_attr_guid(ref, "targetGUID") or "", "") if ref is not None else ""
         value = None
         for c in vv:
-            if local(c.tag).endswith("Value") and local(c.tag) != "VariableValue":
+            if c.tag.endswith("Value") and c.tag != "VariableValue":
                 value = (c.text or "").strip()
         if name and value is not None:
             out[name] = value
@@ -524,36 +501,36 @@ def _variables(el, var_names: dict[str, str]) -> dict[str, str]:
 def _read_project(root, project: RefiProject, members: _ZipMembers | None) -> None:
     project.name = root.get("name", "")
     project.origin = root.get("origin", "")
-    users = kid(root, "Users")
-    for u in kids(users, "User") if users is not None else []:
+    users = root.find("Users")
+    for u in users.findall("User") if users is not None else []:
         project.users[_attr_guid(u)] = u.get("name") or u.get("id") or _attr_guid(u)
-    cb = kid(root, "CodeBook")
-    if cb is not None and kid(cb, "Codes") is not None:
-        project.codes = _read_codes(kid(cb, "Codes"))
+    cb = root.find("CodeBook")
+    if cb is not None and cb.find("Codes") is not None:
+        project.codes = _read_codes(cb.find("Codes"))
     var_names = {}
-    variables = kid(root, "Variables")
-    for v in kids(variables, "Variable") if variables is not None else []:
+    variables = root.find("Variables")
+    for v in variables.findall("Variable") if variables is not None else []:
         var_names[_attr_guid(v)] = v.get("name", "")
-    cases = kid(root, "Cases")
-    for c in kids(cases, "Case") if cases is not None else []:
+    cases = root.find("Cases")
+    for c in cases.findall("Case") if cases is not None else []:
         project.cases.append(RefiCase(
             guid=_attr_guid(c), name=c.get("name", ""), description=kid_text(c, "Description"),
             variables=_variables(c, var_names),
-            source_refs=[_attr_guid(r, "targetGUID") for r in kids(c, "SourceRef")],
-            selection_refs=[_attr_guid(r, "targetGUID") for r in kids(c, "SelectionRef")]))
-    sources = kid(root, "Sources")
+            source_refs=[_attr_guid(r, "targetGUID") for r in c.findall("SourceRef")],
+            selection_refs=[_attr_guid(r, "targetGUID") for r in c.findall("SelectionRef")]))
+    sources = root.find("Sources")
     preferred = unit_for_origin(project.origin)
     for s in list(sources) if sources is not None else []:
-        kind = local(s.tag)
+        kind = s.tag
         name = s.get("name") or _attr_guid(s)
         if kind != "TextSource":
-            n_sel = sum(1 for c in s.iter() if local(c.tag).endswith("Selection"))
+            n_sel = sum(1 for c in s.iter() if c.tag.endswith("Selection"))
             project.skipped.append(f"{kind} '{name}': only text sources are imported"
                                    + (f" ({n_sel} selection(s) on it not imported)" if n_sel else ""))
             continue
         src = RefiSource(guid=_attr_guid(s), name=name, kind=kind, description=kid_text(s, "Description"),
                          variables=_variables(s, var_names),
-                         notes=[_attr_guid(n, "targetGUID") for n in kids(s, "NoteRef")])
+                         notes=[_attr_guid(n, "targetGUID") for n in s.findall("NoteRef")])
         for sel in s.iterfind("PlainTextSelection"):
             description, codings, notes = None, [], []
             for c in sel:      # one pass over the children (there are tens of thousands of selections)
@@ -569,8 +546,9 @@ def _read_project(root, project: RefiProject, members: _ZipMembers | None) -> No
                 end=int(sel.get("endPosition")), description=description or "",
                 user_guid=_attr_guid(sel, "creatingUser"), created=sel.get("creationDateTime"),
                 codings=codings, notes=notes))
-        if kids(s, "Coding"):
-            project.skipped.append(f"source '{name}': {len(kids(s, 'Coding'))} coding(s) of the whole source not "
+        whole = s.findall("Coding")
+        if whole:
+            project.skipped.append(f"source '{name}': {len(whole)} coding(s) of the whole source not "
                                    "imported (qualcode codes segments)")
         raw = _source_text(s, src, members, project.path)
         if raw is not None:
@@ -581,8 +559,8 @@ def _read_project(root, project: RefiProject, members: _ZipMembers | None) -> No
             for sel in src.selections:
                 sel.refused = f"its source text is not available ({src.missing})"
         project.sources.append(src)
-    notes = kid(root, "Notes")
-    for n in kids(notes, "Note") if notes is not None else []:
+    notes = root.find("Notes")
+    for n in notes.findall("Note") if notes is not None else []:
         text = kid_text(n, "PlainTextContent")
         if not text and members is not None and n.get("plainTextPath"):
             member = members.find(n.get("plainTextPath"))
@@ -590,17 +568,17 @@ def _read_project(root, project: RefiProject, members: _ZipMembers | None) -> No
                 text = _decode(members.read(member), project.path, member)
         project.notes.append(RefiNote(guid=_attr_guid(n), name=n.get("name", ""), text=text,
                                       user_guid=_attr_guid(n, "creatingUser"), created=n.get("creationDateTime")))
-    project.project_notes = [_attr_guid(n, "targetGUID") for n in kids(root, "NoteRef")]
-    links = kid(root, "Links")
+    project.project_notes = [_attr_guid(n, "targetGUID") for n in root.findall("NoteRef")]
+    links = root.find("Links")
     note_guids = {n.guid for n in project.notes}
-    for link in kids(links, "Link") if links is not None else []:
+    for link in links.findall("Link") if links is not None else []:
         a, b = _attr_guid(link, "originGUID"), _attr_guid(link, "targetGUID")
         if a in note_guids and b:
             project.note_links.append((a, b))
         elif b in note_guids and a:
             project.note_links.append((b, a))
     for tag in ("Sets", "Graphs"):
-        el = kid(root, tag)
+        el = root.find(tag)
         if el is not None and len(el):
             project.skipped.append(f"{len(el)} {tag[:-1].lower()}(s): not imported (qualcode has no {tag.lower()})")
 
@@ -625,7 +603,7 @@ def _decode(data: bytes, path: str, member: str) -> str:
 
 def _source_text(el, src: RefiSource, members: _ZipMembers | None, path: str) -> str | None:
     """The source's plain text as written (BOM dropped, line endings kept), or None with src.missing set."""
-    content = kid(el, "PlainTextContent")
+    content = el.find("PlainTextContent")
     if content is not None and content.text:
         src.text_from = "PlainTextContent"
         return content.text
