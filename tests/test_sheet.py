@@ -209,6 +209,13 @@ def test_memo_appended_text_becomes_new_memo(store, tmp_path):
 
 
 # ------------------------------------------------------------------ import errors
+def _refusal(store, path, **kwargs) -> str:
+    """The one-line error of an import that is refused outright."""
+    with pytest.raises(InputError) as exc:
+        import_sheet(store, str(path), **kwargs)
+    return str(exc.value)
+
+
 def _problem(store, out, coder="ann") -> str:
     before = codings(store)
     with pytest.raises(SheetImportError) as exc:
@@ -296,39 +303,34 @@ def test_error_edited_id_and_bad_id_and_added_row(store, exported):
 
 
 def test_error_wrong_sheet_and_coder(store, exported, tmp_path):
-    with pytest.raises(InputError) as exc:
-        import_sheet(store, str(exported), coder="bob")
-    assert str(exc.value) == (f"{exported}: this sheet holds the codes of coder 'ann', not 'bob'; import it with "
-                              "--coder ann, or export a sheet for 'bob'.")
+    got = _refusal(store, exported, coder="bob")
+    assert got == (f"{exported}: this sheet holds the codes of coder 'ann', not 'bob'; import it with "
+                   "--coder ann, or export a sheet for 'bob'.")
     sh = Sheet(exported)
     sh.ws.delete_cols(sh.cols["qualcode id"])
     sh.save()
-    with pytest.raises(InputError) as exc:
-        import_sheet(store, str(exported), coder="ann")
-    assert str(exc.value) == (f"{exported}: sheet Coding has no 'qualcode id' column (it may be hidden, but must "
-                              "not be deleted or renamed); export the sheet again.")
+    got = _refusal(store, exported, coder="ann")
+    assert got == (f"{exported}: sheet Coding has no 'qualcode id' column (it may be hidden, but must "
+                   "not be deleted or renamed); export the sheet again.")
     sh.ws.title = "Blad1"
     sh.save()
-    with pytest.raises(InputError) as exc:
-        import_sheet(store, str(exported))
-    assert str(exc.value) == (f"{exported}: no sheet named 'Coding'; export a coding sheet with 'qualcode sheet "
-                              "export' and code in that one.")
+    got = _refusal(store, exported)
+    assert got == (f"{exported}: no sheet named 'Coding'; export a coding sheet with 'qualcode sheet "
+                   "export' and code in that one.")
     bad = tmp_path / "bad.xlsx"
     bad.write_text("not a workbook")
-    with pytest.raises(InputError) as exc:
-        import_sheet(store, str(bad))
-    assert str(exc.value) == (f"{bad}: cannot read the workbook; is it an .xlsx file saved "
-                              "by Excel or LibreOffice?")
+    got = _refusal(store, bad)
+    assert got == (f"{bad}: cannot read the workbook; is it an .xlsx file saved "
+                   "by Excel or LibreOffice?")
 
 
 def test_error_deleted_code_column(store, exported):
     sh = Sheet(exported)
     sh.ws.delete_cols(sh.cols["code 2"])
     sh.save()
-    with pytest.raises(InputError) as exc:
-        import_sheet(store, str(exported), coder="ann")
-    assert str(exc.value) == (f"{exported}: sheet Coding lacks the column(s) code 2 it was exported with; their "
-                              "codes would be lost. Put the column(s) back (hide them if you like) and import again.")
+    got = _refusal(store, exported, coder="ann")
+    assert got == (f"{exported}: sheet Coding lacks the column(s) code 2 it was exported with; their "
+                   "codes would be lost. Put the column(s) back (hide them if you like) and import again.")
 
 
 def test_accept_partial_imports_good_rows(store, exported):
@@ -406,10 +408,9 @@ def test_error_formula_merged_cells_and_copied_sheet(store, exported, tmp_path):
     copy = sh.wb.copy_worksheet(sh.ws)
     copy.title = "Coding (2)"
     sh.save()
-    with pytest.raises(InputError) as exc:
-        import_sheet(store, str(exported), coder="ann")
-    assert str(exc.value) == (f"{exported}: sheet 'Coding (2)' is a copy of the Coding sheet, and only 'Coding' is "
-                              "read; move your codes into 'Coding' and delete the copy.")
+    got = _refusal(store, exported, coder="ann")
+    assert got == (f"{exported}: sheet 'Coding (2)' is a copy of the Coding sheet, and only 'Coding' is "
+                   "read; move your codes into 'Coding' and delete the copy.")
 
 
 def test_export_one_group_and_import(store, tmp_path):
