@@ -8,7 +8,7 @@ DEMO_PROJECT := reports/ips-demo.qualcode
 QC     := $(BIN)/qualcode -p $(DEMO_PROJECT)
 SAMPLE := transcripts_sample
 
-.PHONY: demo test venv venv-test clean demo-step1 demo-step2 demo-step3-5 demo-suggest demo-agreement demo-step6 demo-interop
+.PHONY: demo test fuzz venv venv-test clean demo-step1 demo-step2 demo-step3-5 demo-suggest demo-agreement demo-step6 demo-interop
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -130,9 +130,18 @@ demo-interop: venv
 	$(QC) export refi reports/ips.qdpx --force
 	$(QC) export refi reports/ips-codebook.qdc --force
 
-## make test: the whole test suite
+## make test: the whole test suite (property tests derandomized: the same examples every run)
 test: venv-test
-	$(BIN)/python -m pytest -q
+	QUALCODE_HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q
+
+## make fuzz: only the property tests, with fresh random examples, FUZZ_RUNS times (default 10).
+## A failure is printed with its example; add it to the test as a fixed @example.
+FUZZ_RUNS ?= 10
+fuzz: venv-test
+	for i in $$(seq $(FUZZ_RUNS)); do \
+	  echo "== fuzz run $$i of $(FUZZ_RUNS) =="; \
+	  QUALCODE_HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -m hypothesis || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

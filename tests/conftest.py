@@ -5,16 +5,28 @@
 * ``tiny_codebook(store)``: themes and codes created through the store API, for tests that
   need codes but not the shipped YAML codebook.
 * ``run``: invoke the CLI on a project path and get (exit_code, stdout, stderr).
+* Hypothesis profiles: ``ci`` (the default, and what ``.ci/run`` selects) is derandomized, so a
+  property test gives the same examples on every run and never fails by chance; ``fuzz``
+  (``make fuzz``) draws fresh random examples, several times as many, and remembers failures in
+  ``.hypothesis/``. Choose with ``QUALCODE_HYPOTHESIS_PROFILE``. Every failure a fuzz run finds
+  becomes a fixed ``@example`` on its test.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("QUALCODE_HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "transcripts_sample"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from qualcode import themes as T
@@ -160,4 +160,79 @@ def test_undo_refuses_removing_a_theme_a_later_act_moved_codes_into(tmp_path):
                             "intake from care to stigma) depends on it. Undo #{move_id} first.".replace(
                                 "#{move_id}", f"#{move_id}"))
     assert dump(store) == before
+    store.close()
+
+
+# ------------------------------------------------------- out-of-order undo never strands a project
+STEP = st.one_of(
+    st.tuples(st.sampled_from(OPS), st.integers(0, 7), st.integers(0, 7)),
+    st.tuples(st.just("undo_one"), st.integers(0, 7), st.just(0)),
+)
+
+
+def _run_then_undo_everything(steps) -> None:
+    """Apply ``steps`` (re-theming acts and out-of-order undos of one earlier act, each either done or
+    refused); then undoing every act still standing must succeed and give back the exact start."""
+    from qualcode.errors import ConflictError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = _start(Path(tmp) / "p.qualcode")
+        try:
+            start = dump(store)
+            first = store.history(1)[0]["id"] + 1
+            for n, (op, a, b) in enumerate(steps):
+                if op != "undo_one":
+                    _apply(store, op, a, b, n)
+                    continue
+                standing = [x for x in store.undoable_acts() if x["id"] >= first]
+                if not standing:
+                    continue
+                target = standing[a % len(standing)]["id"]
+                before = dump(store)
+                try:
+                    store.undo(audit_id=target)
+                except ConflictError as exc:
+                    # a refusal names a real, standing act, never the undo that was rolled back
+                    assert dump(store) == before
+                    named = [int(x) for x in __import__("re").findall(r"Undo #(\d+) first", str(exc))]
+                    ids = {x["id"] for x in store.undoable_acts()}
+                    assert all(i in ids for i in named), (str(exc), ids)
+                assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+            rest = len([x for x in store.undoable_acts() if x["id"] >= first])
+            if rest:
+                store.undo(rest)
+            assert dump(store) == start
+        finally:
+            store.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(STEP, min_size=2, max_size=10))
+@example([("theme_add", 0, 0), ("move_code", 3, 2), ("code_merge", 3, 0), ("undo_one", 2, 0)])
+def test_out_of_order_undos_never_strand_the_project(steps):
+    _run_then_undo_everything(steps)
+
+
+def test_undo_of_a_theme_whose_moved_code_was_merged_away_is_refused(tmp_path):
+    """Regression: a theme added, a code moved into it, that code merged into another. Undoing the
+    theme add used to succeed (nothing referred to the theme any more), after which undoing the merge
+    was refused for ever, naming the undo act that was running ('Undo #7 first')."""
+    from qualcode.errors import ConflictError
+    import pytest
+
+    store = _start(tmp_path / "p.qualcode")
+    start = dump(store)
+    T.add_theme(store, "stigma", "Stigma")
+    add_id = store.history(1)[0]["id"]
+    T.move_code(store, "intake", "stigma")
+    move_id = store.history(1)[0]["id"]
+    T.merge_codes(store, "intake", "pros", backup=False)
+    before = dump(store)
+    with pytest.raises(ConflictError) as e:
+        store.undo(audit_id=add_id)
+    assert str(e.value) == (f"cannot undo #{add_id} (theme add): later act #{move_id} (theme move-code: moved code "
+                            f"intake from care to stigma) depends on it. Undo #{move_id} first.")
+    assert dump(store) == before
+    assert len(store.undo(3)) == 3
+    assert dump(store) == start
     store.close()

@@ -128,6 +128,7 @@ class StoreCore:
         self._in_tx = False
         self._act: Act | None = None
         self._triggers_installed = False
+        self._fk_cache: list[tuple[str, str, str]] | None = None
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -400,14 +401,40 @@ class StoreCore:
         return [_audit_row(r) for r in rows]
 
     def blockers(self, audit_id: int) -> list[dict]:
-        """Later, still-standing acts that changed a row this act changed."""
+        """Later, still-standing acts that depend on act ``audit_id``: they changed a row it changed,
+        or a row they changed (before or after) refers, through a foreign key, to a row it inserted
+        (a code moved into a theme it added, even if that code was later merged away)."""
+        standing = "l.undone_at IS NULL AND l.undo_of IS NULL"
         rows = self.conn.execute(
-            """SELECT DISTINCT l.* FROM audit_changes a
+            f"""SELECT DISTINCT l.* FROM audit_changes a
                JOIN audit_changes b ON b.tbl = a.tbl AND b.row_key = a.row_key AND b.audit_id > a.audit_id
                JOIN audit_log l ON l.id = b.audit_id
-               WHERE a.audit_id = ? AND l.undone_at IS NULL AND l.undo_of IS NULL
-               ORDER BY l.id""", (audit_id,)).fetchall()
-        return [_audit_row(r) for r in rows]
+               WHERE a.audit_id = ? AND {standing}""", (audit_id,)).fetchall()
+        found = {r["id"]: r for r in rows}
+        for child, col, parent in self._foreign_keys():
+            refs = self.conn.execute(
+                f"""SELECT DISTINCT l.* FROM audit_changes a
+                   JOIN audit_changes b ON b.tbl = ? AND b.audit_id > a.audit_id
+                   JOIN audit_log l ON l.id = b.audit_id
+                   WHERE a.audit_id = ? AND a.tbl = ? AND a.op = 'insert' AND {standing}
+                     AND (json_extract(b.old, ?) = json_extract(a.row_key, '$[0]')
+                          OR json_extract(b.new, ?) = json_extract(a.row_key, '$[0]'))""",
+                (child, audit_id, parent, f'$."{col}"', f'$."{col}"')).fetchall()
+            found.update((r["id"], r) for r in refs)
+        return [_audit_row(found[k]) for k in sorted(found)]
+
+    def _foreign_keys(self) -> list[tuple[str, str, str]]:
+        """(child table, column, parent table) for every single-column foreign key between audited
+        tables that points at the parent's whole primary key."""
+        if self._fk_cache is None:
+            fks = []
+            for child in AUDITED_TABLES:
+                for row in self.conn.execute(f"PRAGMA main.foreign_key_list({child})"):
+                    parent, col, to = row[2], row[3], row[4]
+                    if parent in PRIMARY_KEYS and (to is None or (to,) == PRIMARY_KEYS[parent]):
+                        fks.append((child, col, parent))
+            self._fk_cache = fks
+        return self._fk_cache
 
     def undo(self, n: int = 1, *, audit_id: int | None = None, actor: str | None = None) -> list[dict]:
         """Reverse the last ``n`` undoable acts (or the act ``audit_id``) exactly.
@@ -450,29 +477,37 @@ class StoreCore:
                             f"cannot undo #{act['id']} ({act['command']}): a later act made rows that clash with "
                             f"what it would restore ({exc}). Undo the later acts first (see 'qualcode history')."
                         ) from None
-                    self._refuse_broken_references(act)
+                    self._refuse_broken_references(act, undo_act.id)
                     self.conn.execute("UPDATE audit_log SET undoable = 0, undo_of = ? WHERE id = ?",
                                       (act["id"], undo_act.id))
                 self.conn.execute("UPDATE audit_log SET undone_at = ? WHERE id = ?", (now(), act["id"]))
                 done.append(act)
         return done
 
-    def _refuse_broken_references(self, act: dict) -> None:
-        """After reversing ``act``: a row that a later act made point at something this act
-        created (a code moved into a new theme) is a dependency too; name that later act."""
+    def _refuse_broken_references(self, act: dict, running: int) -> None:
+        """After reversing ``act`` inside the undo act ``running``: a row left pointing at a row that
+        is not there is a dependency on a later act. Name the newest standing act (never the undo
+        that is running, which is rolled back) that changed the broken row or removed the row it
+        points at."""
         problems = self.conn.execute("PRAGMA foreign_key_check").fetchall()
         if not problems:
             return
-        for tbl, rowid, _parent, _fk in problems:
+        culprit = """SELECT l.* FROM audit_changes c JOIN audit_log l ON l.id = c.audit_id
+                     WHERE c.tbl = ? AND c.row_key = ? AND c.audit_id > ? AND c.audit_id <> ?
+                       AND l.undone_at IS NULL AND l.undo_of IS NULL ORDER BY l.id DESC LIMIT 1"""
+        for tbl, rowid, parent, fkid in problems:
             if tbl not in PRIMARY_KEYS:
                 continue
             cols = ", ".join(f'"{k}"' for k in PRIMARY_KEYS[tbl])
             key = self.conn.execute(f"SELECT json_array({cols}) FROM {tbl} WHERE rowid = ?", (rowid,)).fetchone()
-            row = self.conn.execute(
-                """SELECT l.* FROM audit_changes c JOIN audit_log l ON l.id = c.audit_id
-                   WHERE c.tbl = ? AND c.row_key = ? AND c.audit_id > ? AND l.undone_at IS NULL
-                     AND l.undo_of IS NULL ORDER BY l.id DESC LIMIT 1""",
-                (tbl, key[0] if key else None, act["id"])).fetchone()
+            row = self.conn.execute(culprit, (tbl, key[0] if key else None, act["id"], running)).fetchone()
+            if row is None and parent in PRIMARY_KEYS:
+                fk = [r for r in self.conn.execute(f"PRAGMA main.foreign_key_list({tbl})") if r[0] == fkid]
+                if len(fk) == 1:
+                    value = self.conn.execute(f'SELECT json_array("{fk[0][3]}") FROM {tbl} WHERE rowid = ?',
+                                              (rowid,)).fetchone()
+                    row = self.conn.execute(culprit, (parent, value[0] if value else None, act["id"],
+                                                      running)).fetchone()
             if row is not None:
                 raise ConflictError(
                     f"cannot undo #{act['id']} ({act['command']}): later act #{row['id']} ({row['command']}: "
