@@ -55,6 +55,14 @@ class ConflictError(QualcodeError):
     """The act would lose data or contradict the project's state."""
 
 
+class BusyError(ProjectError):
+    """Another command is writing to the project and did not finish in time."""
+
+
+class ChangedError(ConflictError):
+    """The project changed under a command that had read it; nothing was written."""
+
+
 class NotFittedError(QualcodeError, ValueError):
     """A learnt component was used before ``fit``."""
 

@@ -20,6 +20,7 @@ import re
 from typing import Iterable
 
 from .errors import ConflictError, InputError, NotFoundError, QualcodeError
+from .store.core import serialised
 
 STATUSES = ("candidate", "reviewed", "defined", "reported")
 STEP = {status: step for step, status in enumerate(STATUSES, start=3)}  # Braun & Clarke step of each status
@@ -79,6 +80,7 @@ def _colour(value: str) -> str:
 
 
 # ------------------------------------------------------------------- themes
+@serialised
 def add_theme(store, key: str, name: str, *, description: str = "", colour: str | None = None) -> dict:
     """A new candidate theme."""
     _new_key(store, "theme", key)
@@ -89,6 +91,7 @@ def add_theme(store, key: str, name: str, *, description: str = "", colour: str 
     return store.theme(key)
 
 
+@serialised
 def rename_theme(store, ref: str, name: str | None = None, *, key: str | None = None) -> dict:
     """Give a theme a new (final) name and/or id."""
     theme = store.theme(ref)
@@ -98,6 +101,7 @@ def rename_theme(store, ref: str, name: str | None = None, *, key: str | None = 
     return store.theme(fields.get("key", theme["key"]))
 
 
+@serialised
 def merge_themes(store, source: str, target: str, *, backup: bool = True) -> dict:
     """Merge theme ``source`` into ``target``: its codes and memos move, its key messages are
     added to the target's (the target's definition stays; the source's is used if the target has
@@ -123,6 +127,7 @@ def merge_themes(store, source: str, target: str, *, backup: bool = True) -> dic
     return {"from": a["key"], "into": b["key"], "codes_moved": len(code_ids)}
 
 
+@serialised
 def split_theme(store, ref: str, codes: Iterable[str], new_key: str, new_name: str, *,
                 description: str = "", colour: str | None = None) -> dict:
     """Move some of a theme's codes (with their sub-codes) to a new candidate theme."""
@@ -150,6 +155,7 @@ def split_theme(store, ref: str, codes: Iterable[str], new_key: str, new_name: s
     return {"from": theme["key"], "new": new_key, "codes": keys}
 
 
+@serialised
 def move_code(store, code_ref: str, theme_ref: str) -> dict:
     """Put a code (with those of its sub-codes that share its theme) under another theme."""
     code, theme = store.code(code_ref), store.theme(theme_ref)
@@ -163,6 +169,7 @@ def move_code(store, code_ref: str, theme_ref: str) -> dict:
     return {"code": code["key"], "from": old, "to": theme["key"]}
 
 
+@serialised
 def define_theme(store, ref: str, *, definition: str | None = None, key_messages: Iterable[str] | None = None,
                  add: bool = False, name: str | None = None) -> dict:
     """Set a theme's definition and key messages (replacing them, or adding with ``add``)."""
@@ -188,6 +195,7 @@ def define_theme(store, ref: str, *, definition: str | None = None, key_messages
     return store.theme(theme["key"])
 
 
+@serialised
 def set_status(store, ref: str, status: str, *, back: bool = False) -> dict:
     """Move a theme to another step. Forward one step at a time; back only with ``back``."""
     theme = store.theme(ref)
@@ -255,6 +263,7 @@ def format_theme(t: dict) -> str:
 
 
 # -------------------------------------------------------------------- codes
+@serialised
 def rename_code(store, ref: str, name: str | None = None, *, key: str | None = None) -> dict:
     """Give a code a new name and/or id."""
     code = store.code(ref)
@@ -276,6 +285,7 @@ def _merged_rules(a: dict, b: dict) -> dict:
     return out
 
 
+@serialised
 def merge_codes(store, source: str, target: str, *, backup: bool = True) -> dict:
     """Merge code ``source`` into ``target``: codings move (a segment the same coder already coded
     with ``target`` keeps one coding), rule words are added to the target's, memos and sub-codes
@@ -326,6 +336,7 @@ def select_segments(store, code: dict, *, segment_ids: Iterable[int] | None = No
     return sorted(chosen)
 
 
+@serialised
 def split_code(store, ref: str, new_key: str, new_name: str, *, segment_ids: Iterable[int] | None = None,
                group: str | None = None, participant: str | None = None, contains: str | None = None,
                theme: str | None = None) -> dict:
@@ -366,6 +377,7 @@ def parse_target(store, target: str) -> tuple[str, int | None, str]:
     return "segment", int(ref), f"segment:{ref}"
 
 
+@serialised
 def add_memo(store, target: str, text: str, *, author: str | None = None, kind: str = "memo") -> dict:
     """A dated, signed memo on the project, a theme, a code or a segment (the analysis logbook)."""
     from .store import default_actor
@@ -406,6 +418,7 @@ def show_memo(store, memo_id: int) -> dict:
 
 
 # --------------------------------------------------------------- history
+@serialised
 def undo(store, n: int = 1, *, audit_id: int | None = None) -> list[dict]:
     """Back the project up, then reverse the last ``n`` acts (or act ``audit_id``)."""
     if audit_id is None and n < 1:

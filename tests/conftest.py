@@ -21,12 +21,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, settings
 
-settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
-settings.register_profile("fuzz", derandomize=False, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("QUALCODE_HYPOTHESIS_PROFILE", "ci"))
+
+def pytest_configure(config):
+    """Hypothesis profiles (see the module docstring). Registered here rather than at import time:
+    some test modules import this file again as ``tests.conftest``."""
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+    settings.register_profile("fuzz", derandomize=False, deadline=None, print_blob=True,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(os.environ.get("QUALCODE_HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "transcripts_sample"

@@ -24,6 +24,9 @@ class Env:
             from ..store import Store
 
             self._store = Store.open(self.project_path)
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None:  # named to another command that has to wait for this one
+                self._store.activity = ctx.command_path
         return self._store
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import NotFoundError
+from ..store.core import serialised
 
 
 def _resolve(store, segment_ids, code_id: str) -> tuple[list[int], dict]:
@@ -16,6 +17,7 @@ def _resolve(store, segment_ids, code_id: str) -> tuple[list[int], dict]:
     return ids, code
 
 
+@serialised
 def code_segments(store, segment_ids, code_id: str, *, coder: str) -> str:
     """Give segments a code (origin manual) in one act; returns a summary line."""
     ids, code = _resolve(store, segment_ids, code_id)
@@ -26,6 +28,7 @@ def code_segments(store, segment_ids, code_id: str, *, coder: str) -> str:
     return f"coded {new} segment(s) with {code['key']} as {coder}" + (f" ({had} already had it)" if had else "")
 
 
+@serialised
 def uncode_segments(store, segment_ids, code_id: str, *, coder: str) -> str:
     """Remove this coder's coding of ``code_id`` from segments in one act; returns a summary line."""
     ids, code = _resolve(store, segment_ids, code_id)

@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import CodebookError, QualcodeError, unknown
+from ..store.core import from_snapshot
 
 RULES_CODER = "rules"
 ORIGIN = "rule"
@@ -421,6 +422,7 @@ def rule_codes(store, codes: list[str] | None = None) -> list[dict]:
     return chosen
 
 
+@from_snapshot
 def autocode(store, codes: list[str] | None = None, dry_run: bool = False) -> AutocodeResult:
     """Apply the rules of ``codes`` (default: every code with rules) to all participant segments."""
     from ..nlp import pipeline

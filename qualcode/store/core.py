@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import getpass
 import itertools
 import json
@@ -24,13 +25,56 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..errors import ConflictError, NotFoundError, ProjectError
+from ..errors import BusyError, ChangedError, ConflictError, NotFoundError, ProjectError
 from .schema import AUDITED_TABLES, MIGRATIONS, PRIMARY_KEYS, SCHEMA, SCHEMA_VERSION
 
 APPLICATION = "qualcode"
 
 # Raised by SQLite for a busy or unusable file; the CLI reports it without importing sqlite3.
 DatabaseError = sqlite3.OperationalError
+_SQLITE_BUSY = 5
+_SQLITE_BUSY_SNAPSHOT = 517  # SQLITE_BUSY | (2 << 8): a read snapshot went stale before its first write
+
+
+def serialised(fn):
+    """For a library function ``fn(store, ...)`` that reads, decides and then writes (one act):
+    run all of it inside one write transaction, so nothing another command commits can fall
+    between what it read and what it writes. A second command doing the same waits for the first."""
+    @functools.wraps(fn)
+    def in_one_transaction(store, *args, **kwargs):
+        with store.transaction():
+            return fn(store, *args, **kwargs)
+    return in_one_transaction
+
+
+def from_snapshot(fn):
+    """For a library function ``fn(store, ...)`` that reads a lot (an export, or long work such as
+    autocode that writes only at the end): run it on one read snapshot. An export shows the project
+    at one moment; long work whose project changed meanwhile writes nothing and says so
+    (:class:`ChangedError`) instead of writing on top of a state it did not read."""
+    @functools.wraps(fn)
+    def on_one_snapshot(store, *args, **kwargs):
+        with store.snapshot():
+            return fn(store, *args, **kwargs)
+    return on_one_snapshot
+
+
+def busy_timeout() -> float:
+    """Seconds a command waits for another command's write to finish (QUALCODE_BUSY_TIMEOUT, default 30)."""
+    try:
+        return max(0.0, float(os.environ.get("QUALCODE_BUSY_TIMEOUT", "30")))
+    except ValueError:
+        return 30.0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but belongs to someone else, or the platform cannot tell
+        return True
+    return True
 
 
 def now() -> str:
@@ -258,23 +302,103 @@ class StoreCore:
         return self.meta("language", "nl")
 
     # ---------------------------------------------------------- transactions
+    #: What this connection is doing, for the message another command gets while it writes
+    #: (the CLI sets e.g. "qualcode theme merge"; never text from the project).
+    activity = "qualcode (Python API)"
+
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing. Nested calls join the outer transaction."""
+    def transaction(self, *, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+        """All or nothing. Nested calls join the outer transaction.
+
+        ``immediate`` (the default) takes the write lock at once, so the reads that decide what to
+        write see the state the writes apply to: two writers serialise, the second waits (up to
+        ``QUALCODE_BUSY_TIMEOUT`` seconds, default 30) and then reads the first one's result.
+        With ``immediate=False`` the transaction starts as a read snapshot (for exports, and for
+        long work that reads first and writes at the end): its reads see one consistent moment,
+        and its first write fails with :class:`ChangedError` if another command committed in
+        between, instead of writing on top of a state it did not read."""
         if self._in_tx:
             yield self.conn
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        seen = None
+        try:
+            self.conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN DEFERRED")
+            if immediate:
+                self._announce_writer()
+            else:
+                seen = self.last_act_id()  # the read snapshot starts here
+        except sqlite3.OperationalError as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise self._busy_error(exc) from None
         self._in_tx = True
         try:
             yield self.conn
             self.conn.execute("COMMIT")  # may fail (e.g. deferred foreign keys): rolled back below
+        except sqlite3.OperationalError as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if getattr(exc, "sqlite_errorcode", None) == _SQLITE_BUSY_SNAPSHOT and seen is not None:
+                raise self._changed_error(seen) from None
+            if getattr(exc, "sqlite_errorcode", None) in (_SQLITE_BUSY, _SQLITE_BUSY_SNAPSHOT):
+                raise self._busy_error(exc) from None
+            raise
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
         finally:
             self._in_tx = False
+            self._retire_writer()
+
+    def snapshot(self):
+        """A read transaction: everything read inside it shows the project at one moment, even
+        while other commands commit (SQLite's write-ahead log keeps that moment for us)."""
+        return self.transaction(immediate=False)
+
+    def as_of(self) -> dict:
+        """The moment the project is read at: the newest act's number and time (inside a
+        snapshot, the moment the snapshot shows)."""
+        row = self.conn.execute("SELECT id, at FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        return {"act": row["id"], "at": row["at"]} if row else {"act": 0, "at": ""}
+
+    # Who is writing: a small file beside the project, present only while a write transaction is
+    # open, so that a command that has to wait can say which command it waits for.
+    def _writer_file(self) -> Path:
+        return Path(str(self.path) + "-writer")
+
+    def _announce_writer(self) -> None:
+        with contextlib.suppress(OSError):
+            self._writer_file().write_text(json.dumps(
+                {"pid": os.getpid(), "what": self.activity, "since": now()}), encoding="utf-8")
+            self._announced = True
+
+    def _retire_writer(self) -> None:
+        if getattr(self, "_announced", False):
+            self._announced = False
+            with contextlib.suppress(OSError):
+                info = json.loads(self._writer_file().read_text(encoding="utf-8"))
+                if info.get("pid") == os.getpid():
+                    self._writer_file().unlink()
+
+    def _busy_error(self, exc: Exception) -> Exception:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code not in (_SQLITE_BUSY, _SQLITE_BUSY_SNAPSHOT) and "locked" not in str(exc):
+            return exc
+        who = "another program"
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            info = json.loads(self._writer_file().read_text(encoding="utf-8"))
+            if _alive(int(info["pid"])):
+                who = f"'{info['what']}' (process {int(info['pid'])}, writing since {info['since']})"
+        return BusyError(f"the project {self.path.name} is busy: {who} is writing to it and did not finish "
+                         f"within {busy_timeout():g} s. Try again when it has finished.")
+
+    def _changed_error(self, seen: int) -> Exception:
+        acts = self.conn.execute("SELECT id, command, actor FROM audit_log WHERE id > ? ORDER BY id",
+                                 (seen,)).fetchall()
+        named = ", ".join(f"#{a['id']} {a['command']} by {a['actor']}" for a in acts[:3]) or "another command"
+        return ChangedError(f"the project changed while this command was working ({named}); nothing was "
+                            "written. Run the command again.")
 
     @contextlib.contextmanager
     def act(self, command: str, *, actor: str | None = None, summary: str = "",
@@ -440,8 +564,13 @@ class StoreCore:
         """Reverse the last ``n`` undoable acts (or the act ``audit_id``) exactly.
 
         Refuses, changing nothing, when a later act that is not being undone
-        changed the same rows.
+        changed the same rows. Which acts are standing is read inside the undo's own write
+        transaction, so two undos at the same time undo two different acts.
         """
+        with self.transaction():
+            return self._undo_in_transaction(n, audit_id, actor)
+
+    def _undo_in_transaction(self, n: int, audit_id: int | None, actor: str | None) -> list[dict]:
         standing = self.undoable_acts()
         if audit_id is not None:
             targets = [a for a in standing if a["id"] == audit_id]
@@ -537,20 +666,45 @@ class StoreCore:
 
     # --------------------------------------------------------------- backups
     def backup(self, reason: str) -> Path:
-        """Copy the whole project (consistently, via SQLite's backup API)."""
+        """Copy the whole project as last committed (consistently, via SQLite's backup API).
+
+        The copy is read through a connection of its own, so a backup can be taken inside an
+        act's write transaction (it shows the project before the act). It is written under a
+        temporary name and renamed when complete: a backup that was interrupted (killed, disk
+        full) is never listed, and the next backup removes what it left."""
         folder = _backup_dir(self.path)
         folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(".*.part*"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", reason).strip("-")[:60] or "backup"
         target = folder / f"{_stamp()}-{slug}.qualcode"
         i = 1
         while target.exists():
             target = folder / f"{_stamp()}-{slug}-{i}.qualcode"
             i += 1
-        dest = sqlite3.connect(target)
+        part = folder / f".{target.name}.part"
+        src = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=busy_timeout())
         try:
-            self.conn.backup(dest)
+            dest = sqlite3.connect(part, isolation_level=None)
+            try:
+                src.backup(dest)
+                dest.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                dest.close()
+            with open(part, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(part, target)
+        except BaseException as exc:
+            for leftover in (part, Path(str(part) + "-journal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            if isinstance(exc, OSError) or isinstance(exc, sqlite3.OperationalError):
+                raise ProjectError(f"could not write a backup in {folder} ({_os_reason(exc)}); nothing was "
+                                   "changed.") from None
+            raise
         finally:
-            dest.close()
+            src.close()
         return target
 
     def backups(self) -> list[Path]:
@@ -585,6 +739,19 @@ class StoreCore:
         return saved
 
 
+def _os_reason(exc: BaseException) -> str:
+    """'disk full', 'permission denied', ... for an OSError or SQLite's equivalent."""
+    import errno
+
+    text = str(exc).lower()
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EFBIG) or "full" in text:
+        return "the disk is full"
+    if getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM, errno.EROFS) or "readonly" in text \
+            or "read-only" in text:
+        return "no permission to write there"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
 def _stamp() -> str:
     return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
@@ -601,7 +768,7 @@ def _backup_dir(path: Path) -> Path:
 
 def _connect(path: Path, wal: bool = True) -> sqlite3.Connection:
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout())
     except sqlite3.OperationalError as exc:
         raise ProjectError(f"cannot open {path}: {exc}.") from None
     conn.row_factory = sqlite3.Row
@@ -610,7 +777,7 @@ def _connect(path: Path, wal: bool = True) -> sqlite3.Connection:
         if wal:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
         # Up to 64 MiB of page cache (SQLite's default is 2 MiB, taken only as pages are used): large
         # imports insert random GUIDs into unique indexes, and a small cache spills to disk mid-transaction.
         conn.execute("PRAGMA cache_size = -65536")

@@ -1,0 +1,186 @@
+"""Two commands on one project at the same time (issue 22): no lost write, no double undo, no act
+written on top of a state it did not read. Deterministic: each test pauses the first command at a
+chosen point inside its transaction (by wrapping one store method) and runs the second command
+from another thread there; the outcome does not depend on timing. Where a test gives the second
+command time to finish, that is an upper bound on waiting, never an assertion about speed."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from qualcode import themes as T
+from qualcode.errors import BusyError, ChangedError
+from qualcode.store import Store
+
+try:
+    from tests.test_themes_helpers import build_project, dump
+    from tests.conftest import tiny_codebook
+except ImportError:  # pragma: no cover
+    from test_themes_helpers import build_project, dump
+    from conftest import tiny_codebook
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    path = tmp_path / "p.qualcode"
+    store = Store.create(path, language="nl")
+    build_project(store)
+    tiny_codebook(store)
+    T.define_theme(store, "care", definition="Zorg en werk.", key_messages=["Eerste boodschap."])
+    store.close()
+    return path
+
+
+class Second:
+    """Runs ``fn(store)`` on its own connection in a thread; ``.result`` or ``.error`` afterwards."""
+
+    def __init__(self, path: Path, fn):
+        self.path, self.fn = path, fn
+        self.done = threading.Event()
+        self.result = self.error = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        store = Store.open(self.path)
+        store.activity = "qualcode second"
+        try:
+            self.result = self.fn(store)
+        except Exception as exc:  # noqa: BLE001 - handed to the test
+            self.error = exc
+        finally:
+            store.close()
+            self.done.set()
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def join(self):
+        self.thread.join(timeout=120)
+        assert not self.thread.is_alive()
+        return self
+
+
+def pause_inside(store, method: str, during):
+    """Make ``store.<method>`` call ``during()`` the first time, before doing its work."""
+    real = getattr(store, method)
+    calls = []
+
+    def wrapped(*a, **k):
+        if not calls:
+            calls.append(1)
+            during()
+        return real(*a, **k)
+
+    setattr(store, method, wrapped)
+
+
+def test_two_key_messages_added_at_once_both_survive(project):
+    """Was: both 'theme define --add' reported success and one key message was lost."""
+    first = Store.open(project)
+    second = None
+
+    def during():  # the first command has read the theme and is about to write
+        nonlocal second
+        second = Second(project, lambda s: T.define_theme(s, "care", key_messages=["Van de tweede."],
+                                                          add=True)).start()
+        second.done.wait(timeout=1.0)  # cannot finish while the first holds the write lock
+
+    pause_inside(first, "update_theme", during)
+    T.define_theme(first, "care", key_messages=["Van de eerste."], add=True)
+    second.join()
+    assert second.error is None
+    assert first.theme("care")["key_messages"] == ["Eerste boodschap.", "Van de eerste.", "Van de tweede."]
+    first.close()
+
+
+def test_a_writer_that_cannot_wait_names_the_command_it_waited_for(project, monkeypatch):
+    first = Store.open(project)
+    first.activity = "qualcode theme merge"
+    second = None
+
+    def during():
+        nonlocal second
+        monkeypatch.setenv("QUALCODE_BUSY_TIMEOUT", "0.2")
+        second = Second(project, lambda s: T.add_memo(s, "theme:care", "tweede", author="bob")).start().join()
+
+    pause_inside(first, "update_theme", during)
+    T.define_theme(first, "care", key_messages=["Van de eerste."], add=True)
+    assert isinstance(second.error, BusyError)
+    msg = str(second.error)
+    assert msg.startswith("the project p.qualcode is busy: 'qualcode theme merge' (process ")
+    assert msg.endswith("is writing to it and did not finish within 0.2 s. Try again when it has finished.")
+    assert not Path(str(project) + "-writer").exists()  # the note is gone once the writer is done
+    first.close()
+
+
+def test_two_undos_at_once_undo_two_different_acts(project):
+    """Was: both printed 'undone #8'; #8 was undone twice and #7 never."""
+    store = Store.open(project)
+    T.add_theme(store, "a", "A")
+    T.add_theme(store, "b", "B")
+    top = store.history(1)[0]["id"]
+    first, second = Store.open(project), None
+
+    def during():
+        nonlocal second
+        second = Second(project, lambda s: s.undo(1)).start()
+        second.done.wait(timeout=1.0)
+
+    pause_inside(first, "_reverse", during)
+    undone_first = first.undo(1)
+    second.join()
+    assert second.error is None
+    assert [a["id"] for a in undone_first] == [top]
+    assert [a["id"] for a in second.result] == [top - 1]
+    undo_of = [r["undo_of"] for r in store.history() if r["command"] == "undo"]
+    assert sorted(undo_of) == [top - 1, top]
+    assert [t["key"] for t in store.themes()] == ["work", "care"]
+    for s in (store, first):
+        s.close()
+
+
+def test_autocode_while_a_merge_commits_writes_nothing_and_says_why(project):
+    """Was: 'unexpected IntegrityError: FOREIGN KEY constraint failed. This is a bug'."""
+    from qualcode.coding import rules
+
+    store = Store.open(project)
+    before = dump(store)
+    merged = None
+
+    def during():  # autocode has read the codebook and segments; a merge commits now
+        nonlocal merged
+        merged = Second(project, lambda s: T.merge_codes(s, "cons", "pros", backup=False)).start().join()
+
+    pause_inside(store, "rule_segment_texts", during)
+    with pytest.raises(ChangedError) as e:
+        rules.autocode(store)
+    assert merged.error is None
+    assert str(e.value).startswith("the project changed while this command was working (#")
+    assert "code merge by " in str(e.value)
+    assert str(e.value).endswith("nothing was written. Run the command again.")
+    after = Store.open(project)
+    assert [c["key"] for c in after.codes()] == ["pros", "coach", "intake"]
+    assert after.conn.execute("SELECT COUNT(*) FROM codings WHERE coder = 'rules'").fetchone()[0] == 0
+    store.close()
+    # run again: now it works on the merged codebook
+    store = Store.open(project)
+    result = rules.autocode(store)
+    assert result.added > 0
+    assert dump(store) != before
+    for s in (store, after):
+        s.close()
+
+
+def test_backup_inside_a_write_transaction_shows_the_state_before(project):
+    store = Store.open(project)
+    with store.transaction():
+        store.update_theme(store.theme("care")["id"], definition="veranderd")
+        saved = store.backup("inside")
+    copy = Store.open(saved)
+    assert copy.theme("care")["definition"] == "Zorg en werk."
+    copy.close()
+    store.close()
