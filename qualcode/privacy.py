@@ -32,11 +32,13 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from .errors import ConflictError, InputError
+from .store.core import DatabaseError
 
 CATEGORIES = {"naam": "naam", "name": "naam", "person": "naam", "persoon": "naam", "people": "naam",
               "personen": "naam", "organisatie": "organisatie", "organisation": "organisatie",
@@ -84,6 +86,8 @@ class PseudonymiseReport:
     segments_moved: int = 0
     dry_run: bool = False
     backups: int = 0              # existing backups that still hold the original text
+    mapping_file: str = ""        # the key written (before the act committed), if asked for
+    warnings: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -119,6 +123,9 @@ class PseudonymiseReport:
             if self.backups:
                 out.append(f"warning: {self.backups} backup(s) made before this still hold the original names; "
                            "delete them with 'qualcode backup prune' once you no longer need them")
+            if self.mapping_file:
+                out.append(f"wrote the key {self.mapping_file}")
+        out.extend(f"warning: {w}" for w in self.warnings)
         return out
 
 
@@ -269,8 +276,30 @@ def map_offset(offset: int, moves: list[tuple[int, int, int, int]], *, is_end: b
 
 # ------------------------------------------------------------------ the act
 def pseudonymise(store, *, names: list[NameEntry] | None = None, detect: tuple[str, ...] = ("titles",),
-                 ignore_case: bool = False, dry_run: bool = False) -> PseudonymiseReport:
-    """Replace names, e-mail addresses and phone numbers in every stored text (see module doc)."""
+                 ignore_case: bool = False, dry_run: bool = False,
+                 mapping_out: str | Path | None = None) -> PseudonymiseReport:
+    """Replace names, e-mail addresses and phone numbers in every stored text (see module doc).
+
+    It waits until running exports have finished (and exports wait for it), reads and rewrites in
+    one write transaction, and writes the key ``mapping_out`` (placeholder -> original) before that
+    transaction commits: if the key cannot be written, nothing is pseudonymised. Folding the freed
+    pages away afterwards (VACUUM) needs free disk space; if that fails the act still stands and the
+    report says so."""
+    with store.pseudonymisation_lock(), store.transaction():
+        report = _pseudonymise(store, names=names, detect=detect, ignore_case=ignore_case, dry_run=dry_run,
+                               mapping_out=mapping_out)
+    if report.sources_changed or report.other_fields:
+        try:
+            store.scrub_free_space()
+        except DatabaseError as exc:
+            report.warnings.append(
+                f"the texts are pseudonymised, but the file could not be compacted ({exc}); deleted text may "
+                "remain in unused pages of the project file until you free disk space and run "
+                "'qualcode pseudonymise' again (it will find nothing new and compact the file).")
+    return report
+
+
+def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out) -> PseudonymiseReport:
     from .nlp import count_words
     from .store.privacy import TEXT_COLUMNS
 
@@ -319,6 +348,8 @@ def pseudonymise(store, *, names: list[NameEntry] | None = None, detect: tuple[s
             audit_updates.append((audit_id, seq, *new_imgs))
     if dry_run or not (plans or field_updates or audit_updates):
         report.dry_run = dry_run
+        if not dry_run and mapping_out:
+            report.warnings.append(f"nothing to replace, so no key was written ({mapping_out} is untouched).")
         return report
 
     store.secure_delete(True)
@@ -342,20 +373,31 @@ def pseudonymise(store, *, names: list[NameEntry] | None = None, detect: tuple[s
         report.other_fields = len(field_updates) + len(audit_updates)
         act.summary = " ".join(report.lines()[:1])[:200]
         act.details = {"counts": report.counts(), "sources": report.sources_changed}
-    store.scrub_free_space()
+        if mapping_out:  # before the commit: no pseudonymisation without its key
+            report.mapping_file = str(write_mapping(report, mapping_out))
     return report
 
 
 def write_mapping(report: PseudonymiseReport, path: str | Path) -> Path:
-    """The key from placeholders back to the originals, as CSV (store it apart from the project!)."""
+    """The key from placeholders back to the originals, as CSV (store it apart from the project!).
+    Written completely (temporary file beside it, flushed to disk, renamed) or not at all."""
     from .export.xlsxutil import csv_safe
 
     path = Path(path)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["placeholder", "category", "original"])
-        for row in report.mapping():
-            w.writerow([csv_safe(v) for v in row])
+    part = path.with_name(f".{path.name}.part")
+    try:
+        with open(part, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["placeholder", "category", "original"])
+            for row in report.mapping():
+                w.writerow([csv_safe(v) for v in row])
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(part, path)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise ConflictError(f"could not write the key {path} ({exc.strerror or exc}); nothing was "
+                            "pseudonymised.") from None
     return path
 
 

@@ -60,13 +60,42 @@ class QualcodeGroup(click.Group):
             msg = str(exc)
             if "locked" in msg:
                 msg = "the project file is busy (another qualcode command or program has it open); try again."
+            elif "full" in msg:
+                msg = ("the disk is full, so the project file could not be written; nothing was changed. Free some "
+                       "space and run the command again.")
+            elif "readonly" in msg or "read-only" in msg:
+                msg = ("the project file cannot be written here (read-only file or folder); nothing was changed. "
+                       "Copy the project to a folder you can write to, or check its permissions.")
             raise click.ClickException(f"project file problem: {msg}") from None
+        except OSError as exc:  # disk full, no permission, a file held by another program
+            message = _os_error_message(exc)
+            if message is not None and not _debug(ctx):
+                raise click.ClickException(message) from None
+            raise _bug(ctx, exc) from None
         except Exception as exc:  # a bug: say so plainly
-            if _debug(ctx):
-                raise
-            raise click.ClickException(
-                f"unexpected {type(exc).__name__}: {exc}. This is a bug in qualcode; run the command again with "
-                "--debug for details and report it.") from None
+            raise _bug(ctx, exc) from None
+
+
+def _bug(ctx: click.Context, exc: Exception) -> Exception:
+    """The exception to raise for an unexpected error: itself with --debug, else one plain line."""
+    if _debug(ctx):
+        return exc
+    return click.ClickException(
+        f"unexpected {type(exc).__name__}: {exc}. This is a bug in qualcode; run the command again with "
+        "--debug for details and report it.")
+
+
+def _os_error_message(exc: OSError) -> str | None:
+    """A one-line message for the foreseeable file-system failures, or None (then it is a bug)."""
+    import errno
+
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return f"could not write{where}: the disk is full. Free some space and run the command again."
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"no permission to use{where} (a read-only folder or file, or a file open in another program "
+                "such as Excel). Close it or choose another path.")
+    return None
 
 
 def _debug(ctx: click.Context) -> bool:

@@ -31,17 +31,16 @@ def pseudonymise(env: Env, names_file, detect, ignore_case, dry_run, mapping_out
       qualcode pseudonymise --names names.csv --dry-run
       qualcode pseudonymise --names names.csv --mapping-out /media/usb/key.csv
     """
-    from ..privacy import pseudonymise as run, read_names, write_mapping
+    from ..privacy import pseudonymise as run, read_names
 
     if mapping_out:
         refuse_overwrite(mapping_out, force)
     chosen = tuple(d for d in (detect or ("titles",)) if d != "none")
     report = run(env.open(), names=read_names(names_file) if names_file else None, detect=chosen,
-                 ignore_case=ignore_case, dry_run=dry_run)
+                 ignore_case=ignore_case, dry_run=dry_run, mapping_out=None if dry_run else mapping_out)
     for line in report.lines():
         click.echo(line)
-    if mapping_out:
-        click.echo(f"wrote {write_mapping(report, mapping_out)}")
+    if report.mapping_file:
         click.echo("warning: the mapping file links placeholders to real names; store it separately from the "
                    "project (not on the same USB stick, not in the same e-mail).", err=True)
 

@@ -106,14 +106,8 @@ def import_refi_new(project_path: str | Path, path: str | Path, *, language: str
         raise ProjectError(f"{project_path} already exists. To add this import to it, use --into {project_path}; "
                            "for a new project, choose another path with -p.")
     project = read_refi(path)      # every input error before the project file exists
-    store = Store.create(project_path, language=language, name=project.name or Path(str(path)).stem)
-    try:
-        report = import_refi(store, path, project=project)
-    except BaseException:
-        store.discard()
-        raise
-    store.close()
-    return report
+    with Store.building(project_path, language=language, name=project.name or Path(str(path)).stem) as store:
+        return import_refi(store, path, project=project)
 
 
 # ------------------------------------------------------------------ helpers

@@ -14,7 +14,7 @@ from .agreement import AgreementMixin
 from .analysis import AnalysisMixin
 from .codebook import CodebookMixin
 from .codebook_rules import CodebookRulesMixin
-from .core import Act, StoreCore, default_actor, from_snapshot, new_guid, now, serialised
+from .core import Act, StoreCore, default_actor, exported, from_snapshot, new_guid, now, serialised
 from .interop import InteropMixin
 from .memos import MemosMixin
 from .privacy import PrivacyMixin
@@ -29,4 +29,4 @@ class Store(ThemesMixin, AgreementMixin, SuggestionsMixin, InteropMixin, Privacy
     """An open qualcode project file. Use :meth:`Store.open` or :meth:`Store.create`."""
 
 
-__all__ = ["Store", "Act", "SCHEMA_VERSION", "default_actor", "from_snapshot", "new_guid", "now", "serialised"]
+__all__ = ["Store", "Act", "SCHEMA_VERSION", "default_actor", "exported", "from_snapshot", "new_guid", "now", "serialised"]

@@ -59,6 +59,18 @@ def from_snapshot(fn):
     return on_one_snapshot
 
 
+def exported(fn):
+    """For a library function ``fn(store, ...)`` that writes project content to a file: one read
+    snapshot (see :func:`from_snapshot`), taken while no pseudonymisation runs. A pseudonymisation
+    waits for running exports to finish, and an export waits for a running pseudonymisation, so no
+    file can hold names that the project no longer has."""
+    @functools.wraps(fn)
+    def as_one_export(store, *args, **kwargs):
+        with store.exclusive_of_pseudonymisation(), store.snapshot():
+            return fn(store, *args, **kwargs)
+    return as_one_export
+
+
 def busy_timeout() -> float:
     """Seconds a command waits for another command's write to finish (QUALCODE_BUSY_TIMEOUT, default 30)."""
     try:
@@ -173,6 +185,7 @@ class StoreCore:
         self._act: Act | None = None
         self._triggers_installed = False
         self._fk_cache: list[tuple[str, str, str]] | None = None
+        self._held_lock: str | None = None
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -210,6 +223,34 @@ class StoreCore:
             _unlink_project(path)
             raise
         return cls(conn, path)
+
+    @classmethod
+    @contextlib.contextmanager
+    def building(cls, path: str | os.PathLike, *, language: str = "nl", name: str = "") -> Iterator["StoreCore"]:
+        """A new project that appears at ``path`` only when complete: it is built under a hidden
+        temporary name beside it and renamed into place at the end. If the work fails, or the
+        process is killed, no project file is left at ``path`` (the next attempt removes the
+        temporary file a killed one left)."""
+        path = Path(path)
+        if path.exists():
+            raise ProjectError(f"{path} already exists. Use another path with -p.")
+        part = path.with_name(f".{path.name}.part")
+        _unlink_project(part)
+        store = cls.create(part, language=language, name=name or path.stem)
+        try:
+            yield store
+            store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            store.close()
+            if path.exists():
+                raise ProjectError(f"{path} appeared while the project was being built; it was left as it is.")
+            os.replace(part, path)
+            _unlink_project(part)  # the empty -wal/-shm of the temporary name, if any
+        except BaseException:
+            with contextlib.suppress(Exception):
+                store.close()
+            _unlink_project(part)
+            raise
+        store.path = path
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, migrate: bool = True) -> "StoreCore":
@@ -392,6 +433,60 @@ class StoreCore:
                 who = f"'{info['what']}' (process {int(info['pid'])}, writing since {info['since']})"
         return BusyError(f"the project {self.path.name} is busy: {who} is writing to it and did not finish "
                          f"within {busy_timeout():g} s. Try again when it has finished.")
+
+    # Exports against pseudonymisation: an advisory lock on a small file beside the project, shared
+    # by exports, exclusive for a pseudonymisation. (POSIX only: on Windows there is no such lock,
+    # and docs/privacy.md says to close other qualcode commands before pseudonymising.)
+    @contextlib.contextmanager
+    def exclusive_of_pseudonymisation(self):
+        """Held by an export while it reads: waits while a pseudonymisation runs."""
+        with self._file_lock(exclusive=False):
+            yield
+
+    @contextlib.contextmanager
+    def pseudonymisation_lock(self):
+        """Held by a pseudonymisation: waits until running exports have finished."""
+        with self._file_lock(exclusive=True):
+            yield
+
+    @contextlib.contextmanager
+    def _file_lock(self, *, exclusive: bool):
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            yield
+            return
+        if self._held_lock is not None:  # nested: already held by this connection
+            yield
+            return
+        path = Path(str(self.path) + "-lock")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:  # a read-only folder: nothing can pseudonymise there either
+            yield
+            return
+        deadline = time.monotonic() + busy_timeout()
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise BusyError(
+                            f"the project {self.path.name} is busy: " + (
+                                "an export is still reading it; pseudonymise when it has finished."
+                                if exclusive else "it is being pseudonymised; export again when that "
+                                "has finished.")) from None
+                    time.sleep(0.05)
+            self._held_lock = "exclusive" if exclusive else "shared"
+            try:
+                yield
+            finally:
+                self._held_lock = None
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     def _changed_error(self, seen: int) -> Exception:
         acts = self.conn.execute("SELECT id, command, actor FROM audit_log WHERE id > ? ORDER BY id",
@@ -757,8 +852,9 @@ def _stamp() -> str:
 
 
 def _unlink_project(path: Path) -> None:
-    """Delete a project file with its SQLite -wal and -shm companions (those that exist)."""
-    for suffix in ("", "-wal", "-shm"):
+    """Delete a project file with its SQLite -wal and -shm companions and qualcode's lock and
+    writer notes (those that exist)."""
+    for suffix in ("", "-wal", "-shm", "-lock", "-writer"):
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
