@@ -87,6 +87,7 @@ class PseudonymiseReport:
     dry_run: bool = False
     backups: int = 0              # existing backups that still hold the original text
     mapping_file: str = ""        # the key written (before the act committed), if asked for
+    field_originals: list[tuple[str, str, str]] = field(default_factory=list)  # memos, history: (ph, cat, orig)
     warnings: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -98,10 +99,11 @@ class PseudonymiseReport:
     def mapping(self) -> list[tuple[str, str, str]]:
         """(placeholder, category, original) rows, one per distinct original spelling."""
         seen, rows = set(), []
-        for r in self.replacements:
-            if (r.placeholder, r.original) not in seen:
-                seen.add((r.placeholder, r.original))
-                rows.append((r.placeholder, r.category, r.original))
+        found = [(r.placeholder, r.category, r.original) for r in self.replacements] + self.field_originals
+        for placeholder, category, original in found:
+            if (placeholder, original) not in seen:
+                seen.add((placeholder, original))
+                rows.append((placeholder, category, original))
         return sorted(rows, key=lambda t: (t[1], int(t[0].rsplit(" ", 1)[1].rstrip("]")), t[2]))
 
     def lines(self) -> list[str]:
@@ -285,10 +287,16 @@ def pseudonymise(store, *, names: list[NameEntry] | None = None, detect: tuple[s
     transaction commits: if the key cannot be written, nothing is pseudonymised. Folding the freed
     pages away afterwards (VACUUM) needs free disk space; if that fails the act still stands and the
     report says so."""
-    with store.pseudonymisation_lock(), store.transaction():
-        report = _pseudonymise(store, names=names, detect=detect, ignore_case=ignore_case, dry_run=dry_run,
-                               mapping_out=mapping_out)
-    if report.sources_changed or report.other_fields:
+    written: list[Path] = []
+    try:
+        with store.pseudonymisation_lock(), store.transaction():
+            report = _pseudonymise(store, names=names, detect=detect, ignore_case=ignore_case, dry_run=dry_run,
+                                   mapping_out=mapping_out, written=written)
+    except BaseException:
+        for key in written:  # the key of a pseudonymisation that did not commit: names for nothing
+            key.unlink(missing_ok=True)
+        raise
+    if not dry_run:  # also when nothing new was found: a rerun compacts what a full disk left
         try:
             store.scrub_free_space()
         except DatabaseError as exc:
@@ -299,7 +307,7 @@ def pseudonymise(store, *, names: list[NameEntry] | None = None, detect: tuple[s
     return report
 
 
-def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out) -> PseudonymiseReport:
+def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, written) -> PseudonymiseReport:
     from .nlp import count_words
     from .store.privacy import TEXT_COLUMNS
 
@@ -328,7 +336,9 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out) ->
 
     def scrub(text: str) -> str:
         found = find_spans(text, patterns, detect)
-        return rewrite(text, [(s, e, number(text[s:e], c)) for s, e, c, _ in found])[0]
+        spans = [(s, e, number(text[s:e], c)) for s, e, c, _ in found]
+        report.field_originals.extend((ph, c, text[s:e]) for (s, e, ph), (_, _, c, _) in zip(spans, found))
+        return rewrite(text, spans)[0]
 
     field_updates = [(f, scrub(f[3])) for f in fields]
     field_updates = [(f, new) for f, new in field_updates if new != f[3]]
@@ -374,7 +384,8 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out) ->
         act.summary = " ".join(report.lines()[:1])[:200]
         act.details = {"counts": report.counts(), "sources": report.sources_changed}
         if mapping_out:  # before the commit: no pseudonymisation without its key
-            report.mapping_file = str(write_mapping(report, mapping_out))
+            written.append(write_mapping(report, mapping_out))
+            report.mapping_file = str(written[-1])
     return report
 
 

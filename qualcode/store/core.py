@@ -273,7 +273,7 @@ class StoreCore:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 app = conn.execute("SELECT value FROM meta WHERE key = 'application'").fetchone()
             except sqlite3.DatabaseError as exc:
-                raise ProjectError(f"{path} is not a qualcode project ({exc}).") from None
+                raise _open_error(path, exc) from None
             if not app or app[0] != APPLICATION:
                 raise ProjectError(f"{path} is an SQLite file but not a qualcode project.")
             if version > SCHEMA_VERSION:
@@ -879,8 +879,27 @@ def _connect(path: Path, wal: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA cache_size = -65536")
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise ProjectError(f"{path} is not a qualcode project ({exc}).") from None
+        raise _open_error(path, exc) from None
     return conn
+
+
+def _open_error(path: Path, exc: Exception) -> ProjectError:
+    """Why an SQLite file could not be opened: its content (not a project, damaged) or its place
+    (a full disk, a read-only folder), which SQLite reports alike as an I/O error."""
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return ProjectError(f"{path} is not a qualcode project, or it is damaged ({text}). Restore a backup "
+                            "with 'qualcode backup restore'.")
+    folder = path.resolve().parent
+    if not os.access(folder, os.W_OK) or not os.access(path, os.W_OK):
+        return ProjectError(f"cannot open {path}: its folder or the file is read-only, and qualcode needs to write "
+                            "beside it. Copy the project to a folder you can write to (the Python API can read it "
+                            "where it is: qualcode.Project.open).")
+    with contextlib.suppress(OSError):
+        st = os.statvfs(folder)
+        if st.f_bavail * st.f_frsize < (1 << 20):
+            return ProjectError(f"cannot open {path}: the disk is full. Free some space and try again.")
+    return ProjectError(f"cannot open {path} ({text}).")
 
 
 def _audit_row(r: sqlite3.Row) -> dict:
