@@ -130,6 +130,30 @@ def theme_set_status(env: Env, theme_ref, status, back):
     click.echo(f"theme {t['key']} is now {t['status']}")
 
 
+@theme.command("set-exclusive")
+@click.argument("ref", metavar="THEME")
+@click.option("--off", is_flag=True, help="Make the codes no longer mutually exclusive.")
+@pass_env
+def theme_set_exclusive(env: Env, ref, off):
+    """Declare THEME's codes mutually exclusive (one per segment); THEME may also be a code with sub-codes.
+
+    \b
+    'qualcode agreement' then also reports one categorical kappa and alpha for the
+    set, and 'qualcode review' flags segments that carry two of its codes.
+    Undo with 'qualcode undo'.
+    """
+    from ..themes import set_exclusive
+
+    r = set_exclusive(env.open(), ref, on=not off)
+    if off:
+        click.echo(f"{r['kind']} {r['key']} is no longer an exclusive set")
+        return
+    click.echo(f"{r['kind']} {r['key']} is an exclusive set: {', '.join(r['codes'])}")
+    if r["double_coded"]:
+        click.echo(f"{r['double_coded']} segment(s) already carry two of its codes from one coder; "
+                   "'qualcode review' lists them")
+
+
 @theme.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_env
