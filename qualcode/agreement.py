@@ -479,7 +479,8 @@ class AgreementReport:
             rows.append(row + [str(len(r.double_coded))])
         return rows
 
-    def exclusive_notes(self) -> list[str]:
+    def exclusive_notes(self, limit: int | None = 20) -> list[str]:
+        """Notes on the exclusive sets and one line per double-coded segment (at most ``limit``)."""
         if not self.exclusive:
             return []
         lines = [f"Exclusive sets: one categorical variable per set; a coder's value on a segment is the one code "
@@ -490,6 +491,10 @@ class AgreementReport:
                 lines.append(f"Coding error: {r.key}: segment #{d['segment_id']} ({d['key']}, {d['source']}) has "
                              f"{', '.join(d['codes'])} from {d['coder']}; the codes of an exclusive set exclude each "
                              "other. That coder's value counts as missing there.")
+        n_double = sum(len(r.double_coded) for r in self.exclusive)
+        if limit is not None and n_double > limit:
+            lines = lines[:1 + limit] + [f"... and {n_double - limit} more coding errors (--out and --json list "
+                                         "them all; so does 'qualcode review')."]
         return lines
 
     def to_dict(self) -> dict:
