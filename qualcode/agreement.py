@@ -651,6 +651,10 @@ def exclusive_sets(store, names: Iterable[str] = (), *, flagged: bool = True) ->
             x = of_code(by_key[name])
         else:
             parents = [k for k in children if k is not None]
+            if name in by_key:
+                raise QualcodeError(
+                    f"code '{name}' has no sub-codes, so it cannot be an exclusive set; name its theme "
+                    f"({by_key[name]['theme'] or 'none'}) or a code with sub-codes ({', '.join(parents) or 'none'}).")
             hint = close_matches(name, [t["key"] for t in themes] + parents)
             raise NotFoundError(
                 f"no theme or parent code '{name}' to treat as an exclusive set.{hint} An exclusive set is a theme "
