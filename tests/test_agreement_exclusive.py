@@ -231,3 +231,29 @@ def test_review_flags_two_codes_of_an_exclusive_set(sample_store):
                          f"mixed): #{s['id']} ({s['key']}, a: pros, cons).")
     assert w.command == "qualcode segments --source F2.txt --codes; qualcode uncode SEGMENT_ID CODE_ID --coder a"
     assert run_review(sample_store, coder="b", remember=False).exclusive == []
+
+
+def test_theme_set_exclusive_command(sample_path, run):
+    store = Store.open(sample_path)
+    ids = codebook_with_set(store, flag=False)
+    seg = next(store.segments(role="participant"))["id"]
+    with store.act("codings"):
+        store.add_coding(seg, ids["pros"], "a")
+        store.add_coding(seg, ids["cons"], "a")
+    store.close()
+    r = run(sample_path, "theme", "set-exclusive", "work")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == ("theme work is an exclusive set: pros, cons, mixed\n"
+                        "1 segment(s) already carry two of its codes from one coder; 'qualcode review' lists them\n")
+    assert run(sample_path, "theme", "set-exclusive", "coach").stdout == (
+        "code coach is an exclusive set: coach_good, coach_bad\n")
+    r = run(sample_path, "theme", "set-exclusive", "work")
+    assert r.exit_code == 1 and r.stderr == "Error: theme 'work' is already an exclusive set.\n"
+    assert run(sample_path, "undo").exit_code == 0                      # coach again not exclusive
+    assert run(sample_path, "theme", "set-exclusive", "work", "--off").stdout == (
+        "theme work is no longer an exclusive set\n")
+    r = run(sample_path, "theme", "set-exclusive", "coach", "--off")
+    assert r.exit_code == 1 and r.stderr == "Error: 'coach' is not an exclusive set; exclusive sets: none.\n"
+    store = Store.open(sample_path)
+    assert not store.theme("work")["exclusive"] and not store.code("coach")["exclusive"]
+    store.close()
