@@ -396,10 +396,10 @@ def write_review(r: Review, out: str | Path) -> Path:
                                   "between closest"],
                 ([c["theme"], c["segments"], c["within"], c["between"], c["ratio"], c["closest"],
                   c["closest_between"]] for c in r.coherence), styles=st)
+    ws = wb.create_sheet("About coherence")
+    ws.append([cell(ws, COHERENCE_EXPLAINED)])
     write_table(wb, "Exclusive", ["set", "kind", "segment id", "key", "source", "coder", "codes"],
                 ([x["set"], x["kind"], x["segment_id"], x["key"], x["source"], x["coder"], ", ".join(x["codes"])]
                  for x in r.exclusive), styles=st)
-    ws = wb.create_sheet("About coherence")
-    ws.append([cell(ws, COHERENCE_EXPLAINED)])
     wb.save(out)
     return out
