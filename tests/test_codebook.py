@@ -240,6 +240,7 @@ def test_exclusive_round_trips_through_the_project_yaml_and_xlsx(tmp_path, empty
     assert [(t.id, t.exclusive) for t in cb.themes] == [("behaviour", True), ("talk", False)]
     assert [c.id for c in cb.codes if c.exclusive] == ["question"]
     report = apply_codebook(empty_store, cb, source="mi.yaml")
+    assert report.added == ["question", "open", "closed", "reflection", "change"]
     assert empty_store.theme("behaviour")["exclusive"] is True and empty_store.code("question")["exclusive"] is True
     y, x = tmp_path / "out.yaml", tmp_path / "out.xlsx"
     export_codebook(empty_store, str(y))
@@ -254,7 +255,6 @@ def test_exclusive_round_trips_through_the_project_yaml_and_xlsx(tmp_path, empty
     assert r.themes_changed == ["behaviour"] and empty_store.theme("behaviour")["exclusive"] is False
     empty_store.undo(1)
     assert empty_store.theme("behaviour")["exclusive"] is True
-    assert report.added
 
 
 def test_codebook_sheet_without_exclusive_columns_still_reads(tmp_path, empty_store):
