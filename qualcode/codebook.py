@@ -590,13 +590,15 @@ def show_lines(store, *, rules: bool = False) -> list[str]:
         mine = [c for c in codes if c["theme_id"] == t["id"]]
         if t["id"] is None and not mine:
             continue
-        out.append(f"{t['key'] or '-'}  {t['name']}  {t['colour']}".rstrip())
+        out.append(f"{t['key'] or '-'}  {t['name']}  {t['colour']}".rstrip()
+                   + ("  [exclusive: one of its codes per segment]" if t.get("exclusive") else ""))
         if t["description"]:
             out.append(f"    {t['description']}")
         for c in mine:
             depth[c["key"]] = depth.get(c["parent"], 0) + 1 if c["parent"] else 1
             pad = "  " * depth[c["key"]]
-            out.append(f"{pad}{c['key']}  {c['name']}  [{c['n_codings']} codings]")
+            out.append(f"{pad}{c['key']}  {c['name']}  [{c['n_codings']} codings]"
+                       + ("  [exclusive: one of its sub-codes per segment]" if c["exclusive"] else ""))
             if rules and c["rules"]:
                 r = c["rules"]
                 for k in ("keywords", "phrases"):

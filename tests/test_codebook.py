@@ -255,6 +255,12 @@ def test_exclusive_round_trips_through_the_project_yaml_and_xlsx(tmp_path, empty
     assert r.themes_changed == ["behaviour"] and empty_store.theme("behaviour")["exclusive"] is False
     empty_store.undo(1)
     assert empty_store.theme("behaviour")["exclusive"] is True
+    from qualcode.codebook import show_lines
+
+    lines = show_lines(empty_store)
+    assert "behaviour  Therapist behaviour  #E69F00  [exclusive: one of its codes per segment]" in lines
+    assert "  question  Question  [0 codings]  [exclusive: one of its sub-codes per segment]" in lines
+    assert "talk  Client talk  #56B4E9" in lines
 
 
 def test_codebook_sheet_without_exclusive_columns_still_reads(tmp_path, empty_store):
