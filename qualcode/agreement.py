@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .errors import QualcodeError, unknown
+from .errors import NotFoundError, QualcodeError, close_matches, unknown
 
 STATISTICS = ("percent", "cohen", "fleiss", "alpha")
 LABELS = {"percent": "% agreement", "cohen": "Cohen's kappa", "fleiss": "Fleiss' kappa",
@@ -182,6 +182,11 @@ class Estimate:
     value: float
     low: float = float("nan")
     high: float = float("nan")
+
+    def to_dict(self) -> dict:
+        """{"value", "low", "high"} with None for undefined values (JSON has no NaN)."""
+        return {k: (float(v) if np.isfinite(v) else None)
+                for k, v in (("value", self.value), ("low", self.low), ("high", self.high))}
 
     def text(self, digits: int = 2) -> str:
         if not np.isfinite(self.value):
@@ -413,6 +418,7 @@ class AgreementReport:
     n_boot: int
     seed: int
     min_positives: int
+    exclusive: list["SetResult"] = field(default_factory=list)
 
     @property
     def n_segments(self) -> int:
@@ -457,6 +463,57 @@ class AgreementReport:
     def lines(self) -> list[str]:
         return self.notes()
 
+    def exclusive_header(self) -> list[str]:
+        h = ["exclusive set", "codes", "units", "% agreement"]
+        if len(self.coders) == 2:
+            h.append("Cohen's kappa [95% CI]")
+        return h + ["Fleiss' kappa [95% CI]", "Krippendorff's alpha [95% CI]", "double-coded"]
+
+    def exclusive_table(self) -> list[list[str]]:
+        rows = []
+        for r in self.exclusive:
+            row = [r.key, ", ".join(r.codes), str(r.n_units), _pct(r.stats["percent"])]
+            for s in (["cohen"] if len(self.coders) == 2 else []) + ["fleiss", "alpha"]:
+                e = r.stats[s]
+                row.append(e.text(3) + ("" if not np.isfinite(e.value) else f" {band(s, e.value)}"))
+            rows.append(row + [str(len(r.double_coded))])
+        return rows
+
+    def exclusive_notes(self, limit: int | None = 20) -> list[str]:
+        """Notes on the exclusive sets and one line per double-coded segment (at most ``limit``)."""
+        if not self.exclusive:
+            return []
+        lines = [f"Exclusive sets: one categorical variable per set; a coder's value on a segment is the one code "
+                 f"of the set they applied, '{NONE}' when they applied none of them. Units: segments every coder "
+                 "has seen where at least one coder applied a code of the set."]
+        for r in self.exclusive:
+            for d in r.double_coded:
+                lines.append(f"Coding error: {r.key}: segment #{d['segment_id']} ({d['key']}, {d['source']}) has "
+                             f"{', '.join(d['codes'])} from {d['coder']}; the codes of an exclusive set exclude each "
+                             "other. That coder's value counts as missing there.")
+        n_double = sum(len(r.double_coded) for r in self.exclusive)
+        if limit is not None and n_double > limit:
+            lines = lines[:1 + limit] + [f"... and {n_double - limit} more coding errors (--out and --json list "
+                                         "them all; so does 'qualcode review')."]
+        return lines
+
+    def to_dict(self) -> dict:
+        """The report as plain data for ``--json`` (see docs/json.md); undefined numbers are None."""
+        def code_row(r: CodeResult) -> dict:
+            return {"code": r.code, "name": r.name, "segments": r.n_segments, "positives": r.positives,
+                    "per_coder": dict(r.per_coder), **{s: r.stats[s].to_dict() for s in STATISTICS},
+                    "warning": r.warning or None}
+
+        u = self.units
+        return {
+            "coders": list(self.coders), "groups": self.groups, "n_segments": self.n_segments,
+            "n_left_out": u.n_left_out, "left_out_by_coder": dict(u.left_out_by_coder),
+            "resamples": self.n_boot, "seed": self.seed, "confidence": 0.95, "min_positives": self.min_positives,
+            "codes": [code_row(r) for r in self.codes],
+            "overall": code_row(self.overall),
+            "exclusive_sets": [r.to_dict() for r in self.exclusive],
+        }
+
 
 def _pct(e: Estimate) -> str:
     if not np.isfinite(e.value):
@@ -470,9 +527,12 @@ def _pct(e: Estimate) -> str:
 def compute_agreement(store, coders: Iterable[str] | None = None, *, codes: Iterable[str] | None = None,
                       groups: Iterable[str] | None = None, include_moderator: bool = False,
                       n_boot: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
-                      min_positives: int = MIN_POSITIVES) -> AgreementReport:
-    """Per-code and overall agreement between coders on the segments they all saw."""
+                      min_positives: int = MIN_POSITIVES, exclusive: Iterable[str] | None = None) -> AgreementReport:
+    """Per-code and overall agreement between coders on the segments they all saw, and one categorical
+    figure per exclusive set among the compared codes (sets flagged in the codebook, plus the themes or
+    parent codes named in ``exclusive``)."""
     chosen = check_coders(store, coders)
+    asked = exclusive_sets(store, exclusive or [], flagged=False)   # checked before the work
     units = collect_units(store, chosen, groups=groups, include_moderator=include_moderator)
     all_codes = {c["key"]: c for c in store.codes()}
     if codes is not None:
@@ -521,8 +581,152 @@ def compute_agreement(store, coders: Iterable[str] | None = None, *, codes: Iter
                                   {s: per_code[s][i] for s in STATISTICS}, warn))
     overall = CodeResult("(overall, pooled)", "all codes pooled", n, int((x.max(0).max(1) > 0).sum()),
                          {c: int((x[ci].max(1) > 0).sum()) for ci, c in enumerate(chosen)}, overall_est)
+    sets = [x for x in exclusive_sets(store) if set(x.fold) & set(keys) and len(x.codes) >= 2]
+    sets += [x for x in asked if (x.kind, x.key) not in {(y.kind, y.key) for y in sets}]
+    set_results = [set_agreement(store, units, x, n_boot=n_boot, seed=seed) for x in sets]
     return AgreementReport(chosen, list(groups) if groups is not None else None, units, results, overall,
-                           n_boot, seed, min_positives)
+                           n_boot, seed, min_positives, set_results)
+
+
+# ------------------------------------------------------------ exclusive sets
+NONE = "(none)"
+
+
+@dataclass
+class ExclusiveSet:
+    """Mutually exclusive codes: a theme's top-level codes or a parent code's sub-codes."""
+
+    key: str                      # the theme's or parent code's id
+    kind: str                     # 'theme' or 'code'
+    name: str
+    codes: list[str]              # the categories, in codebook order
+    fold: dict[str, str]          # every code of the set and its sub-codes -> the category it counts as
+
+
+def exclusive_sets(store, names: Iterable[str] = (), *, flagged: bool = True) -> list[ExclusiveSet]:
+    """The exclusive sets flagged in the codebook (with ``flagged``) and those named in ``names`` (a theme
+    id or name, or the id of a code with sub-codes). A sub-code counts as the set's code it sits under."""
+    codes = store.codes()
+    themes = store.themes()
+    by_key = {c["key"]: c for c in codes}
+    children: dict[str | None, list[str]] = {}
+    for c in codes:
+        children.setdefault(c["parent"], []).append(c["key"])
+
+    def under(key: str) -> list[str]:
+        out, todo = [], list(children.get(key, []))
+        while todo:
+            k = todo.pop(0)
+            if k not in out and k != key:
+                out.append(k)
+                todo.extend(children.get(k, []))
+        return out
+
+    def make(kind: str, key: str, name: str, members: list[str]) -> ExclusiveSet:
+        fold = {m: m for m in members}
+        for m in members:
+            for d in under(m):
+                fold.setdefault(d, m)
+        return ExclusiveSet(key, kind, name, members, fold)
+
+    def of_theme(t: dict) -> ExclusiveSet:
+        members = [c["key"] for c in codes if c["theme_id"] == t["id"]
+                   and (c["parent"] is None or by_key[c["parent"]]["theme_id"] != t["id"])]
+        return make("theme", t["key"], t["name"], members)
+
+    def of_code(c: dict) -> ExclusiveSet:
+        return make("code", c["key"], c["name"], list(children.get(c["key"], [])))
+
+    out: list[ExclusiveSet] = []
+    if flagged:
+        out += [of_theme(t) for t in themes if t["exclusive"]]
+        out += [of_code(c) for c in codes if c["exclusive"]]
+    for name in names:
+        name = name.strip()
+        theme = next((t for t in themes if t["key"] == name), None) or next(
+            (t for t in themes if t["name"].lower() == name.lower()), None)
+        if theme is not None:
+            x = of_theme(theme)
+        elif name in by_key and children.get(name):
+            x = of_code(by_key[name])
+        else:
+            parents = [k for k in children if k is not None]
+            if name in by_key:
+                raise QualcodeError(
+                    f"code '{name}' has no sub-codes, so it cannot be an exclusive set; name its theme "
+                    f"({by_key[name]['theme'] or 'none'}) or a code with sub-codes ({', '.join(parents) or 'none'}).")
+            hint = close_matches(name, [t["key"] for t in themes] + parents)
+            raise NotFoundError(
+                f"no theme or parent code '{name}' to treat as an exclusive set.{hint} An exclusive set is a theme "
+                f"(themes: {', '.join(t['key'] for t in themes) or 'none'}) or a code with sub-codes "
+                f"({', '.join(parents) or 'none in this codebook'}).")
+        check_set_size(x)
+        if (x.kind, x.key) not in {(y.kind, y.key) for y in out}:
+            out.append(x)
+    return out
+
+
+def check_set_size(x: ExclusiveSet) -> None:
+    """Refuse a set of fewer than two codes (a flagged set can shrink later: review warns about it)."""
+    if len(x.codes) < 2:
+        raise QualcodeError(
+            f"{x.kind} '{x.key}' has {len(x.codes)} {'code' if x.kind == 'theme' else 'sub-code'}"
+            f"{'' if len(x.codes) == 1 else 's'}; an exclusive set needs at least two mutually exclusive codes.")
+
+
+def set_values(applied: dict[int, set[str]] | dict[int, list[str]], segment_id: int, xset: ExclusiveSet
+               ) -> list[str]:
+    """The set's categories a coder gave a segment (sub-codes folded into their category), in set order."""
+    got = {xset.fold[k] for k in applied.get(segment_id, ()) if k in xset.fold}
+    return [c for c in xset.codes if c in got]
+
+
+@dataclass
+class SetResult:
+    key: str
+    kind: str
+    name: str
+    codes: list[str]
+    n_units: int                       # segments where at least one coder applied a code of the set
+    stats: dict[str, Estimate]
+    double_coded: list[dict]           # segment_id, key, source, coder, codes
+
+    def to_dict(self) -> dict:
+        return {"theme": self.key, "kind": self.kind, "name": self.name, "codes": list(self.codes),
+                "n_units": self.n_units, **{s: self.stats[s].to_dict() for s in STATISTICS},
+                "double_coded": [dict(d) for d in self.double_coded]}
+
+
+def set_agreement(store, units: Units, xset: ExclusiveSet, *, n_boot: int = DEFAULT_RESAMPLES,
+                  seed: int = DEFAULT_SEED) -> SetResult:
+    """Categorical agreement on one exclusive set over the units every coder has seen.
+
+    A coder's value on a unit is the one category of the set they applied, :data:`NONE` when they applied
+    none. Units where no coder applied any code of the set are left out (the set does not apply there). Two
+    or more categories from one coder on one unit is a coding error: listed, and that value is missing."""
+    coders = units.coders
+    data: list[list] = [[] for _ in coders]
+    double: list[tuple[int, str, list[str]]] = []
+    for sid in units.segment_ids:
+        vals = [set_values(units.applied[c], sid, xset) for c in coders]
+        if not any(vals):
+            continue
+        for i, (c, v) in enumerate(zip(coders, vals)):
+            if len(v) > 1:
+                double.append((sid, c, v))
+            data[i].append(v[0] if len(v) == 1 else (NONE if not v else None))
+    n_units = len(data[0])
+    if n_units == 0:
+        stats = {s: Estimate(float("nan")) for s in STATISTICS}
+    else:
+        codes, cats = _encode(data)
+        feats = _features_from_codes(codes, len(cats))
+        rows, counts = _distinct_rows(feats, np.ones(feats.shape[0]))
+        stats = _estimates(rows, len(coders), max(len(cats), 1), n_boot, seed, counts=counts)
+    info = {s["id"]: s for s in store.segments(ids=sorted({d[0] for d in double}))} if double else {}
+    listed = [{"segment_id": sid, "key": info[sid]["key"], "source": info[sid]["source"], "coder": c, "codes": v}
+              for sid, c, v in double]
+    return SetResult(xset.key, xset.kind, xset.name, list(xset.codes), n_units, stats, listed)
 
 
 def nominal_agreement(store, coders: Sequence[str], codes: Sequence[str], *,

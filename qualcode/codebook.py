@@ -40,8 +40,9 @@ HOLDING_NAME = "Uncategorised (removed from the codebook)"
 HOLDING_COLOUR = "#999999"
 
 TOP_KEYS = ("name", "language", "spacy_pipeline", "description", "themes", "codes")
-THEME_KEYS = ("id", "name", "colour", "description", "codes")
-CODE_KEYS = ("id", "name", "theme", "colour", "description", "include", "exclude", "example", "rules", "codes")
+THEME_KEYS = ("id", "name", "colour", "description", "exclusive", "codes")
+CODE_KEYS = ("id", "name", "theme", "colour", "description", "include", "exclude", "example", "rules", "exclusive",
+             "codes")
 RULE_KEYS = ("keywords", "phrases", "patterns")
 PATTERN_KEYS = ("regex", "tokens")
 TOKEN_ATTRS = {
@@ -63,6 +64,7 @@ class Theme:
     name: str
     colour: str
     description: str = ""
+    exclusive: bool = False          # its top-level codes are mutually exclusive (one per segment)
     line: int | None = None
 
 
@@ -78,6 +80,7 @@ class Code:
     exclude: str = ""
     example: str = ""
     rules: dict = field(default_factory=dict)
+    exclusive: bool = False          # its sub-codes are mutually exclusive (one per segment)
     line: int | None = None
 
     def has_rules(self) -> bool:
@@ -186,6 +189,14 @@ class _Validator:
         if isinstance(v, bool):
             v = "yes" if v else "no"
         return str(v).strip()
+
+    def flag(self, m: _Map, key: str, where: str) -> bool:
+        if key not in m or m[key] is None:
+            return False
+        v = m[key]
+        if not isinstance(v, bool):
+            self.fail(f"'{key}' must be true or false, got {_kind(v)}.", _kline(m, key), _join(where, key))
+        return v
 
     def ident(self, m: _Map, where: str, what: str) -> str:
         v = self.text(m, "id", where, required=True)
@@ -345,6 +356,7 @@ def parse_codebook(data: Any, path: str = "<codebook>") -> Codebook:
                _kline(top, "themes"), "themes")
     seen_themes: dict[str, int | None] = {}
     seen_codes: dict[str, int | None] = {}
+    flags: list[tuple] = []          # (mapping, where, kind, id) of every theme and code, for 'exclusive'
 
     def add_code(cm, where: str, line: int | None, theme: str | None, parent: str | None) -> None:
         cm = v.mapping(cm, where, line, CODE_KEYS, "a code")
@@ -371,7 +383,9 @@ def parse_codebook(data: Any, path: str = "<codebook>") -> Codebook:
             id=cid, name=v.text(cm, "name", where, required=True), theme=th, parent=parent,
             colour=v.colour(cm, where, required=False), description=v.text(cm, "description", where),
             include=v.text(cm, "include", where), exclude=v.text(cm, "exclude", where),
-            example=v.text(cm, "example", where), rules=v.rules(cm, where), line=_kline(cm, "id")))
+            example=v.text(cm, "example", where), rules=v.rules(cm, where),
+            exclusive=v.flag(cm, "exclusive", where), line=_kline(cm, "id")))
+        flags.append((cm, where, "code", cid))
         children = cm.get("codes")
         if children is not None:
             if not isinstance(children, list):
@@ -390,8 +404,9 @@ def parse_codebook(data: Any, path: str = "<codebook>") -> Codebook:
         seen_themes[tid] = _kline(tm, "id")
         cb.themes.append(Theme(id=tid, name=v.text(tm, "name", where, required=True),
                                colour=v.colour(tm, where, required=True), description=v.text(tm, "description", where),
-                               line=_kline(tm, "id")))
+                               exclusive=v.flag(tm, "exclusive", where), line=_kline(tm, "id")))
         nested.append((tm, where, tid))
+        flags.append((tm, where, "theme", tid))
     for tm, where, tid in nested:
         children = tm.get("codes")
         if children is None:
@@ -406,6 +421,16 @@ def parse_codebook(data: Any, path: str = "<codebook>") -> Codebook:
             v.fail(f"'codes' must be a list, got {_kind(loose)}.", _kline(top, "codes"), "codes")
         for j, cm in enumerate(loose):
             add_code(cm, f"codes[{j}]", _iline(loose, j, top, "codes"), None, None)
+    for m, where, kind, key in flags:
+        if not m.get("exclusive"):
+            continue
+        members = [c.id for c in cb.codes if (c.theme == key and c.parent is None if kind == "theme"
+                                              else c.parent == key)]
+        if len(members) < 2:
+            what = "codes" if kind == "theme" else "sub-codes"
+            v.fail(f"{kind} '{key}' is exclusive but has {len(members)} {what}; an exclusive set needs at least two "
+                   f"(mutually exclusive categories such as question, reflection, other).", _kline(m, "exclusive"),
+                   _join(where, "exclusive"))
     return cb
 
 
@@ -480,11 +505,13 @@ def apply_codebook(store, codebook: Codebook, source: str = "", force: bool = Fa
         for pos, t in enumerate(codebook.themes):
             old = themes.get(t.id)
             if old is None:
-                theme_ids[t.id] = store.add_theme(t.id, t.name, t.colour, t.description, position=pos)
+                theme_ids[t.id] = store.add_theme(t.id, t.name, t.colour, t.description, position=pos,
+                                                  exclusive=t.exclusive)
                 report.themes_added.append(t.id)
             else:
                 theme_ids[t.id] = old["id"]
-                diff = {k: getattr(t, k) for k in ("name", "colour", "description") if old[k] != getattr(t, k)}
+                diff = {k: getattr(t, k) for k in ("name", "colour", "description", "exclusive")
+                        if old[k] != getattr(t, k)}
                 if diff:
                     store.update_theme(old["id"], **diff)
                     report.themes_changed.append(t.id)
@@ -493,7 +520,7 @@ def apply_codebook(store, codebook: Codebook, source: str = "", force: bool = Fa
         for pos, c in enumerate(codebook.codes):
             fields = {"name": c.name, "theme_id": theme_ids[c.theme], "description": c.description,
                       "include": c.include, "exclude": c.exclude, "example": c.example, "rules": c.rules,
-                      "colour": c.colour}
+                      "colour": c.colour, "exclusive": c.exclusive}
             old = existing.get(c.id)
             if old is None:
                 code_ids[c.id] = store.add_code(c.id, position=pos, **fields)
@@ -540,13 +567,15 @@ def codebook_from_store(store) -> Codebook:
     cb = Codebook(name=store.meta("codebook_name") or "codebook", language=store.language,
                   spacy_pipeline=store.meta("spacy_pipeline") or None)
     for t in store.themes():
-        cb.themes.append(Theme(id=t["key"], name=t["name"], colour=t["colour"], description=t["description"]))
+        cb.themes.append(Theme(id=t["key"], name=t["name"], colour=t["colour"], description=t["description"],
+                               exclusive=bool(t["exclusive"])))
     for c in store.codes():
         if c["theme"] is None:
             continue
         cb.codes.append(Code(id=c["key"], name=c["name"], theme=c["theme"], parent=c["parent"],
                              colour=c["colour"], description=c["description"], include=c["include"],
-                             exclude=c["exclude"], example=c["example"], rules=c["rules"]))
+                             exclude=c["exclude"], example=c["example"], rules=c["rules"],
+                             exclusive=bool(c["exclusive"])))
     return cb
 
 
@@ -561,13 +590,15 @@ def show_lines(store, *, rules: bool = False) -> list[str]:
         mine = [c for c in codes if c["theme_id"] == t["id"]]
         if t["id"] is None and not mine:
             continue
-        out.append(f"{t['key'] or '-'}  {t['name']}  {t['colour']}".rstrip())
+        out.append(f"{t['key'] or '-'}  {t['name']}  {t['colour']}".rstrip()
+                   + ("  [exclusive: one of its codes per segment]" if t.get("exclusive") else ""))
         if t["description"]:
             out.append(f"    {t['description']}")
         for c in mine:
             depth[c["key"]] = depth.get(c["parent"], 0) + 1 if c["parent"] else 1
             pad = "  " * depth[c["key"]]
-            out.append(f"{pad}{c['key']}  {c['name']}  [{c['n_codings']} codings]")
+            out.append(f"{pad}{c['key']}  {c['name']}  [{c['n_codings']} codings]"
+                       + ("  [exclusive: one of its sub-codes per segment]" if c["exclusive"] else ""))
             if rules and c["rules"]:
                 r = c["rules"]
                 for k in ("keywords", "phrases"):
@@ -589,6 +620,8 @@ def to_yaml(cb: Codebook) -> str:
                 d[k] = getattr(c, k)
         if c.rules:
             d["rules"] = c.rules
+        if c.exclusive:
+            d["exclusive"] = True
         kids = [code_dict(k) for k in cb.codes if k.parent == c.id]
         if kids:
             d["codes"] = kids
@@ -605,6 +638,8 @@ def to_yaml(cb: Codebook) -> str:
         td: dict = {"id": t.id, "name": t.name, "colour": t.colour}
         if t.description:
             td["description"] = t.description
+        if t.exclusive:
+            td["exclusive"] = True
         codes = [code_dict(c) for c in cb.codes if c.theme == t.id and (c.parent is None or c.parent not in ids)]
         if codes:
             td["codes"] = codes
@@ -613,21 +648,26 @@ def to_yaml(cb: Codebook) -> str:
 
 
 XLSX_HEADER = ["theme", "theme name", "theme colour", "theme description", "code", "code name", "parent",
-               "code colour", "description", "include", "exclude", "example", "keywords", "phrases", "patterns"]
+               "code colour", "description", "include", "exclude", "example", "keywords", "phrases", "patterns",
+               "theme exclusive", "code exclusive"]
+# Columns added after the first release: a sheet without them still reads (as 'no').
+XLSX_OPTIONAL = ("theme exclusive", "code exclusive")
 
 
 def codebook_rows(cb: Codebook) -> list[list]:
     rows = []
     for t in cb.themes:
         mine = [c for c in cb.codes if c.theme == t.id]
+        t_ex = "yes" if t.exclusive else ""
         if not mine:
-            rows.append([t.id, t.name, t.colour, t.description] + [""] * 11)
+            rows.append([t.id, t.name, t.colour, t.description] + [""] * 11 + [t_ex, ""])
         for c in mine:
             r = c.rules or {}
             rows.append([t.id, t.name, t.colour, t.description, c.id, c.name, c.parent or "", c.colour or "",
                          c.description, c.include, c.exclude, c.example, "; ".join(r.get("keywords", [])),
                          "; ".join(r.get("phrases", [])),
-                         json.dumps(r.get("patterns", []), ensure_ascii=False) if r.get("patterns") else ""])
+                         json.dumps(r.get("patterns", []), ensure_ascii=False) if r.get("patterns") else "",
+                         t_ex, "yes" if c.exclusive else ""])
     return rows
 
 
@@ -638,7 +678,7 @@ def write_codebook_sheet(wb, cb: Codebook, title: str = "Codebook"):
     rows = codebook_rows(cb)
     colours = {t.id: t.colour for t in cb.themes}
     fills = [hex_fill(light(r[7] or colours[r[0]])) for r in rows]
-    widths = [14, 22, 10, 40, 24, 30, 16, 10, 50, 40, 40, 40, 40, 30, 30]
+    widths = [14, 22, 10, 40, 24, 30, 16, 10, 50, 40, 40, 40, 40, 30, 30, 10, 10]
     return write_table(wb, title, XLSX_HEADER, rows, widths=widths, wrap_cols=(3, 8, 9, 10, 11, 12, 13, 14),
                        styles=Styles(), row_fills=fills)
 
@@ -681,18 +721,22 @@ def codebook_from_xlsx(path: Path) -> Codebook:
     about = {str(r[0]): r[1] for r in wb["About"].iter_rows(values_only=True)} if "About" in wb.sheetnames else {}
     wb.close()
     header = [str(h or "").strip().lower() for h in rows[0]] if rows else []
-    missing = [h for h in XLSX_HEADER if h not in header]
+    missing = [h for h in XLSX_HEADER if h not in header and h not in XLSX_OPTIONAL]
     if missing:
         raise CodebookError(f"missing columns: {', '.join(missing)}.", path=str(path), where="sheet Codebook")
-    col = {h: header.index(h) for h in XLSX_HEADER}
+    col = {h: header.index(h) for h in XLSX_HEADER if h in header}
     themes: dict = {}
     codes = []
+    exclusive_themes: set[str] = set()
+    exclusive_codes: set[str] = set()
     for r in rows[1:]:
-        get = lambda h: "" if r[col[h]] is None else str(r[col[h]]).strip()  # noqa: E731
+        get = lambda h: "" if h not in col or r[col[h]] is None else str(r[col[h]]).strip()  # noqa: E731
         if not get("theme"):
             continue
         themes.setdefault(get("theme"), {"id": get("theme"), "name": get("theme name"),
                                          "colour": get("theme colour"), "description": get("theme description")})
+        if _yes(get("theme exclusive")):
+            exclusive_themes.add(get("theme"))
         if get("code"):
             rules: dict = {}
             for k in ("keywords", "phrases"):
@@ -713,6 +757,8 @@ def codebook_from_xlsx(path: Path) -> Codebook:
             if rules:
                 c["rules"] = rules
             codes.append((c, get("parent")))
+            if _yes(get("code exclusive")):
+                exclusive_codes.add(get("code"))
     data = {"name": about.get("name") or path.stem, "language": about.get("language") or "nl",
             "themes": list(themes.values()), "codes": [c for c, _ in codes]}
     if about.get("spacy_pipeline"):
@@ -721,4 +767,19 @@ def codebook_from_xlsx(path: Path) -> Codebook:
     parents = {c["id"]: p for c, p in codes}
     for c in cb.codes:
         c.parent = parents.get(c.id) or None
+        c.exclusive = c.id in exclusive_codes
+    for t in cb.themes:
+        t.exclusive = t.id in exclusive_themes
+    for kind, key, members in ([("theme", t.id, [c for c in cb.codes if c.theme == t.id and c.parent is None])
+                                 for t in cb.themes if t.exclusive]
+                               + [("code", c.id, [k for k in cb.codes if k.parent == c.id])
+                                  for c in cb.codes if c.exclusive]):
+        if len(members) < 2:
+            raise CodebookError(f"{kind} '{key}' is marked exclusive but has {len(members)} "
+                                f"{'codes' if kind == 'theme' else 'sub-codes'}; an exclusive set needs at least two.",
+                                path=str(path), where="sheet Codebook")
     return cb
+
+
+def _yes(value: str) -> bool:
+    return value.strip().lower() in ("yes", "true", "1", "ja", "x")

@@ -40,6 +40,11 @@ class Overview:
     participants: list[dict] = field(default_factory=list)
     terms: dict[str, list[dict]] = field(default_factory=dict)
 
+    def to_dict(self) -> dict:
+        """Plain data for ``--json`` (see docs/json.md)."""
+        return {"groups": [dict(g) for g in self.groups], "participants": [dict(p) for p in self.participants],
+                "terms": {g: [dict(t) for t in rows] for g, rows in self.terms.items()}}
+
 
 def build_overview(store, top_terms: int = 12) -> Overview:
     stats = store.talk_stats()
@@ -241,3 +246,11 @@ def code_count_table(store, by: str = "source", coder: str | None = None) -> tup
         vals = [cell.get((u, c["key"]), 0) for u in units]
         rows.append([c["key"], *vals, sum(vals)])
     return ["code", *units, "total"], rows
+
+
+def code_count_document(store, by: str = "source", coder: str | None = None) -> dict:
+    """The code x unit table as plain data for ``--json``: the units, and per code its counts and total."""
+    header, rows = code_count_table(store, by=by, coder=coder)
+    units = header[1:-1]
+    return {"by": by, "coder": coder, "units": units,
+            "codes": [{"code": r[0], "counts": dict(zip(units, r[1:-1])), "total": r[-1]} for r in rows]}

@@ -1,6 +1,6 @@
 """Step 4 (reviewing themes): checks that send the analyst back to the data.
 
-``run_review(store)`` returns a :class:`Review` with five checks:
+``run_review(store)`` returns a :class:`Review` with six checks:
 
 * integrity  - every segment's text still equals its source's text at its
   offsets, and every source's stored text still has the sha256 recorded at
@@ -11,7 +11,9 @@
 * size       - thin and fat themes and codes, relative to the median;
 * coherence  - how alike a theme's segments are to each other compared with
   other themes' segments (TF-IDF cosine), so a theme that may be two themes,
-  or that overlaps another, stands out.
+  or that overlaps another, stands out;
+* exclusive  - segments where one coder gave two codes of an exclusive set (a
+  theme or parent code whose codes exclude each other): a coding error.
 
 Each warning says what to look at and which command helps. Nothing is
 changed in the project except the remembered count of open warnings (meta
@@ -64,9 +66,19 @@ class Review:
     spread: list[dict] = field(default_factory=list)
     size: list[dict] = field(default_factory=list)
     coherence: list[dict] = field(default_factory=list)
+    exclusive: list[dict] = field(default_factory=list)
 
     def by_check(self, check: str) -> list[ReviewWarning]:
         return [w for w in self.warnings if w.check == check]
+
+    def to_dict(self) -> dict:
+        """The review as plain data for ``--json`` (see docs/json.md)."""
+        return {"warnings": [{"check": w.check, "subject": w.subject, "message": w.message, "look": w.look,
+                              "command": w.command} for w in self.warnings],
+                "sources_checked": self.sources_checked, "segments_checked": self.segments_checked,
+                "integrity": [dict(x) for x in self.integrity], "coverage": [dict(x) for x in self.coverage],
+                "spread": [dict(x) for x in self.spread], "size": [dict(x) for x in self.size],
+                "coherence": [dict(x) for x in self.coherence], "exclusive": [dict(x) for x in self.exclusive]}
 
 
 def run_review(store, *, coder: str | None = None, remember: bool = True) -> Review:
@@ -77,6 +89,7 @@ def run_review(store, *, coder: str | None = None, remember: bool = True) -> Rev
     _spread(store, r, coder)
     _size(store, r, coder)
     _coherence(store, r, coder)
+    _exclusive(store, r, coder)
     if remember:
         from .store import now
 
@@ -285,6 +298,44 @@ def _coherence(store, r: Review, coder: str | None) -> None:
                 f"qualcode theme show {closest}; qualcode theme merge {k} {closest}"))
 
 
+# ---------------------------------------------------------------- exclusive
+def _exclusive(store, r: Review, coder: str | None, shown: int = 10) -> None:
+    from .agreement import exclusive_sets, set_values
+
+    sets = exclusive_sets(store)
+    if not sets:
+        return
+    per: dict[str, dict[int, set[str]]] = {}
+    for sid, key, who in store.coder_codings([coder] if coder else store.coders_with_codings()):
+        per.setdefault(who, {}).setdefault(sid, set()).add(key)
+    for x in sets:
+        if len(x.codes) < 2:
+            r.warnings.append(ReviewWarning(
+                "exclusive", f"{x.kind} {x.key}", f"is an exclusive set but has only {len(x.codes)} code(s) left, so "
+                "it is not compared as a set.", "whether codes were moved or merged out of it",
+                f"qualcode theme set-exclusive {x.key} --off"))
+            continue
+        found = [(sid, who, v) for who, applied in sorted(per.items()) for sid in sorted(applied)
+                 if len(v := set_values(applied, sid, x)) > 1]
+        if not found:
+            continue
+        info = {s["id"]: s for s in store.segments(ids=sorted({f[0] for f in found}))}
+        rows = [{"set": x.key, "kind": x.kind, "segment_id": sid, "key": info[sid]["key"],
+                 "source": info[sid]["source"], "coder": who, "codes": v} for sid, who, v in found]
+        rows.sort(key=lambda d: (d["source"], info[d["segment_id"]]["ordinal"], d["coder"]))
+        r.exclusive.extend(rows)
+        listing = "; ".join(f"#{d['segment_id']} ({d['key']}, {d['coder']}: {', '.join(d['codes'])})"
+                            for d in rows[:shown]) + (f"; and {len(rows) - shown} more" if len(rows) > shown else "")
+        first = rows[0]
+        r.warnings.append(ReviewWarning(
+            "exclusive", f"{x.kind} {x.key}",
+            f"{len(rows)} time(s) one coder gave a segment two or more of its mutually exclusive codes "
+            f"({', '.join(x.codes)}): {listing}.",
+            "each segment and the one code that fits it",
+            f"qualcode segments --source {first['source']} --codes; qualcode uncode SEGMENT_ID CODE_ID "
+            f"--coder {first['coder']}"))
+
+
 # ------------------------------------------------------------------- output
 def format_review(r: Review) -> str:
     lines = [f"integrity: {r.sources_checked} source(s) and {r.segments_checked} segment(s) re-read; "
@@ -347,5 +398,8 @@ def write_review(r: Review, out: str | Path) -> Path:
                   c["closest_between"]] for c in r.coherence), styles=st)
     ws = wb.create_sheet("About coherence")
     ws.append([cell(ws, COHERENCE_EXPLAINED)])
+    write_table(wb, "Exclusive", ["set", "kind", "segment id", "key", "source", "coder", "codes"],
+                ([x["set"], x["kind"], x["segment_id"], x["key"], x["source"], x["coder"], ", ".join(x["codes"])]
+                 for x in r.exclusive), styles=st)
     wb.save(out)
     return out

@@ -223,6 +223,48 @@ def set_status(store, ref: str, status: str, *, back: bool = False) -> dict:
     return store.theme(theme["key"])
 
 
+def set_exclusive(store, ref: str, *, on: bool = True) -> dict:
+    """Declare a theme's codes (or a parent code's sub-codes) mutually exclusive, or (``on=False``) no longer.
+
+    One audited act (undo with 'qualcode undo'). ``ref`` is a theme id or name, or the id of a code with
+    sub-codes. Returns the set (key, kind, codes) and how many segments already carry two of its codes from
+    one coder (coding errors that agreement and review list)."""
+    from .agreement import check_set_size, exclusive_sets, set_values
+
+    [xset] = exclusive_sets(store, [ref], flagged=False) if on else [_flagged_set(store, ref)]
+    row = store.theme(xset.key) if xset.kind == "theme" else store.code(xset.key)
+    if bool(row["exclusive"]) == on:
+        raise ConflictError(f"{xset.kind} '{xset.key}' is {'already' if on else 'not'} an exclusive set.")
+    if on:
+        check_set_size(xset)
+    verb = "set-exclusive" if on else "set-exclusive --off"
+    with store.act("theme set-exclusive", summary=f"{xset.kind} {xset.key}: {verb} ({', '.join(xset.codes)})",
+                   details={"kind": xset.kind, "key": xset.key, "exclusive": on, "codes": xset.codes}):
+        if xset.kind == "theme":
+            store.update_theme(row["id"], exclusive=on)
+        else:
+            store.update_code(row["id"], exclusive=on)
+    double = 0
+    if on:
+        per: dict[str, dict[int, set[str]]] = {}
+        for sid, key, coder in store.coder_codings(store.coders_with_codings()):
+            per.setdefault(coder, {}).setdefault(sid, set()).add(key)
+        double = sum(1 for applied in per.values() for sid in applied if len(set_values(applied, sid, xset)) > 1)
+    return {"key": xset.key, "kind": xset.kind, "codes": xset.codes, "exclusive": on, "double_coded": double}
+
+
+def _flagged_set(store, ref: str):
+    """The flagged exclusive set called ``ref`` (for switching it off)."""
+    from .agreement import exclusive_sets
+
+    flagged = exclusive_sets(store)
+    for x in flagged:
+        if ref in (x.key, x.name):
+            return x
+    raise NotFoundError(f"'{ref}' is not an exclusive set; exclusive sets: "
+                        f"{', '.join(x.key for x in flagged) or 'none'}.")
+
+
 def list_themes(store) -> list[dict]:
     return store.themes()
 

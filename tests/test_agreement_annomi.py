@@ -110,3 +110,126 @@ def test_annomi_per_code_report(annomi_project):
     assert question.stats["fleiss"].value == pytest.approx(plain_fleiss(binary), abs=1e-9)
     assert question.positives == sum(any(row[j] for row in binary) for j in range(428))
     assert question.stats["fleiss"].low < question.stats["fleiss"].value < question.stats["fleiss"].high
+
+
+# ------------------------------------------------- the way a team enters it
+CODEBOOK = """\
+name: AnnoMI
+language: en
+themes:
+  - id: behaviour
+    name: Therapist behaviour
+    colour: "#E69F00"
+    exclusive: true
+    codes:
+      - {id: question, name: Question}
+      - {id: reflection, name: Reflection}
+      - {id: therapist_input, name: Therapist input}
+      - {id: other, name: Other}
+  - id: talk
+    name: Client talk type
+    colour: "#56B4E9"
+    exclusive: true
+    codes:
+      - {id: change, name: Change talk}
+      - {id: neutral, name: Neutral talk}
+      - {id: sustain, name: Sustain talk}
+"""
+
+
+def plain_alpha(data) -> float:
+    """Krippendorff's alpha, nominal, complete data (coders x units): 1 - D_o / D_e from the coincidences."""
+    m, units = len(data), list(zip(*data))
+    cats = sorted({v for u in units for v in u})
+    n = m * len(units)
+    n_c = {c: sum(u.count(c) for u in units) for c in cats}
+    d_o = sum(sum(u.count(a) * u.count(b) for a in cats for b in cats if a != b) / (m - 1) for u in units) / n
+    d_e = sum(n_c[a] * n_c[b] for a in cats for b in cats if a != b) / (n * (n - 1))
+    return 1 - d_o / d_e
+
+
+def plain_percent(data) -> float:
+    m, units = len(data), list(zip(*data))
+    return sum(sum(u.count(c) * (u.count(c) - 1) for c in set(u)) for u in units) / (len(units) * m * (m - 1))
+
+
+def test_annomi_entered_through_coding_sheets_gives_the_published_kappas(tmp_path, run):
+    """Ten annotators, each with their own coding sheet: ingest the transcripts, export a sheet per
+    annotator, fill its code column with openpyxl, import it for that coder, mark every transcript
+    done, then read the figures from 'qualcode agreement --json'."""
+    import json
+
+    import openpyxl
+
+    with open(ANNOMI, newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if int(r["transcript_id"]) in TRANSCRIPTS]
+    label = {}
+    for r in rows:
+        column = "main_therapist_behaviour" if r["interlocutor"] == "therapist" else "client_talk_type"
+        label[(int(r["transcript_id"]), int(r["utterance_id"]), int(r["annotator_id"]))] = r[column]
+    utterances = sorted({(int(r["transcript_id"]), int(r["utterance_id"])): r for r in rows}.items())
+    table = tmp_path / "annomi.csv"
+    with open(table, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["group", "speaker", "timestamp", "text"])
+        for (t, u), r in utterances:
+            w.writerow([t, r["interlocutor"], r["timestamp"], r["utterance_text"]])
+    (tmp_path / "annomi.yaml").write_text(CODEBOOK, encoding="utf-8")
+    project = tmp_path / "annomi.qualcode"
+
+    def ok(*args):
+        res = run(project, *args)
+        assert res.exit_code == 0, res.output
+        return res
+
+    ok("init", "--codebook", tmp_path / "annomi.yaml")
+    ok("ingest", table, "--allow-new-speakers")
+    by_group = {}                                           # F7 -> [(utterance id, text)] in order
+    for (t, u), r in utterances:
+        by_group.setdefault(f"F{t}", []).append((u, r["utterance_text"]))
+    for a in range(10):
+        coder = f"annotator_{a}"
+        sheet = tmp_path / f"{coder}.xlsx"
+        ok("sheet", "export", sheet, "--coder", coder)
+        wb = openpyxl.load_workbook(sheet)
+        ws = wb["Coding"]
+        header = [c.value for c in ws[1]]
+        key_col, text_col, code_col = header.index("key"), header.index("text"), header.index("code 1")
+        seen: dict[str, int] = {}
+        for row in ws.iter_rows(min_row=2):
+            group = row[key_col].value.split()[0]
+            i = seen[group] = seen.get(group, -1) + 1
+            u, text = by_group[group][i]
+            assert " ".join(row[text_col].value.split()) == " ".join(text.split())   # the right utterance
+            row[code_col].value = label[(int(group[1:]), u, a)]
+        assert sum(seen.values()) + len(seen) == 428
+        wb.save(sheet)
+        ok("sheet", "import", sheet, "--coder", coder)
+        ok("agreement", "done", "--coder", coder, *[x for t in TRANSCRIPTS for x in ("--source", f"F{t}")])
+
+    res = ok("agreement", "--json", "--include-moderator", "--resamples", "200")
+    doc = json.loads(res.stdout)
+    assert doc["command"] == "agreement" and doc["n_segments"] == 428 and doc["n_left_out"] == 0
+    sets = {s["theme"]: s for s in doc["exclusive_sets"]}
+    assert sets["behaviour"]["codes"] == list(BEHAVIOUR) and sets["talk"]["codes"] == list(TALK)
+    assert (sets["behaviour"]["n_units"], sets["talk"]["n_units"]) == (216, 212)
+    assert round(sets["behaviour"]["fleiss"]["value"], 3) == 0.737
+    assert round(sets["talk"]["fleiss"]["value"], 3) == 0.467
+    assert sets["behaviour"]["double_coded"] == [] and sets["behaviour"]["cohen"]["value"] is None
+    for s in sets.values():
+        assert s["fleiss"]["low"] < s["fleiss"]["value"] < s["fleiss"]["high"]
+    # Per code: one binary variable (applied or not) over all 428 utterances, straight from the CSV.
+    assert [c["code"] for c in doc["codes"]] == list(BEHAVIOUR + TALK)
+    for c in doc["codes"]:
+        binary = [[int(label[(t, u, a)] == c["code"]) for (t, u), _ in utterances] for a in range(10)]
+        assert c["positives"] == sum(any(row[j] for row in binary) for j in range(428))
+        assert c["per_coder"] == {f"annotator_{a}": sum(binary[a]) for a in range(10)}
+        assert c["fleiss"]["value"] == pytest.approx(plain_fleiss(binary), abs=1e-9)
+        assert c["alpha"]["value"] == pytest.approx(plain_alpha(binary), abs=1e-9)
+        assert c["percent"]["value"] == pytest.approx(plain_percent(binary), abs=1e-9)
+        assert c["cohen"] == {"value": None, "low": None, "high": None}
+    # The categorical figures, independently: the annotators' labels on the therapist (client) turns.
+    for theme, values in (("behaviour", BEHAVIOUR), ("talk", TALK)):
+        data = [[label[(t, u, a)] for (t, u), _ in utterances if label[(t, u, 0)] in values] for a in range(10)]
+        assert sets[theme]["fleiss"]["value"] == pytest.approx(plain_fleiss(data), abs=1e-9)
+        assert sets[theme]["alpha"]["value"] == pytest.approx(plain_alpha(data), abs=1e-9)

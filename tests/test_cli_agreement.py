@@ -52,7 +52,7 @@ def test_agreement_report_and_file(project, run, tmp_path):
     assert "segments left out" in r.stdout  # coder_a's F2 segments
     assert r.stdout.rstrip().endswith(f"Wrote {out}")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Agreement", "Notes", "Coder comparison"]
+    assert wb.sheetnames == ["Agreement", "Exclusive sets", "Notes", "Coder comparison"]
     rows = list(wb["Agreement"].iter_rows(values_only=True))
     header = list(rows[0])
     assert header[:6] == ["code", "name", "segments", "positives", "applied by coder_a", "applied by coder_b"]

@@ -208,3 +208,87 @@ def test_token_patterns_are_normalised(tmp_path):
     cb = load_codebook(write(tmp_path, text))
     assert cb.code("pros").rules["patterns"] == [
         {"tokens": [{"LEMMA": {"IN": ["werk", "job"]}}, {"LOWER": "stress", "OP": "?"}]}]
+
+
+# ------------------------------------------------------------ exclusive sets (issue 20)
+EXCLUSIVE = """\
+name: MI
+language: en
+themes:
+  - id: behaviour
+    name: Therapist behaviour
+    colour: "#E69F00"
+    exclusive: true
+    codes:
+      - id: question
+        name: Question
+        exclusive: true
+        codes:
+          - {id: open, name: Open question}
+          - {id: closed, name: Closed question}
+      - {id: reflection, name: Reflection}
+  - id: talk
+    name: Client talk
+    colour: "#56B4E9"
+    codes:
+      - {id: change, name: Change talk}
+"""
+
+
+def test_exclusive_round_trips_through_the_project_yaml_and_xlsx(tmp_path, empty_store):
+    cb = _cb(tmp_path, EXCLUSIVE)
+    assert [(t.id, t.exclusive) for t in cb.themes] == [("behaviour", True), ("talk", False)]
+    assert [c.id for c in cb.codes if c.exclusive] == ["question"]
+    report = apply_codebook(empty_store, cb, source="mi.yaml")
+    assert report.added == ["question", "open", "closed", "reflection", "change"]
+    assert empty_store.theme("behaviour")["exclusive"] is True and empty_store.code("question")["exclusive"] is True
+    y, x = tmp_path / "out.yaml", tmp_path / "out.xlsx"
+    export_codebook(empty_store, str(y))
+    export_codebook(empty_store, str(x))
+    text = y.read_text(encoding="utf-8")
+    assert text.count("exclusive: true") == 2
+    for back in (load_codebook(y), load_codebook(x)):
+        assert [(t.id, t.exclusive) for t in back.themes] == [("behaviour", True), ("talk", False)]
+        assert [(c.id, c.parent, c.exclusive) for c in back.codes] == [(c.id, c.parent, c.exclusive) for c in cb.codes]
+    # dropping the key in the file switches the set off, as a change of the theme
+    r = apply_codebook(empty_store, _cb(tmp_path, EXCLUSIVE.replace("    exclusive: true\n", "", 1), "v2.yaml"))
+    assert r.themes_changed == ["behaviour"] and empty_store.theme("behaviour")["exclusive"] is False
+    empty_store.undo(1)
+    assert empty_store.theme("behaviour")["exclusive"] is True
+    from qualcode.codebook import show_lines
+
+    lines = show_lines(empty_store)
+    assert "behaviour  Therapist behaviour  #E69F00  [exclusive: one of its codes per segment]" in lines
+    assert "  question  Question  [0 codings]  [exclusive: one of its sub-codes per segment]" in lines
+    assert "talk  Client talk  #56B4E9" in lines
+
+
+def test_codebook_sheet_without_exclusive_columns_still_reads(tmp_path, empty_store):
+    from openpyxl import load_workbook
+
+    apply_codebook(empty_store, _cb(tmp_path, EXCLUSIVE), source="mi.yaml")
+    x = tmp_path / "out.xlsx"
+    export_codebook(empty_store, str(x))
+    wb = load_workbook(x)
+    ws = wb["Codebook"]
+    assert [c.value for c in ws[1]][-2:] == ["theme exclusive", "code exclusive"]
+    ws.delete_cols(16, 2)                        # a sheet exported before the columns existed
+    wb.save(x)
+    back = load_codebook(x)
+    assert not any(t.exclusive for t in back.themes) and not any(c.exclusive for c in back.codes)
+
+
+@pytest.mark.parametrize("text, message", [
+    (EXCLUSIVE.replace("    exclusive: true\n", "    exclusive: sometimes\n", 1),
+     "cb.yaml, line 7, themes[0].exclusive: 'exclusive' must be true or false, got 'sometimes'."),
+    (EXCLUSIVE.replace("      - {id: change, name: Change talk}\n",
+                       "      - {id: change, name: Change talk}\n    exclusive: true\n"),
+     "cb.yaml, line 21, themes[1].exclusive: theme 'talk' is exclusive but has 1 codes; an exclusive set needs at "
+     "least two (mutually exclusive categories such as question, reflection, other)."),
+    (EXCLUSIVE.replace("      - {id: reflection, name: Reflection}\n",
+                       "      - {id: reflection, name: Reflection, exclusive: true}\n"),
+     "cb.yaml, line 15, themes[0].codes[1].exclusive: code 'reflection' is exclusive but has 0 sub-codes; an "
+     "exclusive set needs at least two (mutually exclusive categories such as question, reflection, other)."),
+])
+def test_exclusive_validation(tmp_path, text, message):
+    assert error_of(tmp_path, text) == message

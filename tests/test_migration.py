@@ -1,9 +1,9 @@
 """Schema migrations: an older project file opens, is backed up, then migrated in one transaction.
 
-Only schema version 1 exists so far, so these tests register a version-2 migration of their own
-(adding a column and an index, as a real migration would) and open a genuine version-1 file
-made by the current code: exactly the situation of a student opening last year's project with
-a newer qualcode.
+The generic tests register a migration of their own from the current version to the next
+(adding a column and an index, as a real migration would) and open a genuine file made by the
+current code: exactly the situation of a student opening last year's project with a newer
+qualcode. The real migrations are tested on files laid out as their old version was.
 """
 
 from __future__ import annotations
@@ -17,16 +17,19 @@ from qualcode.errors import ProjectError
 from qualcode.store import Store
 
 
-def _v1_to_v2(conn) -> None:
+CUR = core.SCHEMA_VERSION
+
+
+def _to_next(conn) -> None:
     conn.execute("ALTER TABLE sources ADD COLUMN pseudonymised_at TEXT")
     conn.execute("CREATE INDEX segments_source ON segments(source_id)")
 
 
 @pytest.fixture
 def v2(monkeypatch):
-    """Pretend this qualcode reads schema 2 and knows how to migrate 1 -> 2."""
-    monkeypatch.setattr(core, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(core.MIGRATIONS, 1, _v1_to_v2)
+    """Pretend this qualcode reads schema CUR + 1 and knows how to migrate CUR -> CUR + 1."""
+    monkeypatch.setattr(core, "SCHEMA_VERSION", CUR + 1)
+    monkeypatch.setitem(core.MIGRATIONS, CUR, _to_next)
 
 
 def user_version(path) -> int:
@@ -46,19 +49,19 @@ def test_current_projects_are_version_1_and_migrations_chain():
 
 
 def test_old_project_is_backed_up_and_migrated(sample_path, v2):
-    assert user_version(sample_path) == 1
+    assert user_version(sample_path) == CUR
     segments_before = sqlite3.connect(sample_path).execute("SELECT COUNT(*) FROM segments").fetchone()[0]
     store = Store.open(sample_path)
     try:
-        assert store.schema_version == 2
+        assert store.schema_version == CUR + 1
         cols = [r[1] for r in store.conn.execute("PRAGMA table_info(sources)")]
         assert "pseudonymised_at" in cols
         assert store.count_segments() == segments_before          # the data came along
         [backup] = store.backups()
-        assert "before-migration-v1-to-v2" in backup.name
+        assert f"before-migration-v{CUR}-to-v{CUR + 1}" in backup.name
     finally:
         store.close()
-    assert user_version(backup) == 1                                # the backup is the old file, untouched
+    assert user_version(backup) == CUR                              # the backup is the old file, untouched
     con = sqlite3.connect(backup)
     assert "pseudonymised_at" not in [r[1] for r in con.execute("PRAGMA table_info(sources)")]
     con.close()
@@ -72,11 +75,11 @@ def test_failed_migration_changes_nothing(sample_path, monkeypatch):
         conn.execute("ALTER TABLE sources ADD COLUMN half_done TEXT")
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(core, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(core.MIGRATIONS, 1, broken)
+    monkeypatch.setattr(core, "SCHEMA_VERSION", CUR + 1)
+    monkeypatch.setitem(core.MIGRATIONS, CUR, broken)
     with pytest.raises(RuntimeError, match="migration bug"):
         Store.open(sample_path)
-    assert user_version(sample_path) == 1
+    assert user_version(sample_path) == CUR
     con = sqlite3.connect(sample_path)
     assert "half_done" not in [r[1] for r in con.execute("PRAGMA table_info(sources)")]
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -86,7 +89,7 @@ def test_failed_migration_changes_nothing(sample_path, monkeypatch):
 def test_migration_can_be_refused(sample_path, v2):
     with pytest.raises(ProjectError) as e:
         Store.open(sample_path, migrate=False)
-    assert str(e.value) == f"{sample_path} uses schema 1; it needs migrating to 2."
+    assert str(e.value) == f"{sample_path} uses schema {CUR}; it needs migrating to {CUR + 1}."
 
 
 def test_newer_project_is_refused(sample_path, run):
@@ -97,3 +100,45 @@ def test_newer_project_is_refused(sample_path, run):
     assert r.exit_code == 1
     assert r.stderr.strip() == (f"Error: {sample_path} was made by a newer qualcode (schema 99; this one reads up "
                                 f"to {core.SCHEMA_VERSION}). Upgrade qualcode to open it.")
+
+
+# ------------------------------------------------------------ real migrations
+def _as_version_1(path) -> None:
+    """Turn a current project file into the version-1 layout: no ``exclusive`` columns (issue 20)."""
+    con = sqlite3.connect(path)
+    con.execute("ALTER TABLE themes DROP COLUMN exclusive")
+    con.execute("ALTER TABLE codes DROP COLUMN exclusive")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+
+
+def test_migration_1_to_2_adds_exclusive_flags(sample_path, tiny_codebook_factory):
+    from qualcode.themes import set_exclusive
+
+    store = Store.open(sample_path)
+    tiny_codebook_factory(store)
+    seg = next(iter(store.segments(role="participant")))["id"]
+    with store.act("a coding"):
+        store.add_coding(seg, store.code("pros")["id"], "coder_a")
+    store.close()
+    _as_version_1(sample_path)
+    con = sqlite3.connect(sample_path)
+    assert "exclusive" not in [r[1] for r in con.execute("PRAGMA table_info(themes)")]
+    con.close()
+    store = Store.open(sample_path)
+    try:
+        assert store.schema_version == 2
+        assert [(t["key"], t["exclusive"]) for t in store.themes()] == [("work", False), ("care", False)]
+        assert {c["exclusive"] for c in store.codes()} == {False}
+        assert store.count_codings() == 1
+        assert any("before-migration-v1-to-v2" in b.name for b in store.backups())
+        # the flag works on the migrated project, and undo of an act from before the migration still works
+        set_exclusive(store, "work")
+        assert store.theme("work")["exclusive"] is True
+        store.undo(1)
+        assert store.theme("work")["exclusive"] is False
+        store.undo(1)                      # the coding, recorded under schema 1
+        assert store.count_codings() == 0
+    finally:
+        store.close()

@@ -143,7 +143,8 @@ def test_review_sheet_reads_back(proj, tmp_path):
     r = run_review(store)
     out = write_review(r, tmp_path / "review.xlsx")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Warnings", "Integrity", "Coverage", "Spread", "Size", "Coherence", "About coherence"]
+    assert wb.sheetnames == ["Warnings", "Integrity", "Coverage", "Spread", "Size", "Coherence", "About coherence",
+                             "Exclusive"]
     rows = list(wb["Warnings"].iter_rows(values_only=True))
     assert rows[0] == ("check", "subject", "message", "look at", "command")
     assert len(rows) - 1 == len(r.warnings)

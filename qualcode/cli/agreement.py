@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .common import Env, echo_table, pass_env, refuse_overwrite
+from .common import Env, echo_json, echo_table, json_option, pass_env, refuse_overwrite
 
 
 def _list(value: str | None) -> list[str] | None:
@@ -34,10 +34,14 @@ def _common(f):
               help="Bootstrap resamples for the 95% confidence intervals (0: none).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed of the bootstrap.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists (files under reports/ always are).")
+@click.option("--exclusive", "exclusive", multiple=True, metavar="THEME",
+              help="Also treat this theme (or code with sub-codes) as a set of mutually exclusive codes, without "
+                   "changing the codebook (repeatable, or comma-separated).")
+@json_option
 @pass_env
 @click.pass_context
 def agreement(ctx: click.Context, env: Env, coders, codes, groups, include_moderator, out, resamples, seed,
-              force) -> None:
+              force, exclusive, as_json) -> None:
     """Intercoder agreement per code and overall, with 95% confidence intervals.
 
     \b
@@ -45,6 +49,8 @@ def agreement(ctx: click.Context, env: Env, coders, codes, groups, include_moder
     has seen count: coded by them, or in a transcript they marked done
     ('qualcode agreement done'). Shows percent agreement, Cohen's kappa (two
     coders), Fleiss' kappa and Krippendorff's alpha, with interpretation bands.
+    For each exclusive set (see 'qualcode theme set-exclusive', --exclusive)
+    the same statistics on one categorical variable: which code of the set.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -54,16 +60,23 @@ def agreement(ctx: click.Context, env: Env, coders, codes, groups, include_moder
         refuse_overwrite(out, force)
     store = env.open()
     report = compute_agreement(store, _list(coders), codes=_list(codes), groups=_list(groups),
-                               include_moderator=include_moderator, n_boot=resamples, seed=seed)
-    notes = report.notes()
-    click.echo(notes[0])
-    echo_table(report.header(), report.table(), max_width=40)
-    for line in notes[1:]:
-        click.echo(line)
+                               include_moderator=include_moderator, n_boot=resamples, seed=seed,
+                               exclusive=[x for v in exclusive for x in _list(v)])
+    if as_json:
+        echo_json("agreement", report.to_dict())
+    else:
+        notes = report.notes()
+        click.echo(notes[0])
+        echo_table(report.header(), report.table(), max_width=40)
+        if report.exclusive:
+            click.echo("")
+            echo_table(report.exclusive_header(), report.exclusive_table(), max_width=40)
+        for line in notes[1:] + report.exclusive_notes():
+            click.echo(line)
     if out:
         from ..export.agreement_sheet import write_agreement_report
 
-        click.echo(f"Wrote {write_agreement_report(report, store, out)}")
+        click.echo(f"Wrote {write_agreement_report(report, store, out)}", err=as_json)
 
 
 @agreement.command("done")

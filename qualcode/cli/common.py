@@ -131,6 +131,18 @@ def progress_factory():
     return progress
 
 
+def json_option(f):
+    """--json: one JSON document on stdout (docs/json.md); other messages go to stderr."""
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print one JSON document for scripts (schema in docs/json.md); messages go to stderr.")(f)
+
+
+def echo_json(command: str, body: dict) -> None:
+    from ..jsondoc import dumps
+
+    click.echo(dumps(command, body))
+
+
 def refuse_overwrite(path: str, force: bool) -> None:
     """Existing files are not overwritten without --force, except inside reports/."""
     from pathlib import Path

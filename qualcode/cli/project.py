@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .common import Env, echo_table, pass_env, progress_factory, refuse_overwrite
+from .common import Env, echo_json, echo_table, json_option, pass_env, progress_factory, refuse_overwrite
 
 
 @cli.command()
@@ -62,16 +62,20 @@ def ingest(env: Env, files, participants, group, split, replace, allow_new_speak
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the overview to .md or .xlsx.")
 @click.option("--terms", default=12, show_default=True, help="Distinctive terms per group.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@json_option
 @pass_env
-def overview(env: Env, out, terms, force):
+def overview(env: Env, out, terms, force, as_json):
     """Step 1: talk per group and participant, voice balance, distinctive terms."""
     from ..overview import build_overview, format_overview, write_overview
 
     ov = build_overview(env.open(), top_terms=terms)
-    click.echo(format_overview(ov))
+    if as_json:
+        echo_json("overview", ov.to_dict())
+    else:
+        click.echo(format_overview(ov))
     if out:
         refuse_overwrite(out, force)
-        click.echo(f"\nwrote {write_overview(ov, out)}")
+        click.echo(f"{'' if as_json else chr(10)}wrote {write_overview(ov, out)}", err=as_json)
 
 
 @cli.command()
@@ -134,11 +138,17 @@ def participants(env: Env, group):
               help="Count per source file, focus group or participant.")
 @click.option("--coder", default=None, metavar="NAME", help="Only this coder's codings (default: anyone's).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of an aligned table.")
+@json_option
 @pass_env
-def counts(env: Env, by, coder, as_csv):
+def counts(env: Env, by, coder, as_csv, as_json):
     """Coded segments per code and per source, group or participant (a code x unit table)."""
-    from ..overview import code_count_table
+    from ..overview import code_count_document, code_count_table
 
+    if as_csv and as_json:
+        raise click.UsageError("choose one of --csv and --json.")
+    if as_json:
+        echo_json("counts", code_count_document(env.open(), by=by, coder=coder))
+        return
     header, rows = code_count_table(env.open(), by=by, coder=coder)
     if as_csv:
         import csv

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .common import Env, coder_option, pass_env, progress_factory, refuse_overwrite
+from .common import Env, coder_option, echo_json, json_option, pass_env, progress_factory, refuse_overwrite
 
 
 @cli.group(invoke_without_command=True)
@@ -18,8 +18,9 @@ from .common import Env, coder_option, pass_env, progress_factory, refuse_overwr
                                                 "(leave-one-transcript-out) and print how good it is.")
 @click.option("--seed", default=0, show_default=True, help="Random seed (results are reproducible).")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@json_option
 @click.pass_context
-def suggest(ctx, coder, min_confidence, group, out, evaluate, seed, force):
+def suggest(ctx, coder, min_confidence, group, out, evaluate, seed, force, as_json):
     """Suggest codes for uncoded segments, learnt from your own coding.
 
     With no codings yet, the codebook rules' matches are suggested instead (and it says so).
@@ -31,11 +32,16 @@ def suggest(ctx, coder, min_confidence, group, out, evaluate, seed, force):
     from ..coding import suggest as lib
 
     env: Env = ctx.obj
+    if as_json and not evaluate:
+        raise click.UsageError("--json works with --evaluate (the suggestions themselves go to --out).")
     store = env.open()
     if evaluate:
         ev = lib.evaluate_project(store, coder=coder, threshold=min_confidence, random_state=seed,
                                   progress=progress_factory())
-        click.echo("\n".join(ev.lines()))
+        if as_json:
+            echo_json("suggest-evaluate", ev.to_dict())
+        else:
+            click.echo("\n".join(ev.lines()))
         return
     if out:
         refuse_overwrite(out, force)

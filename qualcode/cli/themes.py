@@ -8,7 +8,7 @@ import click
 
 from . import cli
 from ..themes import STATUSES
-from .common import Env, QualcodeGroup, echo_table, pass_env, refuse_overwrite
+from .common import Env, QualcodeGroup, echo_json, echo_table, json_option, pass_env, refuse_overwrite
 
 
 def _ids(value: str | None) -> list[int] | None:
@@ -130,6 +130,30 @@ def theme_set_status(env: Env, theme_ref, status, back):
     click.echo(f"theme {t['key']} is now {t['status']}")
 
 
+@theme.command("set-exclusive")
+@click.argument("ref", metavar="THEME")
+@click.option("--off", is_flag=True, help="Make the codes no longer mutually exclusive.")
+@pass_env
+def theme_set_exclusive(env: Env, ref, off):
+    """Declare THEME's codes mutually exclusive (one per segment); THEME may also be a code with sub-codes.
+
+    \b
+    'qualcode agreement' then also reports one categorical kappa and alpha for the
+    set, and 'qualcode review' flags segments that carry two of its codes.
+    Undo with 'qualcode undo'.
+    """
+    from ..themes import set_exclusive
+
+    r = set_exclusive(env.open(), ref, on=not off)
+    if off:
+        click.echo(f"{r['kind']} {r['key']} is no longer an exclusive set")
+        return
+    click.echo(f"{r['kind']} {r['key']} is an exclusive set: {', '.join(r['codes'])}")
+    if r["double_coded"]:
+        click.echo(f"{r['double_coded']} segment(s) already carry two of its codes from one coder; "
+                   "'qualcode review' lists them")
+
+
 @theme.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_env
@@ -227,32 +251,39 @@ _attach_code_commands()
 
 # --------------------------------------------------------- status, review
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts).")
+@json_option
 @pass_env
 def status(env: Env, as_json):
     """Where the project stands in the six steps, and the next sensible action."""
     from ..status import format_status, project_status
 
     s = project_status(env.open())
-    click.echo(json.dumps(s, ensure_ascii=False, indent=2) if as_json else format_status(s))
+    if as_json:
+        echo_json("status", s)
+    else:
+        click.echo(format_status(s))
 
 
 @cli.command()
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the review to this .xlsx file.")
 @click.option("--coder", default=None, help="Only this coder's codings (default: everyone's).")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@json_option
 @pass_env
-def review(env: Env, out, coder, force):
-    """Step 4: re-read integrity, coverage, spread, thin/fat themes and codes, coherence."""
+def review(env: Env, out, coder, force, as_json):
+    """Step 4: re-read integrity, coverage, spread, thin/fat themes and codes, coherence, exclusive sets."""
     from ..review import check_out_path, format_review, run_review, write_review
 
     if out:
         check_out_path(out)
         refuse_overwrite(out, force)
     r = run_review(env.open(), coder=coder)
-    click.echo(format_review(r))
+    if as_json:
+        echo_json("review", r.to_dict())
+    else:
+        click.echo(format_review(r))
     if out:
-        click.echo(f"wrote {write_review(r, out)}")
+        click.echo(f"wrote {write_review(r, out)}", err=as_json)
 
 
 # --------------------------------------------------------- history, undo

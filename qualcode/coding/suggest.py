@@ -427,6 +427,18 @@ class Evaluation:
     calibration: list[tuple[str, int, float]] = field(default_factory=list)  # (bin, n, share correct)
     notes: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> dict:
+        """Plain data for ``--json`` (see docs/json.md); shares are 0-1, undefined ones None."""
+        return {"scheme": self.scheme, "n_segments": self.n_segments, "n_coded": self.n_coded,
+                "threshold": self.threshold, "single_label": self.single_label,
+                "top1_precision": self.top1_precision, "top3_recall": self.top3_recall, "macro_f1": self.macro_f1,
+                "codes": [{"code": c.code, "support": c.support, "suggested": c.suggested, "correct": c.correct,
+                           "precision": c.precision, "recall": c.recall, "f1": c.f1, "verdict": c.verdict}
+                          for c in self.codes],
+                "calibration": [{"confidence": label, "suggestions": n, "share_right": share}
+                                for label, n, share in self.calibration],
+                "fit_seconds": self.fit_seconds, "predict_seconds": self.predict_seconds, "notes": list(self.notes)}
+
     def lines(self) -> list[str]:
         pct = _pct
         out = [f"Self-evaluation ({self.scheme}); every figure comes from segments of a transcript the model "

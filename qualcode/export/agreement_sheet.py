@@ -129,7 +129,8 @@ else:
 
 # ----------------------------------------------------------- the report file
 def write_agreement_report(report, store, path: str | Path) -> Path:
-    """reports/agreement.xlsx: the statistics with CIs and bands, notes, and the coder comparison."""
+    """reports/agreement.xlsx: the statistics with CIs and bands, the exclusive sets, notes (with every
+    double-coded segment of an exclusive set), and the coder comparison."""
     from openpyxl import Workbook
 
     from ..agreement import LABELS as names
@@ -157,7 +158,24 @@ def write_agreement_report(report, store, path: str | Path) -> Path:
         rows.append(row)
     write_table(wb, "Agreement", header, rows, styles=st,
                 widths=[24, 28, 10, 10] + [12] * (len(header) - 5) + [60], wrap_cols=(len(header) - 1,))
-    write_table(wb, "Notes", ["about these figures"], ([line] for line in report.notes()), styles=st,
+    header = ["exclusive set", "kind", "name", "codes", "units"]
+    for s in stats:
+        header += [names[s], "95% CI low", "95% CI high"] + (["band"] if s != "percent" else [])
+    header.append("double-coded segments")
+    rows = []
+    for r in report.exclusive:
+        row = [r.key, r.kind, r.name, ", ".join(r.codes), r.n_units]
+        for s in stats:
+            e = r.stats[s]
+            row += [num(e.value), num(e.low), num(e.high)] + ([band(s, e.value)] if s != "percent" else [])
+        row.append(len(r.double_coded))
+        rows.append(row)
+    if not rows:
+        rows = [["(none: declare a set with 'qualcode theme set-exclusive THEME' or ask with --exclusive THEME)"]]
+    write_table(wb, "Exclusive sets", header, rows, styles=st,
+                widths=[18, 8, 24, 40, 8] + [12] * (len(header) - 5))
+    write_table(wb, "Notes", ["about these figures"],
+                ([line] for line in report.notes() + report.exclusive_notes(limit=None)), styles=st,
                 widths=[140], wrap_cols=(0,), autofilter=False)
     write_comparison_sheet(wb, store, report.coders, st, codes=[r.code for r in report.codes])
     _save(wb, path)

@@ -8,9 +8,10 @@ from typing import Iterable
 from ..errors import unknown
 from .core import Where, new_guid, now
 
-THEME_FIELDS = ("key", "name", "colour", "description", "status", "definition", "key_messages", "position")
+THEME_FIELDS = ("key", "name", "colour", "description", "status", "definition", "key_messages", "position",
+                "exclusive")
 CODE_FIELDS = ("key", "name", "theme_id", "parent_id", "description", "include", "exclude", "example",
-               "rules", "colour", "position")
+               "rules", "colour", "position", "exclusive")
 
 _CODING_SELECT = """
 SELECT c.id, c.guid, c.segment_id, c.code_id, cd.key AS code, cd.name AS code_name, t.id AS theme_id,
@@ -30,12 +31,16 @@ LEFT JOIN participants p ON p.id = s.participant_id
 def _theme_row(r) -> dict:
     d = dict(r)
     d["key_messages"] = json.loads(d.get("key_messages") or "[]")
+    if "exclusive" in d:
+        d["exclusive"] = bool(d["exclusive"])
     return d
 
 
 def _code_row(r) -> dict:
     d = dict(r)
     d["rules"] = json.loads(d.get("rules") or "{}")
+    if "exclusive" in d:
+        d["exclusive"] = bool(d["exclusive"])
     return d
 
 
@@ -62,14 +67,14 @@ class CodebookMixin:
 
     def add_theme(self, key: str, name: str, colour: str, description: str = "", *, position: int | None = None,
                   status: str = "candidate", definition: str = "", key_messages: list | None = None,
-                  guid: str | None = None) -> int:
+                  guid: str | None = None, exclusive: bool = False) -> int:
         if position is None:
             position = self.conn.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM themes").fetchone()[0]
         cur = self.conn.execute(
-            "INSERT INTO themes(guid, key, name, colour, description, status, definition, key_messages, position) "
-            "VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO themes(guid, key, name, colour, description, status, definition, key_messages, position, "
+            "exclusive) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (guid or new_guid(), key, name, colour, description, status, definition,
-             json.dumps(key_messages or [], ensure_ascii=False), position))
+             json.dumps(key_messages or [], ensure_ascii=False), position, int(bool(exclusive))))
         return cur.lastrowid
 
     def update_theme(self, theme_id: int, **fields) -> None:
@@ -78,6 +83,8 @@ class CodebookMixin:
             raise TypeError(f"unknown theme fields {bad}")
         if "key_messages" in fields:
             fields["key_messages"] = json.dumps(list(fields["key_messages"]), ensure_ascii=False)
+        if "exclusive" in fields:
+            fields["exclusive"] = int(bool(fields["exclusive"]))
         if fields:
             sets = ", ".join(f"{k} = ?" for k in fields)
             self.conn.execute(f"UPDATE themes SET {sets} WHERE id = ?", (*fields.values(), theme_id))
@@ -116,14 +123,14 @@ class CodebookMixin:
     def add_code(self, key: str, name: str, theme_id: int | None, *, parent_id: int | None = None,
                  description: str = "", include: str = "", exclude: str = "", example: str = "",
                  rules: dict | None = None, colour: str | None = None, position: int | None = None,
-                 guid: str | None = None) -> int:
+                 guid: str | None = None, exclusive: bool = False) -> int:
         if position is None:
             position = self.conn.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM codes").fetchone()[0]
         cur = self.conn.execute(
             """INSERT INTO codes(guid, key, name, theme_id, parent_id, description, include, exclude, example,
-                                 rules, colour, position) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+                                 rules, colour, position, exclusive) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (guid or new_guid(), key, name, theme_id, parent_id, description, include, exclude, example,
-             json.dumps(rules or {}, ensure_ascii=False), colour, position))
+             json.dumps(rules or {}, ensure_ascii=False), colour, position, int(bool(exclusive))))
         return cur.lastrowid
 
     def update_code(self, code_id: int, **fields) -> None:
@@ -132,6 +139,8 @@ class CodebookMixin:
             raise TypeError(f"unknown code fields {bad}")
         if "rules" in fields:
             fields["rules"] = json.dumps(fields["rules"] or {}, ensure_ascii=False)
+        if "exclusive" in fields:
+            fields["exclusive"] = int(bool(fields["exclusive"]))
         if fields:
             sets = ", ".join(f"{k} = ?" for k in fields)
             self.conn.execute(f"UPDATE codes SET {sets} WHERE id = ?", (*fields.values(), code_id))

@@ -4,6 +4,8 @@ Version history
 ---------------
 1  initial layout (sources, participants, segments, codebook, codings, memos,
    audit log, suggestions, coder progress).
+2  ``exclusive`` flag on themes and codes: the theme's codes (or the code's
+   sub-codes) are mutually exclusive categories (agreement per set, review check).
 
 To change the schema: bump ``SCHEMA_VERSION``, change ``SCHEMA`` to the new
 layout (used for new projects) and append a function to ``MIGRATIONS`` that
@@ -13,7 +15,7 @@ project backs it up first, then runs the missing migrations in one transaction.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Tables whose row changes are recorded inside an audited act, so that the act
 # can be undone exactly. Sources and segments are deliberately not here: undoing
@@ -101,7 +103,8 @@ CREATE TABLE themes (
                  CHECK (status IN ('candidate', 'reviewed', 'defined', 'reported')),
     definition   TEXT NOT NULL DEFAULT '',
     key_messages TEXT NOT NULL DEFAULT '[]', -- JSON list of strings
-    position     INTEGER NOT NULL DEFAULT 0  -- order in reports
+    position     INTEGER NOT NULL DEFAULT 0, -- order in reports
+    exclusive    INTEGER NOT NULL DEFAULT 0  -- 1: its codes are mutually exclusive (one per segment)
 );
 
 CREATE TABLE codes (
@@ -117,7 +120,8 @@ CREATE TABLE codes (
     example     TEXT NOT NULL DEFAULT '',
     rules       TEXT NOT NULL DEFAULT '{}',  -- JSON: keywords, phrases, patterns
     colour      TEXT,                        -- optional; else the theme's colour
-    position    INTEGER NOT NULL DEFAULT 0
+    position    INTEGER NOT NULL DEFAULT 0,
+    exclusive   INTEGER NOT NULL DEFAULT 0   -- 1: its sub-codes are mutually exclusive
 );
 CREATE INDEX codes_theme ON codes(theme_id);
 
@@ -214,5 +218,11 @@ def _migrate_0_to_1(conn) -> None:  # pragma: no cover - placeholder for the emp
     conn.executescript(SCHEMA)
 
 
+def _migrate_1_to_2(conn) -> None:
+    """Exclusive code sets (issue 20): a flag on themes and on (parent) codes, off for existing ones."""
+    conn.execute("ALTER TABLE themes ADD COLUMN exclusive INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE codes ADD COLUMN exclusive INTEGER NOT NULL DEFAULT 0")
+
+
 # MIGRATIONS[v] takes a project at version v to version v + 1.
-MIGRATIONS = {0: _migrate_0_to_1}
+MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
