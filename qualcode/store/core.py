@@ -887,6 +887,8 @@ def _open_error(path: Path, exc: Exception) -> ProjectError:
     """Why an SQLite file could not be opened: its content (not a project, damaged) or its place
     (a full disk, a read-only folder), which SQLite reports alike as an I/O error."""
     text = str(exc)
+    if "no such table" in text:
+        return ProjectError(f"{path} is not a qualcode project ({text}).")
     if "not a database" in text or "malformed" in text:
         return ProjectError(f"{path} is not a qualcode project, or it is damaged ({text}). Restore a backup "
                             "with 'qualcode backup restore'.")
