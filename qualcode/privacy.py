@@ -197,9 +197,48 @@ def _deduce_names(text: str) -> list[tuple[int, int]]:
 _DEDUCE = None
 
 
+# Characters that hide a name or number from a plain match without changing how it reads.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"), None)
+
+
+def fold(text: str) -> tuple[str, list[int] | None]:
+    """``text`` as matched: NFKC, invisible characters (soft hyphen, zero-width space and joiners,
+    word joiner) removed, every Unicode space a plain space. Returns the folded text and, for each
+    of its characters plus one past the end, the offset in ``text`` it came from (None when the
+    text needs no folding: plain ASCII, the usual case)."""
+    import unicodedata
+
+    if text.isascii():
+        return text, None
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if ord(ch) in _INVISIBLE:
+            continue
+        if ch.isspace():
+            piece = " " if ch not in "\n\r\t" else ch
+        else:
+            piece = unicodedata.normalize("NFKC", ch)
+        out.append(piece)
+        where.extend([i] * len(piece))
+    where.append(len(text))
+    return "".join(out), where
+
+
 def find_spans(text: str, patterns: list[tuple[re.Pattern, str]], detect: tuple[str, ...] = ("titles",)
                ) -> list[tuple[int, int, str, str]]:
-    """Non-overlapping (start, end, category, found_by) spans to replace, in text order."""
+    """Non-overlapping (start, end, category, found_by) spans to replace, in text order. Matching
+    sees the folded text (see :func:`fold`), so 'Mevrouw\u00a0Peeters', 'Pee\u00adters' or a phone
+    number with thin spaces are found; the spans are offsets in ``text`` itself."""
+    folded, where = fold(text)
+    spans = _find_folded(folded, patterns, detect)
+    if where is None:
+        return spans
+    return [(where[s], where[e - 1] + 1, cat, how) for s, e, cat, how in spans if e > s]
+
+
+def _find_folded(text: str, patterns: list[tuple[re.Pattern, str]], detect: tuple[str, ...]
+                 ) -> list[tuple[int, int, str, str]]:
     cands = []
     for m in EMAIL_RE.finditer(text):
         cands.append((m.start(), m.end(), "e-mail", "e-mail"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -144,14 +145,19 @@ def echo_json(command: str, body: dict) -> None:
 
 
 def refuse_overwrite(path: str, force: bool) -> None:
-    """Existing files are not overwritten without --force, except inside reports/."""
+    """Refuse to write ``path`` over anything but an earlier output of the same kind (see
+    :mod:`qualcode.overwrite`); existing outputs need --force, except inside reports/."""
     from pathlib import Path
 
-    p = Path(path)
-    if p.exists() and not force:
-        parts = p.resolve().parts
-        if "reports" not in parts:
-            raise QualcodeError(f"{path} already exists; use --force to overwrite it.")
+    from ..overwrite import check_output
+
+    env = click.get_current_context().find_object(Env)
+    project = env.project_path if env is not None else None
+    hashes = None
+    if project and Path(path).exists() and Path(project).exists():
+        with contextlib.suppress(QualcodeError):
+            hashes = env.open().source_file_hashes()
+    check_output(path, force, project=project, source_hashes=hashes)
 
 
 def echo_table(header: list[str], rows: list[list], *, max_width: int = 60) -> None:

@@ -13,15 +13,20 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-# Text columns of audited tables that may hold words from the transcripts.
+# Text columns that may hold words from the transcripts or a person's name: free text, and the
+# names students give themes and codes ("Steun volgens Jan"). Identifiers, colours, statuses and
+# times are left alone. The audit log's row images of these tables are scrubbed the same way, so an
+# undo after a pseudonymisation cannot bring a name back.
 TEXT_COLUMNS = {
     "memos": ("text",),
-    "codes": ("example", "description", "include", "exclude"),
-    "themes": ("definition", "key_messages", "description"),
+    "codes": ("name", "example", "description", "include", "exclude", "rules"),
+    "themes": ("name", "definition", "key_messages", "description"),
     "suggestions": ("drivers",),
+    "participant_attributes": ("value",),
+    "groups": ("description",),
     "audit_log": ("summary", "details"),
 }
-AUDITED_TEXT = ("memos", "codes", "themes", "suggestions")
+AUDITED_TEXT = ("memos", "codes", "themes", "suggestions", "participant_attributes")
 
 
 class PrivacyMixin:
@@ -30,19 +35,20 @@ class PrivacyMixin:
         self.conn.execute(f"PRAGMA secure_delete = {'ON' if on else 'OFF'}")
 
     def text_fields(self) -> Iterator[tuple[str, int, str, str]]:
-        """(table, id, column, text) of free text that may quote the transcripts: memos, code
-        descriptions and examples, theme definitions and key messages, suggestion drivers, and
-        the audit log's summaries and details."""
+        """(table, rowid, column, text) of every text in :data:`TEXT_COLUMNS`: memos, theme and
+        code names and texts, suggestion drivers, attribute values, group descriptions, and the
+        audit log's summaries and details."""
         for tbl, cols in TEXT_COLUMNS.items():
             for col in cols:
-                for rid, text in self.conn.execute(f'SELECT id, "{col}" FROM {tbl}'):
+                for rid, text in self.conn.execute(f'SELECT rowid, "{col}" FROM {tbl}'):
                     if text:
                         yield tbl, rid, col, text
 
     def set_text_field(self, table: str, row_id: int, column: str, text: str) -> None:
+        """Rewrite one text of :meth:`text_fields` (``row_id`` is its rowid)."""
         if column not in TEXT_COLUMNS.get(table, ()):
             raise ValueError(f"{table}.{column} is not a pseudonymisable text column")
-        self.conn.execute(f'UPDATE {table} SET "{column}" = ? WHERE id = ?', (text, row_id))
+        self.conn.execute(f'UPDATE {table} SET "{column}" = ? WHERE rowid = ?', (text, row_id))
 
     def audit_images(self) -> Iterator[tuple[int, int, str, str | None, str | None]]:
         """(audit_id, seq, table, old JSON, new JSON) of recorded rows that carry text."""

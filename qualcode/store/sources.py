@@ -32,6 +32,10 @@ class SourcesMixin:
         self.conn.execute("INSERT OR IGNORE INTO groups(label) VALUES (?)", (label,))
 
     # --------------------------------------------------------------- sources
+    def source_file_hashes(self) -> set[str]:
+        """The sha256 of every file a source was read from."""
+        return {r[0] for r in self.conn.execute("SELECT file_sha256 FROM sources")}
+
     def sources(self) -> list[dict]:
         rows = self.conn.execute(
             """SELECT src.id, src.guid, src.name, src.format, src.group_label, src.group_origin, src.sha256,
