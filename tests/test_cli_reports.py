@@ -48,11 +48,11 @@ def test_comments_round_trip_into_next_report(project, run, tmp_path):
 
 
 def test_refuses_to_overwrite_outside_reports(project, run, tmp_path):
-    (tmp_path / "mine.xlsx").write_bytes(b"keep")
+    (tmp_path / "mine.xlsx").write_bytes(b"PK\x03\x04keep")  # another workbook (a zip)
     r = run(project, "export", "workbook", "mine.xlsx")
     assert r.exit_code == 1
     assert r.stderr == "Error: mine.xlsx already exists; use --force to overwrite it.\n"
-    assert (tmp_path / "mine.xlsx").read_bytes() == b"keep"
+    assert (tmp_path / "mine.xlsx").read_bytes() == b"PK\x03\x04keep"
     assert run(project, "export", "workbook", "mine.xlsx", "--force").exit_code == 0
     (tmp_path / "r.html").write_text("keep")
     r = run(project, "report", "--out", "r.html")
