@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
+from .store.core import from_snapshot
 
 
 def gini(values: list[float]) -> float:
@@ -46,6 +47,7 @@ class Overview:
                 "terms": {g: [dict(t) for t in rows] for g, rows in self.terms.items()}}
 
 
+@from_snapshot
 def build_overview(store, top_terms: int = 12) -> Overview:
     stats = store.talk_stats()
     people = store.participants()

@@ -26,6 +26,7 @@ import hashlib
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
+from .store.core import from_snapshot
 
 COHERENCE_EXPLAINED = (
     "coherence: every segment becomes a TF-IDF vector of its content words (lemmas, stop words and fillers "
@@ -81,6 +82,7 @@ class Review:
                 "coherence": [dict(x) for x in self.coherence], "exclusive": [dict(x) for x in self.exclusive]}
 
 
+@from_snapshot
 def run_review(store, *, coder: str | None = None, remember: bool = True) -> Review:
     """Run every check; with ``remember`` store the warning count for ``qualcode status``."""
     r = Review()

@@ -184,3 +184,119 @@ def test_backup_inside_a_write_transaction_shows_the_state_before(project):
     assert copy.theme("care")["definition"] == "Zorg en werk."
     copy.close()
     store.close()
+
+
+# ------------------------------------------------------------------------------------ exports
+@pytest.fixture(scope="module")
+def sample_project(tmp_path_factory) -> Path:
+    """F1 and F2 of the sample with the shipped codebook and its rule codings."""
+    from qualcode.codebook import apply_codebook, load_codebook
+    from qualcode.coding.rules import autocode
+    from qualcode.ingest import ingest
+
+    root = Path(__file__).resolve().parent.parent
+    path = tmp_path_factory.mktemp("conc") / "base.qualcode"
+    store = Store.create(path)
+    apply_codebook(store, load_codebook(root / "codebooks" / "ips.yaml"))
+    ingest(store, [root / "transcripts_sample" / f"F{i}.txt" for i in (1, 2)],
+           participants=str(root / "transcripts_sample" / "participants.csv"))
+    autocode(store)
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path
+
+
+@pytest.fixture
+def sample(sample_project, tmp_path) -> Path:
+    import shutil
+
+    path = tmp_path / "p.qualcode"
+    shutil.copy(sample_project, path)
+    return path
+
+
+def _sheet(path: Path, name: str) -> list[tuple]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(wb[name].iter_rows(values_only=True))
+    finally:
+        wb.close()
+
+
+def test_a_workbook_shows_the_project_at_one_moment(sample, tmp_path):
+    """Was: Codebook and coded-fragments sheets before a merge, By theme and the audit log after it."""
+    from qualcode.export.workbook import write_workbook
+
+    store = Store.open(sample)
+    last = store.history(1)[0]["id"]
+    merged = None
+
+    def during():  # half the workbook is written; a theme merge and a code merge commit now
+        nonlocal merged
+        merged = Second(sample, lambda s: (T.merge_themes(s, "support", "collaboration", backup=False),
+                                           T.merge_codes(s, "co_afremmen_herval", "co_werk_bij_intake",
+                                                         backup=False))).start().join()
+
+    pause_inside(store, "theme_spread", during)
+    out = tmp_path / "analysis.xlsx"
+    write_workbook(store, out)
+    assert merged.error is None
+    codebook = {r[1] for r in _sheet(out, "Codebook")[1:] if r[0] == "theme"}
+    summary = {r[0] for r in _sheet(out, "Theme summary")[1:] if r[0]}
+    assert "support" in codebook and codebook == summary
+    codes = {r[1] for r in _sheet(out, "Codebook")[1:] if r[0] == "code"}
+    assert "co_afremmen_herval" in codes
+    assert max(r[0] for r in _sheet(out, "Audit log")[1:]) == last
+    store.close()
+    after = Store.open(sample)  # the merges did commit
+    assert "support" not in {t["key"] for t in after.themes()}
+    after.close()
+
+
+def test_pseudonymise_waits_for_a_running_export(sample, tmp_path):
+    """Was: a workbook started before 'pseudonymise' and finished after it held names in two sheets
+    and placeholders in another."""
+    from qualcode.export.workbook import write_workbook
+    from qualcode.privacy import NameEntry, pseudonymise
+
+    store = Store.open(sample)
+    pseudo = None
+
+    def during():  # the export is reading; a pseudonymisation starts and must wait for it
+        nonlocal pseudo
+        pseudo = Second(sample, lambda s: pseudonymise(s, names=[NameEntry("VDAB", "organisatie")])).start()
+        pseudo.done.wait(timeout=1.0)
+        assert not pseudo.done.is_set()
+
+    pause_inside(store, "theme_spread", during)
+    out = tmp_path / "analysis.xlsx"
+    write_workbook(store, out)
+    pseudo.join()
+    assert pseudo.error is None and pseudo.result.sources_changed == 2
+    fragments = " ".join(str(v) for r in _sheet(out, "Coded fragments") for v in r)
+    quotes = " ".join(str(v) for r in _sheet(out, "Quotes") for v in r)
+    assert "[organisatie " not in fragments + quotes  # the whole workbook is from before
+    store.close()
+
+
+def test_an_export_waits_while_a_pseudonymisation_runs(sample, tmp_path, monkeypatch):
+    from qualcode.export.workbook import write_workbook
+    from qualcode.privacy import NameEntry, pseudonymise
+
+    store = Store.open(sample)
+    export = None
+
+    def during():  # pseudonymising; an export that may wait only briefly is refused
+        nonlocal export
+        monkeypatch.setenv("QUALCODE_BUSY_TIMEOUT", "0.2")
+        export = Second(sample, lambda s: write_workbook(s, tmp_path / "analysis.xlsx")).start().join()
+
+    pause_inside(store, "update_source_text", during)
+    pseudonymise(store, names=[NameEntry("VDAB", "organisatie")])
+    assert isinstance(export.error, BusyError)
+    assert str(export.error) == ("the project p.qualcode is busy: it is being pseudonymised; export again when "
+                                 "that has finished.")
+    assert not (tmp_path / "analysis.xlsx").exists()
+    store.close()

@@ -59,24 +59,25 @@ def agreement(ctx: click.Context, env: Env, coders, codes, groups, include_moder
     if out:
         refuse_overwrite(out, force)
     store = env.open()
-    report = compute_agreement(store, _list(coders), codes=_list(codes), groups=_list(groups),
-                               include_moderator=include_moderator, n_boot=resamples, seed=seed,
-                               exclusive=[x for v in exclusive for x in _list(v)])
-    if as_json:
-        echo_json("agreement", report.to_dict())
-    else:
-        notes = report.notes()
-        click.echo(notes[0])
-        echo_table(report.header(), report.table(), max_width=40)
-        if report.exclusive:
-            click.echo("")
-            echo_table(report.exclusive_header(), report.exclusive_table(), max_width=40)
-        for line in notes[1:] + report.exclusive_notes():
-            click.echo(line)
-    if out:
-        from ..export.agreement_sheet import write_agreement_report
+    with store.exclusive_of_pseudonymisation(), store.snapshot():  # figures and file from one moment
+        report = compute_agreement(store, _list(coders), codes=_list(codes), groups=_list(groups),
+                                   include_moderator=include_moderator, n_boot=resamples, seed=seed,
+                                   exclusive=[x for v in exclusive for x in _list(v)])
+        if as_json:
+            echo_json("agreement", report.to_dict())
+        else:
+            notes = report.notes()
+            click.echo(notes[0])
+            echo_table(report.header(), report.table(), max_width=40)
+            if report.exclusive:
+                click.echo("")
+                echo_table(report.exclusive_header(), report.exclusive_table(), max_width=40)
+            for line in notes[1:] + report.exclusive_notes():
+                click.echo(line)
+        if out:
+            from ..export.agreement_sheet import write_agreement_report
 
-        click.echo(f"Wrote {write_agreement_report(report, store, out)}", err=as_json)
+            click.echo(f"Wrote {write_agreement_report(report, store, out)}", err=as_json)
 
 
 @agreement.command("done")

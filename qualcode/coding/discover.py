@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import ConflictError, QualcodeError, unknown
 from ..ids import slug
+from ..store.core import from_snapshot
 
 MIN_LEMMAS = 3
 
@@ -53,6 +54,7 @@ class Discovery:
         return out
 
 
+@from_snapshot
 def discover(store, *, n_clusters: int = 8, seed: int = 0, n_terms: int = 8) -> Discovery:
     """Cluster uncoded participant segments (deterministic for a given seed)."""
     from sklearn.decomposition import NMF

@@ -36,6 +36,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..errors import NotFittedError, QualcodeError
+from ..store.core import exported
 
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[?!]", re.UNICODE)
 
@@ -821,6 +822,7 @@ def evaluate_project(store, *, coder: str | None = None, threshold: float = 0.5,
     return ev
 
 
+@exported
 def export_suggestions(store, path: str, *, coder: str | None = None, status: str | None = "open") -> int:
     """Write suggestions to an xlsx sheet with an accept column. Returns the number of rows."""
     from openpyxl import Workbook

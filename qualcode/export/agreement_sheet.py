@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 
 from ..errors import InputError, QualcodeError, close_matches
 from .xlsxutil import Styles, cell, safe_title, write_table
+from ..store.core import exported
 
 COMPARISON_SHEET = "Coder comparison"
 DISAGREEMENT_SHEET = "Disagreements"
@@ -221,6 +222,7 @@ def disagreements(store, coders: Sequence[str], *, codes: Iterable[str] | None =
     return [(segs[sid], sets[sid]) for sid in out_ids], len(units.segment_ids)
 
 
+@exported
 def write_disagreements(store, coders: Sequence[str], path: str | Path, **kw) -> DisagreementExport:
     """Write the disagreement sheet (with a drop-down consensus column) and a code list."""
     from openpyxl import Workbook

@@ -34,6 +34,7 @@ from xml.etree import ElementTree as ET
 from .. import __version__
 from ..errors import InputError
 from ..interop import CODEBOOK_NS, GROUP_VARIABLE, PROJECT_NS
+from ..store.core import exported
 
 QUOTE_CHARS = 100
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
@@ -71,6 +72,7 @@ class ExportReport:
                 f"{self.cases} cases, {self.notes} notes"]
 
 
+@exported
 def export_refi(store, path: str | Path, *, all_segments: bool = False) -> ExportReport:
     """Write ``path``: a .qdpx project or, for a .qdc path, the codebook only."""
     path = Path(path)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .quotes import pick_quotes, rank_by_typicality
+from ..store.core import exported
 
 FORMATS = ("html", "docx", "md")
 N_QUOTES = 3
@@ -286,6 +287,7 @@ def write_docx(report: Report, path: Path) -> None:
     doc.save(str(path))
 
 
+@exported
 def write_report(store, out: str | Path, *, fmt: str | None = None, language: str | None = None) -> list[Path]:
     """Write the report to ``out`` in ``fmt`` (default: from the file extension). Returns the files written
     (Markdown also writes its figures as ``<stem>-<figure>.png`` next to it)."""

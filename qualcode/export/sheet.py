@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, close_matches
+from ..store.core import exported
 
 SHEET = "Coding"
 META_SHEET = "_qualcode"
@@ -67,6 +68,7 @@ def _norm(text) -> str:
 
 
 # ------------------------------------------------------------------ export
+@exported
 def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
     """Write the coding workbook for ``coder`` (optionally one focus group). Returns a summary line."""
     from openpyxl import Workbook

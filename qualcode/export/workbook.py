@@ -39,6 +39,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from .quotes import cite, pick_quotes, rank_by_typicality, short_quote
 from .xlsxutil import CellRows, CellStyle, Styles, StreamRows, fit_widths, hex_fill, light, safe_title
+from ..store.core import exported
 
 SheetWriter = Callable[[Any, Any, Styles], None]
 _EXTRA_SHEETS: list[SheetWriter] = []
@@ -503,6 +504,7 @@ def _memos(wb, ctx: _Ctx) -> None:
     _table(wb, ctx, "Memos", header, rows(), wrap_cols=(6,), caps={6: 90})
 
 
+@exported
 def write_workbook(store, path: str | Path, *, extra_sheets: Iterable[SheetWriter] = (),
                    streamed: bool = True) -> WorkbookSummary:
     """Write the ten-sheet analysis workbook (plus registered and ``extra_sheets`` writers) to ``path``.
