@@ -268,7 +268,7 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
                                                                       if s.status == "skipped"]}
         written = write_names_file(ctx, names_path)  # inside the act: a failure here writes nothing
         if written:
-            report.names_file = str(written)
+            report.names_file = str(written.resolve())
             report.names_numbered = len(ctx.new_names)
     return report
 

@@ -123,6 +123,9 @@ _NAME_TIME_RE = re.compile(
 # a cue timing line in a text file ('0:0:5.100 --> 0:0:8.250', older Teams .docx)
 _CUE_RANGE_RE = re.compile(r"^[ \t]*(?P<a>\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?)[ \t]*-->[ \t]*"
                            r"\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?[ \t]*$")
+# Teams' own lines: 'An De Smet started transcription' (not anyone's words)
+_SYSTEM_LINE_RE = re.compile(r"^[ \t]*\S.{0,80}?\s(?:started|stopped) transcription[ \t]*$|"
+                             r"^[ \t]*\S.{0,80}?\sheeft (?:de )?transcriptie (?:gestart|gestopt|beëindigd)[ \t]*$")
 _NAME_ONLY_RE = re.compile(rf"^[ \t]*(?P<label>{_WORD}(?:[ \t]+[\w'’.-]+){{0,4}})(?P<paren>[ \t]*\([^()\n:]{{1,40}}\))?[ \t]*$")
 
 PARTICLES = {"van", "de", "der", "den", "het", "ter", "ten", "te", "'t", "’t", "la", "le", "du", "da", "di", "von",
@@ -400,6 +403,8 @@ def _parse_lines(text: str, path: str, fmt: str, encoding: str, opts: LabelOptio
             m = HEADER_RE.match(line)
             if m and group is None:
                 group, group_origin = _header_group(m.group("group")), "the '# group:' header"
+            continue
+        if _SYSTEM_LINE_RE.match(line):
             continue
         cue = _CUE_RANGE_RE.match(line)
         if cue:  # 'hh:mm:ss.fff --> …' (older Teams .docx): the speaker's name follows on its own line
