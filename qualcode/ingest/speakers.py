@@ -162,7 +162,7 @@ def resolve(ctx: SpeakerContext, parsed: Parsed, group: str, path: str, taken: s
         if (group, nk) in ctx.assigned:
             t.speaker, t.role = ctx.assigned[(group, nk)], "participant"
             continue
-        if ctx.allow_new:
+        if ctx.allow_new and t.kind == "name":  # a role word ('Student', 'Q') could be either side: ask
             key = _next_free(ctx, group)
             ctx.assigned[(group, nk)] = key
             ctx.new_names.append({"group": group, "participant": key, "name": t.raw, "role": "participant"})
@@ -192,8 +192,9 @@ def resolve(ctx: SpeakerContext, parsed: Parsed, group: str, path: str, taken: s
         shown = ", ".join(map(str, firsts[:6])) + (", …" if len(firsts) > 6 else "")
         raise InputError(f"{len(unknown_names)} speaker name(s) are not in the participants file (first spoken on "
                          f"line(s) {shown}; names are never repeated in messages); map them in the participants "
-                         "file's name column, name the moderator with --moderator NAME, or add "
-                         "--allow-new-speakers to number them P1, P2, … in order of appearance",
+                         "file's name column, name the moderator with --moderator NAME, add --allow-new-speakers "
+                         "to number them P1, P2, … in order of appearance, or use --speaker-label \"WORD=text\" "
+                         "for a line that only looks like a label",
                          path=path, line=firsts[0])
     check_shares(parsed, path, ctx.default_given)
     redact(parsed)
