@@ -73,6 +73,8 @@ def test_known_forms(line, speaker, role):
     ("Jan van den Berg (Guest): Omdat.", "Jan van den Berg", "name"),
     ("00:01:02 Sofie Maes: Omdat.", "Sofie Maes", "name"),
     ("**Koen Janssens:** Omdat.", "Koen Janssens", "name"),
+    ("De Smet: Omdat.", "De Smet", "name"),
+    ("Speaker 1: Omdat.", "Speaker 1", "label"),
 ])
 def test_label_like_prefixes_must_be_resolved(line, raw, kind):
     hit = match_label(line)
@@ -90,6 +92,9 @@ def test_label_like_prefixes_must_be_resolved(line, raw, kind):
     "Om 10:30 begonnen we.",
     "Het was 10:30",
     "we zeiden: ja",
+    "Yeah: sure.",
+    "De vraag: is dat zo?",
+    "Ten eerste: de uren.",
 ])
 def test_ordinary_sentences_with_a_colon_are_not_labels(line):
     assert match_label(line) is None

@@ -142,7 +142,11 @@ NOT_LABELS = {
     "participants", "attendees", "recording", "session", "group", "source", "summary", "so", "well", "yes", "no",
     "and", "but", "because", "example", "voorbeeld", "bijvoorbeeld", "tip", "opgelet", "waarom", "wat", "hoe",
     "wie", "waar", "wanneer", "ik", "ge", "gij", "je", "jij", "wij", "we", "zij", "ze", "hij", "dat", "dit",
-    "het", "de", "een", "daarom", "eerlijk", "concreet", "kortom", "trouwens", "enfin", "nu", "toen", "then", "now",
+    "het", "een", "daarom", "eerlijk", "concreet", "kortom", "trouwens", "enfin", "nu", "toen", "then", "now",
+    "bon", "awel", "ah", "oh", "hé", "he", "nou", "tja", "zeg", "luister", "ook", "eerst", "tot", "vooral",
+    "yeah", "right", "um", "uh", "like", "look", "listen", "see", "anyway", "basically", "honestly", "also", "first",
+    "second", "finally", "question", "answer", "question(s)", "remark", "warning", "important", "belangrijk",
+    "ps", "nb", "n.b", "edit", "update", "agenda", "actiepunt", "actiepunten", "besluit", "conclusion", "intro",
 }
 # Labels that say a role, not who: shown in messages (a name never is).
 ROLE_WORDS = {

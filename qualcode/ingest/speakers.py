@@ -135,10 +135,13 @@ def resolve(ctx: SpeakerContext, parsed: Parsed, group: str, path: str, taken: s
     unknown_labels: dict[str, list[int]] = {}
     unknown_names: dict[str, list[int]] = {}
     lone = []
+    keys_of: dict[str, tuple[str, str]] = {}
     for t in parsed.turns:
         if t.raw is None:
             continue
-        kn, nk = norm_label(t.raw), name_key(t.raw)
+        if t.raw not in keys_of:
+            keys_of[t.raw] = (norm_label(t.raw), name_key(t.raw))
+        kn, nk = keys_of[t.raw]
         hit = ctx.labels.get(kn) or ctx.labels.get(nk)
         if hit:
             t.speaker, t.role = hit[1], hit[2]

@@ -186,6 +186,7 @@ def parse_utterance_table(path: str, *, columns: dict[str, str] | None = None, g
         raise InputError("has a header but no utterance rows", path=path)
     out = []
     name = Path(path).name
+    seen_speakers: dict[str, tuple] = {}
     for key in order:
         buf, turns, codings = [], [], []
         pos = 0
@@ -199,7 +200,9 @@ def parse_utterance_table(path: str, *, columns: dict[str, str] | None = None, g
                 first_context = first_context or line
                 continue
             if who:
-                speaker, role, raw, kind = cell_speaker(who)
+                if who not in seen_speakers:  # a table repeats a handful of speakers many times
+                    seen_speakers[who] = cell_speaker(who)
+                speaker, role, raw, kind = seen_speakers[who]
             else:
                 (speaker, role), raw, kind = opts.default, None, ""
             shown = raw if raw is not None else speaker
