@@ -394,3 +394,28 @@ def test_pseudonymise_renumbers_speaker_labels_of_older_projects(empty_store):
     assert (seg["key"], seg["speaker"], seg["text"]) == ("F1 P2", "P2", "Dag.")
     assert "Peeters" not in store.source("F1.vtt")["text"]
     assert report.mapping()[0] == ("F1 P2", "spreker", "Jan Peeters")
+
+
+def test_names_file_in_a_missing_folder_is_refused_first(run, project, tmp_path):
+    where = tmp_path / "nergens" / "sleutel.csv"
+    refused(run, project, [DATA / "teams.vtt", "--group", "F1", "--allow-new-speakers", "--names-file", where],
+            f"--names-file {where}: the folder {where.parent} does not exist; create it or choose another place for "
+            "the name -> key table")
+
+
+def test_names_table_that_cannot_be_written_leaves_the_project_unchanged(empty_store, monkeypatch, tmp_path):
+    import qualcode.ingest.speakers as speakers
+    from qualcode.errors import InputError
+
+    def broken(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(speakers.os, "replace", broken)
+    table = tmp_path / "sleutel.csv"
+    with pytest.raises(InputError) as exc:
+        ingest(empty_store, [str(DATA / "zoom.vtt")], group="F1", moderators=["An De Smet"], allow_new_speakers=True,
+               names_file=str(table))
+    assert str(exc.value) == (f"{table}: cannot write the name -> key table (No space left on device); nothing was "
+                              "ingested. Choose another place with --names-file")
+    assert empty_store.sources() == [] and empty_store.participants() == []
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("empty.qualcode")] == []

@@ -218,6 +218,11 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
     forced_group = normalise_group(group) if group else None
     report = IngestReport()
     names_path = Path(names_file) if names_file else default_names_file(store)
+    if names_path.exists() and not names_path.is_file():
+        raise InputError(f"--names-file {names_path} is a folder; give a file name such as {names_path / 'names.csv'}")
+    if allow_new_speakers and not names_path.parent.is_dir():
+        raise InputError(f"--names-file {names_path}: the folder {names_path.parent} does not exist; create it or "
+                         "choose another place for the name -> key table")
 
     # 1. read everything -------------------------------------------------
     ctx, people = build_context(participants=participants, speaker_labels=tuple(speaker_labels),

@@ -85,7 +85,7 @@ def build_context(*, participants: str | None = None, speaker_labels: tuple[str,
     ctx.moderators = {name_key(m) for m in moderators if m.strip()}
     people: list[dict] = []
     sources = []
-    if names_file and Path(names_file).exists():
+    if names_file and Path(names_file).is_file():
         sources.append(names_file)
     if participants:
         sources.append(participants)
@@ -315,13 +315,21 @@ def write_names_file(ctx: SpeakerContext, path: str | Path) -> Path | None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["group", "participant", "name", "role"])
     w.writerows([csv_safe(v) for v in r] for r in rows)
-    fd, tmp = tempfile.mkstemp(prefix=".names-", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".names-", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write the name -> key table here ({exc.strerror or exc}); choose another place "
+                         "with --names-file", path=str(path)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(buf.getvalue())
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write the name -> key table ({exc.strerror or exc}); nothing was ingested. "
+                         "Choose another place with --names-file", path=str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
