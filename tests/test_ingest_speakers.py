@@ -419,3 +419,11 @@ def test_names_table_that_cannot_be_written_leaves_the_project_unchanged(empty_s
                               "ingested. Choose another place with --names-file")
     assert empty_store.sources() == [] and empty_store.participants() == []
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("empty.qualcode")] == []
+
+
+def test_one_voice_in_a_group_is_noted(empty_store, tmp_path):
+    f = tmp_path / "F8.txt"
+    f.write_text(f"Moderator: Vertel.\nP1: {LONG * 6}\nP2: Ja.\n", encoding="utf-8")
+    report = ingest(empty_store, [str(f)], allow_new_speakers=True)
+    assert ("  note: F8 P1 speaks 204 of the 206 words (99%); if some lines lack their label, they were counted as "
+            "this speaker's (check with 'qualcode segments')") in report.lines()

@@ -27,6 +27,7 @@ TEXT_VALUES = {"text", "tekst", "none", "geen"}
 MIN_WORDS_FOR_SHARES = 200     # below this a file is too short to judge who talks how much
 MODERATOR_SHARE = 0.75         # a moderator with this share of the words: participants' lines lack labels
 NO_ONE_SHARE = 0.5             # this share in lines of no one: the labels are missing
+ONE_SPEAKER_SHARE = 0.8        # one of several participants with this share: noted, labels may be missing
 
 
 @dataclass
@@ -199,23 +200,25 @@ def resolve(ctx: SpeakerContext, parsed: Parsed, group: str, path: str, taken: s
                          "to number them P1, P2, … in order of appearance, or use --speaker-label \"WORD=text\" "
                          "for a line that only looks like a label",
                          path=path, line=firsts[0])
-    check_shares(parsed, path, ctx.default_given)
+    check_shares(parsed, path, ctx.default_given, group)
     redact(parsed)
 
 
-def check_shares(parsed: Parsed, path: str, default_given: bool) -> None:
+def check_shares(parsed: Parsed, path: str, default_given: bool, group: str = "") -> None:
     """Refuse a file whose words fall (almost) all to the moderator or to no one: its labels are missing."""
     if default_given:
         return
     from ..nlp import count_words
 
     mod = part = 0
+    per_person: dict[str, int] = {}
     for t in parsed.turns:
         n = count_words(parsed.text[t.start:t.end])
         if t.role == "moderator":
             mod += n
         else:
             part += n
+            per_person[t.speaker] = per_person.get(t.speaker, 0) + n
     none = parsed.unattributed
     total = mod + part + none
     if not total:
@@ -231,6 +234,11 @@ def check_shares(parsed: Parsed, path: str, default_given: bool) -> None:
                          "participants; the participants' lines probably have no label. If unlabelled lines are "
                          "the participant's (a one-to-one interview), add --default-speaker P1; otherwise label "
                          "them (P1: …)", path=path)
+    top = max(per_person.items(), key=lambda kv: kv[1]) if len(per_person) > 1 else None
+    if top and top[1] >= ONE_SPEAKER_SHARE * total:  # a focus group with one voice: labels may be missing
+        parsed.notes.append(f"{f'{group} ' if group else ''}{top[0]} speaks {top[1]} of the {total} words ({100 * top[1] // total}%); if some "
+                            "lines lack their label, they were counted as this speaker's (check with 'qualcode "
+                            "segments')")
     if none >= NO_ONE_SHARE * total:
         raise InputError(f"{none} of {total} words ({100 * none // total}%) belong to no one (lines before the first "
                          "speaker label or rows without a speaker); label them, or say who speaks in them with "
