@@ -427,3 +427,37 @@ def test_one_voice_in_a_group_is_noted(empty_store, tmp_path):
     report = ingest(empty_store, [str(f)], allow_new_speakers=True)
     assert ("  note: F8 P1 speaks 204 of the 206 words (99%); if some lines lack their label, they were counted as "
             "this speaker's (check with 'qualcode segments')") in report.lines()
+
+
+# ------------------------------------------------------------ property test
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SPEAKERS = {"Jan Peeters": "P1", "An De Smet": "Moderator", "Els Vermeulen (Gast)": "P2", "Koen Janssens": "P3"}
+_body = st.lists(st.sampled_from(["ja", "dat", "klopt", "jan peeters", "An De Smet", "werk", "Peetersen", ",", "."]),
+                 min_size=1, max_size=8).map(" ".join)
+STYLES = ["{n}: ", "00:01:02 {n}: ", "**{n}:** ", "{n}  0:03\n"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(turns=st.lists(st.tuples(st.sampled_from(sorted(SPEAKERS)), st.sampled_from(STYLES), _body),
+                      min_size=1, max_size=6))
+@example(turns=[("Jan Peeters", "{n}: ", "jan peeters")])
+@example(turns=[("Els Vermeulen (Gast)", "{n}  0:03\n", "An De Smet .")])
+def test_names_are_replaced_and_offsets_follow(turns):
+    """Whatever the label style and wherever a full name is mentioned, every turn keeps exactly its
+    words (with names replaced by keys) and no full name is left in the text."""
+    from qualcode.ingest.speakers import redact
+
+    text = "\n".join(style.format(n=name) + body for name, style, body in turns) + "\n"
+    parsed = parse_labelled(text, "F1.txt")
+    assert len(parsed.turns) == len(turns)
+    for t, (name, _, _) in zip(parsed.turns, turns):
+        t.speaker = SPEAKERS[name]
+    redact(parsed, {"jan peeters": "P1", "an de smet": "Moderator"})  # known from the participants file
+    low = parsed.text.lower()
+    assert "jan peeters" not in low and "an de smet" not in low and "vermeulen" not in low
+    assert "peetersen" in low or "Peetersen" not in text
+    for t, (_, _, body) in zip(parsed.turns, turns):
+        want = body.replace("jan peeters", "P1").replace("An De Smet", "Moderator")
+        assert parsed.text[t.start:t.end] == want

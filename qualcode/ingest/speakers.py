@@ -41,6 +41,9 @@ class SpeakerContext:
     new_names: list[dict] = field(default_factory=list)   # names numbered here, for the names file
     assigned: dict[tuple[str, str], str] = field(default_factory=dict)        # (group, name) -> 'P4'
     used: dict[str, set[int]] = field(default_factory=dict)                   # group -> P-numbers taken
+    names_in: dict[str | None, dict[str, str]] = field(default_factory=dict)  # group -> {name: key}
+    assigned_in: dict[str, dict[str, str]] = field(default_factory=dict)      # group -> {name: new key}
+    groups_of: dict[str, set[str]] = field(default_factory=dict)               # name -> groups it is in
 
     @property
     def label_options(self) -> LabelOptions:
@@ -96,6 +99,9 @@ def build_context(*, participants: str | None = None, speaker_labels: tuple[str,
             people = rows
         for n in names:
             ctx.names[(n["group"], n["name"])] = (n["label"], n["role"])
+            ctx.names_in.setdefault(n["group"], {})[n["name"]] = n["label"]
+            if n["group"]:
+                ctx.groups_of.setdefault(n["name"], set()).add(n["group"])
     for p in people:
         _take(ctx, p["group"], p["label"])
     for (g, _), (label, role) in ctx.names.items():
@@ -119,8 +125,8 @@ def _next_free(ctx: SpeakerContext, group: str) -> str:
 
 def group_from_names(ctx: SpeakerContext, parsed: Parsed) -> str | None:
     """The one group the names in a file point to, if they point to exactly one."""
-    groups = {g for t in parsed.turns if t.raw is not None
-              for (g, n) in ctx.names if g and n == name_key(t.raw)}
+    raws = {name_key(t.raw) for t in parsed.turns if t.raw is not None}
+    groups = {g for n in raws for g in ctx.groups_of.get(n, ())}
     return groups.pop() if len(groups) == 1 else None
 
 
@@ -169,6 +175,7 @@ def resolve(ctx: SpeakerContext, parsed: Parsed, group: str, path: str, taken: s
         if ctx.allow_new and t.kind == "name":  # a role word ('Student', 'Q') could be either side: ask
             key = _next_free(ctx, group)
             ctx.assigned[(group, nk)] = key
+            ctx.assigned_in.setdefault(group, {})[nk] = key
             ctx.new_names.append({"group": group, "participant": key, "name": t.raw, "role": "participant"})
             t.speaker, t.role = key, "participant"
             continue
@@ -201,7 +208,11 @@ def resolve(ctx: SpeakerContext, parsed: Parsed, group: str, path: str, taken: s
                          "for a line that only looks like a label",
                          path=path, line=firsts[0])
     check_shares(parsed, path, ctx.default_given, group)
-    redact(parsed)
+    known = dict(ctx.names_in.get(None, {}))
+    known.update(ctx.names_in.get(group, {}))
+    known.update({n: "Moderator" for n in ctx.moderators})
+    known.update(ctx.assigned_in.get(group, {}))
+    redact(parsed, known)
 
 
 def check_shares(parsed: Parsed, path: str, default_given: bool, group: str = "") -> None:
@@ -245,11 +256,11 @@ def check_shares(parsed: Parsed, path: str, default_given: bool, group: str = ""
                          "--default-speaker KEY", path=path)
 
 
-def redact(parsed: Parsed) -> None:
-    """Replace names in labels (and other mentions of the speakers' full names) by the speakers' keys,
-    moving every turn's offsets with the text."""
+def redact(parsed: Parsed, known: dict[str, str] | None = None) -> None:
+    """Replace names in labels, and every other mention of a speaker's name or of a name ``known``
+    for this group (name key -> key), by the key, moving every turn's offsets with the text."""
     spans: list[tuple[int, int, str]] = []
-    names: dict[str, str] = {}
+    names: dict[str, str] = {n: k for n, k in (known or {}).items() if len(n) >= 3}
     for t in parsed.turns:
         if t.label_span:
             spans.append((t.label_span[0], t.label_span[1], t.speaker if t.by_key else ""))
