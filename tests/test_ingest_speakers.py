@@ -273,7 +273,7 @@ def test_bad_option_values(run, project, tmp_path):
     f = tmp_path / "F1.txt"
     f.write_text("Moderator: Dag.\nP1: Dag.\n", encoding="utf-8")
     refused(run, project, [f, "--speaker-label", "Student"],
-            "--speaker-label takes LABEL=KEY (e.g. \"I=Moderator\", \"R=P1\", \"Kijk=text\"), got 'Student'")
+            "--speaker-label takes LABEL=KEY (e.g. \"Student=Moderator\", \"R=P1\", \"Citaat=text\"), got 'Student'")
     refused(run, project, [f, "--speaker-label", "Student=Jan"],
             "--speaker-label 'Jan': the key must be a participant number such as P1 or F1 P1, or Moderator")
     refused(run, project, [f, "--default-speaker", "iemand"],

@@ -38,8 +38,8 @@ def init(env: Env, codebook, language, name, force):
 @click.option("--allow-new-speakers", is_flag=True,
               help="Create participants for speakers not in the metadata (names get the next free P-number).")
 @click.option("--speaker-label", "speaker_labels", multiple=True, metavar="LABEL=KEY",
-              help="Say who an unknown label is: \"I=Moderator\", \"Student=P1\", \"R=F2 P3\", or "
-                   "\"Kijk=text\" for a line that only looks like a label. Repeatable.")
+              help="Say who an unknown label is: \"Student=Moderator\", \"Q=P1\", \"R=F2 P3\", or "
+                   "\"Citaat=text\" for a line that only looks like a label. Repeatable.")
 @click.option("--moderator", "moderators", multiple=True, metavar="NAME",
               help="A speaker name that is a moderator (Teams, Zoom). Repeatable.")
 @click.option("--default-speaker", metavar="KEY",
@@ -63,7 +63,7 @@ def ingest(env: Env, files, participants, group, group_from, split, replace, all
     Examples:
       qualcode ingest transcripts/*.txt --participants participants.csv
       qualcode ingest teams.vtt --group F1 --moderator "An De Smet" --allow-new-speakers
-      qualcode ingest interview.docx --group I1 --speaker-label "I=Moderator" --default-speaker P1
+      qualcode ingest interview.docx --group I1 --speaker-label "Student=Moderator" --default-speaker P1
       qualcode ingest klassen/*/*.xlsx --group-from folder --allow-new-speakers
     """
     from ..ingest import ingest as run

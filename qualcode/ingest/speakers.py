@@ -74,7 +74,7 @@ def build_context(*, participants: str | None = None, speaker_labels: tuple[str,
     ctx = SpeakerContext(allow_new=allow_new, default_given=bool(default_speaker))
     for value in speaker_labels:
         if "=" not in value:
-            raise InputError(f"--speaker-label takes LABEL=KEY (e.g. \"I=Moderator\", \"R=P1\", \"Kijk=text\"), "
+            raise InputError(f"--speaker-label takes LABEL=KEY (e.g. \"Student=Moderator\", \"R=P1\", \"Citaat=text\"), "
                              f"got '{value}'")
         left, right = (x.strip() for x in value.split("=", 1))
         if not left:
