@@ -461,3 +461,11 @@ def test_names_are_replaced_and_offsets_follow(turns):
     for t, (_, _, body) in zip(parsed.turns, turns):
         want = body.replace("jan peeters", "P1").replace("An De Smet", "Moderator")
         assert parsed.text[t.start:t.end] == want
+
+
+def test_numbered_names_without_a_moderator_are_noted(empty_store):
+    report = ingest(empty_store, [str(DATA / "zoom.vtt")], group="F1", allow_new_speakers=True)
+    assert ("  note: 4 speaker name(s) numbered as participants and no moderator in this file; if one of them is the "
+            "moderator, check before coding and ingest again with --moderator NAME (in a new project, or after "
+            "'qualcode init --force')") in report.lines()
+    assert [p["key"] for p in empty_store.participants()] == ["F1 P1", "F1 P2", "F1 P3", "F1 P4"]

@@ -143,6 +143,7 @@ def resolve(ctx: SpeakerContext, parsed: Parsed, group: str, path: str, taken: s
     unknown_names: dict[str, list[int]] = {}
     lone = []
     keys_of: dict[str, tuple[str, str]] = {}
+    numbered: set[str] = set()
     for t in parsed.turns:
         if t.raw is None:
             continue
@@ -178,8 +179,13 @@ def resolve(ctx: SpeakerContext, parsed: Parsed, group: str, path: str, taken: s
             ctx.assigned_in.setdefault(group, {})[nk] = key
             ctx.new_names.append({"group": group, "participant": key, "name": t.raw, "role": "participant"})
             t.speaker, t.role = key, "participant"
+            numbered.add(nk)
             continue
         (unknown_labels if t.kind == "label" else unknown_names).setdefault(kn, []).append(t.line)
+    if numbered and not any(t.role == "moderator" for t in parsed.turns):
+        parsed.notes.append(f"{len(numbered)} speaker name(s) numbered as participants and no moderator in this file; "
+                            "if one of them is the moderator, check before coding and ingest again with --moderator "
+                            "NAME (in a new project, or after 'qualcode init --force')")
     if lone:
         others = {t.speaker for t in parsed.turns if t.role == "participant" and t.speaker and t.kind != "lone"}
         kinds = {norm_label(t.raw) for t in lone}
