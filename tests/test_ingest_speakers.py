@@ -65,6 +65,7 @@ def test_known_forms(line, speaker, role):
 @pytest.mark.parametrize("line, raw, kind", [
     ("R: Omdat.", "R", "lone"),
     ("Respondent: Omdat.", "Respondent", "lone"),
+    ("Client: Omdat.", "Client", "lone"),
     ("Student: Omdat.", "Student", "label"),
     ("Spreker 3: Omdat.", None, ""),            # a numbered person label: P3
     ("Q: Omdat.", "Q", "label"),

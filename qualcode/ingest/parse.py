@@ -153,13 +153,14 @@ ROLE_WORDS = {
     "student", "studente", "studenten", "leerling", "leerlingen", "docent", "leerkracht", "leraar", "lerares",
     "coach", "jobcoach", "begeleider", "begeleidster", "ouder", "ouders", "q", "a", "speaker", "spreker",
     "onbekend", "unknown", "observer", "notulist", "tolk", "interpreter", "assistant", "assistent", "host",
-    "gast", "guest", "patient", "patiënt", "cliënt", "client", "klant", "werkgever", "employer", "expert",
+    "gast", "guest", "werkgever", "employer", "expert",
     "ervaringsdeskundige", "zorgverlener", "hulpverlener", "iedereen", "allen", "all", "everyone", "meerdere",
     "several", "groep", "audience", "publiek", "stem", "voice",
 }
 # A participant label without a number: the one participant of an interview.
 LONE_WORDS = {"r", "resp", "respondent", "participant", "participante", "deelnemer", "deelneemster",
-              "geïnterviewde", "geinterviewde", "interviewee", "bevraagde"}
+              "geïnterviewde", "geinterviewde", "interviewee", "bevraagde", "client", "cliënt", "klant", "patient",
+              "patiënt"}
 SHORT_MODERATORS = {"i": "Interviewer", "m": "Moderator", "iv": "Interviewer", "mod": "Moderator"}
 _NUMBERED_MOD_RE = re.compile(rf"(?P<w>i|iv|m|{_MOD})[ \t]?(?P<n>\d{{1,2}})", re.IGNORECASE)
 
