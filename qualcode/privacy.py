@@ -89,6 +89,7 @@ class PseudonymiseReport:
     mapping_file: str = ""        # the key written (before the act committed), if asked for
     field_originals: list[tuple[str, str, str]] = field(default_factory=list)  # memos, history: (ph, cat, orig)
     warnings: list[str] = field(default_factory=list)
+    relabels: list[tuple[str, str, str, str]] = field(default_factory=list)  # (role, group, old label, new)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -99,16 +100,22 @@ class PseudonymiseReport:
     def mapping(self) -> list[tuple[str, str, str]]:
         """(placeholder, category, original) rows, one per distinct original spelling."""
         seen, rows = set(), []
+        for _, g, old, new in self.relabels:
+            rows.append((f"{g} {new}", "spreker", old))
         found = [(r.placeholder, r.category, r.original) for r in self.replacements] + self.field_originals
         for placeholder, category, original in found:
             if (placeholder, original) not in seen:
                 seen.add((placeholder, original))
                 rows.append((placeholder, category, original))
-        return sorted(rows, key=lambda t: (t[1], int(t[0].rsplit(" ", 1)[1].rstrip("]")), t[2]))
+        speakers = [r for r in rows if r[1] == "spreker"]
+        rest = [r for r in rows if r[1] != "spreker"]
+        return speakers + sorted(rest, key=lambda t: (t[1], int(t[0].rsplit(" ", 1)[1].rstrip("]")), t[2]))
 
     def lines(self) -> list[str]:
         out = []
         if self.dry_run:
+            for _, g, old, new in self.relabels:
+                out.append(f"({g} {old}) speaker label -> {g} {new}")
             for r in self.replacements:
                 out.append(f"{r.key}  {r.original!r} -> {r.placeholder}  ({r.found_by})")
         counts = self.counts()
@@ -116,12 +123,16 @@ class PseudonymiseReport:
         what = ", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "nothing found"
         distinct = len({r.placeholder for r in self.replacements})
         if self.dry_run:
-            out.append(f"dry run: {total} replacement(s) would be made ({what}), {distinct} distinct placeholder(s); "
-                       "nothing was changed")
+            relabel = f", {len(self.relabels)} speaker label(s) renumbered" if self.relabels else ""
+            out.append(f"dry run: {total} replacement(s) would be made ({what}), {distinct} distinct placeholder(s)"
+                       f"{relabel}; nothing was changed")
         else:
             out.append(f"replaced {total} occurrence(s) ({what}) with {distinct} placeholder(s) in "
                        f"{self.sources_changed} source(s); {self.segments_moved} segment(s) re-positioned, "
                        f"{self.other_fields} memo/example/history field(s) rewritten")
+            if self.relabels:
+                out.append(f"{len(self.relabels)} speaker label(s) that were names now are keys: "
+                           + ", ".join(f"{g} {new}" for _, g, _, new in self.relabels))
             if self.backups:
                 out.append(f"warning: {self.backups} backup(s) made before this still hold the original names; "
                            "delete them with 'qualcode backup prune' once you no longer need them")
@@ -350,11 +361,13 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, wr
     from .nlp import count_words
     from .store.privacy import TEXT_COLUMNS
 
-    patterns = _list_pattern(names or [], ignore_case)
+    relabels = speaker_relabels(store)
+    old_labels = [NameEntry(old, "naam") for _, _, old, _ in relabels if len(old) >= 3]
+    patterns = _list_pattern(list(names or []) + old_labels, ignore_case)
     sources = [store.source(s["id"]) for s in store.sources()]
     fields = list(store.text_fields())
     number = Numberer([s["text"] for s in sources] + [f[3] for f in fields])
-    report = PseudonymiseReport(dry_run=dry_run, backups=len(store.backups()))
+    report = PseudonymiseReport(dry_run=dry_run, backups=len(store.backups()), relabels=relabels)
 
     plans = []
     for src in sources:
@@ -395,7 +408,7 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, wr
             new_imgs.append(json.dumps(d, ensure_ascii=False))
         if new_imgs != [old, new]:
             audit_updates.append((audit_id, seq, *new_imgs))
-    if dry_run or not (plans or field_updates or audit_updates):
+    if dry_run or not (plans or field_updates or audit_updates or relabels):
         report.dry_run = dry_run
         if not dry_run and mapping_out:
             report.warnings.append(f"nothing to replace, so no key was written ({mapping_out} is untouched).")
@@ -415,6 +428,12 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, wr
                     store.move_segment(g["id"], ns, ne, seg_text, count_words(seg_text))
                     report.segments_moved += 1
             report.sources_changed += 1
+        pids = {(p["group"], p["label"]): p["id"] for p in store.participants()}
+        for role, g, old, new in relabels:
+            if role == "participant":
+                store.relabel_participant(pids[(g, old)], new)
+            else:
+                store.relabel_moderator(g, old, new)
         for (tbl, rid, col, _), new in field_updates:
             store.set_text_field(tbl, rid, col, new)
         for audit_id, seq, old, new in audit_updates:
@@ -426,6 +445,42 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, wr
             written.append(write_mapping(report, mapping_out))
             report.mapping_file = str(written[-1])
     return report
+
+
+def speaker_relabels(store) -> list[tuple[str, str, str, str]]:
+    """Speaker labels that may be names (projects ingested before names were mapped to keys):
+    participants whose label is not a number such as P3 get the next free number of their group;
+    moderators labelled other than Moderator/Interviewer/… become 'Moderator' (then 'Moderator 2', …).
+    Returns (role, group, old label, new label)."""
+    from .ingest.parse import MODERATOR_WORDS
+
+    out = []
+    used: dict[str, set[int]] = {}
+    people = store.participants()
+    for p in people:
+        m = re.fullmatch(r"P(\d+)", p["label"])
+        if m:
+            used.setdefault(p["group"], set()).add(int(m.group(1)))
+    for p in people:
+        if not re.fullmatch(r"P\d+", p["label"]):
+            taken = used.setdefault(p["group"], set())
+            n = max(taken, default=0) + 1
+            taken.add(n)
+            out.append(("participant", p["group"], p["label"], f"P{n}"))
+    canonical = set(MODERATOR_WORDS.values())
+    moderators: dict[str, list[str]] = {}
+    for row in store.talk_stats():
+        if row["role"] == "moderator":
+            moderators.setdefault(row["group"], []).append(row["speaker"])
+    for g, labels in moderators.items():
+        ok = {lab for lab in labels if lab in canonical or re.fullmatch(r"(?:Moderator|Interviewer) \d{1,2}", lab)}
+        k = 1 + sum(lab == "Moderator" or lab.startswith("Moderator ") for lab in ok)
+        for lab in labels:
+            if lab not in ok:
+                new = "Moderator" if k == 1 else f"Moderator {k}"
+                k += 1
+                out.append(("moderator", g, lab, new))
+    return out
 
 
 def write_mapping(report: PseudonymiseReport, path: str | Path) -> Path:

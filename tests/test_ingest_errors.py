@@ -70,7 +70,8 @@ def test_no_speaker_labels(run, project, tmp_path):
     f = tmp_path / "F2.txt"
     f.write_text("Dit is een verslag zonder sprekers.\nNog een regel.\n", encoding="utf-8")
     refused(run, project, [f], f"{f}: no speaker labels found; expected lines such as 'P2: …', 'F1 P2: …', "
-                               "'Moderator: …' or '[00:12:03] P2: …'")
+                               "'Moderator: …' or '[00:12:03] P2: …' (or, if no line has a label, say who "
+                               "speaks with --default-speaker P1)")
 
 
 def test_unknown_group(run, project, tmp_path):
@@ -97,21 +98,26 @@ def test_participants_file_without_participant_column(run, project, tmp_path):
     p = tmp_path / "people.csv"
     p.write_text("group,name,gender\nF3,Jan,man\n", encoding="utf-8")
     refused(run, project, ["--participants", p],
-            f"{p}: has no participant column (columns found: group, name, gender; expected participant: one of "
-            "participant, deelnemer, respondent, participant_id)")
+            f"{p}: has no participant column (columns found: group, name, gender); accepted names for the "
+            "participant column: participant, deelnemer, respondent, participant_id, id, p, nummer, speaker; rename "
+            "the column to one of these")
 
 
 def test_table_without_text_column(run, project, tmp_path):
     f = tmp_path / "F2.csv"
     f.write_text("Group,Speaker,Words\nF2,P1,hallo\n", encoding="utf-8")
-    refused(run, project, [f], f"{f}: has no text column (columns found: Group, Speaker, Words; expected text: "
-                               "one of text, tekst, utterance, utterance_text)")
+    refused(run, project, [f], f"{f}: has no text column (columns found: Group, Speaker, Words); accepted names for "
+                               "the text column: text, tekst, sentence, sentences, zin, zinnen, utterance, utterances, "
+                               "utterance_text, uiting, uitspraak, content, inhoud, transcript, transcriptie, "
+                               "fragment, message, bericht, speech, turn, beurt, quote, citaat, dialogue, line; or "
+                               "say which column it is with --column text=Words")
 
 
 def test_table_row_without_speaker(run, project, tmp_path):
     f = tmp_path / "F2.csv"
     f.write_text("speaker,text\nP1,hallo\n,zwevende tekst\n", encoding="utf-8")
-    refused(run, project, [f], f"{f}, line 3: has a row with text but no speaker")
+    refused(run, project, ["--strict", f], f"{f}, line 3: has a row with text but no speaker (--strict); fill in the "
+                                           "speaker, or leave out --strict to keep such rows as unattributed context")
 
 
 def test_unknown_speakers_without_allow_new_speakers(run, project, tmp_path):
@@ -164,8 +170,8 @@ def test_missing_file_and_unsupported_type(run, project, tmp_path):
     refused(run, project, [tmp_path / "nope.txt"], f"{tmp_path / 'nope.txt'}: does not exist")
     f = tmp_path / "F2.pdf"
     f.write_bytes(b"%PDF-1.4")
-    refused(run, project, [f], f"{f}: has an unsupported file type '.pdf'; qualcode reads .txt, .md, .docx, .vtt, "
-                               ".srt, .csv and .xlsx")
+    refused(run, project, [f], f"{f}: has an unsupported file type '.pdf'; qualcode reads .txt, .md, .docx, .odt, .rtf, "
+                               ".vtt, .srt, .csv and .xlsx")
 
 
 def test_damaged_docx(run, project, tmp_path):

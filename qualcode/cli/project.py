@@ -26,26 +26,45 @@ def init(env: Env, codebook, language, name, force):
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path())
 @click.option("--participants", type=click.Path(exists=True, dir_okay=False),
-              help="CSV/XLSX with one row per participant: group, participant and attribute columns.")
+              help="CSV/XLSX with one row per participant: group, participant and attribute columns; a name "
+                   "column maps speakers' names to keys, a role column marks moderators.")
 @click.option("--group", help="Focus group of these files (else a '# group:' header or the file name).")
+@click.option("--group-from", type=click.Choice(["filename", "column", "folder"]), default=None,
+              help="Give each file its own group: from its file name, a table's group column, or its folder.")
 @click.option("--split", type=click.Choice(["turn", "sentences", "paragraphs"]), default="turn", show_default=True,
               help="Segment unit: a whole speaker turn, or cut turns into sentences or paragraphs.")
 @click.option("--replace", is_flag=True, help="Replace a changed file that was ingested before "
                                               "(codings on unchanged text are carried over).")
-@click.option("--allow-new-speakers", is_flag=True, help="Create participants for speakers not in the metadata.")
+@click.option("--allow-new-speakers", is_flag=True,
+              help="Create participants for speakers not in the metadata (names get the next free P-number).")
+@click.option("--speaker-label", "speaker_labels", multiple=True, metavar="LABEL=KEY",
+              help="Say who an unknown label is: \"Student=Moderator\", \"Q=P1\", \"R=F2 P3\", or "
+                   "\"Citaat=text\" for a line that only looks like a label. Repeatable.")
+@click.option("--moderator", "moderators", multiple=True, metavar="NAME",
+              help="A speaker name that is a moderator (Teams, Zoom). Repeatable.")
+@click.option("--default-speaker", metavar="KEY",
+              help="Who speaks in unlabelled lines, cues or rows (one-to-one interviews: P1).")
+@click.option("--names-file", type=click.Path(dir_okay=False),
+              help="Where the name -> key table is kept (default: <project>-speaker-names.csv beside the "
+                   "project). It holds real names.")
+@click.option("--strict", is_flag=True, help="Refuse table rows with text but no speaker (default: keep them "
+                                             "as unattributed context).")
 @click.option("--column", "columns", multiple=True, metavar="ROLE=NAME",
               help="For tables: which column holds group, speaker, text, timestamp, codes or coder "
                    "(e.g. --column text=utterance_text). Repeatable.")
 @click.option("--coder", envvar="QUALCODE_CODER", default=None, metavar="NAME",
               help="Coder for codes carried in a table without a coder column.")
 @pass_env
-def ingest(env: Env, files, participants, group, split, replace, allow_new_speakers, columns, coder):
-    """Read transcripts (.txt .md .docx .vtt .srt .csv .xlsx) into segments.
+def ingest(env: Env, files, participants, group, group_from, split, replace, allow_new_speakers, speaker_labels,
+           moderators, default_speaker, names_file, strict, columns, coder):
+    """Read transcripts (.txt .md .docx .odt .rtf .vtt .srt .csv .xlsx) into segments.
 
     \b
     Examples:
       qualcode ingest transcripts/*.txt --participants participants.csv
-      qualcode ingest interview.docx --group I1 --allow-new-speakers
+      qualcode ingest teams.vtt --group F1 --moderator "An De Smet" --allow-new-speakers
+      qualcode ingest interview.docx --group I1 --speaker-label "Student=Moderator" --default-speaker P1
+      qualcode ingest klassen/*/*.xlsx --group-from folder --allow-new-speakers
     """
     from ..ingest import ingest as run
     from ..ingest import parse_column_options
@@ -53,7 +72,8 @@ def ingest(env: Env, files, participants, group, split, replace, allow_new_speak
     mapping = parse_column_options(columns)
     report = run(env.open(), files, participants=participants, group=group, split=split, replace=replace,
                  allow_new_speakers=allow_new_speakers, columns=mapping or None, coder=coder,
-                 progress=progress_factory())
+                 progress=progress_factory(), speaker_labels=speaker_labels, moderators=moderators,
+                 default_speaker=default_speaker, names_file=names_file, group_from=group_from, strict=strict)
     for line in report.lines():
         click.echo(line)
 

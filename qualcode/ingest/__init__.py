@@ -15,11 +15,13 @@ from typing import Callable, Iterable
 from ..bulk import gc_paused
 from ..errors import ConflictError, InputError
 from ..nlp import count_words
-from .parse import (Parsed, decode, docx_text, group_from_filename, normalise_group, parse_labelled,
-                    parse_subtitles)
-from .tables import parse_utterance_table, read_participants
+from .parse import (LabelOptions, Parsed, decode, docx_text, group_from_filename, normalise_group, odt_text,
+                    parse_labelled, parse_subtitles)
+from .speakers import SpeakerContext, build_context, group_from_names, resolve, write_names_file
+from .tables import parse_utterance_table
 
 TEXT_FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md", ".text": "txt"}
+TABLE_FORMATS = (".csv", ".tsv", ".xlsx", ".xlsm")
 SPLITS = ("turn", "sentences", "paragraphs")
 LARGE_TURNS = 300  # splitting more turns than this into sentences takes long enough for a progress bar
 
@@ -44,6 +46,8 @@ class IngestReport:
     participants_updated: int = 0
     speakers_created: list[str] = field(default_factory=list)
     codings_imported: int = 0
+    names_file: str = ""          # where the name -> key table was written (it holds names!)
+    names_numbered: int = 0
 
     def lines(self) -> list[str]:
         out = []
@@ -62,6 +66,10 @@ class IngestReport:
             out.append(f"new speakers created (--allow-new-speakers): {', '.join(self.speakers_created)}")
         if self.codings_imported:
             out.append(f"codings imported from tables: {self.codings_imported}")
+        if self.names_file:
+            out.append(f"{self.names_numbered} speaker name(s) numbered; the name -> key table is in "
+                       f"{self.names_file}. It holds real names: keep it apart from anything you share. qualcode "
+                       "reads it again on later ingests into this project, so the same people keep their keys")
         return out
 
 
@@ -76,7 +84,9 @@ def parse_column_options(values: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
-def read_source(path: str, *, columns: dict | None = None, group: str | None = None) -> list[Parsed]:
+def read_source(path: str, *, columns: dict | None = None, group: str | None = None,
+                opts: LabelOptions | None = None, strict: bool = False,
+                group_column: bool = False) -> list[Parsed]:
     """Read one input file into one or more Parsed sources (tables may hold several groups)."""
     p = Path(path)
     if not p.exists():
@@ -84,21 +94,71 @@ def read_source(path: str, *, columns: dict | None = None, group: str | None = N
     if p.is_dir():
         raise InputError("is a folder; give the transcript files (e.g. folder/*.txt)", path=path)
     ext = p.suffix.lower()
+    if group_column and ext not in TABLE_FORMATS:
+        raise InputError("--group-from column works only for tables (.csv, .tsv, .xlsx); use --group-from "
+                         "filename or folder for other files", path=path)
     if ext in TEXT_FORMATS:
         text, enc = decode(p.read_bytes(), path)
-        return [parse_labelled(text, path, TEXT_FORMATS[ext], enc)]
-    if ext == ".docx":
-        text = docx_text(path)
+        return [parse_labelled(text, path, TEXT_FORMATS[ext], enc, opts)]
+    if ext in (".docx", ".odt"):
+        text = docx_text(path) if ext == ".docx" else odt_text(path)
         if not text.strip():
-            raise InputError("is an empty Word document", path=path)
-        return [parse_labelled(text, path, "docx", "docx")]
+            raise InputError(f"is an empty {'Word' if ext == '.docx' else 'LibreOffice'} document", path=path)
+        return [parse_labelled(text.replace("\r\n", "\n").replace("\r", "\n"), path, ext[1:], ext[1:], opts)]
+    if ext == ".rtf":
+        text = rtf_text(p.read_bytes(), path)
+        return [parse_labelled(text, path, "rtf", "rtf", opts)]
     if ext in (".vtt", ".srt"):
         text, enc = decode(p.read_bytes(), path)
-        return [parse_subtitles(text, path, ext[1:], enc)]
-    if ext in (".csv", ".tsv", ".xlsx", ".xlsm"):
-        return parse_utterance_table(path, columns=columns, group=group)
-    raise InputError(f"has an unsupported file type '{ext}'; qualcode reads .txt, .md, .docx, .vtt, .srt, "
-                     ".csv and .xlsx", path=path)
+        return [parse_subtitles(text, path, ext[1:], enc, opts)]
+    if ext in TABLE_FORMATS:
+        return parse_utterance_table(path, columns=columns, group=group, opts=opts, strict=strict,
+                                     group_column=group_column)
+    if ext == ".qdpx":
+        raise InputError("is a REFI-QDA project, not a transcript; import it with 'qualcode import refi "
+                         f"{p.name}'", path=path)
+    if ext == ".zip":
+        raise InputError(_zip_hint(path), path=path)
+    raise InputError(f"has an unsupported file type '{ext}'; qualcode reads .txt, .md, .docx, .odt, .rtf, .vtt, "
+                     ".srt, .csv and .xlsx", path=path)
+
+
+def _zip_hint(path: str) -> str:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return "is not a readable ZIP archive"
+    qdpx = [n for n in names if n.lower().endswith(".qdpx")]
+    if qdpx:
+        inner = qdpx[0].rsplit("/", 1)[-1]
+        return (f"is a ZIP archive that holds a REFI-QDA project ({inner}); unzip it and import that with "
+                f"'qualcode import refi {inner}'")
+    if "project.qde" in names:
+        return "is a REFI-QDA project saved as .zip; rename it to .qdpx and use 'qualcode import refi'"
+    return "is a ZIP archive; unzip it and ingest the transcripts inside"
+
+
+def rtf_text(data: bytes, path: str) -> str:
+    """Plain text of a Rich Text Format file (striprtf), with LF line endings."""
+    try:
+        from striprtf.striprtf import rtf_to_text
+    except ImportError:
+        raise InputError("is an RTF file and the RTF reader (striprtf) is not installed; run 'pip install "
+                         "striprtf' or save the file as .docx or .txt", path=path) from None
+    if not data.lstrip().startswith(b"{\\rtf"):
+        raise InputError("is not an RTF file (it does not start with '{\\rtf')", path=path)
+    raw = data.decode("latin-1")
+    try:
+        text = rtf_to_text(raw, errors="ignore")
+    except Exception as exc:  # a damaged file can fail anywhere in the parser
+        raise InputError(f"cannot be read as RTF ({type(exc).__name__}); save it as .docx or .txt", path=path) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise InputError("is an empty RTF document", path=path)
+    return text
 
 
 def segment_spans(text: str, turn_start: int, turn_end: int, split: str, language: str) -> list[tuple[int, int]]:
@@ -132,36 +192,65 @@ def segment_spans(text: str, turn_start: int, turn_end: int, split: str, languag
     return spans or [(turn_start, turn_end)]
 
 
+GROUP_FROM = ("filename", "column", "folder")
+
+
 @gc_paused
 def ingest(store, paths: Iterable[str], *, participants: str | None = None, group: str | None = None,
            split: str = "turn", replace: bool = False, allow_new_speakers: bool = False,
            columns: dict | None = None, coder: str | None = None,
-           progress: Callable[[Iterable, str], Iterable] | None = None) -> IngestReport:
-    """Ingest transcripts (and optionally participants metadata) into ``store``."""
+           progress: Callable[[Iterable, str], Iterable] | None = None,
+           speaker_labels: Iterable[str] = (), moderators: Iterable[str] = (), default_speaker: str | None = None,
+           names_file: str | None = None, group_from: str | None = None, strict: bool = False) -> IngestReport:
+    """Ingest transcripts (and optionally participants metadata) into ``store``.
+
+    Speakers named in the files are mapped to keys (see :mod:`qualcode.ingest.speakers`); names
+    numbered with ``allow_new_speakers`` are added to ``names_file`` (default: beside the project)."""
     if split not in SPLITS:
         raise InputError(f"unknown split '{split}'; use one of {', '.join(SPLITS)}")
+    if group_from is not None and group_from not in GROUP_FROM:
+        raise InputError(f"unknown --group-from '{group_from}'; use one of {', '.join(GROUP_FROM)}")
+    if group and group_from:
+        raise InputError("give either --group or --group-from, not both")
     paths = [str(p) for p in paths]
     if not paths and not participants:
         raise InputError("nothing to ingest: give transcript files and/or --participants FILE")
     forced_group = normalise_group(group) if group else None
     report = IngestReport()
+    names_path = Path(names_file) if names_file else default_names_file(store)
+    if names_path.exists() and not names_path.is_file():
+        raise InputError(f"--names-file {names_path} is a folder; give a file name such as {names_path / 'names.csv'}")
+    if allow_new_speakers and not names_path.parent.is_dir():
+        raise InputError(f"--names-file {names_path}: the folder {names_path.parent} does not exist; create it or "
+                         "choose another place for the name -> key table")
 
     # 1. read everything -------------------------------------------------
-    people = read_participants(participants) if participants else []
-    parsed_all: list[tuple[str, Parsed]] = []
+    ctx, people = build_context(participants=participants, speaker_labels=tuple(speaker_labels),
+                                moderators=tuple(moderators), default_speaker=default_speaker,
+                                allow_new=allow_new_speakers, names_file=str(names_path))
+    opts = ctx.label_options
+    parsed_all: list[tuple[str, Parsed, str | None]] = []
+    problems: list[InputError] = []
     iterator = progress(paths, "Reading") if (progress and len(paths) > 1) else paths
     for path in iterator:
-        for parsed in read_source(path, columns=columns, group=forced_group):
-            parsed_all.append((path, parsed))
+        try:
+            file_group = forced_group or _group_from(path, group_from)
+            for parsed in read_source(path, columns=columns, group=file_group, opts=opts, strict=strict,
+                                      group_column=group_from == "column"):
+                parsed_all.append((path, parsed, file_group))
+        except InputError as exc:
+            problems.append(exc)
 
-    # 2. decide groups, check speakers and codes ----------------------------
-    plans, new_speakers = _plan_groups(store, parsed_all, people, forced_group, allow_new_speakers)
+    # 2. decide groups, resolve speakers, check codes ----------------------
+    plans, new_speakers = _plan_groups(store, parsed_all, people, group_from, ctx, problems)
     code_ids = store.code_ids()
     for path, parsed, *_ in plans:
         missing = sorted({c for _, c, _ in parsed.codings if c not in code_ids})
         if missing:
-            raise InputError(f"uses codes that are not in the project's codebook: {', '.join(missing[:10])}; "
-                             "load a codebook that has them ('qualcode codebook apply')", path=path)
+            problems.append(InputError(f"uses codes that are not in the project's codebook: "
+                                       f"{', '.join(missing[:10])}; load a codebook that has them "
+                                       "('qualcode codebook apply')", path=path))
+    _raise_problems(problems, len(paths))
 
     # 3. re-ingest rules ---------------------------------------------------
     writes = _apply_reingest_rules(store, plans, replace, report)
@@ -182,48 +271,97 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
                        f"{report.participants_added} participants added")
         act.details = {"files": [s.name for s in added], "skipped": [s.name for s in report.sources
                                                                       if s.status == "skipped"]}
+        written = write_names_file(ctx, names_path)  # inside the act: a failure here writes nothing
+        if written:
+            report.names_file = str(written.resolve())
+            report.names_numbered = len(ctx.new_names)
     return report
 
 
-def _plan_groups(store, parsed_all: list[tuple[str, Parsed]], people: list[dict], forced_group: str | None,
-                 allow_new_speakers: bool) -> tuple[list[tuple], set[tuple[str, str]]]:
-    """Each parsed source's name and focus group (with where the group came from), and the speakers that
-    are not in the participants metadata; refuses unknown groups and speakers unless allowed."""
+def default_names_file(store) -> Path:
+    """Where the name -> key table goes unless --names-file says otherwise: beside the project file."""
+    project = Path(getattr(store, "path", "project.qualcode"))
+    return project.with_name(project.stem + "-speaker-names.csv")
+
+
+def _group_from(path: str, how: str | None) -> str | None:
+    """The group a file gets from --group-from filename or folder (column: from the table itself)."""
+    if how == "filename":
+        name = Path(path).name
+        return group_from_filename(name) or normalise_group(Path(path).stem)
+    if how == "folder":
+        folder = Path(path).resolve().parent.name
+        return normalise_group(folder) if folder else None
+    return None
+
+
+def _raise_problems(problems: list[InputError], n_files: int) -> None:
+    """One problem: its own message. Several: every one, each with its file and line, in one error."""
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise problems[0]
+    files = len({p.path for p in problems})
+    lines = "\n".join(f"  {p}" for p in problems)
+    raise InputError(f"{len(problems)} problems in {files} of {n_files} file(s); nothing was written. Fix them "
+                     f"and run the same command again:\n{lines}")
+
+
+def _plan_groups(store, parsed_all: list[tuple[str, Parsed, str | None]], people: list[dict],
+                 group_from: str | None, ctx: SpeakerContext,
+                 problems: list[InputError]) -> tuple[list[tuple], set[tuple[str, str]]]:
+    """Each parsed source's name and focus group (with where the group came from), its speakers
+    resolved to keys, and the speakers that are not in the participants metadata; refuses unknown
+    groups and speakers unless allowed. Problems are collected in ``problems``."""
     known = {(p["group"], p["label"]) for p in people} | set(store.participant_ids())
-    known_groups = {g for g, _ in known}
+    known_groups = {g for g, _ in known} | {g for g, _ in ctx.names if g}
+    stored = {}
+    for g, label in store.participant_ids():
+        stored.setdefault(g, set()).add(label)
     new_speakers: set[tuple[str, str]] = set()
     plans = []
-    for path, parsed in parsed_all:
-        name = parsed.name or Path(path).name
-        if forced_group:
-            g, origin = forced_group, "--group"
-            if parsed.group and parsed.group != g:
-                if parsed.group_origin == "the speaker labels":
-                    raise InputError(f"--group says {g} but the speaker labels say {parsed.group}; leave out "
-                                     "--group or fix the labels", path=path)
-                parsed.notes.append(f"--group {g} overrides group {parsed.group} from {parsed.group_origin}")
-        elif parsed.group:
-            g, origin = parsed.group, parsed.group_origin
-        else:
-            g, origin = group_from_filename(name), "the file name"
-            if not g:
-                raise InputError("cannot tell which focus group this is; use --group F1, a '# group: F1' header "
-                                 "line, or a file name such as F1.txt", path=path)
-        if known_groups and g not in known_groups and not allow_new_speakers:
-            raise InputError(f"group {g} (from {origin}) is not a known group (known: "
-                             f"{', '.join(sorted(known_groups))}); check the group, or add its participants "
-                             "with --participants", path=path)
-        unknown = {}
-        for t in parsed.turns:
-            if t.role == "participant" and (g, t.speaker) not in known:
-                unknown.setdefault(t.speaker, t.line)
-        if unknown and not allow_new_speakers:
-            listing = ", ".join(f"{g} {s} (line {ln})" for s, ln in sorted(unknown.items(), key=lambda x: x[1]))
-            hint = ("add them to the participants file" if known else "give --participants FILE")
-            raise InputError(f"speakers not in the participants metadata: {listing}; {hint}, or use "
-                             "--allow-new-speakers to create them", path=path)
-        new_speakers.update((g, s) for s in unknown)
-        plans.append((path, parsed, name, g, origin))
+    origin_of_forced = {None: "--group", "filename": "the file name (--group-from)",
+                        "folder": "the folder name (--group-from)", "column": "the group column"}
+    for path, parsed, forced_group in parsed_all:
+        try:
+            name = parsed.name or Path(path).name
+            if forced_group and group_from != "column":
+                g, origin = forced_group, origin_of_forced[group_from]
+                if parsed.group and parsed.group != g:
+                    if parsed.group_origin == "the speaker labels":
+                        raise InputError(f"{'--group' if not group_from else 'its ' + group_from} says {g} but the "
+                                         f"speaker labels say {parsed.group}; leave out "
+                                         f"{'--group' if not group_from else '--group-from'} or fix the labels",
+                                         path=path)
+                    opt = "--group" if not group_from else f"--group-from {group_from} gives"
+                    parsed.notes.append(f"{opt} {g} overrides group {parsed.group} from {parsed.group_origin}")
+            elif parsed.group:
+                g, origin = parsed.group, parsed.group_origin
+            else:
+                g, origin = group_from_filename(name), "the file name"
+                if not g:
+                    g, origin = group_from_names(ctx, parsed), "the speakers' names in the participants file"
+                if not g:
+                    raise InputError("cannot tell which focus group this is; use --group F1, a '# group: F1' "
+                                     "header line, or a file name such as F1.txt", path=path)
+            if known_groups and g not in known_groups and not ctx.allow_new:
+                raise InputError(f"group {g} (from {origin}) is not a known group (known: "
+                                 f"{', '.join(sorted(known_groups))}); check the group, or add its participants "
+                                 "with --participants", path=path)
+            resolve(ctx, parsed, g, path, stored.get(g, set()))
+            unknown = {}
+            for t in parsed.turns:
+                if t.role == "participant" and (g, t.speaker) not in known:
+                    unknown.setdefault(t.speaker, t.line)
+            if unknown and not ctx.allow_new:
+                listing = ", ".join(f"{g} {s} (line {ln})" for s, ln in sorted(unknown.items(), key=lambda x: x[1]))
+                hint = ("add them to the participants file" if known else "give --participants FILE")
+                raise InputError(f"speakers not in the participants metadata: {listing}; {hint}, or use "
+                                 "--allow-new-speakers to create them", path=path)
+            new_speakers.update((g, s) for s in unknown)
+            plans.append((path, parsed, name, g, origin))
+        except InputError as exc:
+            problems.append(exc)
     return plans, new_speakers
 
 

@@ -12,12 +12,16 @@ import re
 from pathlib import Path
 
 from ..errors import InputError
-from .parse import Parsed, Turn, decode, normalise_group, parse_timestamp, speaker_of
+from .parse import (_PERSON, MODERATOR_WORDS, LabelOptions, Parsed, Turn, classify, decode, norm_label,
+                    normalise_group, parse_timestamp, speaker_of)
 
 COLUMN_NAMES = {
     "group": ("group", "groep", "focus_group", "focusgroep", "focus group", "fg", "group_id"),
-    "speaker": ("speaker", "spreker", "participant", "deelnemer", "respondent", "interlocutor", "who", "label"),
-    "text": ("text", "tekst", "utterance", "utterance_text", "uiting", "content", "transcript", "fragment"),
+    "speaker": ("speaker", "spreker", "participant", "deelnemer", "respondent", "interlocutor", "who", "wie",
+                "label", "speaker_name", "name", "naam", "person", "persoon", "author"),
+    "text": ("text", "tekst", "sentence", "sentences", "zin", "zinnen", "utterance", "utterances", "utterance_text",
+             "uiting", "uitspraak", "content", "inhoud", "transcript", "transcriptie", "fragment", "message",
+             "bericht", "speech", "turn", "beurt", "quote", "citaat", "dialogue", "line"),
     "timestamp": ("timestamp", "time", "tijd", "start", "begin", "tijdstip"),
     "codes": ("codes", "code", "coding", "codering"),
     "coder": ("coder", "codeur", "annotator", "annotator_id"),
@@ -27,7 +31,11 @@ NO_CODE = {"n/a", "na", "-", "none", "geen"}
 PARTICIPANT_COLUMNS = {
     "group": COLUMN_NAMES["group"],
     "participant": ("participant", "deelnemer", "respondent", "participant_id", "id", "p", "nummer", "speaker"),
+    "name": ("name", "naam", "speaker", "spreker", "speaker_name", "full_name", "volledige naam", "voornaam"),
 }
+# values of a participants file's role column that make the row a moderator (matched by name)
+MODERATOR_ROLES = {"moderator", "moderatrice", "co-moderator", "interviewer", "facilitator", "gespreksleider",
+                   "onderzoeker", "researcher", "observator", "observer"}
 
 
 def read_rows(path: str) -> tuple[list[str], list[list[str]], list[int]]:
@@ -96,7 +104,7 @@ def _cell_str(v) -> str:
 
 
 def find_columns(header: list[str], wanted: dict[str, tuple], path: str, required: tuple[str, ...],
-                 overrides: dict[str, str] | None = None) -> dict[str, int]:
+                 overrides: dict[str, str] | None = None, column_option: bool = True) -> dict[str, int]:
     lowered = [h.strip().lower() for h in header]
     found: dict[str, int] = {}
     for role, names in wanted.items():
@@ -113,18 +121,39 @@ def find_columns(header: list[str], wanted: dict[str, tuple], path: str, require
                 break
     missing = [r for r in required if r not in found]
     if missing:
-        hints = "; ".join(f"{r}: one of {', '.join(wanted[r][:4])}" for r in missing)
-        raise InputError(f"has no {' or '.join(missing)} column (columns found: {', '.join(h or '?' for h in header)}; "
-                         f"expected {hints})", path=path)
+        r = missing[0]
+        names = ", ".join(wanted[r])
+        example = next((h.strip() for i, h in enumerate(header) if h.strip() and i not in found.values()), "NAME")
+        fix = (f"; or say which column it is with --column {r}={example if ' ' not in example else repr(example)}"
+               if column_option else f"; rename the column to one of these")
+        raise InputError(f"has no {r} column (columns found: {', '.join(h or '?' for h in header)}); accepted "
+                         f"names for the {r} column: {names}{fix}", path=path)
     return found
 
 
-def parse_utterance_table(path: str, *, columns: dict[str, str] | None = None,
-                          group: str | None = None) -> list[Parsed]:
+def cell_speaker(who: str) -> tuple[str, str, str | None, str]:
+    """(speaker, role, raw, kind) for a speaker cell, as for a label in a text transcript."""
+    if re.fullmatch(_PERSON, who.strip(), re.IGNORECASE) or norm_label(who) in MODERATOR_WORDS:
+        return (*speaker_of(who), None, "")
+    return classify(who)
+
+
+def parse_utterance_table(path: str, *, columns: dict[str, str] | None = None, group: str | None = None,
+                          opts: LabelOptions | None = None, strict: bool = False,
+                          group_column: bool = False) -> list[Parsed]:
     """One row per utterance. Returns one Parsed per focus group in the table; the stored
-    text is rebuilt as 'SPEAKER: text' lines so it reads like a transcript."""
+    text is rebuilt as 'SPEAKER: text' lines so it reads like a transcript. A row with text but
+    no speaker is kept in the stored text as unattributed context (not a segment), refused with
+    ``strict``, or given to the default speaker."""
+    from ..nlp import count_words
+
+    opts = opts or LabelOptions()
     header, rows, lines = read_rows(path)
     cols = find_columns(header, COLUMN_NAMES, path, ("speaker", "text"), columns)
+    if group_column and "group" not in cols:
+        raise InputError(f"has no group column for --group-from column (columns found: {', '.join(header)}); "
+                         f"accepted names: {', '.join(COLUMN_NAMES['group'])}; or say which with --column "
+                         "group=NAME", path=path)
     by_group: dict[str, list] = {}
     order: list[str] = []
     code_cols = _code_columns(header, cols)
@@ -136,8 +165,9 @@ def parse_utterance_table(path: str, *, columns: dict[str, str] | None = None,
         who = get("speaker")
         if not who and not text:
             continue
-        if not who:
-            raise InputError("has a row with text but no speaker", path=path, line=line)
+        if not who and strict:
+            raise InputError("has a row with text but no speaker (--strict); fill in the speaker, or leave out "
+                             "--strict to keep such rows as unattributed context", path=path, line=line)
         g = normalise_group(get("group")) if "group" in cols and get("group") else group
         key = g or ""
         if key not in by_group:
@@ -156,22 +186,42 @@ def parse_utterance_table(path: str, *, columns: dict[str, str] | None = None,
         raise InputError("has a header but no utterance rows", path=path)
     out = []
     name = Path(path).name
+    seen_speakers: dict[str, tuple] = {}
     for key in order:
         buf, turns, codings = [], [], []
         pos = 0
-        for idx, (who, text, ts, line, codes, coder) in enumerate(by_group[key]):
-            speaker, role = speaker_of(who)
-            prefix = f"{speaker}: "
+        context, context_words, first_context = 0, 0, None
+        for who, text, ts, line, codes, coder in by_group[key]:
+            if not who and not opts.default:   # unattributed context: in the text, not a segment
+                buf.append(text + "\n")
+                pos += len(text) + 1
+                context += 1
+                context_words += count_words(text)
+                first_context = first_context or line
+                continue
+            if who:
+                if who not in seen_speakers:  # a table repeats a handful of speakers many times
+                    seen_speakers[who] = cell_speaker(who)
+                speaker, role, raw, kind = seen_speakers[who]
+            else:
+                (speaker, role), raw, kind = opts.default, None, ""
+            shown = raw if raw is not None else speaker
+            prefix = f"{shown}: "
             start = pos + len(prefix)
             buf.append(prefix + text + "\n")
+            span = (pos, pos + len(shown)) if kind in ("name", "lone") else None
             pos += len(prefix) + len(text) + 1
             turns.append(Turn(speaker=speaker, role=role, start=start, end=start + len(text), line=line,
-                              timestamp=parse_timestamp(ts) if ts else None))
+                              timestamp=parse_timestamp(ts) if ts else None, raw=raw, kind=kind, label_span=span))
             for c in codes:
-                codings.append((idx, c, coder or None))
+                codings.append((len(turns) - 1, c, coder or None))
         parsed = Parsed(text="".join(buf), turns=turns, format=Path(path).suffix.lower().lstrip("."),
                         group=key or None, group_origin="the group column" if "group" in cols else "",
-                        name=f"{name}#{key}" if len(order) > 1 else name, codings=codings)
+                        name=f"{name}#{key}" if len(order) > 1 else name, codings=codings,
+                        unattributed=context_words)
+        if context:
+            parsed.notes.append(f"{context} row(s) with text but no speaker (first: line {first_context}) kept as "
+                                "unattributed context: in the stored text, not segments (--strict refuses them)")
         out.append(parsed)
     return out
 
@@ -189,25 +239,69 @@ def _code_columns(header: list[str], cols: dict[str, int]) -> list[tuple[str, in
 
 def read_participants(path: str) -> list[dict]:
     """Participants metadata: [{'group': 'F1', 'label': 'P2', 'attributes': {...}, 'line': 3}, ...]."""
+    return read_participants_and_names(path)[0]
+
+
+def name_key(name: str) -> str:
+    """How a speaker's name is matched: without a trailing '(Guest)'-style remark, trimmed, spaces
+    collapsed, case folded."""
+    return norm_label(re.sub(r"\s*\([^()]*\)\s*$", "", str(name)))
+
+
+def read_participants_and_names(path: str) -> tuple[list[dict], list[dict]]:
+    """Participants metadata plus the speaker names it maps to keys.
+
+    A ``name`` (or ``speaker``) column maps each person's name to their group and number; a row whose
+    ``role`` (or participant cell) says moderator/interviewer is a moderator, matched by name and never
+    a participant. Names never become attributes. Returns (people, names) where names are
+    ``{'name': key, 'group': 'F1' or None, 'label': 'P2' or 'Moderator', 'role': ..., 'line': 4}``."""
     header, rows, lines = read_rows(path)
-    cols = find_columns(header, PARTICIPANT_COLUMNS, path, ("group", "participant"))
+    cols = find_columns(header, PARTICIPANT_COLUMNS, path, ("group", "participant"), column_option=False)
+    lowered = [h.strip().lower() for h in header]
+    role_col = next((i for i, h in enumerate(lowered) if h in ("role", "rol") and i not in cols.values()), None)
     seen: dict[tuple[str, str], int] = {}
-    out = []
+    seen_names: dict[tuple[str | None, str], int] = {}
+    out, names = [], []
     attr_cols = [(i, h.strip()) for i, h in enumerate(header) if i not in cols.values() and h.strip()]
+
+    def cell(row, i):
+        return row[i].strip() if i is not None and i < len(row) else ""
+
     for row, line in zip(rows, lines):
-        g_raw = row[cols["group"]].strip() if cols["group"] < len(row) else ""
-        p_raw = row[cols["participant"]].strip() if cols["participant"] < len(row) else ""
+        g_raw, p_raw = cell(row, cols["group"]), cell(row, cols["participant"])
+        person_name = cell(row, cols.get("name"))
+        is_mod = (cell(row, role_col).lower() in MODERATOR_ROLES) or (p_raw and speaker_of(p_raw)[1] == "moderator")
+        if is_mod:
+            if not person_name:
+                if p_raw and speaker_of(p_raw)[1] == "moderator" and "name" not in cols:
+                    raise InputError(f"lists '{p_raw}' as a participant; moderators are not participants", path=path,
+                                     line=line)
+                raise InputError("has a moderator row without a name; give the moderator's name in the name column "
+                                 "(or leave the row out)", path=path, line=line)
+            label = speaker_of(p_raw)[0] if p_raw and speaker_of(p_raw)[1] == "moderator" else "Moderator"
+            g = normalise_group(g_raw) if g_raw else None
+            _add_name(names, seen_names, person_name, g, label, "moderator", path, line)
+            continue
         if not g_raw or not p_raw:
             raise InputError("has a row without a group or participant", path=path, line=line)
         g, (p, role) = normalise_group(g_raw), speaker_of(p_raw)
-        if role != "participant":
-            raise InputError(f"lists '{p_raw}' as a participant; moderators are not participants", path=path,
-                             line=line)
         if (g, p) in seen:
             raise InputError(f"lists {g} {p} twice (also line {seen[(g, p)]})", path=path, line=line)
         seen[(g, p)] = line
+        if person_name:
+            _add_name(names, seen_names, person_name, g, p, "participant", path, line)
         attrs = {name: (row[i].strip() if i < len(row) else "") for i, name in attr_cols}
         out.append({"group": g, "label": p, "attributes": attrs, "line": line})
-    if not out:
+    if not out and not names:
         raise InputError("lists no participants", path=path)
-    return out
+    return out, names
+
+
+def _add_name(names: list, seen: dict, raw: str, group: str | None, label: str, role: str, path: str,
+              line: int) -> None:
+    key = name_key(raw)
+    if (group, key) in seen:
+        raise InputError(f"lists the same name twice in {group or 'the moderators'} (also line {seen[(group, key)]}); "
+                         "a name must point to one person", path=path, line=line)
+    seen[(group, key)] = line
+    names.append({"name": key, "group": group, "label": label, "role": role, "line": line})

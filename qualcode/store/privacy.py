@@ -75,3 +75,16 @@ class PrivacyMixin:
         return doomed
 
 
+
+    # ------------------------------------------------- speaker labels that are names
+    def relabel_participant(self, participant_id: int, label: str) -> None:
+        """Give a participant a new label (its key becomes group + label), on its segments too."""
+        self.conn.execute("UPDATE participants SET label = ? WHERE id = ?", (label, participant_id))
+        self.conn.execute("UPDATE segments SET speaker = ? WHERE participant_id = ?", (label, participant_id))
+
+    def relabel_moderator(self, group: str, old: str, new: str) -> int:
+        """Rename a moderator's speaker label on the segments of one group; returns segments changed."""
+        cur = self.conn.execute(
+            "UPDATE segments SET speaker = ? WHERE role = 'moderator' AND speaker = ? AND source_id IN "
+            "(SELECT id FROM sources WHERE group_label = ?)", (new, old, group))
+        return cur.rowcount
