@@ -431,6 +431,7 @@ class _Plan:
                 st.add_segments(sid, rows)
                 self.report.segments += len(rows)
                 seg_guids.update(st.segment_guids_of_source(sid))
+                self._keep_read_hashes(src, sid, [r["guid"] for r in rows])
             batch: dict[tuple[str, str | None], list[tuple]] = {}   # (coder, coder guid) -> coding rows
             for sel in pending:
                 seg_ids[sel.guid] = seg_guids[sel.guid]
@@ -450,6 +451,16 @@ class _Plan:
                     coders.add(coder)
         self.report.coders = sorted(coders)
         return seg_ids
+
+    def _keep_read_hashes(self, src, sid: int, guids: list[str]) -> None:
+        """Keep, per new segment, the hash of its text as read from the file (``qualcode review`` checks it)."""
+        st = self.store
+        record = st.refi_read_record(src.guid) or {"segments": {}}
+        by_guid = {sel.guid: sel for sel in src.selections}
+        record["segments"].update({g: by_guid[g].read_hash for g in guids})
+        record.update({"file": Path(self.p.path).name, "text_sha256": st.source(sid)["sha256"],
+                       "unit": src.choice.unit.label(src.choice.dims) if src.choice else "characters"})
+        st.set_refi_read_record(src.guid, record)
 
     def _existing_code(self, guid: str) -> tuple[str, int]:
         codes = self.store.guid_index("codes")

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from ..errors import InputError
 from ..safety import check_zip, parse_xml, read_zip_member
 from . import CODEBOOK_NS, PROJECT_NS, QUALCODE_ORIGIN_PREFIX
-from .refi_units import Unit, decide_unit, parse_offsets
+from .refi_units import ReadBack, Unit, decide_unit, parse_offsets, text_hash
 
 ELLIPSES = ("…", "...")
 
@@ -66,6 +66,7 @@ class RefiSelection:
     placed: tuple[int, int] | None = None   # offsets into RefiSource.text once placed
     unit: str = ""                   # 'characters' or 'UTF-16 units' when placed
     refused: str = ""                # why it could not be placed
+    read_hash: str = ""              # refi_units.text_hash of its text read straight from the file
 
 
 @dataclass
@@ -82,6 +83,7 @@ class RefiSource:
     description: str = ""
     file_name: str = ""              # base name of plainTextPath
     bom: bool = False                # its text file started with a byte-order mark
+    choice: object = None            # refi_units.UnitChoice: how its positions were counted, and why
 
 
 @dataclass
@@ -244,16 +246,22 @@ def place_selections(source: RefiSource, index: TextIndex, choice) -> None:
     """Place every selection of ``source`` counting ``choice.unit`` (decided by
     :func:`.refi_units.decide_unit`), or say why not. A selection whose name quotes its text must match it."""
     unit, label = choice.unit, choice.unit.label(choice.dims)
+    reader = ReadBack(index.raw, index.bom, unit)
     for sel in source.selections:
         span = index.locate(sel.start, sel.end, unit)
         if span is None:
             sel.refused = f"its positions fall inside a character counting {label}"
             continue
-        if quote_shaped(sel.name, sel.start, sel.end) and not quote_matches(sel.name, index.text[span[0]:span[1]]):
+        text = index.text[span[0]:span[1]]
+        if quote_shaped(sel.name, sel.start, sel.end) and not quote_matches(sel.name, text):
             sel.refused = ("the text at its positions does not match the quote in its name "
                            f"('{_short(sel.name)}'), counting {label}")
             continue
-        sel.placed, sel.unit = span, label
+        read = reader.text(sel.start, sel.end)
+        if read != text:      # the index and plain slicing disagree: never place on doubtful text
+            sel.refused = f"its text could not be read consistently counting {label} (please report this)"
+            continue
+        sel.placed, sel.unit, sel.read_hash = span, label, text_hash(read)
 
 
 def check_extent(source: RefiSource, index: TextIndex, path: str) -> None:
@@ -590,6 +598,7 @@ def _read_project(root, project: RefiProject, members: _ZipMembers | None, offse
     choices = [decide_unit(src, index, offsets, project.path, quote_shaped, quote_matches, why)
                for src, index in placing]
     for (src, index), choice in zip(placing, choices):
+        src.choice = choice
         place_selections(src, index, choice)
     project.units = choices
     notes = root.find("Notes")

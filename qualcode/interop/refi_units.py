@@ -271,3 +271,42 @@ def _explain(best: _Candidate, other: _Candidate | None, sels, quote_shaped, dim
                 f"boundaries, {sum(1 for i in diff if other.words[i])} of {n} counting {other.unit.label(dims)}")
     return f"{sum(best.words)} of {len(sels)} selections start and end on word boundaries"
 
+
+
+# ------------------------------------------------------------- text as read
+class ReadBack:
+    """The text of a selection read straight from the source file's text in a given unit, by slicing
+    (the file's text re-encoded as UTF-16 when positions count UTF-16 units), without the position
+    index. Its hash is kept with each imported segment so that ``qualcode review`` can tell when a
+    coding's text is no longer what the file said (and the import checks the index against it)."""
+
+    def __init__(self, raw: str, bom: bool, unit: Unit):
+        base = raw if unit.crlf2 else raw.replace("\r\n", "\n")
+        self.lead = 1 if unit.bom and bom else 0
+        if self.lead:
+            base = "\ufeff" + base
+        self.utf16 = unit.utf16
+        self.base = base.encode("utf-16-le", "surrogatepass") if unit.utf16 else base
+        self.crlf2 = unit.crlf2
+
+    def text(self, start: int, end: int) -> str | None:
+        if self.utf16:
+            try:
+                piece = self.base[2 * start: 2 * end].decode("utf-16-le")
+                nxt = self.base[2 * end: 2 * end + 2].decode("utf-16-le", "replace")
+            except UnicodeDecodeError:
+                return None
+        else:
+            piece, nxt = self.base[start:end], self.base[end:end + 1]
+        if self.lead and start == 0 and piece.startswith("\ufeff"):
+            piece = piece[1:]
+        if self.crlf2 and piece.endswith("\r") and nxt == "\n":
+            piece = piece[:-1]                # ends between CR and LF: the line break is not in it
+        return piece.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def text_hash(text: str) -> str:
+    """The short hash kept for a segment's text (16 hex digits of its SHA-256)."""
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
