@@ -192,6 +192,8 @@ def decide_unit(source, index, fixed: dict[str, bool], path: str, quote_shaped, 
     # a candidate that puts a selection outside the text or inside a character is out, when another does not
     valid = [c for c in cands if all(sp is not None for sp in c.spans)]
     if valid and len(valid) < len(cands):
+        if len(valid) == 1 and not _fits(valid[0], named):
+            valid = cands          # the only survivor does not fit either: weigh them all (and likely refuse)
         cands = valid
         if len(cands) == 1:
             c = cands[0]
@@ -232,6 +234,12 @@ def _same_in(a: Unit, b: Unit, dims: tuple[str, ...]) -> bool:
     return all(getattr(a, _KEY[d]) == getattr(b, _KEY[d]) for d in dims)
 
 
+def _fits(c: _Candidate, named: list[bool]) -> bool:
+    """Does a candidate fit on its own: most selections on word boundaries, or most names quoting?"""
+    n_named = sum(named)
+    return sum(c.words) >= MIN_SHARE * len(c.words) or bool(n_named and sum(c.quotes) >= MIN_SHARE * n_named)
+
+
 def _differing(a: _Candidate, b: _Candidate) -> list[int]:
     return [i for i, (x, y) in enumerate(zip(a.spans, b.spans)) if x != y]
 
@@ -269,6 +277,10 @@ def _explain(best: _Candidate, other: _Candidate | None, sels, quote_shaped, dim
         n = len(diff)
         return (f"{sum(1 for i in diff if best.words[i])} of {n} selections that differ start and end on word "
                 f"boundaries, {sum(1 for i in diff if other.words[i])} of {n} counting {other.unit.label(dims)}")
+    shaped = sum(1 for s, sp, q in zip(sels, best.spans, best.quotes)
+                 if q or (sp is not None and quote_shaped(s.name, s.start, s.end)))
+    if shaped:
+        return f"{sum(best.quotes)} of {shaped} quoted names match"
     return f"{sum(best.words)} of {len(sels)} selections start and end on word boundaries"
 
 
@@ -281,7 +293,7 @@ class ReadBack:
     coding's text is no longer what the file said (and the import checks the index against it)."""
 
     def __init__(self, raw: str, bom: bool, unit: Unit):
-        base = raw if unit.crlf2 else raw.replace("\r\n", "\n")
+        base = raw if unit.crlf2 else raw.replace("\r\n", "\n").replace("\r", "\n")
         self.lead = 1 if unit.bom and bom else 0
         if self.lead:
             base = "\ufeff" + base
@@ -289,13 +301,15 @@ class ReadBack:
         self.base = base.encode("utf-16-le", "surrogatepass") if unit.utf16 else base
         self.crlf2 = unit.crlf2
 
+    def _low_surrogate(self, pos: int) -> bool:
+        return 0xDC00 <= int.from_bytes(self.base[2 * pos: 2 * pos + 2], "little") <= 0xDFFF
+
     def text(self, start: int, end: int) -> str | None:
         if self.utf16:
-            try:
-                piece = self.base[2 * start: 2 * end].decode("utf-16-le")
-                nxt = self.base[2 * end: 2 * end + 2].decode("utf-16-le", "replace")
-            except UnicodeDecodeError:
-                return None
+            if self._low_surrogate(start) or self._low_surrogate(end):
+                return None                   # between the two halves of a character
+            piece = self.base[2 * start: 2 * end].decode("utf-16-le")
+            nxt = self.base[2 * end: 2 * end + 2].decode("utf-16-le", "replace")
         else:
             piece, nxt = self.base[start:end], self.base[end:end + 1]
         if self.lead and start == 0 and piece.startswith("\ufeff"):
