@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from qualcode.errors import InputError
 from qualcode.interop import PROJECT_NS
 from qualcode.interop.refi_import import import_refi_new
-from qualcode.interop.refi_read import TextIndex, _load_schema, read_refi
+from qualcode.interop.refi_read import RefiSelection, TextIndex, _load_schema, read_refi
 from qualcode.interop.refi_units import ALL_UNITS, ReadBack, Unit, parse_offsets
 from qualcode.review import run_review
 from qualcode.store import Store
@@ -354,6 +354,8 @@ def test_index_and_plain_slicing_agree_for_every_unit_and_span(raw, bom):
     for unit in ALL_UNITS:
         reader = ReadBack(raw, bom, unit)
         n = idx.length_in(unit)
+        pairs = [RefiSelection("g", "", a, b, "", None, None) for a in range(-1, n + 2) for b in range(a - 1, n + 2)]
+        assert idx.locate_all(pairs, unit) == [idx.locate(p.start, p.end, unit) for p in pairs]
         for a in range(0, n + 1):
             for b in range(a, n + 2):
                 span = idx.locate(a, b, unit)

@@ -22,6 +22,7 @@ comparisons each, for each candidate that differs).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from ..errors import InputError
@@ -117,6 +118,7 @@ class UnitChoice:
     dims: tuple[str, ...]            # the dimensions that matter for this text
     reason: str
     evidence: bool = True            # False when every candidate gives the same positions
+    spans: list | None = None        # the selections' spans in this unit, when already worked out
 
     def line(self) -> str:
         return f"{self.source}: {self.unit.label(self.dims)} ({self.reason})"
@@ -169,12 +171,12 @@ def decide_unit(source, index, fixed: dict[str, bool], path: str, quote_shaped, 
     # candidates that place every selection alike are one (named by the first in ALL_UNITS' order)
     groups: dict[tuple, list[Unit]] = {}
     for u in units:
-        groups.setdefault(tuple(index.locate(s.start, s.end, u) for s in sels), []).append(u)
+        groups.setdefault(tuple(index.locate_all(sels, u)), []).append(u)
     if len(groups) == 1:
-        u = units[0]
+        u, spans = units[0], list(next(iter(groups)))
         if fixed and dims:
-            return UnitChoice(source.name, u, dims, f"{user}")
-        return UnitChoice(source.name, u, dims, _no_difference_reason(dims, len(sels)), evidence=False)
+            return UnitChoice(source.name, u, dims, f"{user}", spans=spans)
+        return UnitChoice(source.name, u, dims, _no_difference_reason(dims, len(sels)), evidence=False, spans=spans)
     text = index.text
     cands = []
     named = [bool(s.name.strip()) for s in sels]
@@ -200,7 +202,7 @@ def decide_unit(source, index, fixed: dict[str, bool], path: str, quote_shaped, 
             return UnitChoice(source.name, c.unit, dims, (f"{user}; " if fixed else "")
                               + _explain(c, None, sels, quote_shaped, dims)
                               + "; every other way of counting puts a selection outside the text or inside a "
-                              "character")
+                              "character", spans=c.spans)
     cands.sort(key=lambda c: (-sum(c.quotes), -sum(c.words), ALL_UNITS.index(c.unit)))
     best = cands[0]
     for other in cands[1:]:
@@ -216,14 +218,14 @@ def decide_unit(source, index, fixed: dict[str, bool], path: str, quote_shaped, 
             rest = [d for d in rest if _KEY[d] not in fixed]
             return UnitChoice(source.name, c.unit, dims,
                               f"{user}; {c.unit.label(tuple(rest))} by convention, as the file cannot "
-                              f"tell: {verdict}")
+                              f"tell: {verdict}", spans=c.spans)
         show = tuple(d for d in dims if d == "unit" or getattr(best.unit, _KEY[d]) != getattr(other.unit, _KEY[d]))
         raise InputError(
             f"cannot tell how source '{source.name}' counts selection positions: {verdict}. Nothing was "
             f"imported. If you know how the tool that wrote the file counts, rerun with --offsets "
             f"{best.unit.spec(show)} or --offsets {other.unit.spec(show)}", path=path)
     return UnitChoice(source.name, best.unit, dims, (f"{user}; " if fixed else "")
-                      + _explain(best, cands[1], sels, quote_shaped, dims))
+                      + _explain(best, cands[1], sels, quote_shaped, dims), spans=best.spans)
 
 
 _DIM = {"utf16": "unit", "crlf2": "crlf", "bom": "bom"}
@@ -321,6 +323,4 @@ class ReadBack:
 
 def text_hash(text: str) -> str:
     """The short hash kept for a segment's text (16 hex digits of its SHA-256)."""
-    import hashlib
-
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
