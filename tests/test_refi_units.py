@@ -445,3 +445,22 @@ def test_random_transcripts_land_on_the_right_text_or_are_refused(tmp_path_facto
     # every selection is either on exactly its text or reported (a quote that does not match), never elsewhere
     assert all(g is None or g == w for g, w in zip(got, want)), (got, want)
     assert got == want
+
+
+def test_a_file_written_by_qualcode_is_read_as_characters_and_its_quotes_still_checked(tmp_path):
+    spans = coder_spans(TEXT)
+    ok = build(tmp_path / "ok.qdpx", TEXT, spans, Unit(), crlf_file=False, bom_file=False, names=True,
+               origin="qualcode 0.9.0")
+    project = read_refi(ok)
+    assert placed_texts(project) == [TEXT[a:b] for a, b in spans]
+    assert project.sources[0].choice.line() == "F1.txt: characters (written by qualcode, which counts characters)"
+    # a file that says qualcode but counts UTF-16 units: the quotes do not match, nothing lands on wrong text
+    odd = build(tmp_path / "odd.qdpx", TEXT, spans, Unit(utf16=True), crlf_file=False, bom_file=False, names=True,
+                origin="qualcode 0.9.0")
+    project = read_refi(odd)
+    got = placed_texts(project)
+    # the first line's name matches its span with the line break after it (quotes are compared with their
+    # whitespace normalised); every other selection is reported, none lands on other words
+    assert got == [LINES[0] + "\n"] + [None] * 14
+    assert project.sources[0].selections[-1].refused == "it runs past the end of the text counting characters"
+    assert placed_texts(read_refi(odd, offsets="utf16")) == [TEXT[a:b] for a, b in spans]

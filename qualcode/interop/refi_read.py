@@ -64,7 +64,7 @@ class RefiSelection:
     codings: list[RefiCoding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     placed: tuple[int, int] | None = None   # offsets into RefiSource.text once placed
-    unit: str = ""                   # 'characters' or 'UTF-16 units' when placed
+    unit: str = ""                   # how its positions were counted ('UTF-16 units, CRLF as 2'), when placed
     refused: str = ""                # why it could not be placed
     read_hash: str = ""              # refi_units.text_hash of its text read straight from the file
 
@@ -281,7 +281,8 @@ def place_selections(source: RefiSource, index: TextIndex, choice) -> None:
     spans = choice.spans if choice.spans is not None else index.locate_all(source.selections, unit)
     for sel, span in zip(source.selections, spans):
         if span is None:
-            sel.refused = f"its positions fall inside a character counting {label}"
+            sel.refused = (f"it runs past the end of the text counting {label}" if sel.end > index.length_in(unit)
+                           else f"its positions fall inside a character counting {label}")
             continue
         text = index.text[span[0]:span[1]]
         if quote_shaped(sel.name, sel.start, sel.end) and not quote_matches(sel.name, text):

@@ -213,9 +213,8 @@ def decide_unit(source, index, fixed: dict[str, bool], path: str, quote_shaped, 
             # the user named the unit; what the file cannot tell follows the convention (CRLF counted as
             # written, BOM not counted)
             conv = Unit(utf16=fixed.get("utf16", False), crlf2=fixed.get("crlf2", True), bom=fixed.get("bom", False))
-            c = next(c for c in cands if any(_same_in(conv, m, dims) for m in c.members))
-            rest = [d for d in dims if d != "unit" or "utf16" not in fixed]
-            rest = [d for d in rest if _KEY[d] not in fixed]
+            c = next((c for c in cands if any(_same_in(conv, m, dims) for m in c.members)), best)
+            rest = [d for d in dims if _KEY[d] not in fixed]
             return UnitChoice(source.name, c.unit, dims,
                               f"{user}; {c.unit.label(tuple(rest))} by convention, as the file cannot "
                               f"tell: {verdict}", spans=c.spans)
