@@ -77,32 +77,39 @@ def quote(s: str) -> str:
 
 
 def build(path: Path, text: str, spans, unit: Unit, *, crlf_file: bool, bom_file: bool, names: bool,
-          origin: str = "ATLAS.ti 9.1.7") -> Path:
-    """A .qdpx with one source whose file has ``text`` (CRLF and BOM as asked) and ``spans`` counted in ``unit``."""
+          origin: str = "ATLAS.ti 9.1.7", more: tuple = ()) -> Path:
+    """A .qdpx with one source whose file has ``text`` (CRLF and BOM as asked) and ``spans`` counted in ``unit``;
+    ``more`` adds sources (name, text, spans) written the same way."""
     ET.register_namespace("", PROJECT_NS)
     q = lambda tag: f"{{{PROJECT_NS}}}{tag}"  # noqa: E731
     root = ET.Element(q("Project"), name="t", origin=origin)
     ET.SubElement(ET.SubElement(root, q("Users")), q("User"), guid=USER, name="an")
     codes = ET.SubElement(ET.SubElement(root, q("CodeBook")), q("Codes"))
     ET.SubElement(codes, q("Code"), guid=CODE, name="Werk", isCodable="true")
-    src = ET.SubElement(ET.SubElement(root, q("Sources")), q("TextSource"), guid=SOURCE, name="F1.txt",
-                        plainTextPath=f"internal://{SOURCE}.txt")
-    for i, (a, b) in enumerate(spans):
-        attrs = {"guid": G(100 + i), "startPosition": str(position(text, a, unit, crlf_file, bom_file)),
-                 "endPosition": str(position(text, b, unit, crlf_file, bom_file)), "creatingUser": USER}
-        if names:
-            attrs["name"] = quote(text[a:b])
-        sel = ET.SubElement(src, q("PlainTextSelection"), attrs)
-        ET.SubElement(ET.SubElement(sel, q("Coding"), guid=G(500 + i), creatingUser=USER), q("CodeRef"),
-                      targetGUID=CODE)
+    sources = ET.SubElement(root, q("Sources"))
+    files, k = {}, 0
+    for j, (name, body, body_spans) in enumerate((("F1.txt", text, spans), *more)):
+        guid = G(10 + j)
+        src = ET.SubElement(sources, q("TextSource"), guid=guid, name=name, plainTextPath=f"internal://{guid}.txt")
+        for a, b in body_spans:
+            attrs = {"guid": G(100 + k), "startPosition": str(position(body, a, unit, crlf_file, bom_file)),
+                     "endPosition": str(position(body, b, unit, crlf_file, bom_file)), "creatingUser": USER}
+            if names:
+                attrs["name"] = quote(body[a:b])
+            sel = ET.SubElement(src, q("PlainTextSelection"), attrs)
+            ET.SubElement(ET.SubElement(sel, q("Coding"), guid=G(5000 + k), creatingUser=USER), q("CodeRef"),
+                          targetGUID=CODE)
+            k += 1
+        raw = body.replace("\n", "\r\n") if crlf_file else body
+        files[f"sources/{guid}.txt"] = (b"\xef\xbb\xbf" if bom_file else b"") + raw.encode("utf-8")
     qde = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     from lxml import etree
 
     assert _load_schema("qde").validate(etree.fromstring(qde))      # a valid REFI project, as tools write
-    raw = text.replace("\n", "\r\n") if crlf_file else text
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("project.qde", qde)
-        zf.writestr(f"sources/{SOURCE}.txt", (b"\xef\xbb\xbf" if bom_file else b"") + raw.encode("utf-8"))
+        for name, data in files.items():
+            zf.writestr(name, data)
     return path
 
 
@@ -250,6 +257,26 @@ def test_unclear_evidence_is_refused_and_offsets_fixes_it(tmp_path, run):
     with Store.open(project) as store:
         assert sorted(r["text"] for r in store.segment_rows()) == ["Ik werk", "Maar de stress!",
                                                                    "de sfeer is goed."]
+
+
+def test_a_source_that_cannot_tell_follows_the_other_sources_of_its_file(tmp_path):
+    """One tool counts one way: a source with too few telling selections takes the unit the file's other
+    sources show clearly (and says so); alone, it is refused."""
+    few = few_after_emoji(tmp_path, Unit(utf16=True))
+    with zipfile.ZipFile(few) as zf:
+        few_text = zf.read(f"sources/{SOURCE}.txt").decode()
+    few_spans = [(4, 11), (few_text.index("de sfeer is goed.\nP3"), few_text.index("goed.\nP3") + 5),
+                 (few_text.index("Maar"), few_text.index("stress!") + 7)]
+    qdpx = build(tmp_path / "two.qdpx", TEXT, coder_spans(TEXT), Unit(utf16=True), crlf_file=False,
+                 bom_file=False, names=False, origin="NVivo for Mac 12.7.0 (3918)",
+                 more=(("F2.txt", few_text, few_spans),))
+    project = read_refi(qdpx)
+    assert placed_texts(project) == [TEXT[a:b] for a, b in coder_spans(TEXT)]
+    f2 = project.sources[1]
+    assert [f2.text[s.placed[0]:s.placed[1]] for s in f2.selections] == ["Ik werk", "de sfeer is goed.",
+                                                                         "Maar de stress!"]
+    assert f2.choice.line() == ("F2.txt: UTF-16 units (UTF-16 units as the file's other sources show (F1.txt); its "
+                                "own selections cannot tell)")
 
 
 def test_offsets_codepoints_reads_the_other_way(tmp_path):

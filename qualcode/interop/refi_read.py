@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from ..errors import InputError
 from ..safety import check_zip, parse_xml, read_zip_member
 from . import CODEBOOK_NS, PROJECT_NS, QUALCODE_ORIGIN_PREFIX
-from .refi_units import ReadBack, Unit, decide_unit, parse_offsets, text_hash
+from .refi_units import ReadBack, Unit, decide_units, parse_offsets, text_hash
 
 ELLIPSES = ("…", "...")
 
@@ -627,8 +627,7 @@ def _read_project(root, project: RefiProject, members: _ZipMembers | None, offse
     if not offsets and project.origin.lower().startswith(QUALCODE_ORIGIN_PREFIX):
         # our own exporter: stored text (LF, no BOM), character offsets; the quoted names are still checked
         offsets, why = {"utf16": False, "crlf2": True, "bom": False}, "written by qualcode, which counts characters"
-    choices = [decide_unit(src, index, offsets, project.path, quote_shaped, quote_matches, why)
-               for src, index in placing]
+    choices = decide_units(placing, offsets, project.path, quote_shaped, quote_matches, why)
     for (src, index), choice in zip(placing, choices):
         src.choice = choice
         place_selections(src, index, choice)

@@ -119,6 +119,7 @@ class UnitChoice:
     reason: str
     evidence: bool = True            # False when every candidate gives the same positions
     spans: list | None = None        # the selections' spans in this unit, when already worked out
+    own: bool = False                # decided from its own selections alone (nothing given or known)
 
     def line(self) -> str:
         return f"{self.source}: {self.unit.label(self.dims)} ({self.reason})"
@@ -151,11 +152,16 @@ def _no_difference_reason(dims: tuple[str, ...], n: int) -> str:
     return f"every unit gives the same positions for its {n} selection(s)"
 
 
-def decide_unit(source, index, fixed: dict[str, bool], path: str, quote_shaped, quote_matches,
-                why: str | None = None) -> UnitChoice:
-    """Decide how ``source``'s selection positions count, or raise InputError naming the figures.
+class UnclearUnit(InputError):
+    """A source's selections cannot tell how its positions count (the message has the figures)."""
 
-    ``fixed`` holds what the user said with ``--offsets`` (or, with ``why``, what is known of the writer)."""
+
+def decide_unit(source, index, fixed: dict[str, bool], path: str, quote_shaped, quote_matches,
+                why: str | None = None, convention: bool = True) -> UnitChoice:
+    """Decide how ``source``'s selection positions count, or raise :class:`UnclearUnit` naming the figures.
+
+    ``fixed`` holds what the user said with ``--offsets`` (or, with ``why``, what is known otherwise);
+    with ``convention`` what ``fixed`` leaves open and the file cannot tell follows the convention."""
     dims = features(index)
     sels = source.selections
     user = why or "--offsets " + ",".join(k if v else {"utf16": "codepoints", "crlf2": "crlf1", "bom": "nobom"}[k]
@@ -202,14 +208,14 @@ def decide_unit(source, index, fixed: dict[str, bool], path: str, quote_shaped, 
             return UnitChoice(source.name, c.unit, dims, (f"{user}; " if fixed else "")
                               + _explain(c, None, sels, quote_shaped, dims)
                               + "; every other way of counting puts a selection outside the text or inside a "
-                              "character", spans=c.spans)
+                              "character", spans=c.spans, own=not fixed)
     cands.sort(key=lambda c: (-sum(c.quotes), -sum(c.words), ALL_UNITS.index(c.unit)))
     best = cands[0]
     for other in cands[1:]:
         verdict = _compare(best, other, dims)
         if verdict is None:
             continue
-        if fixed:
+        if fixed and convention:
             # the user named the unit; what the file cannot tell follows the convention (CRLF counted as
             # written, BOM not counted)
             conv = Unit(utf16=fixed.get("utf16", False), crlf2=fixed.get("crlf2", True), bom=fixed.get("bom", False))
@@ -219,12 +225,52 @@ def decide_unit(source, index, fixed: dict[str, bool], path: str, quote_shaped, 
                               f"{user}; {c.unit.label(tuple(rest))} by convention, as the file cannot "
                               f"tell: {verdict}", spans=c.spans)
         show = tuple(d for d in dims if d == "unit" or getattr(best.unit, _KEY[d]) != getattr(other.unit, _KEY[d]))
-        raise InputError(
+        raise UnclearUnit(
             f"cannot tell how source '{source.name}' counts selection positions: {verdict}. Nothing was "
             f"imported. If you know how the tool that wrote the file counts, rerun with --offsets "
             f"{best.unit.spec(show)} or --offsets {other.unit.spec(show)}", path=path)
     return UnitChoice(source.name, best.unit, dims, (f"{user}; " if fixed else "")
-                      + _explain(best, cands[1], sels, quote_shaped, dims), spans=best.spans)
+                      + _explain(best, cands[1], sels, quote_shaped, dims), spans=best.spans, own=not fixed)
+
+
+def decide_units(placing, fixed: dict[str, bool], path: str, quote_shaped, quote_matches,
+                 why: str | None = None) -> list[UnitChoice]:
+    """Decide every source of a file. A source whose own selections cannot tell takes what the file's
+    other sources showed clearly (one tool counts one way), where they all agree; else the import is
+    refused with that source's figures."""
+    choices: list[UnitChoice | None] = []
+    unclear: list[tuple[int, UnclearUnit]] = []
+    for i, (src, index) in enumerate(placing):
+        try:
+            choices.append(decide_unit(src, index, fixed, path, quote_shaped, quote_matches, why))
+        except UnclearUnit as exc:
+            choices.append(None)
+            unclear.append((i, exc))
+    decided = [c for c in choices if c is not None and c.own]
+    for i, exc in unclear:
+        src, index = placing[i]
+        known, shown = dict(fixed), []
+        for dim in features(index):
+            key = _KEY[dim]
+            if key in known:
+                continue
+            values = {getattr(c.unit, key) for c in decided if dim in c.dims}
+            if len(values) == 1:
+                known[key] = values.pop()
+                shown += [c.source for c in decided if dim in c.dims and c.source not in shown]
+        if known == fixed:
+            raise exc
+        names = ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
+        told = Unit(**{k: known.get(k, v) for k, v in (("utf16", False), ("crlf2", True), ("bom", False))})
+        learnt = tuple(_DIM[k] for k in known if k not in fixed)
+        try:
+            choice = decide_unit(src, index, known, path, quote_shaped, quote_matches,
+                                 why=f"{told.label(learnt)} as the file's other sources show ({names}); its own "
+                                     f"selections cannot tell", convention=bool(fixed) and why is None)
+        except UnclearUnit:
+            raise exc from None
+        choices[i] = choice
+    return choices
 
 
 _DIM = {"utf16": "unit", "crlf2": "crlf", "bom": "bom"}
