@@ -300,8 +300,9 @@ def _compare(a: _Candidate, b: _Candidate, dims: tuple[str, ...]) -> str | None:
         if qa >= 1 and qb * QUOTE_RATIO <= qa:
             return None
         told = [i for i in diff if a.quotes[i] or b.quotes[i]]
-        return (f"{sum(1 for i in told if a.quotes[i])} of {len(told)} quoted names match counting "
-                f"{a.unit.label(dims)}, {sum(1 for i in told if b.quotes[i])} of {len(told)} counting {b.unit.label(dims)}")
+        ma, mb = sum(1 for i in told if a.quotes[i]), sum(1 for i in told if b.quotes[i])
+        return (f"{ma} of {len(told)} quoted names match counting {a.unit.label(dims)}, {mb} of {len(told)} "
+                f"counting {b.unit.label(dims)}")
     wa = sum(1 for i in diff if a.words[i])
     wb = sum(1 for i in diff if b.words[i])
     n = len(diff)
