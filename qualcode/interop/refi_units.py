@@ -184,9 +184,9 @@ def decide_unit(source, index, fixed: dict[str, bool], path: str, quote_shaped, 
             return UnitChoice(source.name, u, dims, f"{user}", spans=spans)
         return UnitChoice(source.name, u, dims, _no_difference_reason(dims, len(sels)), evidence=False, spans=spans)
     text = index.text
-    cands = []
     named = [bool(s.name.strip()) for s in sels]
-    for spans, members in groups.items():
+
+    def evaluate(spans, members) -> _Candidate:
         quotes, words = [], []
         for s, span, has_name in zip(sels, spans, named):
             if span is None:
@@ -196,19 +196,19 @@ def decide_unit(source, index, fixed: dict[str, bool], path: str, quote_shaped, 
             a, b = span
             quotes.append(has_name and quote_matches(s.name, text[a:b]))
             words.append(b > a and start_ok(text, a) and end_ok(text, b))
-        cands.append(_Candidate(members[0], list(spans), quotes, words, members))
-    # a candidate that puts a selection outside the text or inside a character is out, when another does not
-    valid = [c for c in cands if all(sp is not None for sp in c.spans)]
-    if valid and len(valid) < len(cands):
-        if len(valid) == 1 and not _fits(valid[0], named):
-            valid = cands          # the only survivor does not fit either: weigh them all (and likely refuse)
-        cands = valid
-        if len(cands) == 1:
-            c = cands[0]
-            return UnitChoice(source.name, c.unit, dims, (f"{user}; " if fixed else "")
-                              + _explain(c, None, sels, quote_shaped, dims)
+        return _Candidate(members[0], list(spans), quotes, words, members)
+
+    # a way of counting that puts a selection outside the text or inside a character is out, when another
+    # does not and fits (weighed first, alone: the common case needs no more)
+    valid = [(spans, members) for spans, members in groups.items() if None not in spans]
+    if len(valid) == 1:
+        only = evaluate(*valid[0])
+        if _fits(only, named):
+            return UnitChoice(source.name, only.unit, dims, (f"{user}; " if fixed else "")
+                              + _explain(only, None, sels, quote_shaped, dims)
                               + "; every other way of counting puts a selection outside the text or inside a "
-                              "character", spans=c.spans, own=not fixed)
+                              "character", spans=only.spans, own=not fixed)
+    cands = [evaluate(spans, members) for spans, members in (valid if len(valid) > 1 else groups.items())]
     cands.sort(key=lambda c: (-sum(c.quotes), -sum(c.words), ALL_UNITS.index(c.unit)))
     best = cands[0]
     for other in cands[1:]:
