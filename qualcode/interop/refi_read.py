@@ -277,7 +277,9 @@ def place_selections(source: RefiSource, index: TextIndex, choice) -> None:
     """Place every selection of ``source`` counting ``choice.unit`` (decided by
     :func:`.refi_units.decide_unit`), or say why not. A selection whose name quotes its text must match it."""
     unit, label = choice.unit, choice.unit.label(choice.dims)
-    reader = ReadBack(index.raw, index.bom, unit)
+    # reading the file's text straight gives the stored text itself when nothing shifts positions
+    reader = None if (not unit.utf16 and not (unit.bom and index.bom) and "\r" not in index.raw) \
+        else ReadBack(index.raw, index.bom, unit)
     spans = choice.spans if choice.spans is not None else index.locate_all(source.selections, unit)
     for sel, span in zip(source.selections, spans):
         if span is None:
@@ -289,7 +291,7 @@ def place_selections(source: RefiSource, index: TextIndex, choice) -> None:
             sel.refused = ("the text at its positions does not match the quote in its name "
                            f"('{_short(sel.name)}'), counting {label}")
             continue
-        read = reader.text(sel.start, sel.end)
+        read = text if reader is None else reader.text(sel.start, sel.end)
         if read != text:      # the index and plain slicing disagree: never place on doubtful text
             sel.refused = f"its text could not be read consistently counting {label} (please report this)"
             continue
