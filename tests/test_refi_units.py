@@ -291,7 +291,7 @@ def test_offsets_codepoints_reads_the_other_way(tmp_path):
 
 @pytest.mark.parametrize("spec, message", [
     ("utf8", "--offsets: 'utf8' is not a unit; give codepoints or utf16"),
-    ("utf16,codepoints", "--offsets: 'utf16,codepoints' says two different things about utf16; give codepoints"),
+    ("utf16,codepoints", "--offsets: 'utf16,codepoints' says two different things about the unit; give codepoints"),
 ])
 def test_a_bad_offsets_value_is_refused_before_anything_is_written(tmp_path, run, spec, message):
     qdpx = few_after_emoji(tmp_path, Unit(utf16=True))

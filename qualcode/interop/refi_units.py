@@ -82,7 +82,8 @@ def parse_offsets(spec: str | None) -> dict[str, bool]:
             raise InputError(f"--offsets: '{word}' is not a unit; give {SPEC_HELP}")
         key, value = SPEC_WORDS[word]
         if key in out and out[key] != value:
-            raise InputError(f"--offsets: '{spec}' says two different things about {key}; give {SPEC_HELP}")
+            what = {"utf16": "the unit", "crlf2": "CRLF", "bom": "the BOM"}[key]
+            raise InputError(f"--offsets: '{spec}' says two different things about {what}; give {SPEC_HELP}")
         out[key] = value
     return out
 
