@@ -491,3 +491,37 @@ def test_a_file_written_by_qualcode_is_read_as_characters_and_its_quotes_still_c
     assert got == [LINES[0] + "\n"] + [None] * 14
     assert project.sources[0].selections[-1].refused == "it runs past the end of the text counting characters"
     assert placed_texts(read_refi(odd, offsets="utf16")) == [TEXT[a:b] for a, b in spans]
+
+
+def test_sloppy_selections_are_refused_or_right_never_wrong(tmp_path):
+    """Coders are not exact: a third of the selections here take a character or a space more or less. Over
+    120 seeded random files the import lands every selection right or refuses; none is placed wrong."""
+    import random
+
+    rng = random.Random(15)
+    outcome = {"right": 0, "refused": 0}
+    for _ in range(120):
+        lines = [f"P{i % 3 + 1}: " + " ".join(rng.choice(WORDS + EMOJI) for _ in range(rng.randint(3, 12)))
+                 + rng.choice([".", "!", ""]) for i in range(rng.randint(2, 10))]
+        text = "\n".join(lines) + "\n"
+        tokens = [m.span() for m in re.finditer(r"\S+", text)]
+        spans = []
+        for _ in range(rng.randint(1, 15)):
+            i = rng.randrange(len(tokens))
+            a, b = tokens[i][0], tokens[min(len(tokens) - 1, i + rng.randint(0, 5))][1]
+            if rng.random() < 0.3:
+                a = max(0, a + rng.choice([-1, 1]))
+                b = min(len(text), max(a + 1, b + rng.choice([-1, 1])))
+            spans.append((a, b))
+        crlf_file, bom_file, unit = rng.choice(file_cases())
+        qdpx = build(tmp_path / "s.qdpx", text, spans, unit, crlf_file=crlf_file, bom_file=bom_file,
+                     names=rng.random() < 0.3)
+        try:
+            got = placed_texts(read_refi(qdpx))
+        except InputError as exc:
+            assert "cannot tell how source 'F1.txt' counts selection positions" in str(exc)
+            outcome["refused"] += 1
+            continue
+        assert got == [text[a:b] for a, b in spans], (text, spans, unit, crlf_file, bom_file)
+        outcome["right"] += 1
+    assert outcome["right"] > 2 * outcome["refused"] > 0, outcome
