@@ -142,10 +142,10 @@ def _refi_read(store, r: Review) -> None:
                 f"(counting {record.get('unit', 'characters')})" + (" and it is coded" if row["coded"] else "") + ".",
                 "the segment's text against the source in the other tool",
                 f"qualcode segments --source {row['source']} --codes"))
-    for src in store.source_rows():
-        if src["format"] != "refi" or src["guid"] in recorded:
+    for src in store.sources():
+        if src["format"] != "refi" or src["guid"] in recorded or not src["n_segments"]:
             continue
-        text = src["text"]
+        text = store.source(src["id"])["text"]
         segs = store.segments_of_source_guid(src["guid"])
         good = sum(1 for g in segs if g["end"] > g["start"] and start_ok(text, g["start"]) and end_ok(text, g["end"]))
         if len(segs) >= MIN_DIFFERING and good < len(segs) / 2:
