@@ -525,3 +525,26 @@ def test_sloppy_selections_are_refused_or_right_never_wrong(tmp_path):
         assert got == [text[a:b] for a, b in spans], (text, spans, unit, crlf_file, bom_file)
         outcome["right"] += 1
     assert outcome["right"] > 2 * outcome["refused"] > 0, outcome
+
+
+def test_a_unit_qualcode_cannot_see_is_pointed_out(tmp_path):
+    """A text with no emoji, CRLF or BOM has one reading; a tool that counted UTF-8 bytes (é is 2) puts the
+    selections inside words, and the import says so in a note."""
+    text = "".join(f"P{i}: Café één keer per week, dat is geen idee.\n" for i in range(1, 6))
+    spans = [(text.index(f"P{i}"), text.index(f"P{i}") + len(f"P{i}: Café één keer")) for i in range(1, 6)]
+    byte = lambda o: len(text[:o].encode("utf-8"))  # noqa: E731
+    qdpx = build(tmp_path / "b.qdpx", text, [], Unit(), crlf_file=False, bom_file=False, names=False)
+    with zipfile.ZipFile(qdpx) as zf:
+        qde = zf.read("project.qde").decode()
+    sels = "".join(f'<PlainTextSelection guid="{G(300 + i)}" startPosition="{byte(a)}" endPosition="{byte(b)}"/>'
+                   for i, (a, b) in enumerate(spans))
+    qde = qde.replace(f'plainTextPath="internal://{SOURCE}.txt" />', f'plainTextPath="internal://{SOURCE}.txt">'
+                      f"{sels}</TextSource>")
+    with zipfile.ZipFile(qdpx, "w") as zf:
+        zf.writestr("project.qde", qde)
+        zf.writestr(f"sources/{SOURCE}.txt", text.encode())
+    report = import_refi_new(tmp_path / "p.qualcode", qdpx)
+    assert report.notes == ["source 'F1.txt': only 0 of 5 selections start and end on word boundaries; if its "
+                            "codings look shifted, the tool counts positions in a way this file does not show: "
+                            "check them with qualcode segments --source and, if needed, import again with --offsets"]
+    assert "  note: " + report.notes[0] in report.lines()

@@ -186,7 +186,7 @@ class _Plan:
         self.report = ImportReport(path=project.path, origin=project.origin,
                                    codes_in_file=len(project.all_codes()),
                                    selections_in_file=len(project.selections()), skipped=list(project.skipped),
-                                   units=_unit_lines(project.units))
+                                   units=_unit_lines(project.units), notes=list(project.warnings))
         self.code_target: dict[str, tuple[str, int]] = {}   # refi code guid -> ('theme'|'code', id)
         self._speakers: dict[tuple[int, str], tuple[str, str, int | None]] = {}   # (id(case), group) -> speaker
 

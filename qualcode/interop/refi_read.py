@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from ..errors import InputError
 from ..safety import check_zip, parse_xml, read_zip_member
 from . import CODEBOOK_NS, PROJECT_NS, QUALCODE_ORIGIN_PREFIX
-from .refi_units import ReadBack, Unit, decide_units, parse_offsets, text_hash
+from .refi_units import ReadBack, Unit, decide_units, fit_warning, parse_offsets, text_hash
 
 ELLIPSES = ("…", "...")
 
@@ -120,6 +120,7 @@ class RefiProject:
     note_links: list[tuple[str, str]] = field(default_factory=list)  # (note guid, target guid) from Links
     skipped: list[str] = field(default_factory=list)           # what was not imported, and why
     units: list = field(default_factory=list)                  # refi_units.UnitChoice per source with text
+    warnings: list[str] = field(default_factory=list)          # placed, but worth a look (shown as notes)
 
     def all_codes(self) -> list[RefiCode]:
         out: list[RefiCode] = []
@@ -633,6 +634,8 @@ def _read_project(root, project: RefiProject, members: _ZipMembers | None, offse
     for (src, index), choice in zip(placing, choices):
         src.choice = choice
         place_selections(src, index, choice)
+        if not choice.evidence and why is None:
+            project.warnings += fit_warning(src)
     project.units = choices
     notes = root.find("Notes")
     for n in notes.findall("Note") if notes is not None else []:

@@ -334,6 +334,22 @@ def _explain(best: _Candidate, other: _Candidate | None, sels, quote_shaped, dim
 
 
 
+def fit_warning(source) -> list[str]:
+    """For a source placed without deciding (one way of counting): a warning when most of its selections
+    start or end inside words, the sign of a unit qualcode does not know (UTF-8 bytes, a CRLF the XML
+    parser already turned into LF); a real coder selects whole words."""
+    spans = [s.placed for s in source.selections if s.placed]
+    if len(spans) < MIN_DIFFERING:
+        return []
+    text = source.text
+    good = sum(1 for a, b in spans if b > a and start_ok(text, a) and end_ok(text, b))
+    if good >= len(spans) / 2:
+        return []
+    return [f"source '{source.name}': only {good} of {len(spans)} selections start and end on word boundaries; "
+            "if its codings look shifted, the tool counts positions in a way this file does not show: check them "
+            "with qualcode segments --source and, if needed, import again with --offsets"]
+
+
 # ------------------------------------------------------------- text as read
 class ReadBack:
     """The text of a selection read straight from the source file's text in a given unit, by slicing
