@@ -544,7 +544,7 @@ def test_a_unit_qualcode_cannot_see_is_pointed_out(tmp_path):
         zf.writestr("project.qde", qde)
         zf.writestr(f"sources/{SOURCE}.txt", text.encode())
     report = import_refi_new(tmp_path / "p.qualcode", qdpx)
-    assert report.notes == ["source 'F1.txt': only 0 of 5 selections start and end on word boundaries; if its "
-                            "codings look shifted, the tool counts positions in a way this file does not show: "
-                            "check them with qualcode segments --source and, if needed, import again with --offsets"]
+    assert report.notes == ["source 'F1.txt': only 0 of 5 selections start and end on word boundaries: the tool "
+                            "may count positions in a way this file does not show (qualcode reads characters or "
+                            "UTF-16 units); check its codings with qualcode segments --source F1.txt --codes"]
     assert "  note: " + report.notes[0] in report.lines()

@@ -345,9 +345,9 @@ def fit_warning(source) -> list[str]:
     good = sum(1 for a, b in spans if b > a and start_ok(text, a) and end_ok(text, b))
     if good >= len(spans) / 2:
         return []
-    return [f"source '{source.name}': only {good} of {len(spans)} selections start and end on word boundaries; "
-            "if its codings look shifted, the tool counts positions in a way this file does not show: check them "
-            "with qualcode segments --source and, if needed, import again with --offsets"]
+    return [f"source '{source.name}': only {good} of {len(spans)} selections start and end on word boundaries: the "
+            "tool may count positions in a way this file does not show (qualcode reads characters or UTF-16 units); "
+            f"check its codings with qualcode segments --source {source.name} --codes"]
 
 
 # ------------------------------------------------------------- text as read
