@@ -5,6 +5,10 @@
 * integrity  - every segment's text still equals its source's text at its
   offsets, and every source's stored text still has the sha256 recorded at
   ingest (the reference study re-read all data to check nothing had drifted);
+  a segment imported from a REFI-QDA file still has the text that file gave at
+  its positions (a hash kept at import); REFI-imported sources without that
+  record (imported before it was kept) are checked for selections that start or
+  end inside words, the sign of positions counted in the wrong unit;
 * coverage   - participant segments that carry no code, per group and participant;
 * spread     - how many groups and participants each theme rests on; themes
   resting on one voice, one group, or dominated by one participant are flagged;
@@ -125,6 +129,50 @@ def _integrity(store, r: Review) -> None:
             f"{row['start']}-{row['end']}" + (" and it is coded" if row["coded"] else "") + ".",
             "what was said in the source against the segment text",
             f"qualcode segments --source {row['source']} --codes"))
+    _refi_read(store, r)
+
+
+def _refi_read(store, r: Review) -> None:
+    """Segments imported from a REFI-QDA file whose text is no longer what the file said."""
+    from .interop.refi_units import MIN_DIFFERING, end_ok, start_ok, text_hash
+
+    recorded = set()
+    for source_guid, record in store.refi_read_records():
+        recorded.add(source_guid)
+        segs = store.segments_of_source_guid(source_guid)
+        # a source whose text was changed on purpose since (pseudonymised, re-ingested) is checked by its sha256
+        if not segs or segs[0]["source_sha256"] != record.get("text_sha256"):
+            continue
+        want = record.get("segments", {})
+        for row in segs:
+            h = want.get(row["guid"])
+            if h is None or text_hash(row["text"]) == h:
+                continue
+            r.integrity.append({"kind": "refi", "source": row["source"], "segment_id": row["segment_id"],
+                                "coded": bool(row["coded"]), "expected": f"text with hash {h} (as read from "
+                                f"{record.get('file', 'the REFI file')})", "found": row["text"]})
+            r.warnings.append(ReviewWarning(
+                "integrity", f"segment #{row['segment_id']} ({row['source']} ordinal {row['ordinal']})",
+                f"its text is not the text {record.get('file', 'the REFI-QDA file')} gives at its positions "
+                f"(counting {record.get('unit', 'characters')})" + (" and it is coded" if row["coded"] else "") + ".",
+                "the segment's text against the source in the other tool",
+                f"qualcode segments --source {row['source']} --codes"))
+    for src in store.sources():
+        if src["format"] != "refi" or src["guid"] in recorded or not src["n_segments"]:
+            continue
+        text = store.source(src["id"])["text"]
+        segs = store.segments_of_source_guid(src["guid"])
+        good = sum(1 for g in segs if g["end"] > g["start"] and start_ok(text, g["start"]) and end_ok(text, g["end"]))
+        if len(segs) >= MIN_DIFFERING and good < len(segs) / 2:
+            r.integrity.append({"kind": "refi", "source": src["name"], "segment_id": None, "coded": None,
+                                "expected": "selections on word boundaries",
+                                "found": f"{good} of {len(segs)}"})
+            r.warnings.append(ReviewWarning(
+                "integrity", src["name"], f"only {good} of {len(segs)} of its segments, imported from a REFI-QDA "
+                "file, start and end on word boundaries: their positions may have been counted in the wrong unit "
+                "(characters or UTF-16 units), putting codings on the wrong text.",
+                "the coded segments against the source in the other tool",
+                "import the file again into a new project with qualcode import refi FILE (it now checks the unit)"))
 
 
 # ----------------------------------------------------------------- coverage

@@ -157,11 +157,27 @@ def test_nvivo_windows_utf16_positions_capital_sources_bom_crlf(tmp_path):
             + selection(G(22), s2, s2 + 9, "niet dit!"))                       # a quote that contradicts the text
     qdpx = make_qdpx(tmp_path / "nvivo.qdpx", project_xml("NVivo 12 (12.6.0.959)", sels),
                      {f"Sources/{G(10)}.txt": b"\xef\xbb\xbf" + raw.encode("utf-8")}, qde_name="Study.qde")
-    report = import_refi_new(tmp_path / "p.qualcode", qdpx)
+    # two selections after the CRLF are too few to tell CRLF as 1 from CRLF as 2: refused, nothing written
+    with pytest.raises(InputError) as err:
+        import_refi_new(tmp_path / "p.qualcode", qdpx)
+    assert str(err.value) == (
+        f"{qdpx}: cannot tell how source 'F2 transcript.txt' counts selection positions: 2 of 2 selections start "
+        "and end on word boundaries counting UTF-16 units, CRLF as 2, BOM not counted, 0 of 2 counting UTF-16 "
+        "units, CRLF as 1, BOM not counted (only 2 selection(s) differ between the two; at least 3 are needed). "
+        "Nothing was imported. If you know how the tool that wrote the file counts, rerun with --offsets "
+        "utf16,crlf2 or --offsets utf16,crlf1")
+    assert not (tmp_path / "p.qualcode").exists()
+    # the user says the unit; CRLF and BOM follow the convention (as written, BOM not counted)
+    report = import_refi_new(tmp_path / "p.qualcode", qdpx, offsets="utf16")
     assert report.segments == 2 and report.codings == 2
     assert report.refused == [f"selection {G(22)} in 'F2 transcript.txt' (1 coding(s)): the text at its positions "
-                              "does not match the quote in its name ('niet dit!'), counting characters or "
-                              "UTF-16 units"]
+                              "does not match the quote in its name ('niet dit!'), counting UTF-16 units, "
+                              "CRLF as 2, BOM not counted"]
+    assert report.units == ["F2 transcript.txt: UTF-16 units, CRLF as 2, BOM not counted (--offsets utf16; CRLF as "
+                            "2, BOM not counted by convention, as the file cannot tell: 2 of 2 selections start and "
+                            "end on word boundaries counting UTF-16 units, CRLF as 2, BOM not counted, 0 of 2 "
+                            "counting UTF-16 units, CRLF as 1, BOM not counted (only 2 selection(s) differ between "
+                            "the two; at least 3 are needed))"]
     with Store.open(tmp_path / "p.qualcode") as store:
         src = store.sources()[0]
         assert src["group_label"] == "F2"

@@ -23,8 +23,14 @@ def import_group():
               help="Add to this existing project instead of creating the project given with -p.")
 @click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
               help="Language of a new project (for lemmas and stop words).")
+@click.option("--offsets", metavar="UNIT",
+              help="How the file counts selection positions, when qualcode cannot tell from the file: "
+                   "'utf16' (UTF-16 units, as NVivo) or 'codepoints' (characters, as the standard says), "
+                   "optionally followed by ',crlf1' or ',crlf2' (a CRLF line break counts 1 or 2) and ',bom' or "
+                   "',nobom' (a leading byte-order mark counts or not). Without it the unit is decided per "
+                   "source from the file.")
 @click.pass_context
-def import_refi(ctx: click.Context, file, into, language):
+def import_refi(ctx: click.Context, file, into, language, offsets):
     """Import a REFI-QDA FILE (.qdpx project, .qde project file or .qdc codebook).
 
     Without --into a new project is created at the -p path; with --into the import is
@@ -33,10 +39,16 @@ def import_refi(ctx: click.Context, file, into, language):
     cannot be placed in their text are listed, never placed elsewhere. Bad input writes
     nothing.
 
+    How positions count (characters or UTF-16 units, CRLF as 1 or 2, BOM or not) is decided
+    per source from the file (quoted selection names, else word boundaries); the summary
+    says which and why. When the file cannot tell, the import is refused and --offsets
+    says it.
+
     \b
     Examples:
       qualcode -p study.qualcode import refi nvivo-export.qdpx
       qualcode import refi codebook.qdc --into project.qualcode
+      qualcode -p study.qualcode import refi nvivo-mac.qdpx --offsets utf16
     """
     from ..interop.refi_import import import_refi as run, import_refi_new
     from ..store import Store
@@ -44,9 +56,9 @@ def import_refi(ctx: click.Context, file, into, language):
     env: Env = ctx.find_object(Env)
     if into:
         with Store.open(into) as store:
-            report = run(store, file)
+            report = run(store, file, offsets=offsets)
     else:
-        report = import_refi_new(env.project_path, file, language=language)
+        report = import_refi_new(env.project_path, file, language=language, offsets=offsets)
     for line in report.lines():
         click.echo(line)
 

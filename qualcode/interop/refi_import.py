@@ -63,6 +63,7 @@ class ImportReport:
     refused: list[str] = field(default_factory=list)     # selections not placed, with reasons
     skipped: list[str] = field(default_factory=list)     # other things not imported
     notes: list[str] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)       # per source: how positions were counted, and why
 
     def lines(self) -> list[str]:
         out = [f"imported {Path(self.path).name} (from {self.origin or 'an unnamed tool'}): "
@@ -72,6 +73,7 @@ class ImportReport:
         placed = self.selections_in_file - len(self.refused)
         if self.selections_in_file:
             out.append(f"selections: {placed} of {self.selections_in_file} placed")
+        out.extend(f"  positions: {u}" for u in self.units)
         out.extend(f"  note: {n}" for n in self.notes)
         out.extend(f"  not placed: {r}" for r in self.refused)
         out.extend(f"  not imported: {s}" for s in self.skipped)
@@ -79,9 +81,12 @@ class ImportReport:
 
 
 @gc_paused
-def import_refi(store, path: str | Path, *, project=None) -> ImportReport:
-    """Import ``path`` (.qdpx, .qde, .qdc) into ``store`` in one act. Bad input writes nothing."""
-    project = project or read_refi(path)
+def import_refi(store, path: str | Path, *, project=None, offsets: str | None = None) -> ImportReport:
+    """Import ``path`` (.qdpx, .qde, .qdc) into ``store`` in one act. Bad input writes nothing.
+
+    ``offsets`` ('utf16', 'codepoints', optionally ',crlf1|crlf2' and ',bom|nobom') overrides the unit
+    of selection positions that is otherwise decided from the file's evidence."""
+    project = project or read_refi(path, offsets=offsets)
     plan = _Plan(store, project)
     plan.check()
     undoable = not any(s.text is not None for s in project.sources)
@@ -96,7 +101,8 @@ def import_refi(store, path: str | Path, *, project=None) -> ImportReport:
 
 
 @gc_paused
-def import_refi_new(project_path: str | Path, path: str | Path, *, language: str = "nl") -> ImportReport:
+def import_refi_new(project_path: str | Path, path: str | Path, *, language: str = "nl",
+                    offsets: str | None = None) -> ImportReport:
     """Create a new project at ``project_path`` from a REFI-QDA file. On error no project file is left."""
     from ..errors import ProjectError
     from ..store import Store
@@ -105,12 +111,24 @@ def import_refi_new(project_path: str | Path, path: str | Path, *, language: str
     if project_path.exists():
         raise ProjectError(f"{project_path} already exists. To add this import to it, use --into {project_path}; "
                            "for a new project, choose another path with -p.")
-    project = read_refi(path)      # every input error before the project file exists
+    project = read_refi(path, offsets=offsets)      # every input error before the project file exists
     with Store.building(project_path, language=language, name=project.name or Path(str(path)).stem) as store:
         return import_refi(store, path, project=project)
 
 
 # ------------------------------------------------------------------ helpers
+def _unit_lines(choices) -> list[str]:
+    """One line per source whose positions needed deciding; one line for all the others."""
+    out = [c.line() for c in choices if c.evidence]
+    alike = [c for c in choices if not c.evidence]
+    if alike:
+        which = f"source {alike[0].source}" if len(alike) == 1 else f"{len(alike)} sources"
+        out.append(f"{which}: counted as characters; every way of counting (characters or UTF-16 units, CRLF "
+                   "as 1 or 2, BOM or not) gives the same positions for "
+                   + ("its selections" if len(alike) == 1 else "their selections"))
+    return out
+
+
 def unique(key: str, taken: set[str]) -> str:
     out, n = key, 2
     while out in taken:
@@ -161,7 +179,8 @@ class _Plan:
         self.qualcode = project.origin.lower().startswith(QUALCODE_ORIGIN_PREFIX)
         self.report = ImportReport(path=project.path, origin=project.origin,
                                    codes_in_file=len(project.all_codes()),
-                                   selections_in_file=len(project.selections()), skipped=list(project.skipped))
+                                   selections_in_file=len(project.selections()), skipped=list(project.skipped),
+                                   units=_unit_lines(project.units), notes=list(project.warnings))
         self.code_target: dict[str, tuple[str, int]] = {}   # refi code guid -> ('theme'|'code', id)
         self._speakers: dict[tuple[int, str], tuple[str, str, int | None]] = {}   # (id(case), group) -> speaker
 
@@ -406,6 +425,7 @@ class _Plan:
                 st.add_segments(sid, rows)
                 self.report.segments += len(rows)
                 seg_guids.update(st.segment_guids_of_source(sid))
+                self._keep_read_hashes(src, sid, [r["guid"] for r in rows])
             batch: dict[tuple[str, str | None], list[tuple]] = {}   # (coder, coder guid) -> coding rows
             for sel in pending:
                 seg_ids[sel.guid] = seg_guids[sel.guid]
@@ -425,6 +445,16 @@ class _Plan:
                     coders.add(coder)
         self.report.coders = sorted(coders)
         return seg_ids
+
+    def _keep_read_hashes(self, src, sid: int, guids: list[str]) -> None:
+        """Keep, per new segment, the hash of its text as read from the file (``qualcode review`` checks it)."""
+        st = self.store
+        record = st.refi_read_record(src.guid) or {"segments": {}}
+        by_guid = {sel.guid: sel for sel in src.selections}
+        record["segments"].update({g: by_guid[g].read_hash for g in guids})
+        record.update({"file": Path(self.p.path).name, "text_sha256": st.source(sid)["sha256"],
+                       "unit": src.choice.unit.label(src.choice.dims) if src.choice else "characters"})
+        st.set_refi_read_record(src.guid, record)
 
     def _existing_code(self, guid: str) -> tuple[str, int]:
         codes = self.store.guid_index("codes")

@@ -7,10 +7,12 @@ Everything that can go wrong is found here, before the project is touched:
 * XML is parsed with defusedxml (no entities, no external references), a leading BOM is
   dropped, elements are matched by local name (tools use several namespaces), and the
   document must follow the REFI schema (``qualcode/data/refi-*.xsd``);
-* every text selection is placed in its source's text (see :class:`TextIndex`): positions
-  count characters (code points) with an exclusive end, except NVivo for Windows, which
-  counts UTF-16 code units; a selection whose ``name`` quotes its text is checked against
-  it, and one that cannot be placed is reported, never placed somewhere else.
+* every text selection is placed in its source's text (see :class:`TextIndex`), end exclusive.
+  How positions count (characters or UTF-16 units, CRLF as 1 or 2, BOM counted or not) is
+  decided per source from the file's own evidence, never from the tool's name
+  (:mod:`.refi_units`); when the evidence is unclear the import is refused. A selection
+  whose ``name`` quotes its text is checked against it, and one that cannot be placed is
+  reported, never placed somewhere else.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import InputError
 from ..safety import check_zip, parse_xml, read_zip_member
-from . import CODEBOOK_NS, PROJECT_NS
+from . import CODEBOOK_NS, PROJECT_NS, QUALCODE_ORIGIN_PREFIX
+from .refi_units import ReadBack, Unit, decide_units, fit_warning, parse_offsets, text_hash
 
 ELLIPSES = ("…", "...")
 
@@ -61,8 +64,9 @@ class RefiSelection:
     codings: list[RefiCoding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     placed: tuple[int, int] | None = None   # offsets into RefiSource.text once placed
-    unit: str = ""                   # 'characters' or 'UTF-16 units' when placed
+    unit: str = ""                   # how its positions were counted ('UTF-16 units, CRLF as 2'), when placed
     refused: str = ""                # why it could not be placed
+    read_hash: str = ""              # refi_units.text_hash of its text read straight from the file
 
 
 @dataclass
@@ -78,6 +82,8 @@ class RefiSource:
     variables: dict[str, str] = field(default_factory=dict)
     description: str = ""
     file_name: str = ""              # base name of plainTextPath
+    bom: bool = False                # its text file started with a byte-order mark
+    choice: object = None            # refi_units.UnitChoice: how its positions were counted, and why
 
 
 @dataclass
@@ -113,6 +119,8 @@ class RefiProject:
     project_notes: list[str] = field(default_factory=list)     # NoteRef on the project
     note_links: list[tuple[str, str]] = field(default_factory=list)  # (note guid, target guid) from Links
     skipped: list[str] = field(default_factory=list)           # what was not imported, and why
+    units: list = field(default_factory=list)                  # refi_units.UnitChoice per source with text
+    warnings: list[str] = field(default_factory=list)          # placed, but worth a look (shown as notes)
 
     def all_codes(self) -> list[RefiCode]:
         out: list[RefiCode] = []
@@ -127,64 +135,112 @@ class RefiProject:
     def selections(self) -> list[RefiSelection]:
         return [sel for s in self.sources for sel in s.selections]
 
-    @property
-    def utf16(self) -> bool:
-        return unit_for_origin(self.origin) == "utf16"
-
-
-def unit_for_origin(origin: str) -> str:
-    """'utf16' for NVivo for Windows (which counts UTF-16 code units), else 'codepoints' (the spec)."""
-    o = (origin or "").lower()
-    if "nvivo" in o and "mac" not in o:
-        return "utf16"
-    return "codepoints"
-
 
 # ------------------------------------------------------------- text offsets
 class TextIndex:
-    """Maps positions in a source's original text (code points or UTF-16 units, CRLF counted as
-    written) to offsets in the stored text (LF line endings).
+    """Maps positions in a source's original text to offsets in the stored text (LF line endings,
+    no BOM), for any way of counting (:class:`~.refi_units.Unit`): characters or UTF-16 units, a
+    CRLF as one position or two, a leading BOM counted or not.
 
-    Only the places that shift positions are kept: where a CRLF pair collapses into one LF, and
-    where a character outside the Basic Multilingual Plane takes two UTF-16 units. A position
-    is mapped by counting those places before it (binary search), so building the index costs
-    two regex scans instead of a Python loop over every character.
+    Only the characters that take two positions are kept: a character outside the Basic
+    Multilingual Plane (counting UTF-16 units) and the LF of a CRLF pair (counting CRLF as 2).
+    A position is mapped by counting those before it (binary search), so building the index
+    costs two regex scans instead of a Python loop over every character.
     """
 
     _CRLF = re.compile("\r\n")
     _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
-    def __init__(self, raw: str):
+    def __init__(self, raw: str, bom: bool = False):
         self.raw = raw
+        self.bom = bom
         self.text = raw.replace("\r\n", "\n").replace("\r", "\n")
-        self._crlf = [m.start() for m in self._CRLF.finditer(raw)]      # code-point index of each '\r'
-        astral_cp = [m.start() for m in self._ASTRAL.finditer(raw)]
-        self._astral_u = [k + i for i, k in enumerate(astral_cp)]       # UTF-16 index of each pair's first unit
+        # stored-text offsets of the LF of each CRLF pair, and of each astral character
+        self.crlf = [m.start() - i for i, m in enumerate(self._CRLF.finditer(raw))]
+        self.astral = [m.start() for m in self._ASTRAL.finditer(self.text)]
+        self._tables: dict = {}
+
+    def _table(self, unit) -> tuple[list[int], list[int], list[bool]]:
+        """For ``unit``: the positions of the second half of each double-width character, their stored
+        offsets, and whether each is a CRLF (else a surrogate pair)."""
+        key = (unit.utf16 and bool(self.astral), unit.crlf2 and bool(self.crlf))
+        if key not in self._tables:
+            if key == (True, True):
+                both = sorted([(o, False) for o in self.astral] + [(o, True) for o in self.crlf])
+            elif key[0]:
+                both = [(o, False) for o in self.astral]
+            elif key[1]:
+                both = [(o, True) for o in self.crlf]
+            else:
+                both = []
+            offs = [o for o, _ in both]
+            self._tables[key] = ([o + j + 1 for j, o in enumerate(offs)], offs, [c for _, c in both])
+        return self._tables[key]
+
+    def length_in(self, unit) -> int:
+        second, _, _ = self._table(unit)
+        return len(self.text) + len(second) + (1 if unit.bom and self.bom else 0)
+
+    def _map(self, pos: int, unit, table) -> int | None:
+        second, offs, is_crlf = table
+        if unit.bom and self.bom:
+            pos = max(pos - 1, 0)
+        k = bisect.bisect_left(second, pos)
+        if k < len(second) and second[k] == pos:      # between the two halves of a character
+            return offs[k] if is_crlf[k] else None
+        return pos - k
+
+    def locate(self, start: int, end: int, unit) -> tuple[int, int] | None:
+        """Stored-text offsets of a selection counted in ``unit``, or None when it falls outside the text or
+        inside a character."""
+        if start < 0 or end < start or end > self.length_in(unit):
+            return None
+        table = self._table(unit)
+        if not table[0]:
+            shift = 1 if unit.bom and self.bom else 0
+            return max(start - shift, 0), max(end - shift, 0)
+        a, b = self._map(start, unit, table), self._map(end, unit, table)
+        if a is None or b is None:
+            return None
+        return a, b
+
+    def locate_all(self, selections, unit) -> list[tuple[int, int] | None]:
+        """:meth:`locate` for many selections (objects with ``start`` and ``end``), in one tight loop."""
+        second, offs, is_crlf = self._table(unit)
+        n = self.length_in(unit)
+        lead = 1 if unit.bom and self.bom else 0
+        out: list[tuple[int, int] | None] = []
+        append = out.append
+        if not second:
+            for sel in selections:
+                a, b = sel.start, sel.end
+                append((max(a - lead, 0), max(b - lead, 0)) if 0 <= a <= b <= n else None)
+            return out
+        bl, m = bisect.bisect_left, len(second)
+        for sel in selections:
+            a, b = sel.start, sel.end
+            if not 0 <= a <= b <= n:
+                append(None)
+                continue
+            span = []
+            for pos in (a, b):
+                pos = max(pos - lead, 0)
+                k = bl(second, pos)
+                if k < m and second[k] == pos:
+                    if not is_crlf[k]:
+                        break
+                    span.append(offs[k])
+                else:
+                    span.append(pos - k)
+            append((span[0], span[1]) if len(span) == 2 else None)
+        return out
 
     def length(self, unit: str) -> int:
-        return len(self.raw) + len(self._astral_u) if unit == "utf16" else len(self.raw)
-
-    def _u_to_cp(self, u: int) -> int:
-        """Code point index of UTF-16 position ``u``; -1 inside a surrogate pair."""
-        i = bisect.bisect_left(self._astral_u, u)
-        if i > 0 and self._astral_u[i - 1] + 1 == u:
-            return -1
-        return u - i
-
-    def _cp_to_norm(self, cp: int) -> int:
-        return cp - bisect.bisect_left(self._crlf, cp)
+        return self.length_in(Unit(utf16=unit == "utf16"))
 
     def place(self, start: int, end: int, unit: str) -> tuple[int, int] | None:
-        """Stored-text offsets for a selection, or None when it falls outside or inside a character."""
-        if start < 0 or end < start or end > self.length(unit):
-            return None
-        if unit == "utf16" and self._astral_u:
-            start, end = self._u_to_cp(start), self._u_to_cp(end)
-            if start < 0 or end < 0:
-                return None
-        if not self._crlf:
-            return start, end
-        return self._cp_to_norm(start), self._cp_to_norm(end)
+        """Stored-text offsets for a selection counted in 'codepoints' or 'utf16' (CRLF as 2, no BOM)."""
+        return self.locate(start, end, Unit(utf16=unit == "utf16"))
 
 
 def quote_matches(name: str, text: str) -> bool:
@@ -215,38 +271,43 @@ def quote_shaped(name: str, start: int, end: int) -> bool:
     if name.rstrip().endswith(ELLIPSES):
         return True
     width = end - start
-    return len(name) == width or len(name.encode("utf-16-le")) // 2 == width
+    return len(name) == width or len(name.encode("utf-16-le", "surrogatepass")) // 2 == width
 
 
-def place_selections(source: RefiSource, index: TextIndex, preferred: str, path: str) -> None:
-    """Place every selection of ``source`` or say why not. Raises for positions past the end."""
-    other = "codepoints" if preferred == "utf16" else "utf16"
-    label = {"codepoints": "characters", "utf16": "UTF-16 units"}
+def place_selections(source: RefiSource, index: TextIndex, choice) -> None:
+    """Place every selection of ``source`` counting ``choice.unit`` (decided by
+    :func:`.refi_units.decide_unit`), or say why not. A selection whose name quotes its text must match it."""
+    unit, label = choice.unit, choice.unit.label(choice.dims)
+    # reading the file's text straight gives the stored text itself when nothing shifts positions
+    reader = None if (not unit.utf16 and not (unit.bom and index.bom) and "\r" not in index.raw) \
+        else ReadBack(index.raw, index.bom, unit)
+    spans = choice.spans if choice.spans is not None else index.locate_all(source.selections, unit)
+    for sel, span in zip(source.selections, spans):
+        if span is None:
+            sel.refused = (f"it runs past the end of the text counting {label}" if sel.end > index.length_in(unit)
+                           else f"its positions fall inside a character counting {label}")
+            continue
+        text = index.text[span[0]:span[1]]
+        if quote_shaped(sel.name, sel.start, sel.end) and not quote_matches(sel.name, text):
+            sel.refused = ("the text at its positions does not match the quote in its name "
+                           f"('{_short(sel.name)}'), counting {label}")
+            continue
+        read = text if reader is None else reader.text(sel.start, sel.end)
+        if read != text:      # the index and plain slicing disagree: never place on doubtful text
+            sel.refused = f"its text could not be read consistently counting {label} (please report this)"
+            continue
+        sel.placed, sel.unit, sel.read_hash = span, label, text_hash(read)
+
+
+def check_extent(source: RefiSource, index: TextIndex, path: str) -> None:
+    """Raise for a selection that lies outside its text however positions are counted."""
+    longest = len(index.text) + len(index.astral) + len(index.crlf) + (1 if index.bom else 0)
     for sel in source.selections:
-        candidates = [(u, index.place(sel.start, sel.end, u)) for u in (preferred, other)]
-        if candidates[0][1] is None and candidates[1][1] is None:
-            if sel.end > max(index.length("codepoints"), index.length("utf16")) or sel.start < 0 \
-                    or sel.end < sel.start:
-                raise InputError(
-                    f"selection {sel.guid} in source '{source.name}' runs from {sel.start} to {sel.end}, past the "
-                    f"end of its text ({index.length(preferred)} {label[preferred]}); the file is damaged or its "
-                    "source text does not belong to it. Nothing was imported", path=path)
-            sel.refused = "its positions fall inside a character (not a valid UTF-16 position)"
-            continue
-        if quote_shaped(sel.name, sel.start, sel.end):
-            for unit, span in candidates:
-                if span is not None and quote_matches(sel.name, index.text[span[0]:span[1]]):
-                    sel.placed, sel.unit = span, label[unit]
-                    break
-            else:
-                sel.refused = ("the text at its positions does not match the quote in its name "
-                               f"('{_short(sel.name)}'), counting characters or UTF-16 units")
-            continue
-        unit, span = candidates[0] if candidates[0][1] is not None else candidates[1]
-        if unit != preferred and candidates[0][1] is None:
-            sel.refused = f"it runs past the end of the text in {label[preferred]}"
-            continue
-        sel.placed, sel.unit = span, label[unit]
+        if sel.start < 0 or sel.end < sel.start or sel.end > longest:
+            raise InputError(
+                f"selection {sel.guid} in source '{source.name}' runs from {sel.start} to {sel.end}, past the "
+                f"end of its text ({len(index.raw)} characters); the file is damaged or its source text does not "
+                "belong to it. Nothing was imported", path=path)
 
 
 def _short(s: str, n: int = 40) -> str:
@@ -262,8 +323,12 @@ def kid_text(el, name: str) -> str:
     return (c.text or "") if c is not None else ""
 
 
-def read_refi(path: str | Path) -> RefiProject:
-    """Read, validate and place a .qdpx, .qde or .qdc file. Raises InputError; writes nothing."""
+def read_refi(path: str | Path, *, offsets: str | None = None) -> RefiProject:
+    """Read, validate and place a .qdpx, .qde or .qdc file. Raises InputError; writes nothing.
+
+    ``offsets`` says how the file counts positions (see :func:`.refi_units.parse_offsets`, e.g. 'utf16'
+    or 'codepoints,crlf1'); without it the unit is decided per source from the file's evidence."""
+    offsets = parse_offsets(offsets)
     path = Path(path)
     if not path.exists():
         raise InputError("does not exist", path=str(path))
@@ -271,7 +336,7 @@ def read_refi(path: str | Path) -> RefiProject:
         raise InputError("is a folder; give a .qdpx, .qde or .qdc file", path=str(path))
     ext = path.suffix.lower()
     if ext == ".qdpx":
-        return _read_qdpx(path)
+        return _read_qdpx(path, offsets)
     if ext in (".qde", ".qdc"):
         data = path.read_bytes()
         kind = "qdc" if ext == ".qdc" else "qde"
@@ -281,13 +346,13 @@ def read_refi(path: str | Path) -> RefiProject:
             if ext == ".qdc":
                 _read_codebook(root, project)
             else:
-                _read_project(root, project, members=None)
+                _read_project(root, project, members=None, offsets=offsets)
         return project
     raise InputError(f"is not a REFI-QDA file (type '{ext}'); qualcode imports .qdpx projects, .qde project files "
                      "and .qdc codebooks", path=str(path))
 
 
-def _read_qdpx(path: Path) -> RefiProject:
+def _read_qdpx(path: Path, offsets: dict[str, bool]) -> RefiProject:
     check_zip(path, "REFI-QDA project (.qdpx)")
     with zipfile.ZipFile(path) as zf:
         names = [n for n in zf.namelist() if not n.endswith("/")]
@@ -300,7 +365,7 @@ def _read_qdpx(path: Path) -> RefiProject:
         project = RefiProject(path=str(path), kind="qdpx")
         with _SchemaCheck(data, "qde", str(path), qde[0]) as data:
             root = _parse(data, str(path), qde[0], "qde")
-            _read_project(root, project, members=_ZipMembers(zf, names))
+            _read_project(root, project, members=_ZipMembers(zf, names), offsets=offsets)
     return project
 
 
@@ -498,7 +563,7 @@ def _variables(el, var_names: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _read_project(root, project: RefiProject, members: _ZipMembers | None) -> None:
+def _read_project(root, project: RefiProject, members: _ZipMembers | None, offsets: dict[str, bool]) -> None:
     project.name = root.get("name", "")
     project.origin = root.get("origin", "")
     users = root.find("Users")
@@ -519,7 +584,7 @@ def _read_project(root, project: RefiProject, members: _ZipMembers | None) -> No
             source_refs=[_attr_guid(r, "targetGUID") for r in c.findall("SourceRef")],
             selection_refs=[_attr_guid(r, "targetGUID") for r in c.findall("SelectionRef")]))
     sources = root.find("Sources")
-    preferred = unit_for_origin(project.origin)
+    placing = []
     for s in list(sources) if sources is not None else []:
         kind = s.tag
         name = s.get("name") or _attr_guid(s)
@@ -552,13 +617,26 @@ def _read_project(root, project: RefiProject, members: _ZipMembers | None) -> No
                                    "imported (qualcode codes segments)")
         raw = _source_text(s, src, members, project.path)
         if raw is not None:
-            index = TextIndex(raw)
+            index = TextIndex(raw, bom=src.bom)
             src.text = index.text
-            place_selections(src, index, preferred, project.path)
+            check_extent(src, index, project.path)
+            placing.append((src, index))
         else:
             for sel in src.selections:
                 sel.refused = f"its source text is not available ({src.missing})"
         project.sources.append(src)
+    # every source's unit is decided (or the import refused) before any selection is placed
+    why = None
+    if not offsets and project.origin.lower().startswith(QUALCODE_ORIGIN_PREFIX):
+        # our own exporter: stored text (LF, no BOM), character offsets; the quoted names are still checked
+        offsets, why = {"utf16": False, "crlf2": True, "bom": False}, "written by qualcode, which counts characters"
+    choices = decide_units(placing, offsets, project.path, quote_shaped, quote_matches, why)
+    for (src, index), choice in zip(placing, choices):
+        src.choice = choice
+        place_selections(src, index, choice)
+        if not choice.evidence and why is None:
+            project.warnings += fit_warning(src)
+    project.units = choices
     notes = root.find("Notes")
     for n in notes.findall("Note") if notes is not None else []:
         text = kid_text(n, "PlainTextContent")
@@ -615,7 +693,9 @@ def _source_text(el, src: RefiSource, members: _ZipMembers | None, path: str) ->
     raw = None
     member = members.find(ref)
     if member:
-        raw = _decode(members.read(member), path, member)
+        data = members.read(member)
+        src.bom = data.startswith(b"\xef\xbb\xbf")
+        raw = _decode(data, path, member)
         src.text_from = "plainTextPath"
     if raw is None or not raw.strip():
         docx = members.find(el.get("richTextPath", ""))
@@ -626,7 +706,7 @@ def _source_text(el, src: RefiSource, members: _ZipMembers | None, path: str) ->
                 target = Path(tmp) / "source.docx"
                 target.write_bytes(members.read(docx))
                 raw = docx_text(str(target))
-            src.text_from = "docx"
+            src.text_from, src.bom = "docx", False
     if raw is None:
         src.missing = f"'{ref or '(no plainTextPath)'}' is not in the archive"
         return None

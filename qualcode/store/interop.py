@@ -42,6 +42,35 @@ class InteropMixin:
                ORDER BY g.segment_id, c.position, c.id, g.coder""")]
 
     # ---------------------------------------------------------------- import
+    # What a REFI import read for each segment (a hash of its text as the file gave it) is kept in
+    # meta, one row per source: key 'refi_read:<source guid>', value JSON {"file", "unit", "text_sha256",
+    # "segments": {segment guid: hash}}. ``qualcode review`` re-checks it.
+    def refi_read_record(self, source_guid: str) -> dict | None:
+        import json
+
+        value = self.meta(f"refi_read:{source_guid}", "")
+        return json.loads(value) if value else None
+
+    def set_refi_read_record(self, source_guid: str, record: dict) -> None:
+        import json
+
+        self.set_meta(f"refi_read:{source_guid}", json.dumps(record, ensure_ascii=False, sort_keys=True))
+
+    def refi_read_records(self) -> list[tuple[str, dict]]:
+        import json
+
+        return [(k.split(":", 1)[1], json.loads(v)) for k, v in self.conn.execute(
+            "SELECT key, value FROM meta WHERE key LIKE 'refi\\_read:%' ESCAPE '\\' ORDER BY key")]
+
+    def segments_of_source_guid(self, source_guid: str) -> list[dict]:
+        """The segments of one source (by guid) with their text and whether they are coded."""
+        return [dict(r) for r in self.conn.execute(
+            """SELECT s.id AS segment_id, s.guid, s.ordinal, s.start, s."end", s.text, src.name AS source,
+                      src.sha256 AS source_sha256,
+                      EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id) AS coded
+               FROM segments s JOIN sources src ON src.id = s.source_id WHERE src.guid = ?
+               ORDER BY s.ordinal""", (source_guid,))]
+
     def guid_index(self, table: str) -> dict[str, int]:
         """guid -> id for themes, codes, sources, segments, participants or memos."""
         if table not in ("themes", "codes", "sources", "segments", "participants", "memos", "codings"):
