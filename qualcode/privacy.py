@@ -420,6 +420,7 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, wr
             new_text, moves = rewrite(src["text"], [(r.start, r.end, r.placeholder) for r in reps])
             store.update_source_text(src["id"], new_text, hashlib.sha256(new_text.encode("utf-8")).hexdigest(),
                                      count_words(new_text))
+            store.drop_refi_read_record(src["guid"])  # hashes of the old text could confirm a guessed name
             for g in segs:
                 ns = map_offset(g["start"], moves, is_end=False)
                 ne = max(ns, map_offset(g["end"], moves, is_end=True))

@@ -70,3 +70,12 @@ def test_spans_are_offsets_in_the_original_text(text):
     spans = find_spans(line, [(p, c) for p, c in __import__("qualcode.privacy", fromlist=["x"])._list_pattern(
         [NameEntry("Sofie", "naam")], False)])
     assert [line[s:e] for s, e, *_ in spans] == [text]  # a ligature 'ﬁ' folds to 'fi': still the name
+
+
+def test_pseudonymise_forgets_what_a_refi_import_read(project):
+    """The per-segment hashes a REFI import keeps for review could confirm a guessed name."""
+    src = project.sources()[0]
+    with project.act("import refi (test)"):
+        project.set_refi_read_record(src["guid"], {"file": "x.qdpx", "segments": {"g": "0123456789abcdef"}})
+    pseudonymise(project, names=NAMES)
+    assert project.refi_read_record(src["guid"]) is None

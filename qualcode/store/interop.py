@@ -56,6 +56,10 @@ class InteropMixin:
 
         self.set_meta(f"refi_read:{source_guid}", json.dumps(record, ensure_ascii=False, sort_keys=True))
 
+    def drop_refi_read_record(self, source_guid: str) -> None:
+        """Forget what an import read for a source (its text was changed on purpose: pseudonymised)."""
+        self.conn.execute("DELETE FROM meta WHERE key = ?", (f"refi_read:{source_guid}",))
+
     def refi_read_records(self) -> list[tuple[str, dict]]:
         import json
 
