@@ -350,8 +350,10 @@ def write_mapping(report: PseudonymiseReport, path: str | Path) -> Path:
     """The key from placeholders back to the originals, as CSV (store it apart from the project!)."""
     from .export.xlsxutil import csv_safe
 
+    from .atomic import atomic_output
+
     path = Path(path)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["placeholder", "category", "original"])
         for row in report.mapping():
