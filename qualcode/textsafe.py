@@ -14,6 +14,9 @@ lengths and offsets in the output match the stored text:
 * every other illegal character becomes U+FFFD, the replacement character "�", so the reader
   sees that something was there.
 
+Ingest stores text with these characters as they are (it refuses only NUL, and a file where more
+than about 1% of the characters are C0 controls, as binary data: :data:`BINARY_HINT_CHARS`).
+
 C1 controls (U+0080-U+009F) are legal in XML 1.0 (only discouraged); every reader qualcode's
 outputs are opened with (openpyxl, Excel, LibreOffice, python-docx, lxml) accepts them, so they
 are written unchanged: the coding sheet round trip gives them back exactly.
@@ -32,6 +35,10 @@ from typing import Any
 ILLEGAL_XML_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 ILLEGAL_XML = re.compile(f"[{ILLEGAL_XML_CHARS}]")
 REPLACEMENT = "\ufffd"
+
+#: Control characters a text file rarely holds (C0 but tab, LF, FF, CR): ingest counts them to tell
+#: binary data from a transcript, and otherwise stores the text with them, unchanged.
+BINARY_HINT_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
 _AS_SPACE = {"\x0b": " ", "\x0c": " "}
 
 
