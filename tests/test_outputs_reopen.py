@@ -442,3 +442,24 @@ def run_pipeline(piece: str) -> int:
 @example("=SUM(A1)\x85\x9f")
 def test_random_text_through_every_output_reopens(piece):
     assert run_pipeline(piece) == 6
+
+
+# ------------------------------------------------------------------ the report that started it (issue 15, item 2)
+def test_cli_transcript_with_uffff_gives_workbook_and_sheet_that_open(tmp_path, run):
+    """U+FFFF in a transcript made 'export workbook' exit 0 with a file nothing could open, and
+    'sheet export' fail with 'unexpected ValueError ... This is a bug'."""
+    project = tmp_path / "study.qualcode"
+    (tmp_path / "F1.txt").write_text("Moderator: Wat denkt ge?\nP1: Werk\uffff geeft \x01structuur.\n"
+                                     "P2: Ja, \ufffe maar de stress\x0c blijft.\n", encoding="utf-8")
+    assert run(project, "init").exit_code == 0
+    assert run(project, "ingest", str(tmp_path / "F1.txt"), "--allow-new-speakers").exit_code == 0
+    result = run(project, "export", "workbook", str(tmp_path / "analysis.xlsx"))
+    assert result.exit_code == 0, result.stderr
+    reopen_xlsx(tmp_path / "analysis.xlsx")
+    result = run(project, "sheet", "export", str(tmp_path / "coding.xlsx"))
+    assert result.exit_code == 0, result.stderr
+    rows = reopen_xlsx(tmp_path / "coding.xlsx")["Coding"]
+    assert [r[3] for r in rows[1:]] == ["Wat denkt ge?", "Werk\ufffd geeft \ufffdstructuur.",
+                                        "Ja, \ufffd maar de stress  blijft."]
+    result = run(project, "sheet", "import", str(tmp_path / "coding.xlsx"))
+    assert result.exit_code == 0 and "problem" not in result.stdout.lower(), result.stdout + result.stderr
