@@ -41,7 +41,7 @@ def atomic_output(target: str | os.PathLike, *, scratch: bool = False) -> Iterat
     """Yield the path to write instead of ``target``; on a normal exit it becomes ``target``."""
     target = Path(target)
     try:
-        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=target.parent))
     except OSError as exc:
         raise _error(target, exc) from None
     tmp = work / target.name
