@@ -9,7 +9,9 @@ through :func:`atomic_output`:
    file gets the permissions of any new file, as the umask says);
 3. the file is flushed to disk (fsync) and renamed over the target in one step (``os.replace``),
    then the folder's entry is flushed too;
-4. the private folder is removed on every way out: success, an exception, Ctrl-C.
+4. the private folder is removed on every way out: success, an exception, Ctrl-C. Its name holds
+   the writer's process id: a folder left by a process that was killed outright (``kill -9``,
+   a power cut) is removed by the next write to the same target.
 
 If the writer fails at any point the previous file at the target is untouched, byte for byte.
 With ``scratch=True`` the temporary files a library makes while writing (openpyxl's write-only
@@ -23,6 +25,7 @@ A file-system error (disk full, read-only folder, permission denied) becomes an
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -38,10 +41,14 @@ _SCRATCH_LOCK = threading.RLock()
 
 @contextlib.contextmanager
 def atomic_output(target: str | os.PathLike, *, scratch: bool = False) -> Iterator[Path]:
-    """Yield the path to write instead of ``target``; on a normal exit it becomes ``target``."""
+    """Yield the path to write instead of ``target``; on a normal exit it becomes ``target``.
+
+    ``target``'s folder must exist. With ``scratch`` the system temp folder is, for the block's
+    duration, the private folder (process-wide: one such block at a time)."""
     target = Path(target)
+    _remove_stale(target)
     try:
-        work = Path(tempfile.mkdtemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=target.parent))
+        work = Path(tempfile.mkdtemp(prefix=f"{_prefix(target)}{os.getpid()}-", suffix=".tmp", dir=target.parent))
     except OSError as exc:
         raise _error(target, exc) from None
     tmp = work / target.name
@@ -77,6 +84,34 @@ def write_bytes(target: str | os.PathLike, data: bytes) -> Path:
     with atomic_output(target) as tmp:
         tmp.write_bytes(data)
     return Path(target)
+
+
+def _prefix(target: Path) -> str:
+    return f".{target.name[:100]}."
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove private folders for ``target`` left by a writer that was killed (its process is gone)."""
+    try:
+        found = list(target.parent.glob(glob.escape(_prefix(target)) + "*-*.tmp"))
+    except OSError:
+        return
+    for folder in found:
+        pid = folder.name[len(_prefix(target)):].split("-", 1)[0]
+        if pid.isdigit() and folder.is_dir() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True          # exists but is not ours, or cannot tell: leave its folder alone
+    return True
 
 
 def _fsync_file(path: Path) -> None:

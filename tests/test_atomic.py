@@ -259,3 +259,20 @@ def test_the_cli_reports_a_full_disk_in_one_line(project, run, monkeypatch):
                              "there is unchanged. Check the disk space and that the folder is writable and the "
                              "file not open elsewhere.\n")
     assert target.read_bytes() == PREVIOUS
+
+
+def test_a_killed_writers_folder_is_removed_by_the_next_write(tmp_path):
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    stale = tmp_path / f".out.xlsx.{dead_pid}-abcd1234.tmp"
+    stale.mkdir()
+    (stale / "out.xlsx").write_bytes(b"rows with quotes")
+    alive = tmp_path / f".out.xlsx.{os.getpid()}-efgh5678.tmp"     # a writer still at work: left alone
+    alive.mkdir()
+    other = tmp_path / f".other.xlsx.{dead_pid}-abcd1234.tmp"      # another target's: not ours to judge now
+    other.mkdir()
+    atomic.write_bytes(tmp_path / "out.xlsx", b"new")
+    assert _listing(tmp_path) == {"out.xlsx", alive.name, other.name}
