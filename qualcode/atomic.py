@@ -3,7 +3,7 @@
 Every file qualcode writes for the user (xlsx, docx, html, md, csv, qdpx/qdc, YAML, PNG) goes
 through :func:`atomic_output`:
 
-1. a private folder ``.<name>.<random>.tmp`` is made beside the target (same folder, so the
+1. a private folder ``.<name>.<pid>-<random>.tmp`` is made beside the target (same folder, so the
    final rename cannot cross file systems; mode 0700, so nobody else can read what is in it);
 2. the writer writes ``<that folder>/<name>`` (same file name and suffix as the target; the
    file gets the permissions of any new file, as the umask says);

@@ -200,7 +200,7 @@ class CellRows:
         pass
 
 
-_NEEDS_CARE = re.compile(f"[{ILLEGAL_XML_CHARS}&<>\r]")
+_NEEDS_CARE = re.compile(f"[&<>\r{ILLEGAL_XML_CHARS}]")
 _MAX_TEXT = 32767  # Excel's limit on a cell's text; openpyxl cuts longer text to it as well
 
 
