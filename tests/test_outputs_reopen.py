@@ -345,11 +345,12 @@ def test_refi_project_and_codebook_are_schema_valid(nasty):
 
 
 @pytest.mark.parametrize("fmt", ["html", "docx", "md"])
-def test_report_reopens(nasty, fmt):
+def test_report_reopens(nasty, fmt, recwarn):
     from qualcode.export.report import write_report
 
     store, _, folder = nasty
     written = write_report(store, folder / f"report.{fmt}")
+    assert [str(w.message) for w in recwarn if "Glyph" in str(w.message)] == []   # nothing raw on the terminal
     out = folder / f"report.{fmt}"
     if fmt == "html":
         body = reopen_html(out)
