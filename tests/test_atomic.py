@@ -276,3 +276,36 @@ def test_a_killed_writers_folder_is_removed_by_the_next_write(tmp_path):
     other.mkdir()
     atomic.write_bytes(tmp_path / "out.xlsx", b"new")
     assert _listing(tmp_path) == {"out.xlsx", alive.name, other.name}
+
+
+def test_an_export_killed_outright_leaves_text_only_in_its_private_folder(project):
+    """SIGKILL in the middle of 'export workbook' (every sheet written to openpyxl's temporary files,
+    not yet saved): the old workbook is intact, the system temp folder holds nothing, the only trace
+    is the private 0700 folder beside the output, and the next export removes it."""
+    import signal
+    import subprocess
+    import sys
+
+    from qualcode.export.workbook import write_workbook
+
+    store, out, system_tmp = project
+    target = _prepare(out, "analysis.xlsx")
+    script = ("import os, signal, sys\n"
+              "from qualcode.store import Store\n"
+              "from qualcode.export.workbook import write_workbook\n"
+              "store = Store.open(sys.argv[1])\n"
+              "def kill(wb, store, styles):\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n"
+              "write_workbook(store, sys.argv[2], extra_sheets=[kill])\n")
+    env = {**os.environ, "TMPDIR": str(system_tmp)}
+    done = subprocess.run([sys.executable, "-c", script, str(store.path), str(target)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert target.read_bytes() == PREVIOUS
+    assert _listing(system_tmp) == set()
+    left = [p for p in out.iterdir() if p.name != "analysis.xlsx"]
+    assert len(left) == 1 and left[0].name.startswith(".analysis.xlsx.") and left[0].name.endswith(".tmp")
+    assert stat.S_IMODE(left[0].stat().st_mode) == 0o700
+    assert len(list(left[0].iterdir())) >= 10          # the sheets' temporary files, with the quotes
+    write_workbook(store, target)
+    assert _listing(out) == {"analysis.xlsx"} and target.read_bytes() != PREVIOUS
