@@ -332,9 +332,10 @@ def write_review(r: Review, out: str | Path) -> Path:
                     ([i["kind"], i["source"], i["segment_id"], i["coded"], i["expected"], i["found"]]
                      for i in r.integrity), widths=[10, 20, 10, 8, 60, 60], wrap_cols=[4, 5], styles=st)
         write_table(wb, "Coverage", ["group", "participant", "segments", "uncoded", "share uncoded"],
-                    ([c["group"], c["participant"], c["segments"], c["uncoded"], c["share_uncoded"]] for c in r.coverage),
-                    styles=st)
-        write_table(wb, "Spread", ["theme", "segments", "participants", "groups", "group list", "top voice", "top share"],
+                    ([c["group"], c["participant"], c["segments"], c["uncoded"], c["share_uncoded"]]
+                     for c in r.coverage), styles=st)
+        write_table(wb, "Spread", ["theme", "segments", "participants", "groups", "group list", "top voice",
+                                   "top share"],
                     ([s["theme"], s["segments"], s["participants"], s["groups"], s["group_list"], s["top_voice"],
                       s["top_share"]] for s in r.spread), styles=st)
         write_table(wb, "Size", ["level", "id", "segments", "median", "verdict"],
