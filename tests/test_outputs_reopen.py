@@ -252,7 +252,7 @@ def test_agreement_and_disagreement_workbooks_reopen(nasty):
     assert any(xml_text(odd) in t for t in texts(sheets))
     result = write_disagreements(store, ["ann", "bob", odd], folder / "disagreements.xlsx")
     sheets = reopen_xlsx(folder / "disagreements.xlsx")
-    rows = sheets["Disagreements"] if "Disagreements" in sheets else next(iter(sheets.values()))
+    rows = sheets["Disagreements"]
     assert len(rows) - 1 == result.n_disagreements > 0
     assert {r[3] for r in rows[1:]} <= {xml_text(t) for t in _participant_texts(store)}
     _clean_folder(folder, {"agreement.xlsx", "disagreements.xlsx"})
@@ -359,7 +359,7 @@ def test_report_reopens(nasty, fmt, recwarn):
     else:
         body = reopen_markdown(out)
         assert len(written) == 4 and all(p.exists() for p in written)
-    assert xml_text(f"Werk {NASTY}") in body or xml_text(f"Werk {NASTY}").replace("\x85", "") in body
+    assert xml_text(f"Werk {NASTY}") in body                # the theme's name, C1 controls and all
     assert "Trots" in body and "Opmerking" in body
     _clean_folder(folder, {p.name for p in written})
 
