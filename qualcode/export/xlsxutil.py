@@ -51,8 +51,20 @@ def write_only_workbook(path) -> Iterator[Any]:
 
     with atomic_output(Path(path), scratch=True) as tmp:
         wb = Workbook(write_only=True)
-        yield wb
-        wb.save(tmp)
+        try:
+            yield wb
+            wb.save(tmp)
+        except BaseException:
+            close_quietly(wb)
+            raise
+
+
+def close_quietly(wb) -> None:
+    """Finish the sheets of a workbook whose export failed, ignoring errors, so openpyxl's half-written
+    sheet streams end now (in the private folder) instead of failing noisily when garbage-collected."""
+    for ws in wb.worksheets:
+        with contextlib.suppress(Exception):
+            ws.close()
 
 
 def hex_fill(colour: str | None):
