@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_text
 from .errors import CodebookError, ConflictError, close_matches
 
 HOLDING_CODE = "uncategorised"
@@ -688,16 +689,15 @@ def export_codebook(store, out: str) -> str:
     cb = codebook_from_store(store)
     suffix = Path(out).suffix.lower()
     if suffix in (".yaml", ".yml"):
-        Path(out).write_text(to_yaml(cb), encoding="utf-8")
+        write_text(out, to_yaml(cb))
     elif suffix == ".xlsx":
-        from openpyxl import Workbook
+        from .export.xlsxutil import cell, write_only_workbook
 
-        wb = Workbook(write_only=True)
-        write_codebook_sheet(wb, cb)
-        info = wb.create_sheet("About")
-        for k, v in (("name", cb.name), ("language", cb.language), ("spacy_pipeline", cb.spacy_pipeline or "")):
-            info.append([k, v])
-        wb.save(out)
+        with write_only_workbook(out) as wb:
+            write_codebook_sheet(wb, cb)
+            info = wb.create_sheet("About")
+            for k, v in (("name", cb.name), ("language", cb.language), ("spacy_pipeline", cb.spacy_pipeline or "")):
+                info.append([cell(info, k), cell(info, v)])
     else:
         raise CodebookError("choose a file name ending in .xlsx, .yaml or .yml.", path=out)
     return f"wrote {out}: {len(cb.themes)} themes, {len(cb.codes)} codes"

@@ -43,6 +43,10 @@ class InputError(QualcodeError):
         self.raw_message = message
 
 
+class OutputError(QualcodeError):
+    """An output file cannot be written (disk full, read-only folder, file locked); the old one is kept."""
+
+
 class CodebookError(InputError):
     """The YAML codebook is invalid."""
 

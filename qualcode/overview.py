@@ -8,8 +8,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import write_text
 from .errors import InputError
 from .store.core import from_snapshot
+from .textsafe import xml_text
 
 
 def gini(values: list[float]) -> float:
@@ -159,7 +161,7 @@ def write_overview(ov: Overview, out: str | Path) -> Path:
     if out.suffix.lower() in (".md", ".xlsx"):
         out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".md":
-        out.write_text(_markdown(ov), encoding="utf-8")
+        write_text(out, xml_text(_markdown(ov)))
     elif out.suffix.lower() == ".xlsx":
         _xlsx(ov, out)
     else:
@@ -188,23 +190,20 @@ def _markdown(ov: Overview) -> str:
 
 
 def _xlsx(ov: Overview, out: Path) -> None:
-    from openpyxl import Workbook
+    from .export.xlsxutil import Styles, write_only_workbook, write_table
 
-    from .export.xlsxutil import Styles, write_table
-
-    wb = Workbook(write_only=True)
-    st = Styles()
-    write_table(wb, "Groups", ["group", "sources", "participants", "participant turns", "participant words",
-                               "moderator words", "Gini of talk share", "largest share"],
-                ([g["group"], g["sources"], g["participants"], g["turns"], g["words"], g["moderator_words"],
-                  round(g["gini"], 3), round(g["largest_share"], 3)] for g in ov.groups), styles=st)
-    write_table(wb, "Participants", ["key", "group", "participant", "turns", "words", "share of group"],
-                ([p["key"], p["group"], p["participant"], p["turns"], p["words"], round(p["share"], 4)]
-                 for p in ov.participants), styles=st)
-    write_table(wb, "Distinctive terms", ["group", "rank", "term", "count", "keyness (G2)"],
-                ([g, i + 1, r["term"], r["count"], round(r["keyness"], 2)]
-                 for g, rows in ov.terms.items() for i, r in enumerate(rows)), styles=st)
-    wb.save(out)
+    with write_only_workbook(out) as wb:
+        st = Styles()
+        write_table(wb, "Groups", ["group", "sources", "participants", "participant turns", "participant words",
+                                   "moderator words", "Gini of talk share", "largest share"],
+                    ([g["group"], g["sources"], g["participants"], g["turns"], g["words"], g["moderator_words"],
+                      round(g["gini"], 3), round(g["largest_share"], 3)] for g in ov.groups), styles=st)
+        write_table(wb, "Participants", ["key", "group", "participant", "turns", "words", "share of group"],
+                    ([p["key"], p["group"], p["participant"], p["turns"], p["words"], round(p["share"], 4)]
+                     for p in ov.participants), styles=st)
+        write_table(wb, "Distinctive terms", ["group", "rank", "term", "count", "keyness (G2)"],
+                    ([g, i + 1, r["term"], r["count"], round(r["keyness"], 2)]
+                     for g, rows in ov.terms.items() for i, r in enumerate(rows)), styles=st)
 
 
 def kwic(store, term: str, *, width: int = 40, group: str | None = None, limit: int | None = None) -> list[dict]:

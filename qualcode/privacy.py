@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConflictError, InputError
+from .errors import InputError, OutputError
 from .store.core import DatabaseError
 
 CATEGORIES = {"naam": "naam", "name": "naam", "person": "naam", "persoon": "naam", "people": "naam",
@@ -489,21 +489,17 @@ def write_mapping(report: PseudonymiseReport, path: str | Path) -> Path:
     Written completely (temporary file beside it, flushed to disk, renamed) or not at all."""
     from .export.xlsxutil import csv_safe
 
+    from .atomic import atomic_output
+
     path = Path(path)
-    part = path.with_name(f".{path.name}.part")
     try:
-        with open(part, "w", newline="", encoding="utf-8") as fh:
+        with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
             w.writerow(["placeholder", "category", "original"])
             for row in report.mapping():
                 w.writerow([csv_safe(v) for v in row])
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(part, path)
-    except OSError as exc:
-        part.unlink(missing_ok=True)
-        raise ConflictError(f"could not write the key {path} ({exc.strerror or exc}); nothing was "
-                            "pseudonymised.") from None
+    except OutputError as exc:
+        raise OutputError(f"{exc} Nothing was pseudonymised.") from None
     return path
 
 

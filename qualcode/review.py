@@ -421,35 +421,33 @@ def check_out_path(out: str | Path) -> Path:
 
 def write_review(r: Review, out: str | Path) -> Path:
     """Write the review to an .xlsx workbook: one sheet of warnings, one per check."""
-    from openpyxl import Workbook
-
-    from .export.xlsxutil import Styles, cell, write_table
+    from .export.xlsxutil import Styles, cell, write_only_workbook, write_table
 
     out = check_out_path(out)
-    wb = Workbook(write_only=True)
-    st = Styles()
-    write_table(wb, "Warnings", ["check", "subject", "message", "look at", "command"],
-                ([w.check, w.subject, w.message, w.look, w.command] for w in r.warnings),
-                widths=[12, 28, 60, 40, 50], wrap_cols=[2, 3, 4], styles=st)
-    write_table(wb, "Integrity", ["kind", "source", "segment id", "coded", "expected", "found"],
-                ([i["kind"], i["source"], i["segment_id"], i["coded"], i["expected"], i["found"]]
-                 for i in r.integrity), widths=[10, 20, 10, 8, 60, 60], wrap_cols=[4, 5], styles=st)
-    write_table(wb, "Coverage", ["group", "participant", "segments", "uncoded", "share uncoded"],
-                ([c["group"], c["participant"], c["segments"], c["uncoded"], c["share_uncoded"]] for c in r.coverage),
-                styles=st)
-    write_table(wb, "Spread", ["theme", "segments", "participants", "groups", "group list", "top voice", "top share"],
-                ([s["theme"], s["segments"], s["participants"], s["groups"], s["group_list"], s["top_voice"],
-                  s["top_share"]] for s in r.spread), styles=st)
-    write_table(wb, "Size", ["level", "id", "segments", "median", "verdict"],
-                ([s["level"], s["key"], s["segments"], s["median"], s["verdict"]] for s in r.size), styles=st)
-    write_table(wb, "Coherence", ["theme", "segments", "within", "between", "ratio", "closest theme",
-                                  "between closest"],
-                ([c["theme"], c["segments"], c["within"], c["between"], c["ratio"], c["closest"],
-                  c["closest_between"]] for c in r.coherence), styles=st)
-    ws = wb.create_sheet("About coherence")
-    ws.append([cell(ws, COHERENCE_EXPLAINED)])
-    write_table(wb, "Exclusive", ["set", "kind", "segment id", "key", "source", "coder", "codes"],
-                ([x["set"], x["kind"], x["segment_id"], x["key"], x["source"], x["coder"], ", ".join(x["codes"])]
-                 for x in r.exclusive), styles=st)
-    wb.save(out)
+    with write_only_workbook(out) as wb:
+        st = Styles()
+        write_table(wb, "Warnings", ["check", "subject", "message", "look at", "command"],
+                    ([w.check, w.subject, w.message, w.look, w.command] for w in r.warnings),
+                    widths=[12, 28, 60, 40, 50], wrap_cols=[2, 3, 4], styles=st)
+        write_table(wb, "Integrity", ["kind", "source", "segment id", "coded", "expected", "found"],
+                    ([i["kind"], i["source"], i["segment_id"], i["coded"], i["expected"], i["found"]]
+                     for i in r.integrity), widths=[10, 20, 10, 8, 60, 60], wrap_cols=[4, 5], styles=st)
+        write_table(wb, "Coverage", ["group", "participant", "segments", "uncoded", "share uncoded"],
+                    ([c["group"], c["participant"], c["segments"], c["uncoded"], c["share_uncoded"]]
+                     for c in r.coverage), styles=st)
+        write_table(wb, "Spread", ["theme", "segments", "participants", "groups", "group list", "top voice",
+                                   "top share"],
+                    ([s["theme"], s["segments"], s["participants"], s["groups"], s["group_list"], s["top_voice"],
+                      s["top_share"]] for s in r.spread), styles=st)
+        write_table(wb, "Size", ["level", "id", "segments", "median", "verdict"],
+                    ([s["level"], s["key"], s["segments"], s["median"], s["verdict"]] for s in r.size), styles=st)
+        write_table(wb, "Coherence", ["theme", "segments", "within", "between", "ratio", "closest theme",
+                                      "between closest"],
+                    ([c["theme"], c["segments"], c["within"], c["between"], c["ratio"], c["closest"],
+                      c["closest_between"]] for c in r.coherence), styles=st)
+        ws = wb.create_sheet("About coherence")
+        ws.append([cell(ws, COHERENCE_EXPLAINED)])
+        write_table(wb, "Exclusive", ["set", "kind", "segment id", "key", "source", "coder", "codes"],
+                    ([x["set"], x["kind"], x["segment_id"], x["key"], x["source"], x["coder"], ", ".join(x["codes"])]
+                     for x in r.exclusive), styles=st)
     return out

@@ -164,6 +164,7 @@ def test_key_that_cannot_be_written_means_no_pseudonymisation(tmp_path, base_pro
     before = state(project)
     res = run(project, "pseudonymise", "--names", names, "--mapping-out", tmp_path / "no-such-folder" / "key.csv")
     assert res.exit_code == 1
-    assert res.stderr.startswith(f"Error: could not write the key {tmp_path / 'no-such-folder' / 'key.csv'} (")
-    assert res.stderr.endswith("); nothing was pseudonymised.\n")
+    key = tmp_path / "no-such-folder" / "key.csv"
+    assert res.stderr == (f"Error: {key}: cannot be written: folder {key.parent} does not exist; create it first. "
+                          "Nothing was pseudonymised.\n")
     assert state(project) == before

@@ -13,9 +13,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..atomic import write_text
 from ..errors import ConflictError, QualcodeError, unknown
 from ..ids import slug
 from ..store.core import from_snapshot
+from ..textsafe import xml_text
 
 MIN_LEMMAS = 3
 
@@ -141,26 +143,22 @@ def write_clusters(result: Discovery, path: str) -> None:
     """Write the clusters to .xlsx (sheets Clusters and Segments) or .md."""
     p = Path(path)
     if p.suffix.lower() == ".md":
-        p.write_text("# Candidate codes (qualcode discover)\n\n" + "\n".join(result.lines()) + "\n",
-                     encoding="utf-8")
+        write_text(p, xml_text("# Candidate codes (qualcode discover)\n\n" + "\n".join(result.lines()) + "\n"))
         return
     if p.suffix.lower() != ".xlsx":
         raise QualcodeError(f"{path}: write the clusters to a .xlsx or .md file.")
-    from openpyxl import Workbook
+    from ..export.xlsxutil import Styles, write_only_workbook, write_table
 
-    from ..export.xlsxutil import Styles, write_table
-
-    wb = Workbook(write_only=True)
-    st = Styles()
-    rows = []
-    for c in result.clusters:
-        ex = [f"[{s['id']}] ({s['key']}) {s['text']}" for s in c.segments[:3]] + ["", "", ""]
-        rows.append([c.number, c.size, ", ".join(c.terms), ", ".join(f"{g} {n}" for g, n in c.groups.items()),
-                     *ex[:3]])
-    write_table(wb, "Clusters", ["cluster", "size", "top terms", "groups", "example 1", "example 2", "example 3"],
-                rows, widths=[8, 6, 40, 18, 60, 60, 60], wrap_cols=[2, 4, 5, 6], styles=st)
-    seg_rows = [[c.number, s["id"], s["key"], round(s["weight"], 3), s["text"]]
-                for c in result.clusters for s in c.segments]
-    write_table(wb, "Segments", ["cluster", "segment", "speaker", "weight", "text"], seg_rows,
-                widths=[8, 9, 9, 8, 90], wrap_cols=[4], styles=st)
-    wb.save(path)
+    with write_only_workbook(path) as wb:
+        st = Styles()
+        rows = []
+        for c in result.clusters:
+            ex = [f"[{s['id']}] ({s['key']}) {s['text']}" for s in c.segments[:3]] + ["", "", ""]
+            rows.append([c.number, c.size, ", ".join(c.terms), ", ".join(f"{g} {n}" for g, n in c.groups.items()),
+                         *ex[:3]])
+        write_table(wb, "Clusters", ["cluster", "size", "top terms", "groups", "example 1", "example 2", "example 3"],
+                    rows, widths=[8, 6, 40, 18, 60, 60, 60], wrap_cols=[2, 4, 5, 6], styles=st)
+        seg_rows = [[c.number, s["id"], s["key"], round(s["weight"], 3), s["text"]]
+                    for c in result.clusters for s in c.segments]
+        write_table(wb, "Segments", ["cluster", "segment", "speaker", "weight", "text"], seg_rows,
+                    widths=[8, 9, 9, 8, 90], wrap_cols=[4], styles=st)

@@ -825,19 +825,16 @@ def evaluate_project(store, *, coder: str | None = None, threshold: float = 0.5,
 @exported
 def export_suggestions(store, path: str, *, coder: str | None = None, status: str | None = "open") -> int:
     """Write suggestions to an xlsx sheet with an accept column. Returns the number of rows."""
-    from openpyxl import Workbook
-
-    from ..export.xlsxutil import Styles, write_table
+    from ..export.xlsxutil import Styles, write_only_workbook, write_table
 
     rows = [r for r in store.suggestions(status=status)
             if coder is None or r["coder"] == coder or r["source"] == "discover"]
-    wb = Workbook(write_only=True)
-    st = Styles()
-    data = [[r["id"], r["group_label"], r["source_name"], r["ordinal"], r["key"], r["text"], r["code"],
-             r["code_name"], round(r["confidence"], 3), r["drivers"], r["source"], ""] for r in rows]
-    write_table(wb, SHEET_TITLE, SHEET_HEADER, data, widths=[10, 7, 14, 8, 9, 70, 18, 24, 11, 28, 9, 14],
-                wrap_cols=[5], styles=st)
-    wb.save(path)
+    with write_only_workbook(path) as wb:
+        st = Styles()
+        data = [[r["id"], r["group_label"], r["source_name"], r["ordinal"], r["key"], r["text"], r["code"],
+                 r["code_name"], round(r["confidence"], 3), r["drivers"], r["source"], ""] for r in rows]
+        write_table(wb, SHEET_TITLE, SHEET_HEADER, data, widths=[10, 7, 14, 8, 9, 70, 18, 24, 11, 28, 9, 14],
+                    wrap_cols=[5], styles=st)
     return len(data)
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..errors import InputError, QualcodeError, close_matches
-from .xlsxutil import Styles, cell, safe_title, write_table
 from ..store.core import exported
+from ..textsafe import xml_text
+from .xlsxutil import Styles, cell, safe_title, write_only_workbook, write_table
 
 COMPARISON_SHEET = "Coder comparison"
 DISAGREEMENT_SHEET = "Disagreements"
@@ -36,12 +37,10 @@ def _split(text) -> list[str]:
     return [t.strip() for t in re.split(r"[;,\n]", str(text or "")) if t.strip()]
 
 
-def _save(wb, path: Path) -> None:
-    """Write the workbook next to ``path`` first, then move it into place (no half-written file)."""
+def _ready(path) -> Path:
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    return path
 
 
 # ----------------------------------------------------------- comparison sheet
@@ -132,54 +131,51 @@ else:
 def write_agreement_report(report, store, path: str | Path) -> Path:
     """reports/agreement.xlsx: the statistics with CIs and bands, the exclusive sets, notes (with every
     double-coded segment of an exclusive set), and the coder comparison."""
-    from openpyxl import Workbook
-
     from ..agreement import LABELS as names
     from ..agreement import STATISTICS, band
 
-    path = Path(path)
-    wb = Workbook(write_only=True)
-    st = Styles()
-    stats = [s for s in STATISTICS if s != "cohen" or len(report.coders) == 2]
-    header = ["code", "name", "segments", "positives"] + [f"applied by {c}" for c in report.coders]
-    for s in stats:
-        header += [names[s], "95% CI low", "95% CI high"] + (["band"] if s != "percent" else [])
-    header.append("warning")
-
-    def num(v):
-        return round(v, 6) if v == v else "n/a"  # NaN -> n/a
-
-    rows = []
-    for r in [*report.codes, report.overall]:
-        row = [r.code, r.name, r.n_segments, r.positives] + [r.per_coder[c] for c in report.coders]
+    path = _ready(path)
+    with write_only_workbook(path) as wb:
+        st = Styles()
+        stats = [s for s in STATISTICS if s != "cohen" or len(report.coders) == 2]
+        header = ["code", "name", "segments", "positives"] + [f"applied by {c}" for c in report.coders]
         for s in stats:
-            e = r.stats[s]
-            row += [num(e.value), num(e.low), num(e.high)] + ([band(s, e.value)] if s != "percent" else [])
-        row.append(r.warning)
-        rows.append(row)
-    write_table(wb, "Agreement", header, rows, styles=st,
-                widths=[24, 28, 10, 10] + [12] * (len(header) - 5) + [60], wrap_cols=(len(header) - 1,))
-    header = ["exclusive set", "kind", "name", "codes", "units"]
-    for s in stats:
-        header += [names[s], "95% CI low", "95% CI high"] + (["band"] if s != "percent" else [])
-    header.append("double-coded segments")
-    rows = []
-    for r in report.exclusive:
-        row = [r.key, r.kind, r.name, ", ".join(r.codes), r.n_units]
+            header += [names[s], "95% CI low", "95% CI high"] + (["band"] if s != "percent" else [])
+        header.append("warning")
+
+        def num(v):
+            return round(v, 6) if v == v else "n/a"  # NaN -> n/a
+
+        rows = []
+        for r in [*report.codes, report.overall]:
+            row = [r.code, r.name, r.n_segments, r.positives] + [r.per_coder[c] for c in report.coders]
+            for s in stats:
+                e = r.stats[s]
+                row += [num(e.value), num(e.low), num(e.high)] + ([band(s, e.value)] if s != "percent" else [])
+            row.append(r.warning)
+            rows.append(row)
+        write_table(wb, "Agreement", header, rows, styles=st,
+                    widths=[24, 28, 10, 10] + [12] * (len(header) - 5) + [60], wrap_cols=(len(header) - 1,))
+        header = ["exclusive set", "kind", "name", "codes", "units"]
         for s in stats:
-            e = r.stats[s]
-            row += [num(e.value), num(e.low), num(e.high)] + ([band(s, e.value)] if s != "percent" else [])
-        row.append(len(r.double_coded))
-        rows.append(row)
-    if not rows:
-        rows = [["(none: declare a set with 'qualcode theme set-exclusive THEME' or ask with --exclusive THEME)"]]
-    write_table(wb, "Exclusive sets", header, rows, styles=st,
-                widths=[18, 8, 24, 40, 8] + [12] * (len(header) - 5))
-    write_table(wb, "Notes", ["about these figures"],
-                ([line] for line in report.notes() + report.exclusive_notes(limit=None)), styles=st,
-                widths=[140], wrap_cols=(0,), autofilter=False)
-    write_comparison_sheet(wb, store, report.coders, st, codes=[r.code for r in report.codes])
-    _save(wb, path)
+            header += [names[s], "95% CI low", "95% CI high"] + (["band"] if s != "percent" else [])
+        header.append("double-coded segments")
+        rows = []
+        for r in report.exclusive:
+            row = [r.key, r.kind, r.name, ", ".join(r.codes), r.n_units]
+            for s in stats:
+                e = r.stats[s]
+                row += [num(e.value), num(e.low), num(e.high)] + ([band(s, e.value)] if s != "percent" else [])
+            row.append(len(r.double_coded))
+            rows.append(row)
+        if not rows:
+            rows = [["(none: declare a set with 'qualcode theme set-exclusive THEME' or ask with --exclusive THEME)"]]
+        write_table(wb, "Exclusive sets", header, rows, styles=st,
+                    widths=[18, 8, 24, 40, 8] + [12] * (len(header) - 5))
+        write_table(wb, "Notes", ["about these figures"],
+                    ([line] for line in report.notes() + report.exclusive_notes(limit=None)), styles=st,
+                    widths=[140], wrap_cols=(0,), autofilter=False)
+        write_comparison_sheet(wb, store, report.coders, st, codes=[r.code for r in report.codes])
     return path
 
 
@@ -225,7 +221,6 @@ def disagreements(store, coders: Sequence[str], *, codes: Iterable[str] | None =
 @exported
 def write_disagreements(store, coders: Sequence[str], path: str | Path, **kw) -> DisagreementExport:
     """Write the disagreement sheet (with a drop-down consensus column) and a code list."""
-    from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -233,27 +228,26 @@ def write_disagreements(store, coders: Sequence[str], path: str | Path, **kw) ->
 
     chosen = check_coders(store, coders)
     rows, n_compared = disagreements(store, chosen, **kw)
-    path = Path(path)
-    wb = Workbook(write_only=True)
-    st = Styles()
-    header = ["segment", "key", "source", "text"] + [CODER_PREFIX + c for c in chosen] + [CONSENSUS]
-    data = [[s["id"], s["key"], s["source"], s["text"]] + [_keys(per[c]) for c in chosen] + [""]
-            for s, per in rows]
-    ws = write_table(wb, DISAGREEMENT_SHEET, header, data, styles=st,
-                     widths=[9, 10, 12, 80] + [30] * len(chosen) + [30], wrap_cols=range(3, len(header)))
-    choices = ",".join([*chosen, CHOICE_ALL, CHOICE_COMMON, CHOICE_NONE])
-    dv = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True, showErrorMessage=False,
-                        showInputMessage=True, promptTitle="consensus",
-                        prompt="A coder's name, all, common, none, or code keys separated by ';'")
-    col = get_column_letter(len(header))
-    dv.add(f"{col}2:{col}{max(2, len(data) + 1)}")
-    ws.data_validations.append(dv)
-    write_table(wb, "Codes", ["code", "name", "theme", "description"],
-                ([c["key"], c["name"], c["theme"] or "", c["description"]] for c in store.codes()),
-                styles=st, widths=[28, 30, 16, 80], wrap_cols=(3,))
-    write_table(wb, "How to", ["how to use this sheet"], [[HELP]], styles=st, widths=[120], wrap_cols=(0,),
-                autofilter=False)
-    _save(wb, path)
+    path = _ready(path)
+    with write_only_workbook(path) as wb:
+        st = Styles()
+        header = ["segment", "key", "source", "text"] + [CODER_PREFIX + c for c in chosen] + [CONSENSUS]
+        data = [[s["id"], s["key"], s["source"], s["text"]] + [_keys(per[c]) for c in chosen] + [""]
+                for s, per in rows]
+        ws = write_table(wb, DISAGREEMENT_SHEET, header, data, styles=st,
+                         widths=[9, 10, 12, 80] + [30] * len(chosen) + [30], wrap_cols=range(3, len(header)))
+        choices = xml_text(",".join([*chosen, CHOICE_ALL, CHOICE_COMMON, CHOICE_NONE]))
+        dv = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True, showErrorMessage=False,
+                            showInputMessage=True, promptTitle="consensus",
+                            prompt="A coder's name, all, common, none, or code keys separated by ';'")
+        col = get_column_letter(len(header))
+        dv.add(f"{col}2:{col}{max(2, len(data) + 1)}")
+        ws.data_validations.append(dv)
+        write_table(wb, "Codes", ["code", "name", "theme", "description"],
+                    ([c["key"], c["name"], c["theme"] or "", c["description"]] for c in store.codes()),
+                    styles=st, widths=[28, 30, 16, 80], wrap_cols=(3,))
+        write_table(wb, "How to", ["how to use this sheet"], [[HELP]], styles=st, widths=[120], wrap_cols=(0,),
+                    autofilter=False)
     return DisagreementExport(path, chosen, n_compared, len(data))
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import math
 
+from ..textsafe import xml_text
+
 
 def _plt():
     import matplotlib
@@ -22,8 +24,17 @@ def _plt():
 
 
 def _png(fig) -> bytes:
+    import warnings
+
+    from matplotlib.text import Text
+
+    for t in fig.findobj(Text):           # labels from the project: the same filter as every output
+        if t.get_text():
+            t.set_text(xml_text(t.get_text()))
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=130, bbox_inches="tight", metadata={"Software": None})
+    with warnings.catch_warnings():       # a character the font lacks (a C1 control) is drawn as a box
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+        fig.savefig(buf, format="png", dpi=130, bbox_inches="tight", metadata={"Software": None})
     _plt().close(fig)
     return buf.getvalue()
 

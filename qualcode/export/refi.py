@@ -32,20 +32,24 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from .. import __version__
+from ..atomic import atomic_output
 from ..errors import InputError
 from ..interop import CODEBOOK_NS, GROUP_VARIABLE, PROJECT_NS
 from ..store.core import exported
+from ..textsafe import REPLACEMENT, xml_text
 
 QUOTE_CHARS = 100
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 _COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
-def xml_text(s: str) -> str:
-    """Text that XML 1.0 can hold: control characters (a form feed in a transcript) become spaces."""
-    return _NOT_XML_RE.sub(" ", s or "")
+def source_file_text(text: str) -> str:
+    """A source's text for its UTF-8 ``sources/<guid>.txt`` file: exactly the stored text (a plain
+    text file can hold control characters, and the selections' offsets refer to it), except lone
+    surrogates, which UTF-8 cannot hold, become U+FFFD (one for one, offsets unchanged)."""
+    return _SURROGATE_RE.sub(REPLACEMENT, text) if _SURROGATE_RE.search(text) else text
 
 
 def colour(value: str | None) -> str | None:
@@ -80,16 +84,15 @@ def export_refi(store, path: str | Path, *, all_segments: bool = False) -> Expor
     if ext not in (".qdpx", ".qdc"):
         raise InputError("REFI-QDA exports end in .qdpx (whole project) or .qdc (codebook only)", path=str(path))
     builder = _Builder(store, codebook_only=ext == ".qdc", all_segments=all_segments)
-    tmp = path.with_name(path.name + ".part")  # written in full, then moved into place
-    if ext == ".qdc":
-        tmp.write_bytes(_serialise(builder.codebook_document()))
-    else:
-        root, texts = builder.project_document()
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            _write(zf, "project.qde", _serialise(root))
-            for guid, text in texts:
-                _write(zf, f"sources/{guid}.txt", text.encode("utf-8"))
-    tmp.replace(path)
+    with atomic_output(path) as tmp:   # written in full beside the target, then moved into place
+        if ext == ".qdc":
+            tmp.write_bytes(_serialise(builder.codebook_document()))
+        else:
+            root, texts = builder.project_document()
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+                _write(zf, "project.qde", _serialise(root))
+                for guid, text in texts:
+                    _write(zf, f"sources/{guid}.txt", source_file_text(text).encode("utf-8"))
     builder.report.path = str(path)
     return builder.report
 
@@ -107,6 +110,13 @@ def _write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 
 def _serialise(root: ET.Element) -> bytes:
+    """The document as UTF-8 XML; every text and attribute value passes the XML character filter
+    (qualcode.textsafe) here, so no value can make the file unreadable."""
+    for el in root.iter():
+        if el.text:
+            el.text = xml_text(el.text)
+        for k, v in el.attrib.items():
+            el.attrib[k] = xml_text(v)
     ET.indent(root, space=" ")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 

@@ -6,7 +6,8 @@ groups and participants, representative quotes with "(F2 P2)" keys, supervisor
 comments, the six steps' state and the figures); the writers only lay it out.
 HTML is one self-contained file (figures as data: URIs, print CSS); DOCX uses
 Word's own heading styles, a table per theme's quotes and embedded figures;
-Markdown writes its figures next to it as PNG files.
+Markdown writes its figures next to it as PNG files. Every writer passes the report's text
+through qualcode.textsafe (characters XML cannot hold replaced) and writes its files atomically.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import atomic
 from ..errors import InputError
+from ..textsafe import xml_safe_tree
 from .quotes import pick_quotes, rank_by_typicality
 from ..store.core import exported
 
@@ -168,6 +171,7 @@ def _per_group(theme_id: int, groups: list[str], by_group: dict) -> list[tuple[s
 def render_html(report: Report) -> str:
     import jinja2
 
+    report = xml_safe_tree(report)   # no character HTML or XML forbids (qualcode.textsafe)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent.parent / "templates")),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     images = {k: "data:image/png;base64," + base64.b64encode(v).decode("ascii") for k, v in report.figures.items()}
@@ -175,6 +179,7 @@ def render_html(report: Report) -> str:
 
 
 def render_markdown(report: Report, figure_names: dict[str, str] | None = None) -> str:
+    report = xml_safe_tree(report)   # no control characters in a text file read in terminals and viewers
     L = report.labels
     out = [f"# {L['title']}: {report.project}", "", f"{L['generated']}: {report.generated}", "",
            f"## {L['steps']}", "", f"| {L['step']} | | {L['state']} |", "|---|---|---|"]
@@ -218,6 +223,7 @@ def write_docx(report: Report, path: Path) -> None:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.shared import Cm, Pt, RGBColor
 
+    report = xml_safe_tree(report)   # python-docx refuses characters XML cannot hold (qualcode.textsafe)
     L = report.labels
     doc = Document()
     doc.core_properties.title = f"{L['title']}: {report.project}"
@@ -300,16 +306,15 @@ def write_report(store, out: str | Path, *, fmt: str | None = None, language: st
         raise InputError(f"folder {out.parent} does not exist; create it first.")
     report = build_report(store, language)
     written = [out]
-    tmp = out.with_name(out.name + ".tmp")
     if fmt == "html":
-        tmp.write_text(render_html(report), encoding="utf-8")
+        atomic.write_text(out, render_html(report))
     elif fmt == "md":
         names = {k: f"{out.stem}-{k}.png" for k in report.figures}
         for k, png in report.figures.items():
-            (out.parent / names[k]).write_bytes(png)
+            atomic.write_bytes(out.parent / names[k], png)
             written.append(out.parent / names[k])
-        tmp.write_text(render_markdown(report, names), encoding="utf-8")
+        atomic.write_text(out, render_markdown(report, names))
     else:
-        write_docx(report, tmp)
-    tmp.replace(out)
+        with atomic.atomic_output(out) as tmp:
+            write_docx(report, tmp)
     return written

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..errors import InputError, close_matches
 from ..store.core import exported
+from ..textsafe import xml_text
 
 SHEET = "Coding"
 META_SHEET = "_qualcode"
@@ -64,21 +65,22 @@ def checksum(guid: str, text: str) -> str:
 
 
 def _norm(text) -> str:
-    return " ".join(str(text or "").split())
+    """Text compared between sheet and project: white space collapsed, and characters XML cannot hold
+    replaced as the export replaced them (qualcode.textsafe), so an unedited cell matches."""
+    return " ".join(xml_text(str(text or "")).split())
 
 
 # ------------------------------------------------------------------ export
 @exported
 def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
     """Write the coding workbook for ``coder`` (optionally one focus group). Returns a summary line."""
-    from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
     from ..codebook import codebook_from_store, codebook_rows, write_codebook_sheet
     from ..errors import unknown
     from ..project import format_timestamp
-    from .xlsxutil import Styles, cell, hex_fill, light
+    from .xlsxutil import Styles, cell, hex_fill, light, write_only_workbook
 
     if group and group not in store.groups():
         raise unknown("group", group, store.groups())
@@ -94,42 +96,41 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
     header = ["key", "speaker", "time", TEXT_HEADER] + [f"code {i}" for i in range(1, n_code_cols + 1)] + [
         MEMO_HEADER, ID_HEADER]
     st = Styles()
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(SHEET)
-    widths = [9, 11, 9, 80] + [22] * n_code_cols + [40, 16]
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    id_col = get_column_letter(len(header))
-    ws.column_dimensions[id_col].hidden = True
-    ws.freeze_panes = "E2"
-    ws.append([cell(ws, h, font=st.header_font, fill=st.header_fill) for h in header])
-    for s in segs:
-        mine = current.get(s["id"], [])
-        fill = hex_fill(light(colour[mine[0]])) if mine and colour.get(mine[0]) else None
-        values = [s["key"], s["speaker"], format_timestamp(s["timestamp"]), s["text"]]
-        values += mine + [""] * (n_code_cols - len(mine))
-        values += ["\n\n".join(memos.get(s["id"], [])), f"{s['id']}:{checksum(guids[s['id']], s['text'])}"]
-        ws.append([cell(ws, v, fill=fill if i < 4 else None, alignment=st.wrap if i in (3, len(values) - 2)
-                        else st.top) for i, v in enumerate(values)])
-    last = len(segs) + 1
-    ws.auto_filter.ref = f"A1:{id_col}{last}"
-    cb = codebook_from_store(store)
-    n_codes = len(cb.codes)
-    if n_codes:
-        first, end = get_column_letter(5), get_column_letter(4 + n_code_cols)
-        dv = DataValidation(type="list", formula1=f"=Codebook!$E$2:$E${len(codebook_rows(cb)) + 1}",
-                            allow_blank=True, showErrorMessage=False)
-        dv.prompt, dv.promptTitle = "Pick a code id from the list (see the Codebook sheet).", "code"
-        dv.add(f"{first}2:{end}{last}")
-        ws.data_validations.append(dv)
-    write_codebook_sheet(wb, cb)
-    meta = wb.create_sheet(META_SHEET)
-    meta.sheet_state = "hidden"
-    for k, v in (("format", FORMAT), ("coder", coder), ("group", group or ""), ("project", store.path.name),
-                 ("code columns", ", ".join(f"code {i}" for i in range(1, n_code_cols + 1)))):
-        meta.append([cell(meta, k), cell(meta, v)])
-    meta.append([cell(meta, "segments")] + [s["id"] for s in segs])
-    wb.save(path)
+    with write_only_workbook(path) as wb:
+        ws = wb.create_sheet(SHEET)
+        widths = [9, 11, 9, 80] + [22] * n_code_cols + [40, 16]
+        for i, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = w
+        id_col = get_column_letter(len(header))
+        ws.column_dimensions[id_col].hidden = True
+        ws.freeze_panes = "E2"
+        ws.append([cell(ws, h, font=st.header_font, fill=st.header_fill) for h in header])
+        for s in segs:
+            mine = current.get(s["id"], [])
+            fill = hex_fill(light(colour[mine[0]])) if mine and colour.get(mine[0]) else None
+            values = [s["key"], s["speaker"], format_timestamp(s["timestamp"]), s["text"]]
+            values += mine + [""] * (n_code_cols - len(mine))
+            values += ["\n\n".join(memos.get(s["id"], [])), f"{s['id']}:{checksum(guids[s['id']], s['text'])}"]
+            ws.append([cell(ws, v, fill=fill if i < 4 else None, alignment=st.wrap if i in (3, len(values) - 2)
+                            else st.top) for i, v in enumerate(values)])
+        last = len(segs) + 1
+        ws.auto_filter.ref = f"A1:{id_col}{last}"
+        cb = codebook_from_store(store)
+        n_codes = len(cb.codes)
+        if n_codes:
+            first, end = get_column_letter(5), get_column_letter(4 + n_code_cols)
+            dv = DataValidation(type="list", formula1=f"=Codebook!$E$2:$E${len(codebook_rows(cb)) + 1}",
+                                allow_blank=True, showErrorMessage=False)
+            dv.prompt, dv.promptTitle = "Pick a code id from the list (see the Codebook sheet).", "code"
+            dv.add(f"{first}2:{end}{last}")
+            ws.data_validations.append(dv)
+        write_codebook_sheet(wb, cb)
+        meta = wb.create_sheet(META_SHEET)
+        meta.sheet_state = "hidden"
+        for k, v in (("format", FORMAT), ("coder", coder), ("group", group or ""), ("project", store.path.name),
+                     ("code columns", ", ".join(f"code {i}" for i in range(1, n_code_cols + 1)))):
+            meta.append([cell(meta, k), cell(meta, v)])
+        meta.append([cell(meta, "segments")] + [s["id"] for s in segs])
     n_coded = sum(1 for s in segs if current.get(s["id"]))
     return (f"wrote {path}: {len(segs)} segments ({n_coded} with codes by {coder}), {n_codes} codes in the "
             f"drop-down lists. Code in the 'code' columns, then: qualcode sheet import {Path(path).name}")
@@ -367,7 +368,7 @@ def _apply(store, result: ImportResult, wanted: dict[int, list[str]], memo_cells
         for _, cid in remove:
             result.removed[key_of[cid]] = result.removed.get(key_of[cid], 0) + 1
         for sid, text in memo_cells.items():
-            old = memos.get(sid, [])
+            old = [xml_text(m) for m in memos.get(sid, [])]   # as the export wrote them
             joined = "\n\n".join(old)
             if not text or _norm(text) == _norm(joined) or text in old:
                 continue

@@ -37,6 +37,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from ..atomic import atomic_output
 from .quotes import cite, pick_quotes, rank_by_typicality, short_quote
 from .xlsxutil import CellRows, CellStyle, Styles, StreamRows, fit_widths, hex_fill, light, safe_title
 from ..store.core import exported
@@ -514,33 +515,33 @@ def write_workbook(store, path: str | Path, *, extra_sheets: Iterable[SheetWrite
     from openpyxl import Workbook
 
     path = Path(path)
-    wb = Workbook(write_only=True)
-    st = Styles()
-    ctx = _Ctx(store, st, streamed=streamed)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        _codebook(wb, ctx)
-        n = _fragments(wb, ctx)
-        _by_theme(wb, ctx)
-        _summary(wb, ctx)
-        _quotes(wb, ctx)
-        _matrices(wb, ctx)
-        _cooccurrence(wb, ctx)
-        _participants(wb, ctx)
-        _audit(wb, ctx)
-        _memos(wb, ctx)
-        for out in ctx.writers:
-            out.close()
-        for writer in [*registered_sheets(), *extra_sheets]:
-            writer(wb, store, st)
-        titles = [ws.title for ws in wb.worksheets]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _save(wb, tmp)
-    except BaseException:
-        _discard(wb, ctx)
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # written beside the target and renamed into place; openpyxl's per-sheet temporary files (every
+    # row, so full quotes) live in the same private folder and go with it (qualcode.atomic)
+    with atomic_output(path, scratch=True) as tmp:
+        wb = Workbook(write_only=True)
+        st = Styles()
+        ctx = _Ctx(store, st, streamed=streamed)
+        try:
+            _codebook(wb, ctx)
+            n = _fragments(wb, ctx)
+            _by_theme(wb, ctx)
+            _summary(wb, ctx)
+            _quotes(wb, ctx)
+            _matrices(wb, ctx)
+            _cooccurrence(wb, ctx)
+            _participants(wb, ctx)
+            _audit(wb, ctx)
+            _memos(wb, ctx)
+            for out in ctx.writers:
+                out.close()
+            for writer in [*registered_sheets(), *extra_sheets]:
+                writer(wb, store, st)
+            titles = [ws.title for ws in wb.worksheets]
+            _save(wb, tmp)
+        except BaseException:
+            _discard(wb, ctx)
+            raise
     return WorkbookSummary(path=path, sheets=titles, fragments=n, themes=len(ctx.themes))
 
 

@@ -4,27 +4,33 @@
   ``-``, ``@``, tab or carriage return is stored with type string, never as a
   formula (OWASP CSV/formula-injection guidance), so a quote such as
   "- ja maar…" reads naturally and cannot run.
+* Text passes :func:`qualcode.textsafe.xml_text` (characters XML cannot hold are replaced, one for
+  one), so a transcript with a stray control character still gives a workbook that opens.
 * Styles are created once per workbook and reused.
 * Sheets are written row by row (``write_only`` workbooks) so memory stays flat.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from ..atomic import atomic_output
+from ..textsafe import ILLEGAL_XML_CHARS, xml_text
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def clean(value: Any) -> Any:
-    """A value Excel can store: illegal control characters removed, None as ''."""
+    """A value Excel can store: characters XML cannot hold replaced (see qualcode.textsafe), None as ''."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return _ILLEGAL.sub("", value)
+        return xml_text(value)
     return value
 
 
@@ -32,6 +38,33 @@ def csv_safe(value: Any) -> str:
     """Text for a CSV cell: a leading quote mark neutralises formula starts."""
     s = "" if value is None else str(value)
     return "'" + s if s.startswith(FORMULA_START) else s
+
+
+@contextlib.contextmanager
+def write_only_workbook(path) -> Iterator[Any]:
+    """A new write-only openpyxl ``Workbook``, saved to ``path`` when the block ends without an error.
+
+    The file is written beside ``path`` and renamed into place (qualcode.atomic), and openpyxl's
+    per-sheet temporary files (every row until the save) are made in the same private folder and
+    removed with it, so a failed or interrupted export leaves the previous file and no text behind."""
+    from openpyxl import Workbook
+
+    with atomic_output(Path(path), scratch=True) as tmp:
+        wb = Workbook(write_only=True)
+        try:
+            yield wb
+            wb.save(tmp)
+        except BaseException:
+            close_quietly(wb)
+            raise
+
+
+def close_quietly(wb) -> None:
+    """Finish the sheets of a workbook whose export failed, ignoring errors, so openpyxl's half-written
+    sheet streams end now (in the private folder) instead of failing noisily when garbage-collected."""
+    for ws in wb.worksheets:
+        with contextlib.suppress(Exception):
+            ws.close()
 
 
 def hex_fill(colour: str | None):
@@ -129,7 +162,7 @@ def write_table(wb, title: str, header: Sequence[str], rows: Iterable[Sequence[A
 
 def safe_title(title: str) -> str:
     """A valid, at most 31-character sheet title."""
-    t = re.sub(r"[\[\]\*\?/\\:]", "-", title).strip("'") or "Sheet"
+    t = re.sub(r"[\[\]\*\?/\\:]", "-", xml_text(title)).strip("'") or "Sheet"
     return t[:31]
 
 
@@ -179,7 +212,7 @@ class CellRows:
         pass
 
 
-_NEEDS_CARE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f&<>\r]")
+_NEEDS_CARE = re.compile(f"[&<>\r{ILLEGAL_XML_CHARS}]")
 _MAX_TEXT = 32767  # Excel's limit on a cell's text; openpyxl cuts longer text to it as well
 
 
@@ -242,7 +275,7 @@ class StreamRows:
                 v = ""
             if isinstance(v, str):
                 if _NEEDS_CARE.search(v) is not None or len(v) > _MAX_TEXT:
-                    v = _ILLEGAL.sub("", v)[:_MAX_TEXT]
+                    v = xml_text(v)[:_MAX_TEXT]
                     esc = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
                 else:
                     esc = v

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError
+from ..textsafe import BINARY_HINT_CHARS
 
 MODERATOR_WORDS = {
     "moderator": "Moderator", "moderatrice": "Moderator", "mod": "Moderator", "co-moderator": "Co-moderator",
@@ -288,7 +289,7 @@ def group_from_filename(name: str) -> str | None:
 
 
 # ------------------------------------------------------------------ decoding
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")   # control characters other than tab, LF, FF, CR
+_CONTROL_CHARS = BINARY_HINT_CHARS   # control characters other than tab, LF, FF, CR (qualcode.textsafe)
 def decode(data: bytes, path: str) -> tuple[str, str]:
     """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252.
 
