@@ -249,6 +249,8 @@ def test_ctrl_c_inside_the_workbook_writer_keeps_the_previous_file(project):
 def test_the_cli_reports_a_full_disk_in_one_line(project, run, monkeypatch):
     store, out, _ = project
     target = _prepare(out, "analysis.xlsx")
+    previous = b"PK\x03\x04" + PREVIOUS  # an earlier workbook (a zip): --force may replace it
+    target.write_bytes(previous)
 
     def full(path):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -261,7 +263,7 @@ def test_the_cli_reports_a_full_disk_in_one_line(project, run, monkeypatch):
     assert result.stderr == (f"Error: {target}: cannot be written (No space left on device); any previous file "
                              "there is unchanged. Check the disk space and that the folder is writable and the "
                              "file not open elsewhere.\n")
-    assert target.read_bytes() == PREVIOUS
+    assert target.read_bytes() == previous
 
 
 def test_a_killed_writers_folder_is_removed_by_the_next_write(tmp_path):
