@@ -431,16 +431,13 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, wr
 def write_mapping(report: PseudonymiseReport, path: str | Path) -> Path:
     """The key from placeholders back to the originals, as CSV (store it apart from the project!).
     Written completely (temporary file beside it, flushed to disk, renamed) or not at all."""
-    from .export.xlsxutil import csv_safe
+    from .csvout import write_csv
 
     path = Path(path)
     part = path.with_name(f".{path.name}.part")
     try:
         with open(part, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["placeholder", "category", "original"])
-            for row in report.mapping():
-                w.writerow([csv_safe(v) for v in row])
+            write_csv(fh, ["placeholder", "category", "original"], report.mapping())
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(part, path)
