@@ -1,0 +1,96 @@
+"""Scale limits (issue 23), each tested at the limit: more segments than a row of the hidden sheet
+could hold (Excel's last column), a turn and a memo longer than an Excel cell, more rows than a
+worksheet holds, a turn longer than spaCy's max_length, a project in a read-only folder."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from qualcode.export import sheet as sheet_mod
+from qualcode.export.sheet import CELL_LIMIT, export_sheet, import_sheet, split_cell_text
+
+
+def add_source(store, name: str, turns: list[tuple[str, str]], group: str = "F1") -> int:
+    """A source with the given (speaker, text) turns, straight through the store (no ingest)."""
+    text = "\n".join(f"{sp}: {t}" for sp, t in turns)
+    with store.act("test source"):
+        pid = {}
+        for sp, _ in turns:
+            if sp.startswith("P") and sp not in pid:
+                pid[sp] = store.add_participant(group, sp)
+        sid = store.add_source(name=name, format="txt", group_label=group, group_origin="header", text=text,
+                               sha256=hashlib.sha256(text.encode()).hexdigest(),
+                               file_sha256=hashlib.sha256(name.encode()).hexdigest(), encoding="utf-8",
+                               n_words=len(text.split()))
+        rows, pos = [], 0
+        for k, (sp, t) in enumerate(turns, start=1):
+            start = pos + len(sp) + 2
+            rows.append({"ordinal": k, "turn": k, "speaker": sp, "role": "participant" if sp in pid else "moderator",
+                         "participant_id": pid.get(sp), "start": start, "end": start + len(t), "text": t,
+                         "n_words": len(t.split())})
+            pos = start + len(t) + 1
+        store.add_segments(sid, rows)
+    return sid
+
+
+# ------------------------------------------------------------------ cell text
+@pytest.mark.parametrize("text, sizes", [
+    ("", [0]), ("a" * CELL_LIMIT, [CELL_LIMIT]), ("a" * (CELL_LIMIT + 1), [CELL_LIMIT, 1]),
+    ("a" * (2 * CELL_LIMIT + 5), [CELL_LIMIT, CELL_LIMIT, 5]),
+    # a character outside the BMP counts two in Excel and is never cut in half
+    ("a" * (CELL_LIMIT - 1) + "\U0001F600" + "b", [CELL_LIMIT - 1, 2]),
+])
+def test_split_cell_text(text, sizes):
+    pieces = split_cell_text(text)
+    assert "".join(pieces) == text
+    assert [len(p) for p in pieces] == sizes
+    assert all(len(p.encode("utf-16-le")) // 2 <= CELL_LIMIT for p in pieces)
+
+
+def test_a_turn_and_a_memo_longer_than_a_cell_survive_the_round_trip(empty_store, tmp_path, tiny_codebook_factory):
+    from openpyxl import load_workbook
+
+    long_turn = ("Ik vertel een lang verhaal over mijn werk. " * 1700)[:2 * CELL_LIMIT + 10]  # 3 cells
+    at_limit = "x" * CELL_LIMIT
+    add_source(empty_store, "F1.txt", [("P1", long_turn), ("P2", at_limit), ("P1", "Kort.")])
+    ids = tiny_codebook_factory(empty_store)
+    segs = list(empty_store.segments())
+    with empty_store.act("memo"):
+        empty_store.add_memo("segment", segs[0]["id"], "m" * (CELL_LIMIT + 100), "ann")
+        empty_store.add_coding(segs[0]["id"], ids["pros"], "ann")
+    out = tmp_path / "sheet.xlsx"
+    export_sheet(empty_store, str(out), coder="ann")
+    ws = load_workbook(out)["Coding"]
+    header = [c.value for c in ws[1]]
+    assert header[:6] == ["key", "speaker", "time", "text", "text (2)", "text (3)"]
+    assert "memo (2)" in header and header[-1] == "qualcode id"
+    assert "".join(ws.cell(2, k).value or "" for k in (4, 5, 6)) == long_turn
+    assert ws.cell(3, 4).value == at_limit and ws.cell(3, 5).value is None
+    # unedited, the round trip changes nothing
+    res = import_sheet(empty_store, str(out), coder="ann")
+    assert (res.n_added, res.n_removed, res.memos, res.problems) == (0, 0, 0, [])
+    # edited text in a continuation cell is caught like any edit
+    wb = load_workbook(out)
+    wb["Coding"].cell(2, 5, "anders")
+    wb.save(out)
+    with pytest.raises(sheet_mod.SheetImportError, match="the text of segment #1 was edited"):
+        import_sheet(empty_store, str(out), coder="ann")
+
+
+def test_more_segments_than_excel_has_columns(empty_store, tmp_path, tiny_codebook_factory):
+    """18,278 ids in one row of the hidden sheet passed openpyxl's last column ('Invalid column index
+    18279') and Excel's (16,384) long before: the ids now go down several rows."""
+    n = 18_300
+    add_source(empty_store, "F1.txt", [(f"P{1 + k % 7}", f"zin {k}") for k in range(n)])
+    tiny_codebook_factory(empty_store)
+    out = tmp_path / "sheet.xlsx"
+    assert export_sheet(empty_store, str(out), coder="ann").startswith(f"wrote {out}: {n} segments")
+    from openpyxl import load_workbook
+
+    meta = load_workbook(out, read_only=True)["_qualcode"]
+    rows = [r for r in meta.iter_rows(values_only=True) if r and r[0] == "segments"]
+    assert len(rows) == 2 and max(len(r) for r in rows) <= 16_384
+    res = import_sheet(empty_store, str(out), coder="ann")
+    assert (res.rows, res.n_added, res.problems) == (n, 0, [])
