@@ -94,3 +94,52 @@ def test_more_segments_than_excel_has_columns(empty_store, tmp_path, tiny_codebo
     assert len(rows) == 2 and max(len(r) for r in rows) <= 16_384
     res = import_sheet(empty_store, str(out), coder="ann")
     assert (res.rows, res.n_added, res.problems) == (n, 0, [])
+
+
+# ------------------------------------------------------------------ rows per worksheet
+@pytest.mark.parametrize("streamed", [True, False])
+def test_workbook_tables_longer_than_a_sheet_go_on_in_continuation_sheets(empty_store, tmp_path, monkeypatch,
+                                                                          tiny_codebook_factory, streamed):
+    """Excel's 1,048,576 rows, tested with the limit set to 5: the header plus 4 rows per sheet."""
+    from openpyxl import load_workbook
+
+    from qualcode.export import workbook
+
+    monkeypatch.setattr(workbook, "MAX_SHEET_ROWS", 5)
+    add_source(empty_store, "F1.txt", [(f"P{1 + k % 3}", f"fragment {k}") for k in range(10)])
+    ids = tiny_codebook_factory(empty_store)
+    with empty_store.act("code"):
+        for s in empty_store.segments(role="participant"):
+            empty_store.add_coding(s["id"], ids["pros"], "ann")
+    out = tmp_path / "wb.xlsx"
+    summary = workbook.write_workbook(empty_store, out, streamed=streamed)
+    wb = load_workbook(out)
+    names = wb.sheetnames
+    assert names[names.index("Coded fragments"):names.index("Coded fragments") + 4] == [
+        "Coded fragments", "Coded fragments (2)", "Coded fragments (3)", "By theme"]
+    pages = [wb[n] for n in ("Coded fragments", "Coded fragments (2)", "Coded fragments (3)")]
+    assert [p.max_row for p in pages] == [5, 5, 3]  # 10 fragments: 4 + 4 + 2, each under the header
+    assert all([c.value for c in p[1]] == workbook._FRAGMENT_HEADER for p in pages)
+    got = [p.cell(r, 12).value for p in pages for r in range(2, p.max_row + 1)]
+    assert sorted(got) == sorted(f"fragment {k}" for k in range(10))
+    assert pages[1].auto_filter.ref == "A1:L5" and pages[2].auto_filter.ref == "A1:L3"
+    assert "By theme (4)" in names and "By theme (5)" not in names  # band + 10 rows + 2 subtotals: 13 rows
+    assert all(wb[n].max_row <= 5 for n in names if n.startswith(("Coded fragments", "By theme")))
+    assert summary.lines()[1] == ("more rows than an Excel sheet holds (5); continued in: Codebook (2), "
+                                  "Coded fragments (2), Coded fragments (3), By theme (2), By theme (3), By theme (4)")
+
+
+def test_workbook_at_the_row_limit_stays_on_one_sheet(empty_store, tmp_path, monkeypatch, tiny_codebook_factory):
+    from openpyxl import load_workbook
+
+    from qualcode.export import workbook
+
+    monkeypatch.setattr(workbook, "MAX_SHEET_ROWS", 11)  # header + exactly 10 fragments
+    add_source(empty_store, "F1.txt", [(f"P{1 + k % 3}", f"fragment {k}") for k in range(10)])
+    ids = tiny_codebook_factory(empty_store)
+    with empty_store.act("code"):
+        for s in empty_store.segments(role="participant"):
+            empty_store.add_coding(s["id"], ids["pros"], "ann")
+    workbook.write_workbook(empty_store, tmp_path / "wb.xlsx")
+    names = load_workbook(tmp_path / "wb.xlsx").sheetnames
+    assert "Coded fragments" in names and "Coded fragments (2)" not in names
