@@ -143,3 +143,31 @@ def test_workbook_at_the_row_limit_stays_on_one_sheet(empty_store, tmp_path, mon
     workbook.write_workbook(empty_store, tmp_path / "wb.xlsx")
     names = load_workbook(tmp_path / "wb.xlsx").sheetnames
     assert "Coded fragments" in names and "Coded fragments (2)" not in names
+
+
+# ------------------------------------------------------------------ spaCy's max_length
+def test_a_turn_over_a_million_characters_is_autocoded_and_overviewed(empty_store):
+    """spaCy refuses texts over nlp.max_length (1,000,000 by default); the blank pipeline takes longer ones."""
+    from qualcode.codebook import apply_codebook, parse_codebook
+    from qualcode.coding.rules import autocode
+    from qualcode.overview import distinctive_terms
+
+    words = ["ik", "werk", "graag", "in", "de", "zorg", "met", "structuur"]
+    long_turn = " ".join(words[k % len(words)] for k in range(220_000))
+    long_turn = (long_turn + " jobcoach")[-1_000_001:]
+    assert len(long_turn) == 1_000_001
+    add_source(empty_store, "F1.txt", [("P1", long_turn), ("P2", "Kort en goed.")])
+    add_source(empty_store, "F2.txt", [("P1", "Iets anders."), ("P2", "Nog iets.")], group="F2")
+    apply_codebook(empty_store, parse_codebook({"name": "t", "themes": [{"id": "th", "name": "T", "colour": "#112233",
+                   "codes": [{"id": "coach", "name": "C", "rules": {"keywords": ["jobcoach"]}},
+                             {"id": "kort", "name": "K", "rules": {"keywords": ["kort"]}}]}]}), source="t")
+    result = autocode(empty_store)
+    assert result.per_code == {"coach": 1, "kort": 1}
+    terms = distinctive_terms(empty_store)
+    assert "structuur" in [t["term"] for t in terms["F1"]]
+
+
+def test_the_blank_pipeline_takes_long_texts():
+    from qualcode.nlp import BLANK_MAX_LENGTH, pipeline
+
+    assert pipeline("nl").max_length == BLANK_MAX_LENGTH >= 10_000_000
