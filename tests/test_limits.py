@@ -171,3 +171,89 @@ def test_the_blank_pipeline_takes_long_texts():
     from qualcode.nlp import BLANK_MAX_LENGTH, pipeline
 
     assert pipeline("nl").max_length == BLANK_MAX_LENGTH >= 10_000_000
+
+
+# ------------------------------------------------------------------ read-only folder
+@pytest.fixture
+def ro_project(tmp_path, tiny_codebook_factory):
+    """A closed project (no -wal/-shm left) in a folder made read-only; root ignores the mode, so
+    os.access, which qualcode asks, is made to say what it says to a student."""
+    import stat
+
+    from qualcode.store import Store
+
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "p.qualcode"
+    store = Store.create(path)
+    add_source(store, "F1.txt", [("P1", "Ik werk graag."), ("P2", "Ik ook.")])
+    tiny_codebook_factory(store)
+    store.close()
+    assert sorted(p.name for p in folder.iterdir()) == ["p.qualcode"]
+    path.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    yield path
+    folder.chmod(stat.S_IRWXU)
+    path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+def _deny_writes(monkeypatch, folder):
+    import os
+
+    from qualcode.store import core
+
+    real = os.access
+
+    def access(p, mode, *a, **k):
+        if mode & os.W_OK and str(p).startswith(str(folder)):
+            return False
+        return real(p, mode, *a, **k)
+
+    monkeypatch.setattr(core.os, "access", access)
+
+
+def test_the_read_only_api_opens_a_project_in_a_read_only_folder(ro_project, monkeypatch):
+    import os
+
+    from qualcode import Project
+    from qualcode.errors import ProjectError
+    from qualcode.store import Store
+
+    folder = ro_project.parent
+    if os.access(folder, os.W_OK):  # root: the folder's mode is not enforced; let qualcode see it as a student
+        _deny_writes(monkeypatch, folder)
+    with pytest.raises(ProjectError, match="its folder or the file is read-only") if os.geteuid() else \
+            _opens_anyway():
+        Store.open(ro_project).close()
+    with Project.open(ro_project) as p:
+        assert list(p.segments().text) == ["Ik werk graag.", "Ik ook."]
+        assert set(p.codes().key) >= {"pros", "cons"}
+        with pytest.raises(Exception, match="readonly|read-only|query_only|attempt to write"):
+            p.store.conn.execute("INSERT INTO coders(name, guid) VALUES ('x', 'y')")
+    assert sorted(x.name for x in folder.iterdir()) == ["p.qualcode"]  # no -wal, -shm or lock left behind
+
+
+class _opens_anyway:
+    """As root the writable open succeeds (permissions are not enforced); nothing to assert then."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_read_only_folder_with_unmerged_changes_is_a_clear_error(ro_project, monkeypatch):
+    import stat
+
+    from qualcode import Project
+    from qualcode.errors import ProjectError
+
+    folder = ro_project.parent
+    folder.chmod(stat.S_IRWXU)
+    (folder / "p.qualcode-wal").write_bytes(b"\0" * 100)
+    _deny_writes(monkeypatch, folder)
+    with pytest.raises(ProjectError) as exc:
+        Project.open(ro_project)
+    assert str(exc.value).startswith(f"cannot read {ro_project}: its folder is read-only and it has changes not "
+                                     "yet written into the file (p.qualcode-wal)")
