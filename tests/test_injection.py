@@ -123,3 +123,39 @@ def test_counts_csv_header_from_hostile_source_and_group_names(empty_store, tmp_
         assert all(f'"{h}"' in first_line for h in header[1:-1] if ";" in h), first_line
         cells = [c for row in csv.reader(io.StringIO(r.stdout), delimiter=";") for c in row]
         assert not any(c.startswith(("=", "+", "-", "@")) for c in cells), cells
+
+
+# ------------------------------------------------------------------ terminal output
+EVIL_TERM = "Voor\x1b]0;pwned\x07delen\x9b2J \u202egnp.exe\x00"
+SHOWN = r"Voor\u001b]0;pwned\u0007delen\u009b2J \u202egnp.exe\u0000"
+
+
+def test_terminal_safe_escapes_what_a_terminal_acts_on():
+    from qualcode.cli.common import terminal_safe
+
+    assert terminal_safe(EVIL_TERM) == SHOWN
+    assert terminal_safe("tab\there\r\nnext line, é ü ✓ 😀") == "tab\there\r\nnext line, é ü ✓ 😀"
+
+
+def test_control_characters_from_codebook_and_memo_are_escaped_on_the_terminal(empty_store, tmp_path, run,
+                                                                            tiny_codebook_factory):
+    ids = tiny_codebook_factory(empty_store)
+    with empty_store.act("evil"):
+        empty_store.update_code(ids["pros"], name=EVIL_TERM)
+        empty_store.add_memo("project", None, "memo " + EVIL_TERM, "ann")
+    path = empty_store.path
+    empty_store.close()
+    for args in (["codebook", "show"], ["memo", "list"]):
+        r = run(path, *args)
+        assert r.exit_code == 0, r.output
+        assert SHOWN[:40] in r.stdout, r.stdout
+        assert not any(ch in r.stdout for ch in "\x1b\x07\x9b\x00\u202e"), repr(r.stdout)
+
+
+def test_control_characters_in_an_error_line_are_escaped(empty_store, run):
+    path = empty_store.path
+    empty_store.close()
+    r = run(path, "memo", "list", "code:\x1b]0;x\x07")
+    assert r.exit_code == 1
+    assert "\x1b" not in r.stderr and "\x07" not in r.stderr and r"\u001b]0;x\u0007" in r.stderr, repr(r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1
