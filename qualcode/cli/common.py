@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import click
 
 from ..errors import QualcodeError
-from ..store.core import DatabaseError
+from ..store.core import DamagedFileError, DatabaseError
 
 
 @dataclass
@@ -77,6 +77,14 @@ class QualcodeGroup(click.Group):
                 msg = ("the project file cannot be written here (read-only file or folder); nothing was changed. "
                        "Copy the project to a folder you can write to, or check its permissions.")
             raise click.ClickException(f"project file problem: {msg}") from None
+        except DamagedFileError as exc:  # a page of the file is damaged (seen only when a query reaches it)
+            if _debug(ctx) or not any(w in str(exc) for w in ("malformed", "not a database", "disk image")):
+                raise _bug(ctx, exc) from None
+            env = ctx.find_object(Env)
+            where = env.project_path if env is not None else "the project file"
+            raise click.ClickException(
+                f"{where} is damaged ({exc}); nothing was changed. Restore a backup with 'qualcode backup "
+                "restore', or run 'sqlite3 FILE .recover' on a copy to rescue what can be read.") from None
         except OSError as exc:  # disk full, no permission, a file held by another program
             message = _os_error_message(exc)
             if message is not None and not _debug(ctx):

@@ -32,6 +32,8 @@ APPLICATION = "qualcode"
 
 # Raised by SQLite for a busy or unusable file; the CLI reports it without importing sqlite3.
 DatabaseError = sqlite3.OperationalError
+# ... and for a file whose pages are damaged ("database disk image is malformed"), found mid-command.
+DamagedFileError = sqlite3.DatabaseError
 _SQLITE_BUSY = 5
 _SQLITE_BUSY_SNAPSHOT = 517  # SQLITE_BUSY | (2 << 8): a read snapshot went stale before its first write
 
