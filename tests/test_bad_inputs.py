@@ -441,3 +441,19 @@ def test_refi_colour_with_spaces_is_normalised_and_later_exports_work(refi_corpu
     for command in (["export", "workbook", str(tmp_path / "wb.xlsx")], ["report", "--out", str(tmp_path / "r.html")]):
         res = run_limited(["-p", str(project)] + command, cwd=tmp_path)
         assert res.returncode == 0, res.stderr
+
+
+def test_limits_under_the_memory_cap(tmp_path):
+    """A 1.1-million-character turn (past spaCy's max_length) and a 70,000-character one (past Excel's cell)
+    go through ingest, autocode, overview and the coding-sheet round trip within 1 GiB."""
+    words = "ik werk graag in de zorg maar de jobcoach helpt mij met structuur".split()
+    huge = " ".join(words[k % len(words)] for k in range(220_000))
+    assert len(huge) > 1_000_000
+    cb = {"name": "t", "themes": [{"id": "th", "name": "T", "colour": "#112233", "codes": [
+        {"id": "coach", "name": "C", "rules": {"keywords": ["jobcoach"]}}]}]}
+    project = _project_with(tmp_path, ["P1: " + huge, "P2: " + huge[:70_000], "P3: Kort."], cb)
+    for command in (["autocode"], ["overview"], ["sheet", "export", str(tmp_path / "s.xlsx")]):
+        res = run_limited(["-p", str(project)] + command, cwd=tmp_path)
+        assert res.returncode == 0, (command, res.stderr)
+    res = run_limited(["-p", str(project), "sheet", "import", str(tmp_path / "s.xlsx")], cwd=tmp_path)
+    assert res.returncode == 0 and "0 codings added, 0 removed, 0 memos added" in res.stdout, res.stdout + res.stderr
