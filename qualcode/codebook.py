@@ -56,6 +56,7 @@ TOKEN_OPS = {"!", "?", "+", "*", "{n}", "{n,m}", "{n,}", "{,m}"}
 ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 MAX_PATTERN_TOKENS = 12  # words one token pattern may span ({n,m} counts m)
+MAX_OPTIONAL_WITH_OPEN = 3  # optional words ('?', {n,m}: m-n) beside a '*'/'+' in one token pattern
 MAX_YAML_DEPTH = 40  # nesting of lists/mappings; a codebook with sub-codes needs about 12
 
 
@@ -345,9 +346,10 @@ class _Validator:
     def token_complexity(self, toks: list[dict], code: str, where: str, line: int) -> None:
         """Refuse token patterns whose matching can explode (spaCy's Matcher keeps every partial match:
         two '*' over any word took minutes on one segment): at most MAX_PATTERN_TOKENS tokens (a {n,m}
-        counts m), at most one token without an upper bound ('*', '+', '{n,}'), and none of those may
-        be a word-less token at the start or the end, where it only adds every longer span."""
-        width, open_ended = 0, []
+        counts m), at most one token without an upper bound ('*', '+', '{n,}') and then at most
+        MAX_OPTIONAL_WITH_OPEN optional words beside it, and no word-less '*'/'+' token at the start or
+        the end, where it only adds every longer span."""
+        width, open_ended, slack = 0, [], 0
         for j, tok in enumerate(toks):
             op = str(tok.get("OP", ""))
             bounds = re.fullmatch(r"\{(\d*)(,?)(\d*)\}", op)
@@ -357,8 +359,11 @@ class _Validator:
                 low, comma, high = bounds.groups()
                 unbounded = bool(comma) and not high
                 width += int(high or 0) if high else int(low or 0) + (1 if unbounded else 0)
+                if not unbounded and comma:
+                    slack += int(high or 0) - int(low or 0)
             else:
                 width, unbounded = width + 1, False
+                slack += op == "?"
             if unbounded:
                 open_ended.append(j)
         shown = json.dumps(toks, ensure_ascii=False)
@@ -373,6 +378,11 @@ class _Validator:
             self.fail(f"{who}the token pattern {shown} has {len(open_ended)} open-ended operators ('*', '+' or "
                       "'{n,}'); at most one is allowed (each one multiplies the matching work by the length of "
                       "the segment); give the others an upper bound such as {0,3}.", line, where)
+        if open_ended and slack > MAX_OPTIONAL_WITH_OPEN:
+            self.fail(f"{who}the token pattern {shown} has an open-ended operator and {slack} optional words ('?', "
+                      f"{{n,m}}); with one, at most {MAX_OPTIONAL_WITH_OPEN} are allowed (each one multiplies the "
+                      "ways a match can be made: nine took 80 s on one segment); drop some, or bound the "
+                      "open-ended one, e.g. {0,5}.", line, where)
         for j in open_ended:
             if j in (0, len(toks) - 1) and not [k for k in toks[j] if k != "OP"]:
                 self.fail(f"{who}the token pattern {shown} starts or ends with a repeated token that matches any "

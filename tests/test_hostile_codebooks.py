@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode.codebook import MAX_PATTERN_TOKENS, apply_codebook, load_codebook, normalise_colour, parse_codebook
+from qualcode.codebook import (MAX_OPTIONAL_WITH_OPEN, MAX_PATTERN_TOKENS, apply_codebook, load_codebook,
+                               normalise_colour, parse_codebook)
 from qualcode.coding import saferegex
 from qualcode.coding.rules import autocode, compile_rules, match_texts
 from qualcode.coding.saferegex import TimedRegex, nested_repeat
@@ -108,12 +109,17 @@ def test_token_patterns_beyond_the_complexity_bound_are_refused(tmp_path, tokens
 
 
 def test_token_patterns_at_the_bound_are_accepted(tmp_path):
-    at_limit = "[{LOWER: werk}, {OP: '*', IS_PUNCT: false}, " + ", ".join(["{OP: '?'}"] * (MAX_PATTERN_TOKENS - 3)) \
+    at_limit = "[{LOWER: werk}, {OP: '*', IS_PUNCT: false}, " + ", ".join(["{OP: '?'}"] * MAX_OPTIONAL_WITH_OPEN) \
         + ", {LOWER: geld}]"
+    wide = "[{LOWER: werk}, " + ", ".join(["{OP: '?'}"] * (MAX_PATTERN_TOKENS - 2)) + ", {LOWER: geld}]"
     p = tmp_path / "cb.yaml"
-    p.write_text(HEAD + f"            - tokens: {at_limit}\n            - tokens: [{{LOWER: a}}, {{OP: '{{0,11}}'}}]\n",
-                 encoding="utf-8")
-    assert len(load_codebook(p).codes[0].rules["patterns"]) == 2
+    p.write_text(HEAD + f"            - tokens: {at_limit}\n            - tokens: [{{LOWER: a}}, {{OP: '{{0,11}}'}}]\n"
+                 f"            - tokens: {wide}\n", encoding="utf-8")
+    assert len(load_codebook(p).codes[0].rules["patterns"]) == 3
+    p.write_text(HEAD + "            - tokens: [{LOWER: a}, {OP: '*'}, {OP: '{1,3}'}, {OP: '?'}, {OP: '?'}, "
+                 "{LOWER: b}]\n", encoding="utf-8")
+    with pytest.raises(CodebookError, match="an open-ended operator and 4 optional words"):
+        load_codebook(p)
     p.write_text(HEAD + "            - tokens: [{LOWER: a}, {OP: '{0,12}'}]\n", encoding="utf-8")
     with pytest.raises(CodebookError, match="spans up to 13 words; at most 12"):
         load_codebook(p)

@@ -293,6 +293,9 @@ def codebook_bombs() -> list[tuple[str, bytes, list[str], str]]:
         ("codebook_tokens_wide.yaml", (CODEBOOK_HEAD + '            - tokens: [{LOWER: werk}, {OP: "{0,100000}"}, '
                                        '{LOWER: geld}]\n').encode(), apply,
          "a token pattern that spaCy expands to 100,000 tokens"),
+        ("codebook_tokens_optional.yaml", (CODEBOOK_HEAD + '            - tokens: [{LOWER: werk}, {OP: "*"}, '
+                                           + ", ".join(['{OP: "?"}'] * 9) + ', {LOWER: geld}]\n').encode(), apply,
+         "a '*' followed by nine optional words (80 s on one 1,000-word segment)"),
         ("codebook_tokens_edge.yaml", (CODEBOOK_HEAD + '            - tokens: [{OP: "+"}, {LOWER: geld}]\n').encode(),
          apply, "a token pattern starting with a wildcard that matches every span"),
         ("codebook_tokens_regex.yaml", (CODEBOOK_HEAD + "            - tokens: [{LOWER: {REGEX: '^(a|aa)+$'}}]\n")
