@@ -257,3 +257,27 @@ def test_read_only_folder_with_unmerged_changes_is_a_clear_error(ro_project, mon
         Project.open(ro_project)
     assert str(exc.value).startswith(f"cannot read {ro_project}: its folder is read-only and it has changes not "
                                      "yet written into the file (p.qualcode-wal)")
+
+
+def test_a_pipeline_that_refuses_a_long_text_is_a_clear_error(empty_store, run, monkeypatch):
+    """A trained pipeline named in the codebook keeps spaCy's max_length (its parser needs the memory):
+    a longer turn is one clear line, not 'a bug in qualcode'. Simulated with a short limit."""
+    from qualcode import nlp
+    from qualcode.codebook import apply_codebook, parse_codebook
+
+    add_source(empty_store, "F1.txt", [("P1", "werk " * 60), ("P2", "Kort.")])
+    apply_codebook(empty_store, parse_codebook({"name": "t", "themes": [{"id": "th", "name": "T", "colour": "#112233",
+                   "codes": [{"id": "w", "name": "W", "rules": {"keywords": ["werk"]}}]}]}), source="t")
+    path = empty_store.path
+    empty_store.close()
+    nlp.pipeline.cache_clear()
+    monkeypatch.setattr(nlp, "BLANK_MAX_LENGTH", 100)
+    try:
+        r = run(path, "autocode")
+    finally:
+        nlp.pipeline.cache_clear()
+    assert r.exit_code == 1
+    assert r.stderr.strip() == (
+        "Error: a segment is longer than the spaCy pipeline named in the codebook ('spacy_pipeline') takes (its "
+        "nlp.max_length); split that turn in the transcript, or remove 'spacy_pipeline' to use the built-in "
+        "pipeline, which takes long texts. Nothing was written.")

@@ -90,6 +90,13 @@ class QualcodeGroup(click.Group):
             if message is not None and not _debug(ctx):
                 raise click.ClickException(message) from None
             raise _bug(ctx, exc) from None
+        except ValueError as exc:
+            if "[E088]" not in str(exc) or _debug(ctx):  # E088: a text longer than the spaCy pipeline takes
+                raise _bug(ctx, exc) from None
+            raise click.ClickException(
+                "a segment is longer than the spaCy pipeline named in the codebook ('spacy_pipeline') takes "
+                "(its nlp.max_length); split that turn in the transcript, or remove 'spacy_pipeline' to use the "
+                "built-in pipeline, which takes long texts. Nothing was written.") from None
         except Exception as exc:  # a bug: say so plainly
             raise _bug(ctx, exc) from None
 
