@@ -374,19 +374,25 @@ def test_output_never_replaces_an_input(tmp_path, target, command):
     store = Store.create(project)
     from qualcode.ingest import ingest
 
-    ingest(store, [reports / "F1.xlsx"], allow_new_speakers=True)
+    (reports / "F2.docx").write_bytes(make_bad_inputs.docx_bytes(make_bad_inputs.DOC_XML.format(
+        body=make_bad_inputs.good_docx_body().replace("F1", "F2"))))  # a Word transcript: a report's suffix
+    ingest(store, [reports / "F1.xlsx", reports / "F2.docx"], allow_new_speakers=True)
     backup = store.backup("test")
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     path = {"project": project, "backup": Path(backup), "transcript": reports / "F1.xlsx"}[target]
     if command[0] == "report":  # the report's format comes from the suffix: give it one it writes
-        path = path.rename(path.with_suffix(".docx")) if target != "project" else path
-        if target == "transcript":
-            pytest.skip("a .docx transcript needs a Word file; the .xlsx case covers transcripts")
+        if target == "backup":
+            path = path.rename(path.with_suffix(".docx"))
+        elif target == "transcript":
+            path = reports / "F2.docx"
     before = path.read_bytes()
     others = sorted(p.name for p in reports.iterdir())
     res = run_limited(["-p", str(project)] + [a.replace("{target}", str(path)) for a in command], cwd=tmp_path)
     msg = _one_error(res, f"{' '.join(command[:2])} over the {target}")
+    reason = {"project": "is the project file itself", "backup": "is in a backups folder",
+              "transcript": "is a transcript this project was made from"}[target]
+    assert msg.startswith(f"Error: {path} {reason}"), msg
     assert path.read_bytes() == before, msg
     assert sorted(p.name for p in reports.iterdir() if not p.name.endswith(("-wal", "-shm"))) == \
         [n for n in others if not n.endswith(("-wal", "-shm"))]
