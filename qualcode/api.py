@@ -31,7 +31,8 @@ class Project:
         """Open the project file at ``path``; read-only unless ``writable=True``."""
         from .store import Store
 
-        store = Store.open(Path(path), migrate=writable)
+        # read-only: SQLite's read-only URI, so a project in a read-only folder (a share, a CD) opens too
+        store = Store.open(Path(path), migrate=writable, read_only=not writable)
         if not writable:
             store.make_read_only()
         return cls(store, writable=writable)

@@ -56,6 +56,17 @@ TOKEN_PREDICATES = ("IN", "NOT_IN", "REGEX", "FUZZY", "IS_SUBSET", "IS_SUPERSET"
 TOKEN_OPS = {"!", "?", "+", "*", "{n}", "{n,m}", "{n,}", "{,m}"}
 ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+MAX_PATTERN_TOKENS = 12  # words one token pattern may span ({n,m} counts m)
+MAX_OPTIONAL_WITH_OPEN = 3  # optional words ('?', {n,m}: m-n) beside a '*'/'+' in one token pattern
+MAX_YAML_DEPTH = 40  # nesting of lists/mappings; a codebook with sub-codes needs about 12
+
+
+def normalise_colour(value) -> str | None:
+    """'#RRGGBB' in capitals for a colour written '#rrggbb' or '#rgb' (spaces around it ignored), else None."""
+    v = str(value or "").strip()
+    if re.fullmatch(r"#[0-9A-Fa-f]{3}", v):
+        v = "#" + "".join(ch * 2 for ch in v[1:])
+    return v.upper() if COLOUR_RE.match(v) else None
 
 
 # ------------------------------------------------------------------ model
@@ -120,7 +131,28 @@ def _loader(path: str):
     import yaml
 
     class Loader(yaml.SafeLoader):
-        pass
+        depth = 0
+
+        def compose_node(self, parent, index):
+            # A codebook never needs anchors and aliases (&name / *name), and they are how a few hundred
+            # bytes of YAML expand to gigabytes ("billion laughs"): refuse them before anything is built.
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                kind = "an alias (*" if isinstance(event, yaml.AliasEvent) else "an anchor (&"
+                raise CodebookError(f"{kind}{event.anchor}): YAML anchors and aliases are not allowed in a "
+                                    "codebook (they can make a small file expand without limit); write each "
+                                    "value out in full.", path=path, line=event.start_mark.line + 1)
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                if self.depth >= MAX_YAML_DEPTH:
+                    raise CodebookError(f"lists and mappings are nested more than {MAX_YAML_DEPTH} levels deep; "
+                                        "a codebook needs far fewer (check the indentation and brackets).",
+                                        path=path, line=event.start_mark.line + 1)
+                self.depth += 1
+                try:
+                    return super().compose_node(parent, index)
+                finally:
+                    self.depth -= 1
+            return super().compose_node(parent, index)
 
     def construct_mapping(loader, node):
         m = _Map()
@@ -213,12 +245,13 @@ class _Validator:
         v = self.text(m, "colour", where, required=required)
         if not v:
             return None
-        if not COLOUR_RE.match(v):
+        colour = normalise_colour(v)
+        if colour is None:
             self.fail(f"colour '{v}' is not of the form #RRGGBB (e.g. \"#E69F00\"; quote it in YAML).",
                       _kline(m, "colour"), _join(where, "colour"))
-        return v.upper()
+        return colour
 
-    def rules(self, m: _Map, where: str) -> dict:
+    def rules(self, m: _Map, where: str, code: str = "") -> dict:
         if "rules" not in m or m["rules"] is None:
             return {}
         w = _join(where, "rules")
@@ -240,10 +273,10 @@ class _Validator:
                 words.append(str(item).strip())
             out[key] = words
         if r.get("patterns") is not None:
-            out["patterns"] = self.patterns(r, w)
+            out["patterns"] = self.patterns(r, w, code)
         return out
 
-    def patterns(self, r: _Map, where: str) -> list[dict]:
+    def patterns(self, r: _Map, where: str, code: str = "") -> list[dict]:
         items = r["patterns"]
         w = _join(where, "patterns")
         if not isinstance(items, list):
@@ -265,10 +298,12 @@ class _Validator:
                     self.fail(f"invalid regular expression '{rx}': {exc}.", line, _join(wi, "regex"))
                 out.append({"regex": rx})
             else:
-                out.append({"tokens": self.tokens(p["tokens"], _join(wi, "tokens"), line)})
+                toks = self.tokens(p["tokens"], _join(wi, "tokens"), line, code)
+                self.token_complexity(toks, code, _join(wi, "tokens"), line)
+                out.append({"tokens": toks})
         return out
 
-    def tokens(self, toks, where: str, line: int) -> list[dict]:
+    def tokens(self, toks, where: str, line: int, code: str = "") -> list[dict]:
         if not isinstance(toks, list) or not toks:
             self.fail("tokens must be a non-empty list of token descriptions such as {LEMMA: werk}.", line, where)
         out = []
@@ -297,9 +332,63 @@ class _Validator:
                             re.compile(str(v["REGEX"]))
                         except re.error as exc:
                             self.fail(f"invalid regular expression '{v['REGEX']}': {exc}.", lj, f"{wj}.{k}")
+                        from .coding.saferegex import nested_repeat
+
+                        if nested_repeat(str(v["REGEX"])):
+                            who = f"code '{code}': " if code else ""
+                            self.fail(f"{who}the regular expression '{v['REGEX']}' repeats a repeat (as '(a+)+' does), "
+                                      "which can take hours on one long word; write it without the outer "
+                                      "repeat, or give that repeat an upper bound such as {0,3}.", lj, f"{wj}.{k}")
                 norm[ku] = _plain(v)
             out.append(norm)
         return out
+
+
+    def token_complexity(self, toks: list[dict], code: str, where: str, line: int) -> None:
+        """Refuse token patterns whose matching can explode (spaCy's Matcher keeps every partial match:
+        two '*' over any word took minutes on one segment): at most MAX_PATTERN_TOKENS tokens (a {n,m}
+        counts m), at most one token without an upper bound ('*', '+', '{n,}') and then at most
+        MAX_OPTIONAL_WITH_OPEN optional words beside it, and no word-less '*'/'+' token at the start or
+        the end, where it only adds every longer span."""
+        width, open_ended, slack = 0, [], 0
+        for j, tok in enumerate(toks):
+            op = str(tok.get("OP", ""))
+            bounds = re.fullmatch(r"\{(\d*)(,?)(\d*)\}", op)
+            if op in ("*", "+"):
+                width, unbounded = width + 1, True
+            elif bounds:
+                low, comma, high = bounds.groups()
+                unbounded = bool(comma) and not high
+                width += int(high or 0) if high else int(low or 0) + (1 if unbounded else 0)
+                if not unbounded and comma:
+                    slack += int(high or 0) - int(low or 0)
+            else:
+                width, unbounded = width + 1, False
+                slack += op == "?"
+            if unbounded:
+                open_ended.append(j)
+        shown = json.dumps(toks, ensure_ascii=False)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        who = f"code '{code}': " if code else ""
+        if width > MAX_PATTERN_TOKENS:
+            self.fail(f"{who}the token pattern {shown} spans up to {width} words; at most {MAX_PATTERN_TOKENS} "
+                      "are allowed (longer patterns make matching explode); split it into shorter patterns.",
+                      line, where)
+        if len(open_ended) > 1:
+            self.fail(f"{who}the token pattern {shown} has {len(open_ended)} open-ended operators ('*', '+' or "
+                      "'{n,}'); at most one is allowed (each one multiplies the matching work by the length of "
+                      "the segment); give the others an upper bound such as {0,3}.", line, where)
+        if open_ended and slack > MAX_OPTIONAL_WITH_OPEN:
+            self.fail(f"{who}the token pattern {shown} has an open-ended operator and {slack} optional words ('?', "
+                      f"{{n,m}}); with one, at most {MAX_OPTIONAL_WITH_OPEN} are allowed (each one multiplies the "
+                      "ways a match can be made: nine took 80 s on one segment); drop some, or bound the "
+                      "open-ended one, e.g. {0,5}.", line, where)
+        for j in open_ended:
+            if j in (0, len(toks) - 1) and not [k for k in toks[j] if k != "OP"]:
+                self.fail(f"{who}the token pattern {shown} starts or ends with a repeated token that matches any "
+                          "word; it adds nothing to which segments match but makes one match per extra word; "
+                          "remove it.", line, where)
 
 
 def _plain(v):
@@ -384,7 +473,7 @@ def parse_codebook(data: Any, path: str = "<codebook>") -> Codebook:
             id=cid, name=v.text(cm, "name", where, required=True), theme=th, parent=parent,
             colour=v.colour(cm, where, required=False), description=v.text(cm, "description", where),
             include=v.text(cm, "include", where), exclude=v.text(cm, "exclude", where),
-            example=v.text(cm, "example", where), rules=v.rules(cm, where),
+            example=v.text(cm, "example", where), rules=v.rules(cm, where, cid),
             exclusive=v.flag(cm, "exclusive", where), line=_kline(cm, "id")))
         flags.append((cm, where, "code", cid))
         children = cm.get("codes")

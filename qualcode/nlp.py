@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from .errors import QualcodeError
 
+BLANK_MAX_LENGTH = 100_000_000  # characters the blank pipeline takes in one text (spaCy's default: 1,000,000)
 WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 
 # Fillers of spoken Flemish/Dutch and English that tell nothing about content.
@@ -164,6 +165,10 @@ def pipeline(language: str = "nl", name: str | None = None):
         raise QualcodeError(f"language '{language}' is not supported by spaCy; use e.g. 'nl' or 'en'.") from None
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("qualcode_lemmatizer")
+    # spaCy refuses texts over 1,000,000 characters because a trained parser or NER needs about 1 GB per
+    # 100,000; this pipeline only tokenises, splits sentences and looks lemmas up (about 60 bytes per
+    # character, measured), so one very long turn is processed whole instead of stopping autocode.
+    nlp.max_length = BLANK_MAX_LENGTH
     return nlp
 
 

@@ -487,17 +487,13 @@ def speaker_relabels(store) -> list[tuple[str, str, str, str]]:
 def write_mapping(report: PseudonymiseReport, path: str | Path) -> Path:
     """The key from placeholders back to the originals, as CSV (store it apart from the project!).
     Written completely (temporary file beside it, flushed to disk, renamed) or not at all."""
-    from .export.xlsxutil import csv_safe
-
     from .atomic import atomic_output
+    from .csvout import write_csv
 
     path = Path(path)
     try:
         with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["placeholder", "category", "original"])
-            for row in report.mapping():
-                w.writerow([csv_safe(v) for v in row])
+            write_csv(fh, ["placeholder", "category", "original"], report.mapping())
     except OutputError as exc:
         raise OutputError(f"{exc} Nothing was pseudonymised.") from None
     return path

@@ -42,6 +42,11 @@ EXACT = {
     "empty.txt": "{file}: the file is empty",
     "utf16_no_bom.txt": "{file}: is not a text file (it contains NUL bytes: binary data, or UTF-16 without a "
                         "byte-order mark); save it as UTF-8 text",
+    "codebook_alias_bomb.yaml": "{file}, line 1: an anchor (&a): YAML anchors and aliases are not allowed in a "
+                                "codebook (they can make a small file expand without limit); write each value out "
+                                "in full.",
+    "codebook_nested_lists.yaml": "{file}, line 1: lists and mappings are nested more than 40 levels deep; a "
+                                  "codebook needs far fewer (check the indentation and brackets).",
     "unknown_participants.txt": "{file}: speakers not in the participants metadata: F1 P99 (line 3), F1 P42 (line 4); "
                                 "add them to the participants file, or use --allow-new-speakers to create them",
 }
@@ -248,3 +253,213 @@ def test_refi_source_outside_the_archive_is_never_read(name, refi_corpus, tmp_pa
     assert res.returncode == 0, res.stderr
     assert "not placed" in res.stdout and "is not in the archive" in res.stdout
     assert not any("root:" in line for line in dump(project))
+
+
+# ------------------------------------------------------------------ issue 23: bombs, limits, injection, overwrites
+def _project_with(folder: Path, lines: list[str], codebook: dict | None = None, name: str = "F1.txt") -> Path:
+    from qualcode.codebook import apply_codebook, parse_codebook
+    from qualcode.ingest import ingest
+    from qualcode.store import Store
+
+    t = folder / name
+    t.write_text("# group: F1\nModerator: Welkom.\n" + "".join(f"{ln}\n" for ln in lines), encoding="utf-8")
+    store = Store.create(folder / "p.qualcode")
+    ingest(store, [t], allow_new_speakers=True)
+    if codebook:
+        apply_codebook(store, parse_codebook(codebook), source="test")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return folder / "p.qualcode"
+
+
+def _one_error(res, why: str) -> str:
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 1, f"{why}: exit {res.returncode}\n{res.stdout}\n{res.stderr}"
+    assert len(lines) == 1 and lines[0].startswith("Error: "), f"{why}: {res.stderr}"
+    assert "bug in qualcode" not in res.stderr and "Traceback" not in res.stderr, res.stderr
+    return lines[0]
+
+
+def test_regex_bomb_stops_autocode_with_the_code_and_rule(tmp_path):
+    """'(a|aa)+$' on 60 a's backtracks for hours with Python's re; the rule's per-segment time-out stops it."""
+    cb = {"name": "t", "themes": [{"id": "th", "name": "T", "colour": "#112233", "codes": [
+        {"id": "bomb", "name": "B", "rules": {"patterns": [{"regex": "(a|aa)+$"}]}},
+        {"id": "werk", "name": "W", "rules": {"keywords": ["werk"]}}]}]}
+    project = _project_with(tmp_path, ["P1: " + "a" * 60 + "b", "P2: Gewoon werk."], cb)
+    before = dump(project)
+    msg = _one_error(run_limited(["-p", str(project), "autocode"], cwd=tmp_path), "regex bomb")
+    assert msg.startswith("Error: code bomb: the regular expression '(a|aa)+$' took more than 1 s on one segment "
+                          "of 61 characters"), msg
+    assert dump(project) == before
+
+
+def test_same_file_ingested_twice_at_once(tmp_path):
+    """Two processes ingest the same transcript at the same moment: the second waits for the first's write
+    lock, then finds the file already ingested. Both succeed; the project holds it once."""
+    project = _project_with(tmp_path, ["P1: Eerst."], name="F0.txt")
+    big = tmp_path / "F1.txt"
+    big.write_text("# group: F1\nModerator: Welkom.\n" + "".join(f"P{1 + k % 5}: zin nummer {k} over werk.\n"
+                                                                  for k in range(20_000)), encoding="utf-8")
+    env = dict(os.environ, QUALCODE_CODER="tester", PYTHONPATH=os.pathsep.join(
+        [str(HERE.parent)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    procs = [subprocess.Popen(QUALCODE + ["-p", str(project), "ingest", str(big), "--allow-new-speakers"],
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                              preexec_fn=_limits) for _ in range(2)]
+    outs = [p.communicate(timeout=HANG) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    said = sorted(o[0].splitlines()[0].split(": ", 1)[1][:20] for o in outs)
+    assert said == ["added, group F1 (fro", "already ingested wit"], outs
+    con = sqlite3.connect(project)
+    try:
+        assert con.execute("SELECT COUNT(*) FROM sources WHERE name = 'F1.txt'").fetchone()[0] == 1
+        assert con.execute("SELECT COUNT(*) FROM segments").fetchone()[0] == 2 + 20_001
+    finally:
+        con.close()
+
+
+def _garble_table(project: Path, table: str) -> None:
+    """Overwrite the root pages of ``table`` and its indexes with seeded random bytes (a disk error in the
+    middle of the file, found only when a command reads those rows)."""
+    import random
+
+    con = sqlite3.connect(project)
+    try:
+        page_size = con.execute("PRAGMA page_size").fetchone()[0]
+        roots = [r[0] for r in con.execute("SELECT rootpage FROM sqlite_master WHERE tbl_name = ? AND rootpage > 0",
+                                           (table,))]
+    finally:
+        con.close()
+    data = bytearray(project.read_bytes())
+    rnd = random.Random(23)
+    for root in roots:
+        start = (root - 1) * page_size
+        data[start:start + page_size] = bytes(rnd.randrange(256) for _ in range(page_size))
+    project.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("command", [["status"], ["segments"], ["autocode"], ["export", "workbook", "out.xlsx"],
+                                     ["sheet", "export", "out.xlsx"]])
+def test_damaged_project_file(tmp_path, command):
+    cb = {"name": "t", "themes": [{"id": "th", "name": "T", "colour": "#112233", "codes": [
+        {"id": "werk", "name": "W", "rules": {"keywords": ["werk"]}}]}]}
+    project = _project_with(tmp_path, [f"P{1 + k % 3}: zin {k} over werk." for k in range(300)], cb)
+    _garble_table(project, "segments")
+    damaged = project.read_bytes()
+    msg = _one_error(run_limited(["-p", str(project)] + command, cwd=tmp_path), "damaged project")
+    assert msg == (f"Error: {project} is damaged (database disk image is malformed); nothing was changed. Restore "
+                   "a backup with 'qualcode backup restore', or run 'sqlite3 FILE .recover' on a copy to rescue "
+                   "what can be read."), msg
+    assert project.read_bytes() == damaged
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+@pytest.mark.parametrize("target", ["project", "backup", "transcript"])
+@pytest.mark.parametrize("command", [["export", "workbook", "{target}", "--force"],
+                                     ["report", "--out", "{target}", "--force"],
+                                     ["codebook", "export", "{target}", "--force"]])
+def test_output_never_replaces_an_input(tmp_path, target, command):
+    """Not with --force, not under a folder named 'reports': a project, a backup or a transcript is never
+    an output (the overwrite rules of qualcode/overwrite.py)."""
+    import openpyxl
+
+    from qualcode.store import Store
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    wb = openpyxl.Workbook()
+    wb.active.append(["group", "speaker", "text"])
+    wb.active.append(["F1", "P1", "Ik werk graag."])
+    wb.save(reports / "F1.xlsx")  # a transcript as a table: the same suffix as a workbook output
+    project = reports / "study.qualcode"
+    store = Store.create(project)
+    from qualcode.ingest import ingest
+
+    (reports / "F2.docx").write_bytes(make_bad_inputs.docx_bytes(make_bad_inputs.DOC_XML.format(
+        body=make_bad_inputs.good_docx_body().replace("F1", "F2"))))  # a Word transcript: a report's suffix
+    ingest(store, [reports / "F1.xlsx", reports / "F2.docx"], allow_new_speakers=True)
+    backup = store.backup("test")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    path = {"project": project, "backup": Path(backup), "transcript": reports / "F1.xlsx"}[target]
+    if command[0] == "report":  # the report's format comes from the suffix: give it one it writes
+        if target == "backup":
+            path = path.rename(path.with_suffix(".docx"))
+        elif target == "transcript":
+            path = reports / "F2.docx"
+    before = path.read_bytes()
+    others = sorted(p.name for p in reports.iterdir())
+    res = run_limited(["-p", str(project)] + [a.replace("{target}", str(path)) for a in command], cwd=tmp_path)
+    msg = _one_error(res, f"{' '.join(command[:2])} over the {target}")
+    reason = {"project": "is the project file itself", "backup": "is in a backups folder",
+              "transcript": "is a transcript this project was made from"}[target]
+    assert msg.startswith(f"Error: {path} {reason}"), msg
+    assert path.read_bytes() == before, msg
+    assert sorted(p.name for p in reports.iterdir() if not p.name.endswith(("-wal", "-shm"))) == \
+        [n for n in others if not n.endswith(("-wal", "-shm"))]
+
+
+def test_hostile_text_reaches_reports_and_csv_inert(tmp_path):
+    """Markdown report and counts --csv from a transcript and codebook full of HTML, Markdown images and
+    formulas, in a process under the same limits: nothing active survives."""
+    cb = {"name": "t", "themes": [{"id": "th", "name": "<script>alert(1)</script>", "colour": "#112233", "codes": [
+        {"id": "werk", "name": "![x](http://evil.example/c.png)", "rules": {"keywords": ["werk"]}}]}]}
+    project = _project_with(tmp_path, ['P1: <iframe src="http://evil.example"></iframe> werk',
+                                       "P2: ![p](http://evil.example/p.png) werk =HYPERLINK(1)"], cb,
+                            name="=HYPERLINK(1).txt")
+    assert run_limited(["-p", str(project), "autocode"], cwd=tmp_path).returncode == 0
+    res = run_limited(["-p", str(project), "report", "--out", str(tmp_path / "r.md")], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    md = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "<script" not in md and "<iframe" not in md and "](http" not in md and "&lt;script&gt;" in md
+    res = run_limited(["-p", str(project), "counts", "--csv"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    import csv
+    import io
+
+    cells = [c for sep in (",", ";") for row in csv.reader(io.StringIO(res.stdout), delimiter=sep) for c in row]
+    assert "'=HYPERLINK(1).txt" in res.stdout
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in cells), cells
+
+
+def test_refi_colour_with_spaces_is_normalised_and_later_exports_work(refi_corpus, tmp_path):
+    """A REFI colour written '  #abc  ' used to be stored as it was and broke every later workbook and report."""
+    import re
+    import zipfile
+
+    _, folder, _ = refi_corpus
+    src = zipfile.ZipFile(folder / "good.qdpx")
+    members = {n: src.read(n) for n in src.namelist()}
+    qde = next(n for n in members if n.endswith(".qde"))
+    text = members[qde].decode("utf-8")
+    text, n = re.subn(r'(<Code [^>]*?)color="[^"]*"', r'\1color="  #abc  "', text)
+    text, n2 = re.subn(r'<Code (?![^>]*color=)', '<Code color="  #abc  " ', text)
+    assert n + n2 > 0
+    members[qde] = text.encode("utf-8")
+    bad = tmp_path / "colour.qdpx"
+    with zipfile.ZipFile(bad, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    project = tmp_path / "new.qualcode"
+    res = run_limited(["-p", str(project), "import", "refi", str(bad)], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    colours = {r for line in dump(project) for r in re.findall(r"'(#[0-9A-Fa-f]{3,6}|\s+#abc\s+)'", line)}
+    assert "#AABBCC" in colours and not any(c.strip() != c or len(c) != 7 for c in colours), colours
+    for command in (["export", "workbook", str(tmp_path / "wb.xlsx")], ["report", "--out", str(tmp_path / "r.html")]):
+        res = run_limited(["-p", str(project)] + command, cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+
+
+def test_limits_under_the_memory_cap(tmp_path):
+    """A 1.1-million-character turn (past spaCy's max_length) and a 70,000-character one (past Excel's cell)
+    go through ingest, autocode, overview and the coding-sheet round trip within 1 GiB."""
+    words = "ik werk graag in de zorg maar de jobcoach helpt mij met structuur".split()
+    huge = " ".join(words[k % len(words)] for k in range(220_000))
+    assert len(huge) > 1_000_000
+    cb = {"name": "t", "themes": [{"id": "th", "name": "T", "colour": "#112233", "codes": [
+        {"id": "coach", "name": "C", "rules": {"keywords": ["jobcoach"]}}]}]}
+    project = _project_with(tmp_path, ["P1: " + huge, "P2: " + huge[:70_000], "P3: Kort."], cb)
+    for command in (["autocode"], ["overview"], ["sheet", "export", str(tmp_path / "s.xlsx")]):
+        res = run_limited(["-p", str(project)] + command, cwd=tmp_path)
+        assert res.returncode == 0, (command, res.stderr)
+    res = run_limited(["-p", str(project), "sheet", "import", str(tmp_path / "s.xlsx")], cwd=tmp_path)
+    assert res.returncode == 0 and "0 codings added, 0 removed, 0 memos added" in res.stdout, res.stdout + res.stderr

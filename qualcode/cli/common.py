@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 
 import click
 
 from ..errors import QualcodeError
-from ..store.core import DatabaseError
+from ..store.core import DamagedFileError, DatabaseError
 
 
 @dataclass
@@ -41,6 +42,14 @@ class QualcodeGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
+            with terminal_safe_stdout():
+                return self._invoke(ctx)
+        except click.ClickException as exc:  # error lines quote names and file content too
+            exc.message = terminal_safe(exc.message)
+            raise
+
+    def _invoke(self, ctx: click.Context):
+        try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
@@ -68,13 +77,71 @@ class QualcodeGroup(click.Group):
                 msg = ("the project file cannot be written here (read-only file or folder); nothing was changed. "
                        "Copy the project to a folder you can write to, or check its permissions.")
             raise click.ClickException(f"project file problem: {msg}") from None
+        except DamagedFileError as exc:  # a page of the file is damaged (seen only when a query reaches it)
+            if _debug(ctx) or not any(w in str(exc) for w in ("malformed", "not a database", "disk image")):
+                raise _bug(ctx, exc) from None
+            env = ctx.find_object(Env)
+            where = env.project_path if env is not None else "the project file"
+            raise click.ClickException(
+                f"{where} is damaged ({exc}); nothing was changed. Restore a backup with 'qualcode backup "
+                "restore', or run 'sqlite3 FILE .recover' on a copy to rescue what can be read.") from None
         except OSError as exc:  # disk full, no permission, a file held by another program
             message = _os_error_message(exc)
             if message is not None and not _debug(ctx):
                 raise click.ClickException(message) from None
             raise _bug(ctx, exc) from None
+        except ValueError as exc:
+            if "[E088]" not in str(exc) or _debug(ctx):  # E088: a text longer than the spaCy pipeline takes
+                raise _bug(ctx, exc) from None
+            raise click.ClickException(
+                "a segment is longer than the spaCy pipeline named in the codebook ('spacy_pipeline') takes "
+                "(its nlp.max_length); split that turn in the transcript, or remove 'spacy_pipeline' to use the "
+                "built-in pipeline, which takes long texts. Nothing was written.") from None
         except Exception as exc:  # a bug: say so plainly
             raise _bug(ctx, exc) from None
+
+
+# Characters a terminal acts on instead of showing: C0 controls but tab and line ends (ESC starts
+# sequences that move the cursor, retitle the window, hide text or make links), DEL, C1 controls
+# (\x9b is a one-byte ESC [) and the bidirectional overrides that reorder what is shown.
+_TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character a terminal would act on written out as ``\\uXXXX``."""
+    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class _SafeStdout:
+    """sys.stdout for the length of a command: what is written passes :func:`terminal_safe`, so a
+    code name or memo holding ESC sequences prints as text. (JSON output is unchanged: json.dumps
+    already escapes control characters, and \\uXXXX is what it would write.)"""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._stream.write(terminal_safe(text) if isinstance(text, str) else text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def terminal_safe_stdout():
+    if isinstance(sys.stdout, _SafeStdout):
+        yield
+        return
+    saved = sys.stdout
+    sys.stdout = _SafeStdout(saved)
+    try:
+        yield
+    finally:
+        sys.stdout = saved
 
 
 def _bug(ctx: click.Context, exc: Exception) -> Exception:

@@ -171,13 +171,10 @@ def counts(env: Env, by, coder, as_csv, as_json):
         return
     header, rows = code_count_table(env.open(), by=by, coder=coder)
     if as_csv:
-        import csv
         import sys
 
-        from ..export.xlsxutil import csv_safe
+        from ..csvout import write_csv
 
-        w = csv.writer(sys.stdout)
-        w.writerow(header)
-        w.writerows([[csv_safe(v) for v in r] for r in rows])
+        write_csv(sys.stdout, header, rows)
     else:
         echo_table(header, rows, max_width=30)

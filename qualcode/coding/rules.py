@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from ..errors import CodebookError, QualcodeError, unknown
 from ..store.core import from_snapshot
+from .saferegex import TimedRegex
 
 RULES_CODER = "rules"
 ORIGIN = "rule"
@@ -60,7 +61,7 @@ class CompiledRules:
     stem_matcher: object
     token_matchers: list[tuple[list[set[int]], object]]
     wildcards: list[tuple[str, re.Pattern]]
-    regexes: list[tuple[str, re.Pattern]]
+    regexes: list[tuple[str, TimedRegex]]
     codes: list[str]
     phrase_needs: set[int] | None = None  # a doc with none of these lemmas has no phrase match (None: unknown)
     stem_needs: set[int] | None = None    # ... none of these lower-case forms has no stem match
@@ -258,7 +259,7 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
     stem_needs: set[int] | None = set()
     token_patterns: list[tuple[str, list[dict]]] = []
     wildcards: list[tuple[str, re.Pattern]] = []
-    regexes: list[tuple[str, re.Pattern]] = []
+    regexes: list[tuple[str, TimedRegex]] = []
     lemma_only = _lemma_pipe(nlp)
     for c in codes:
         key, rules = c["key"], c.get("rules") or {}
@@ -291,11 +292,7 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
                     stem_needs = _add_need(stem_needs, stem_docs, "lower")
         for p in rules.get("patterns", []):
             if "regex" in p:
-                try:
-                    regexes.append((key, re.compile(p["regex"], re.IGNORECASE)))
-                except re.error as exc:
-                    raise CodebookError(f"invalid regular expression '{p['regex']}': {exc}.",
-                                        where=f"code {key}") from None
+                regexes.append((key, TimedRegex(p["regex"], key)))  # searched with a time-out per segment
             elif "tokens" in p:
                 token_patterns.append((key, p["tokens"]))
     token_matchers = []

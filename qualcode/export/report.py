@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import atomic
+from ..codebook import normalise_colour
 from ..errors import InputError
 from ..textsafe import xml_safe_tree
 from .quotes import pick_quotes, rank_by_typicality
@@ -130,7 +132,10 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
         sp = spread.get(t["id"], {})
         ranked = rank_by_typicality(store.theme_fragments(t["id"]), store.language, docs_cache=lemmas)
         sections.append(ThemeSection(
-            id=t["id"], key=t["key"], name=t["name"], colour=t["colour"], status=t["status"],
+            # a colour that is not #RRGGBB (a project from before colours were checked) would be CSS
+            # in the HTML report's style attribute: fall back to grey
+            id=t["id"], key=t["key"], name=t["name"], colour=normalise_colour(t["colour"]) or "#999999",
+            status=t["status"],
             status_label=L["status_names"].get(t["status"], t["status"]), definition=t["definition"],
             key_messages=list(t["key_messages"]), fragments=sp.get("fragments", 0), groups=sp.get("groups", 0),
             participants=sp.get("participants", 0),
@@ -179,27 +184,30 @@ def render_html(report: Report) -> str:
 
 
 def render_markdown(report: Report, figure_names: dict[str, str] | None = None) -> str:
+    """The report as Markdown. Every text taken from the project (names, definitions, memos, quotes,
+    keys) passes :func:`_md`, so no HTML tag, image or link in the data reaches a Markdown viewer."""
     report = xml_safe_tree(report)   # no control characters in a text file read in terminals and viewers
     L = report.labels
-    out = [f"# {L['title']}: {report.project}", "", f"{L['generated']}: {report.generated}", "",
+    out = [f"# {L['title']}: {_md(report.project)}", "", f"{L['generated']}: {report.generated}", "",
            f"## {L['steps']}", "", f"| {L['step']} | | {L['state']} |", "|---|---|---|"]
     for s in report.steps:
         out.append(f"| {s['n']}. {s['name']} | {L['done'] if s['done'] else L['open']} | {s['state']} |")
     out += ["", f"## {L['themes']}", ""]
     for i, t in enumerate(report.themes, start=1):
-        out += [f"### {i}. {t.name}", "", f"**{L['status']}:** {t.status_label}  ",
+        out += [f"### {i}. {_md(t.name)}", "", f"**{L['status']}:** {_md(t.status_label)}  ",
                 f"**{L['spread']}:** {t.fragments} {L['fragments']}, {t.groups} {L['groups']}, "
                 f"{t.participants} {L['participants']} ({_groups(t.per_group)})", "",
-                f"**{L['definition']}:** {t.definition or L['no_definition']}", ""]
+                f"**{L['definition']}:** {_md(t.definition) if t.definition else L['no_definition']}", ""]
         if t.key_messages:
-            out += [f"**{L['key_messages']}:**", ""] + [f"- {m}" for m in t.key_messages] + [""]
+            out += [f"**{L['key_messages']}:**", ""] + [f"- {_md(m)}" for m in t.key_messages] + [""]
         if t.codes:
-            out += [f"**{L['codes']}:** " + ", ".join(f"{c['name']} ({c['n_segments']})" for c in t.codes), ""]
+            out += [f"**{L['codes']}:** " + ", ".join(f"{_md(c['name'])} ({c['n_segments']})" for c in t.codes), ""]
         out += [f"**{L['quotes']}:**", ""]
-        out += [f"> “{_md(q['text'])}” ({q['key']})\n" for q in t.quotes] or [L["no_quotes"], ""]
+        out += [f"> “{_md(q['text'])}” ({_md(q['key'])})\n" for q in t.quotes] or [L["no_quotes"], ""]
         if t.supervisor:
             out += [f"**{L['supervisor']}:**", ""]
-            out += [f"- {m['author']} ({m['created_at'][:10]}): {_md(m['text'])}" for m in t.supervisor] + [""]
+            out += [f"- {_md(m['author'])} ({_md(str(m['created_at'])[:10])}): {_md(m['text'])}"
+                    for m in t.supervisor] + [""]
     if report.figures:
         out += [f"## {L['figures']}", ""]
         for name in report.figures:
@@ -209,11 +217,21 @@ def render_markdown(report: Report, figure_names: dict[str, str] | None = None) 
 
 
 def _groups(pairs) -> str:
-    return ", ".join(g if n is None else f"{g}: {n}" for g, n in pairs)
+    return ", ".join(_md(g) if n is None else f"{_md(g)}: {n}" for g, n in pairs)
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~^$])")
+
+
+def _md(text) -> str:
+    """Project text as inert Markdown on one line: HTML's < > & become entities (no tag, comment or
+    autolink survives), Markdown's punctuation is backslash-escaped (no image, link, emphasis, code or
+    table cell), line breaks become spaces, and a leading list or quote marker is escaped."""
+    s = " ".join(str(text or "").split())
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = re.sub(r"^(\d+)([.)])", r"\1\\\2", s)  # '1. ' would start a numbered list
+    return "\\" + s if s[:1] in ("-", "+", "=") else s
 
 
 def write_docx(report: Report, path: Path) -> None:

@@ -32,6 +32,8 @@ MEMO_HEADER = "memo"
 TEXT_HEADER = "text"
 FORMAT = "qualcode coding sheet 1"
 _CODE_HEADER = re.compile(r"^code\s*\d*$", re.IGNORECASE)
+CELL_LIMIT = 32767       # Excel's limit on the text of one cell (in UTF-16 units)
+META_IDS_PER_ROW = 10000  # segment ids per row of the hidden sheet (Excel has 16,384 columns)
 _SPLIT = re.compile(r"[,;\n]+")
 
 
@@ -70,6 +72,29 @@ def _norm(text) -> str:
     return " ".join(xml_text(str(text or "")).split())
 
 
+def split_cell_text(text: str, limit: int = CELL_LIMIT) -> list[str]:
+    """``text`` in pieces that each fit one Excel cell (``limit`` UTF-16 units; a character
+    outside the Basic Multilingual Plane counts two and is never cut in half). Joined, the
+    pieces are ``text`` again; one piece for short text (``['']`` for no text)."""
+    if len(text) * 2 <= limit:
+        return [text]
+    pieces, start, units = [], 0, 0
+    for i, ch in enumerate(text):
+        w = 2 if ord(ch) > 0xFFFF else 1
+        if units + w > limit:
+            pieces.append(text[start:i])
+            start, units = i, 0
+        units += w
+    pieces.append(text[start:])
+    return pieces
+
+
+def _more_columns(header: list[str], name: str) -> list[int]:
+    """Indexes of the continuation columns 'NAME (2)', 'NAME (3)', ... of a long text, in order."""
+    found = {int(m.group(1)): i for i, h in enumerate(header) if (m := re.fullmatch(rf"{name} \((\d+)\)", h))}
+    return [found[k] for k in sorted(found)]
+
+
 # ------------------------------------------------------------------ export
 @exported
 def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
@@ -93,32 +118,41 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
     memos = store.segment_memo_texts(coder)
     guids = store.segment_guids()
     n_code_cols = max(3, max((len(v) for v in current.values()), default=0) + 2)
-    header = ["key", "speaker", "time", TEXT_HEADER] + [f"code {i}" for i in range(1, n_code_cols + 1)] + [
-        MEMO_HEADER, ID_HEADER]
+    # a turn or memo longer than a cell holds goes on in 'text (2)', 'text (3)'... (read back joined)
+    texts = {s["id"]: split_cell_text(s["text"]) for s in segs}
+    memo_texts = {sid: split_cell_text("\n\n".join(m)) for sid, m in memos.items()}
+    n_text = max(len(v) for v in texts.values())
+    n_memo = max([len(v) for v in memo_texts.values()] + [1])
+    header = ["key", "speaker", "time", TEXT_HEADER] + [f"{TEXT_HEADER} ({k})" for k in range(2, n_text + 1)] + [
+        f"code {i}" for i in range(1, n_code_cols + 1)] + [MEMO_HEADER] + [
+        f"{MEMO_HEADER} ({k})" for k in range(2, n_memo + 1)] + [ID_HEADER]
+    first_code = 3 + n_text  # 0-based index of 'code 1'
     st = Styles()
     with write_only_workbook(path) as wb:
         ws = wb.create_sheet(SHEET)
-        widths = [9, 11, 9, 80] + [22] * n_code_cols + [40, 16]
+        widths = [9, 11, 9, 80] + [80] * (n_text - 1) + [22] * n_code_cols + [40] * n_memo + [16]
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w
         id_col = get_column_letter(len(header))
         ws.column_dimensions[id_col].hidden = True
-        ws.freeze_panes = "E2"
+        ws.freeze_panes = f"{get_column_letter(first_code + 1)}2"
+        wrapped = set(range(3, first_code)) | set(range(first_code + n_code_cols, len(header) - 1))
         ws.append([cell(ws, h, font=st.header_font, fill=st.header_fill) for h in header])
         for s in segs:
             mine = current.get(s["id"], [])
             fill = hex_fill(light(colour[mine[0]])) if mine and colour.get(mine[0]) else None
-            values = [s["key"], s["speaker"], format_timestamp(s["timestamp"]), s["text"]]
+            values = [s["key"], s["speaker"], format_timestamp(s["timestamp"])] + _padded(texts[s["id"]], n_text)
             values += mine + [""] * (n_code_cols - len(mine))
-            values += ["\n\n".join(memos.get(s["id"], [])), f"{s['id']}:{checksum(guids[s['id']], s['text'])}"]
-            ws.append([cell(ws, v, fill=fill if i < 4 else None, alignment=st.wrap if i in (3, len(values) - 2)
+            values += _padded(memo_texts.get(s["id"], [""]), n_memo)
+            values.append(f"{s['id']}:{checksum(guids[s['id']], s['text'])}")
+            ws.append([cell(ws, v, fill=fill if i < 4 else None, alignment=st.wrap if i in wrapped
                             else st.top) for i, v in enumerate(values)])
         last = len(segs) + 1
         ws.auto_filter.ref = f"A1:{id_col}{last}"
         cb = codebook_from_store(store)
         n_codes = len(cb.codes)
         if n_codes:
-            first, end = get_column_letter(5), get_column_letter(4 + n_code_cols)
+            first, end = get_column_letter(first_code + 1), get_column_letter(first_code + n_code_cols)
             dv = DataValidation(type="list", formula1=f"=Codebook!$E$2:$E${len(codebook_rows(cb)) + 1}",
                                 allow_blank=True, showErrorMessage=False)
             dv.prompt, dv.promptTitle = "Pick a code id from the list (see the Codebook sheet).", "code"
@@ -130,10 +164,16 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
         for k, v in (("format", FORMAT), ("coder", coder), ("group", group or ""), ("project", store.path.name),
                      ("code columns", ", ".join(f"code {i}" for i in range(1, n_code_cols + 1)))):
             meta.append([cell(meta, k), cell(meta, v)])
-        meta.append([cell(meta, "segments")] + [s["id"] for s in segs])
+        ids = [s["id"] for s in segs]
+        for k in range(0, len(ids), META_IDS_PER_ROW):  # one row of 18,000 ids would pass Excel's last column
+            meta.append([cell(meta, "segments")] + ids[k:k + META_IDS_PER_ROW])
     n_coded = sum(1 for s in segs if current.get(s["id"]))
     return (f"wrote {path}: {len(segs)} segments ({n_coded} with codes by {coder}), {n_codes} codes in the "
             f"drop-down lists. Code in the 'code' columns, then: qualcode sheet import {Path(path).name}")
+
+
+def _padded(pieces: list[str], n: int) -> list[str]:
+    return pieces + [""] * (n - len(pieces))
 
 
 # ------------------------------------------------------------------ import
@@ -167,6 +207,11 @@ class ImportResult:
         if not (self.n_added or self.n_removed or self.memos):
             out.append("nothing changed.")
         return out
+
+
+def _joined(row: list, columns: list[int]) -> str:
+    """The text of a cell and its continuation cells, joined back."""
+    return "".join(str(row[i]) for i in columns if row[i] is not None)
 
 
 @dataclass
@@ -215,8 +260,8 @@ def _read(path: str) -> _Sheet:
     meta: dict[str, list] = {}
     if META_SHEET in wb.sheetnames:
         for r in wb[META_SHEET].iter_rows(values_only=True):
-            if r and r[0] is not None:
-                meta[str(r[0])] = [v for v in r[1:] if v is not None]
+            if r and r[0] is not None:  # a long list ('segments') goes on over several rows with the same key
+                meta.setdefault(str(r[0]), []).extend(v for v in r[1:] if v is not None)
     wb.close()
     return _Sheet(rows, meta, formulas, merged)
 
@@ -243,6 +288,8 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
     id_i = header.index(ID_HEADER)
     text_i = header.index(TEXT_HEADER) if TEXT_HEADER in header else None
     memo_i = header.index(MEMO_HEADER) if MEMO_HEADER in header else None
+    text_is = ([text_i] if text_i is not None else []) + _more_columns(header, TEXT_HEADER)
+    memo_is = ([memo_i] if memo_i is not None else []) + _more_columns(header, MEMO_HEADER)
     code_is = [i for i, h in enumerate(header) if _CODE_HEADER.match(h)]
     col = lambda i: get_column_letter(i + 1)  # noqa: E731
 
@@ -294,7 +341,7 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
                                                    "was edited, or the transcript changed since the export)."))
             bad_rows.add(sid)
             continue
-        if text_i is not None and _norm(row[text_i]) != _norm(seg["text"]):
+        if text_i is not None and _norm(_joined(row, text_is)) != _norm(seg["text"]):
             problems.append(Problem(r_i, f"{col(text_i)}{r_i}", f"the text of segment #{sid} was edited; "
                                     "only code and memo cells are read, so undo the edit (the transcript is kept)."))
             bad_rows.add(sid)
@@ -324,8 +371,8 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
             continue
         wanted[sid] = codes
         if memo_i is not None:
-            memo_cells[sid] = str(row[memo_i]).strip() if row[memo_i] is not None else ""
-    read_cols = {i + 1 for i in [id_i, *code_is] + ([text_i] if text_i is not None else [])}
+            memo_cells[sid] = _joined(row, memo_is).strip()
+    read_cols = {i + 1 for i in [id_i, *code_is, *text_is]}
     for min_r, max_r, min_c, max_c, coord in sheet.merged:
         if max_r > 1 and any(min_c <= c <= max_c for c in read_cols):
             problems.append(Problem(max(min_r, 2), coord.split(":")[0],

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -53,6 +54,7 @@ COMMENTS_HEADER = "supervisor comments"
 N_SUMMARY_QUOTES = 3
 ZIP_LEVEL = 1   # deflate level of the .xlsx: 1 zips a large workbook ~3x faster than openpyxl's 6, ~20% larger
 MAX_CHART_GROUPS = 25   # more focus groups than this: no theme x group chart (the heat-map table stays)
+MAX_SHEET_ROWS = 1_048_576  # Excel's rows per worksheet: a longer table goes on in 'Title (2)', 'Title (3)'...
 
 
 def register_sheet(writer: SheetWriter) -> SheetWriter:
@@ -80,8 +82,13 @@ class WorkbookSummary:
     themes: int = 0
 
     def lines(self) -> list[str]:
-        return [f"wrote {self.path}: {len(self.sheets)} sheets, {self.themes} themes, "
-                f"{self.fragments} coded fragment rows"]
+        out = [f"wrote {self.path}: {len(self.sheets)} sheets, {self.themes} themes, "
+               f"{self.fragments} coded fragment rows"]
+        continued = [t for t in self.sheets if re.search(r" \(\d+\)$", t)]
+        if continued:
+            out.append(f"more rows than an Excel sheet holds ({MAX_SHEET_ROWS:,}); continued in: "
+                       + ", ".join(continued))
+        return out
 
 
 class _Ctx:
@@ -155,6 +162,37 @@ def _sheet(wb, ctx: "_Ctx", title: str, widths: Sequence[float], freeze: str | N
     return ws, ctx.rows(ws)
 
 
+class _Paged:
+    """Rows of one table over as many sheets as it needs: after :data:`MAX_SHEET_ROWS` rows the table
+    goes on in a new sheet 'Title (2)' (then '(3)', ...) made by ``new_sheet(k)``, which starts with
+    the table's first row (its header) again. ``sheets`` holds (worksheet, rows written) per sheet."""
+
+    def __init__(self, ws, out, new_sheet):
+        self.new_sheet = new_sheet
+        self.sheets: list[list] = [[ws, 0]]
+        self._out = out
+        self._first: tuple | None = None
+
+    def append(self, values, styles=None) -> None:
+        if self._first is None:
+            self._first = (list(values), styles)
+        elif self.sheets[-1][1] >= MAX_SHEET_ROWS:
+            ws, self._out = self.new_sheet(len(self.sheets) + 1)
+            self.sheets.append([ws, 0])
+            self._put(*self._first)
+        self._put(values, styles)
+
+    def _put(self, values, styles) -> None:
+        self._out.append(values, styles)
+        self.sheets[-1][1] += 1
+
+
+def _paged_sheet(wb, ctx: "_Ctx", title: str, widths: Sequence[float], freeze: str | None = "A2"):
+    """:func:`_sheet` for a table that may pass Excel's row limit (see :class:`_Paged`)."""
+    ws, out = _sheet(wb, ctx, title, widths, freeze)
+    return ws, _Paged(ws, out, lambda k: _sheet(wb, ctx, f"{safe_title(title)[:26]} ({k})", widths, freeze))
+
+
 def _header(out, ctx: "_Ctx", header: Sequence[str]) -> None:
     st = ctx.st
     out.append(header, [ctx.style(fill=st.header_fill, font=st.header_font, alignment=st.wrap)] * len(header))
@@ -175,7 +213,7 @@ def _table(wb, ctx: _Ctx, title: str, header: Sequence[str], rows: Iterable[tupl
     for i, cap in (caps or {}).items():
         fitted[i] = min(fitted[i], cap)
     fitted = [(widths or {}).get(i, w) for i, w in enumerate(fitted)]
-    ws, out = _sheet(wb, ctx, title, fitted)
+    ws, out = _paged_sheet(wb, ctx, title, fitted)
     st = ctx.st
     wraps = set(wrap_cols)
     nf = number_formats or {}
@@ -191,7 +229,6 @@ def _table(wb, ctx: _Ctx, title: str, header: Sequence[str], rows: Iterable[tupl
                                for i in range(n)]
         return row_styles[key]
 
-    n = 0
     for values, tid in chain(head, it):
         styles = styles_for(tid, len(values))
         if colour_col is not None and colour_col < len(values) and values[colour_col]:
@@ -200,8 +237,8 @@ def _table(wb, ctx: _Ctx, title: str, header: Sequence[str], rows: Iterable[tupl
                                            alignment=st.wrap if colour_col in wraps else st.top,
                                            number_format=nf.get(colour_col))
         out.append(values, styles)
-        n += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{n + 1}"
+    for sheet, n_rows in out.sheets:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{n_rows}"
     return ws
 
 
@@ -264,7 +301,7 @@ def _by_theme(wb, ctx: _Ctx) -> None:
     from openpyxl.styles import Font
 
     st = ctx.st
-    ws, out = _sheet(wb, ctx, "By theme", [12, 6, 12, 28, 10, 90, 10, 10])
+    ws, out = _paged_sheet(wb, ctx, "By theme", [12, 6, 12, 28, 10, 90, 10, 10])
     header = ["key", "group", "code", "code name", "segment id", "fragment", "coder", "origin"]
     _header(out, ctx, header)
     bold = Font(bold=True)

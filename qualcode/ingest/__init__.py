@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 from ..bulk import gc_paused
 from ..errors import ConflictError, InputError
 from ..nlp import count_words
+from ..store.core import serialised
 from .parse import (LabelOptions, Parsed, decode, docx_text, group_from_filename, normalise_group, odt_text,
                     parse_labelled, parse_subtitles)
 from .speakers import SpeakerContext, build_context, group_from_names, resolve, write_names_file
@@ -196,6 +197,9 @@ GROUP_FROM = ("filename", "column", "folder")
 
 
 @gc_paused
+# one write transaction from the first read to the last write: a second ingest of the same file at the same
+# time waits for this one (up to QUALCODE_BUSY_TIMEOUT), then finds the file already ingested
+@serialised
 def ingest(store, paths: Iterable[str], *, participants: str | None = None, group: str | None = None,
            split: str = "turn", replace: bool = False, allow_new_speakers: bool = False,
            columns: dict | None = None, coder: str | None = None,

@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..codebook import normalise_colour
 from ..errors import InputError
 from ..safety import check_zip, parse_xml, read_zip_member
 from . import CODEBOOK_NS, PROJECT_NS, QUALCODE_ORIGIN_PREFIX
@@ -529,13 +530,12 @@ def _attr_guid(el, name: str = "guid") -> str | None:
 def _read_codes(parent) -> list[RefiCode]:
     out = []
     for c in parent.findall("Code"):
-        colour = c.get("color")
-        if colour and len(colour) == 4:   # '#abc' -> '#AABBCC'
-            colour = "#" + "".join(ch * 2 for ch in colour[1:])
+        # '#abc' -> '#AABBCC', spaces dropped; a colour that is none (' red ') is left to the theme's palette
+        colour = normalise_colour(c.get("color"))
         out.append(RefiCode(
             guid=_attr_guid(c), name=c.get("name", ""),
             codable=c.get("isCodable", "true").strip().lower() in ("true", "1"),
-            colour=colour.upper() if colour else None, description=kid_text(c, "Description"),
+            colour=colour, description=kid_text(c, "Description"),
             children=_read_codes(c), notes=[_attr_guid(n, "targetGUID") for n in c.findall("NoteRef")]))
     return out
 

@@ -32,6 +32,8 @@ APPLICATION = "qualcode"
 
 # Raised by SQLite for a busy or unusable file; the CLI reports it without importing sqlite3.
 DatabaseError = sqlite3.OperationalError
+# ... and for a file whose pages are damaged ("database disk image is malformed"), found mid-command.
+DamagedFileError = sqlite3.DatabaseError
 _SQLITE_BUSY = 5
 _SQLITE_BUSY_SNAPSHOT = 517  # SQLITE_BUSY | (2 << 8): a read snapshot went stale before its first write
 
@@ -253,7 +255,10 @@ class StoreCore:
         store.path = path
 
     @classmethod
-    def open(cls, path: str | os.PathLike, *, migrate: bool = True) -> "StoreCore":
+    def open(cls, path: str | os.PathLike, *, migrate: bool = True, read_only: bool = False) -> "StoreCore":
+        """Open a project. ``read_only`` connects with SQLite's read-only URI (and ``immutable`` when
+        the folder cannot be written, where SQLite could not make the WAL index beside the file), so
+        a project on a read-only share or CD opens; every write is then refused."""
         path = Path(path)
         if not path.exists():
             raise ProjectError(
@@ -267,7 +272,8 @@ class StoreCore:
             raise ProjectError(f"{path} is an empty file, not a qualcode project.")
         if head != b"SQLite format 3\x00":
             raise ProjectError(f"{path} is not a qualcode project (not an SQLite file).")
-        conn = _connect(path, wal=False)  # WAL only once we know the file is ours
+        # WAL only once we know the file is ours
+        conn = _connect_read_only(path) if read_only else _connect(path, wal=False)
         try:
             try:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -280,7 +286,8 @@ class StoreCore:
                 raise ProjectError(
                     f"{path} was made by a newer qualcode (schema {version}; this one reads up to "
                     f"{SCHEMA_VERSION}). Upgrade qualcode to open it.")
-            conn.execute("PRAGMA journal_mode = WAL")
+            if not read_only:
+                conn.execute("PRAGMA journal_mode = WAL")
             store = cls(conn, path)
             if version < SCHEMA_VERSION:
                 if not migrate:
@@ -876,6 +883,32 @@ def _connect(path: Path, wal: bool = True) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
         # Up to 64 MiB of page cache (SQLite's default is 2 MiB, taken only as pages are used): large
         # imports insert random GUIDs into unique indexes, and a small cache spills to disk mid-transaction.
+        conn.execute("PRAGMA cache_size = -65536")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _open_error(path, exc) from None
+    return conn
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that never writes: ``mode=ro``, plus ``immutable=1`` when the folder is read-only
+    (SQLite then reads the file as it is, without the -shm index it cannot create there)."""
+    folder_writable = os.access(path.resolve().parent, os.W_OK)
+    wal = Path(str(path) + "-wal")
+    if not folder_writable and wal.exists() and wal.stat().st_size > 0:
+        raise ProjectError(f"cannot read {path}: its folder is read-only and it has changes not yet written into "
+                           f"the file ({wal.name}), which SQLite can only read with write access to the folder. "
+                           "Open it once where it can be written, or copy the project with its -wal file to a "
+                           "folder you can write to.")
+    uri = path.resolve().as_uri() + ("?mode=ro" if folder_writable else "?mode=ro&immutable=1")
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout())
+    except sqlite3.OperationalError as exc:
+        raise ProjectError(f"cannot open {path}: {exc}.") from None
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
         conn.execute("PRAGMA cache_size = -65536")
     except sqlite3.DatabaseError as exc:
         conn.close()

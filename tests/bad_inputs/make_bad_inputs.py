@@ -256,7 +256,51 @@ def cases() -> list[tuple[str, bytes | None, list[str], str]]:
         ("names_no_column.csv", b"wie\nJan\n", ["pseudonymise", "--names", "{file}"],
          "names list without a name column"),
     ]
+    out += codebook_bombs()
     return out
+
+
+CODEBOOK_HEAD = """name: bom
+language: nl
+themes:
+  - id: t
+    name: T
+    colour: "#E69F00"
+    codes:
+      - id: c
+        name: C
+        rules:
+          patterns:
+"""
+
+
+def codebook_bombs() -> list[tuple[str, bytes, list[str], str]]:
+    """Hostile codebooks (issue 23): refused by 'codebook apply' before anything is built."""
+    apply = ["codebook", "apply", "{file}"]
+    # aliases in a mapping key: 9**6 list items from about 300 bytes (PyYAML builds every one)
+    alias = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcde", "bcdef")) + \
+        "? [" + ", ".join(["*f"] * 9) + "]\n: x\n"
+    return [
+        ("codebook_alias_bomb.yaml", alias.encode(), apply, "YAML aliases in a mapping key (billion laughs)"),
+        ("codebook_nested_lists.yaml", ("themes: " + "[" * 200_000 + "]" * 200_000 + "\n").encode(), apply,
+         "200,000 nested YAML lists"),
+        ("codebook_nested_maps.yaml", ("themes:\n" + "".join("  " * i + f"k{i}:\n" for i in range(2000))).encode(),
+         apply, "2,000 nested YAML mappings by indentation"),
+        ("codebook_tokens_stars.yaml", (CODEBOOK_HEAD + '            - tokens: [{LOWER: werk}, {OP: "*"}, {OP: "*"}, '
+                                        '{OP: "*"}, {OP: "*"}, {LOWER: geld}]\n').encode(), apply,
+         "a token pattern with four '*' wildcards (minutes per segment in spaCy's Matcher)"),
+        ("codebook_tokens_wide.yaml", (CODEBOOK_HEAD + '            - tokens: [{LOWER: werk}, {OP: "{0,100000}"}, '
+                                       '{LOWER: geld}]\n').encode(), apply,
+         "a token pattern that spaCy expands to 100,000 tokens"),
+        ("codebook_tokens_optional.yaml", (CODEBOOK_HEAD + '            - tokens: [{LOWER: werk}, {OP: "*"}, '
+                                           + ", ".join(['{OP: "?"}'] * 9) + ', {LOWER: geld}]\n').encode(), apply,
+         "a '*' followed by nine optional words (80 s on one 1,000-word segment)"),
+        ("codebook_tokens_edge.yaml", (CODEBOOK_HEAD + '            - tokens: [{OP: "+"}, {LOWER: geld}]\n').encode(),
+         apply, "a token pattern starting with a wildcard that matches every span"),
+        ("codebook_tokens_regex.yaml", (CODEBOOK_HEAD + "            - tokens: [{LOWER: {REGEX: '^(a|aa)+$'}}]\n")
+         .encode(), apply, "a catastrophic regular expression in a token predicate (run by spaCy with re)"),
+    ]
 
 
 def write_all(outdir: str | Path) -> list[dict]:
