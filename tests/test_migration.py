@@ -1,9 +1,9 @@
 """Schema migrations: an older project file opens, is backed up, then migrated in one transaction.
 
-Only schema version 1 exists so far, so these tests register a version-2 migration of their own
-(adding a column and an index, as a real migration would) and open a genuine version-1 file
-made by the current code: exactly the situation of a student opening last year's project with
-a newer qualcode.
+These tests register a migration of their own from the current version CUR to CUR + 1 (adding a
+column and an index, as a real migration would) and open a genuine version-CUR file made by the
+current code: exactly the situation of a student opening last year's project with a newer qualcode.
+The real migrations have their own tests (e.g. tests/test_lemma_cache.py for 1 -> 2).
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ from qualcode.errors import ProjectError
 from qualcode.store import Store
 
 
+CUR = core.SCHEMA_VERSION
+NEXT = CUR + 1
+
+
 def _v1_to_v2(conn) -> None:
     conn.execute("ALTER TABLE sources ADD COLUMN pseudonymised_at TEXT")
     conn.execute("CREATE INDEX segments_source ON segments(source_id)")
@@ -24,9 +28,9 @@ def _v1_to_v2(conn) -> None:
 
 @pytest.fixture
 def v2(monkeypatch):
-    """Pretend this qualcode reads schema 2 and knows how to migrate 1 -> 2."""
-    monkeypatch.setattr(core, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(core.MIGRATIONS, 1, _v1_to_v2)
+    """Pretend this qualcode reads schema NEXT and knows how to migrate CUR -> NEXT."""
+    monkeypatch.setattr(core, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(core.MIGRATIONS, CUR, _v1_to_v2)
 
 
 def user_version(path) -> int:
@@ -46,19 +50,19 @@ def test_current_projects_are_version_1_and_migrations_chain():
 
 
 def test_old_project_is_backed_up_and_migrated(sample_path, v2):
-    assert user_version(sample_path) == 1
+    assert user_version(sample_path) == CUR
     segments_before = sqlite3.connect(sample_path).execute("SELECT COUNT(*) FROM segments").fetchone()[0]
     store = Store.open(sample_path)
     try:
-        assert store.schema_version == 2
+        assert store.schema_version == NEXT
         cols = [r[1] for r in store.conn.execute("PRAGMA table_info(sources)")]
         assert "pseudonymised_at" in cols
         assert store.count_segments() == segments_before          # the data came along
         [backup] = store.backups()
-        assert "before-migration-v1-to-v2" in backup.name
+        assert f"before-migration-v{CUR}-to-v{NEXT}" in backup.name
     finally:
         store.close()
-    assert user_version(backup) == 1                                # the backup is the old file, untouched
+    assert user_version(backup) == CUR                              # the backup is the old file, untouched
     con = sqlite3.connect(backup)
     assert "pseudonymised_at" not in [r[1] for r in con.execute("PRAGMA table_info(sources)")]
     con.close()
@@ -72,11 +76,11 @@ def test_failed_migration_changes_nothing(sample_path, monkeypatch):
         conn.execute("ALTER TABLE sources ADD COLUMN half_done TEXT")
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(core, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(core.MIGRATIONS, 1, broken)
+    monkeypatch.setattr(core, "SCHEMA_VERSION", NEXT)
+    monkeypatch.setitem(core.MIGRATIONS, CUR, broken)
     with pytest.raises(RuntimeError, match="migration bug"):
         Store.open(sample_path)
-    assert user_version(sample_path) == 1
+    assert user_version(sample_path) == CUR
     con = sqlite3.connect(sample_path)
     assert "half_done" not in [r[1] for r in con.execute("PRAGMA table_info(sources)")]
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -86,7 +90,7 @@ def test_failed_migration_changes_nothing(sample_path, monkeypatch):
 def test_migration_can_be_refused(sample_path, v2):
     with pytest.raises(ProjectError) as e:
         Store.open(sample_path, migrate=False)
-    assert str(e.value) == f"{sample_path} uses schema 1; it needs migrating to 2."
+    assert str(e.value) == f"{sample_path} uses schema {CUR}; it needs migrating to {NEXT}."
 
 
 def test_newer_project_is_refused(sample_path, run):

@@ -58,12 +58,12 @@ def discover(store, *, n_clusters: int = 8, seed: int = 0, n_terms: int = 8) -> 
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from ..nlp import content_lemmas
+    from ..lemma_cache import load
 
-    language = store.language
+    cached = load(store).content  # lemmatised once, at ingest
     ids = store.uncoded_segment_ids(role="participant")
     segs = [s for s in store.segments(role="participant") if s["id"] in ids]
-    lemmas = [content_lemmas(s["text"], language) for s in segs]
+    lemmas = [cached[s["id"]] for s in segs]
     keep = [i for i, lem in enumerate(lemmas) if len(lem) >= MIN_LEMMAS]
     segs = [segs[i] for i in keep]
     lemmas = [lemmas[i] for i in keep]

@@ -109,6 +109,7 @@ class Report:
 
 def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES, figures: bool = True) -> Report:
     """Everything the report shows, in the theme order the student set."""
+    from ..lemma_cache import load
     from . import charts
 
     lang = language or ("nl" if store.language == "nl" else "en")
@@ -121,10 +122,12 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
     groups = store.groups()
     codes = store.codes()
     sections = []
-    lemmas: dict = {}  # shared across themes: a segment coded under two themes is lemmatised once
+    docs: dict = {}  # shared across themes: a segment coded under two themes is joined once
+    content = load(store).content  # lemmatised once, at ingest
     for t in themes:
         sp = spread.get(t["id"], {})
-        ranked = rank_by_typicality(store.theme_fragments(t["id"]), store.language, docs_cache=lemmas)
+        ranked = rank_by_typicality(store.theme_fragments(t["id"]), store.language, docs_cache=docs,
+                                    lemmas=content)
         sections.append(ThemeSection(
             id=t["id"], key=t["key"], name=t["name"], colour=t["colour"], status=t["status"],
             status_label=L["status_names"].get(t["status"], t["status"]), definition=t["definition"],
@@ -286,17 +289,45 @@ def write_docx(report: Report, path: Path) -> None:
     doc.save(str(path))
 
 
-def write_report(store, out: str | Path, *, fmt: str | None = None, language: str | None = None) -> list[Path]:
-    """Write the report to ``out`` in ``fmt`` (default: from the file extension). Returns the files written
-    (Markdown also writes its figures as ``<stem>-<figure>.png`` next to it)."""
+def report_formats(out: str | Path, fmt: str | None) -> list[str]:
+    """The formats asked for: ``fmt`` as one format or a comma-separated list (``html,docx,md``), or
+    the one the extension of ``out`` names. Raises InputError for an unknown one."""
     out = Path(out)
-    fmt = (fmt or out.suffix.lstrip(".")).lower()
-    if fmt not in FORMATS:
+    wanted = [f.strip().lower() for f in (fmt or out.suffix.lstrip(".")).split(",") if f.strip()]
+    bad = [f for f in wanted if f not in FORMATS]
+    if bad or not wanted:
         raise InputError(f"report format must be html, docx or md (from --format or the file extension), "
-                         f"not '{fmt or out.name}'.")
+                         f"not '{(bad or [fmt or out.name])[0]}'.")
+    return list(dict.fromkeys(wanted))
+
+
+def report_paths(out: str | Path, formats: list[str]) -> list[Path]:
+    """Where each format is written: ``out`` itself for one format; for several, ``out`` with each
+    format's extension (``reports/report.html`` -> report.html, report.docx, report.md)."""
+    out = Path(out)
+    if len(formats) == 1:
+        return [out]
+    stem = out.with_suffix("") if out.suffix.lstrip(".").lower() in FORMATS else out
+    return [stem.with_name(f"{stem.name}.{f}") for f in formats]
+
+
+def write_report(store, out: str | Path, *, fmt: str | None = None, language: str | None = None) -> list[Path]:
+    """Write the report to ``out`` in ``fmt`` (default: from the file extension). ``fmt`` may name several
+    formats (``html,docx,md``): the report and its figures are then built once and written in each, to
+    ``out`` with each format's extension. Returns the files written (Markdown also writes its figures as
+    ``<stem>-<figure>.png`` next to it)."""
+    out = Path(out)
+    formats = report_formats(out, fmt)
     if not out.parent.exists():
         raise InputError(f"folder {out.parent} does not exist; create it first.")
     report = build_report(store, language)
+    written = []
+    for f, path in zip(formats, report_paths(out, formats)):
+        written += _write_one(report, path, f)
+    return written
+
+
+def _write_one(report: Report, out: Path, fmt: str) -> list[Path]:
     written = [out]
     tmp = out.with_name(out.name + ".tmp")
     if fmt == "html":

@@ -182,7 +182,20 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
                        f"{report.participants_added} participants added")
         act.details = {"files": [s.name for s in added], "skipped": [s.name for s in report.sources
                                                                       if s.status == "skipped"]}
+    _lemmatise_once(store)
     return report
+
+
+def _lemmatise_once(store) -> None:
+    """Lemmatise the new segments now, once, for every later command (issue 24). A language spaCy
+    does not support is reported by the command that needs lemmas, not here."""
+    from ..errors import QualcodeError
+    from ..lemma_cache import refresh
+
+    try:
+        refresh(store)
+    except QualcodeError:
+        pass
 
 
 def _plan_groups(store, parsed_all: list[tuple[str, Parsed]], people: list[dict], forced_group: str | None,

@@ -16,6 +16,7 @@ from .codebook import CodebookMixin
 from .codebook_rules import CodebookRulesMixin
 from .core import Act, StoreCore, default_actor, new_guid, now
 from .interop import InteropMixin
+from .lemmas import LemmasMixin
 from .memos import MemosMixin
 from .privacy import PrivacyMixin
 from .schema import SCHEMA_VERSION
@@ -25,7 +26,7 @@ from .themes import ThemesMixin
 
 
 class Store(ThemesMixin, AgreementMixin, SuggestionsMixin, InteropMixin, PrivacyMixin, AnalysisMixin,
-            MemosMixin, CodebookRulesMixin, CodebookMixin, SourcesMixin, StoreCore):
+            MemosMixin, CodebookRulesMixin, CodebookMixin, LemmasMixin, SourcesMixin, StoreCore):
     """An open qualcode project file. Use :meth:`Store.open` or :meth:`Store.create`."""
 
 

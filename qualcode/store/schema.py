@@ -4,6 +4,8 @@ Version history
 ---------------
 1  initial layout (sources, participants, segments, codebook, codings, memos,
    audit log, suggestions, coder progress).
+2  the lemma cache (issue 24): lemma_versions, segment_lemmas, lemma_forms
+   (:func:`_migrate_add_lemma_cache`).
 
 To change the schema: bump ``SCHEMA_VERSION``, change ``SCHEMA`` to the new
 layout (used for new projects) and append a function to ``MIGRATIONS`` that
@@ -13,7 +15,7 @@ project backs it up first, then runs the missing migrations in one transaction.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Tables whose row changes are recorded inside an audited act, so that the act
 # can be undone exactly. Sources and segments are deliberately not here: undoing
@@ -199,7 +201,34 @@ CREATE TABLE audit_changes (
     PRIMARY KEY (audit_id, seq)
 );
 CREATE INDEX audit_changes_row ON audit_changes(tbl, row_key);
+
 """
+
+LEMMA_CACHE_SQL = """-- The lemma cache (issue 24): derived from the texts, filled at ingest (or by the first command that
+-- needs it) and read instead of lemmatising again. A version names the lemmatiser, its version, the
+-- language, the stop words and the spaCy pipeline. Rows of an older version are dropped when rows of
+-- a new one are written. Not audited: undo never touches it.
+CREATE TABLE lemma_versions (
+    id      INTEGER PRIMARY KEY,
+    version TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE segment_lemmas (
+    segment_id INTEGER PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
+    version_id INTEGER NOT NULL REFERENCES lemma_versions(id) ON DELETE CASCADE,
+    text_hash  TEXT NOT NULL,                -- of the text the row was computed from
+    content    TEXT NOT NULL,                -- JSON list: content lemmas (nlp.content_lemmas)
+    terms      TEXT NOT NULL                 -- JSON list: lemmas counted by the overview's distinctive terms
+);
+
+CREATE TABLE lemma_forms (
+    version_id INTEGER NOT NULL REFERENCES lemma_versions(id) ON DELETE CASCADE,
+    form       TEXT NOT NULL,                -- a lower-case word form of the texts
+    lemma      TEXT NOT NULL,
+    PRIMARY KEY (version_id, form)
+) WITHOUT ROWID;
+"""
+SCHEMA += LEMMA_CACHE_SQL
 
 # Primary key columns per audited table (used to address rows on undo).
 PRIMARY_KEYS = {
@@ -214,5 +243,14 @@ def _migrate_0_to_1(conn) -> None:  # pragma: no cover - placeholder for the emp
     conn.executescript(SCHEMA)
 
 
+def _migrate_add_lemma_cache(conn) -> None:
+    """Add the lemma cache tables (issue 24). They start empty: the first command that reads
+    lemmas fills them."""
+    # one statement at a time: executescript would commit the migration's transaction half-way
+    for statement in LEMMA_CACHE_SQL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 # MIGRATIONS[v] takes a project at version v to version v + 1.
-MIGRATIONS = {0: _migrate_0_to_1}
+MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_add_lemma_cache}
