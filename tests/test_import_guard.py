@@ -72,6 +72,7 @@ READERS = {
     ("export", "workbook", "analysis.xlsx", "--force"): {"numpy", "openpyxl"},
     ("report", "--format", "md", "--out", "report.md", "--force"): {"numpy", "matplotlib"},
     ("report", "--format", "html,docx", "--out", "report.html", "--force"): {"numpy", "matplotlib", "docx"},
+    ("discover", "--n", "8"): {"numpy", "scipy"},
 }
 
 
