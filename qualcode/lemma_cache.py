@@ -7,7 +7,7 @@ What is stored (see ``LEMMA_CACHE_SQL`` in :mod:`qualcode.store.schema`):
 * per segment, ``content``: :func:`qualcode.nlp.content_lemmas` of its text (review's coherence,
   the typicality ranking of quotes, discover), and ``terms``: the lemmas the overview's distinctive
   terms count (spaCy tokens that are alphabetic, at least 3 long, not stop words);
-* per word form of the texts, its lemma, which is taught to the lemmatiser
+* per word form of the texts and of the codebook, its lemma, which is taught to the lemmatiser
   (:meth:`qualcode.nlp.SimplemmaLemmatizer.seed`) so kwic, suggest and autocode do not load
   simplemma's table for words the project already knows.
 
@@ -23,7 +23,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-FORMAT = 1  # bump when what is stored, or how it is computed, changes
+FORMAT = 2  # bump when what is stored, or how it is computed, changes
 
 
 @dataclass
@@ -71,6 +71,8 @@ def analyse(texts: list[str], language: str, pipeline_name: str | None = None
         for doc in nlp.pipe(texts, batch_size=256, disable=disable):
             row = []
             for tok in doc:
+                if tok.lower_ not in forms:  # spaCy's tokens too ("kon.", "voor-"): autocode lemmatises them
+                    forms[tok.lower_] = lem(tok.lower_)
                 if not tok.is_alpha or len(tok) < 3:
                     continue
                 lemma = tok.lemma_.lower() or tok.lower_
@@ -113,8 +115,22 @@ def load(store, *, write: bool = True) -> ProjectLemmas:
         result.computed = len(rows)
         if write:
             store.save_segment_lemmas(version, rows, forms)
+    if write:
+        _learn_codebook_forms(store, version)
     store._lemma_cache = (_state(store, version), result)
     return result
+
+
+def _learn_codebook_forms(store, version: str) -> None:
+    """Add the words of the codebook (rule keywords, names, descriptions) to the cached forms, so that
+    autocode and suggest, which lemmatise them, find them known too; a codebook change adds its new words."""
+    from .nlp import WORD_RE, lemmatizer
+
+    lem = lemmatizer(store.language)
+    words = {w.lower() for text in store.codebook_texts_for_lemmas() for w in WORD_RE.findall(text)}
+    new = {w: lem.lemma(w) for w in sorted(words) if w not in lem.cache}
+    if new:
+        store.save_segment_lemmas(version, [], new)
 
 
 def _state(store, version: str) -> tuple:

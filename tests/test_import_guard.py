@@ -1,6 +1,7 @@
 """Commands load only the libraries they use (issue 24), checked in fresh processes on a coded project
 whose lemmas are cached: everyday commands load none of the heavy ones, the commands that read lemmas
-never load spaCy, simplemma or scikit-learn, and only commands that draw figures load matplotlib.
+never load simplemma or scikit-learn (nor spaCy, except autocode for its matchers), and only commands that
+draw figures load matplotlib.
 
 Measure what a command imports with ``python -X importtime -m qualcode ...``."""
 
@@ -73,6 +74,7 @@ READERS = {
     ("report", "--format", "md", "--out", "report.md", "--force"): {"numpy", "matplotlib"},
     ("report", "--format", "html,docx", "--out", "report.html", "--force"): {"numpy", "matplotlib", "docx"},
     ("discover", "--n", "8"): {"numpy", "scipy"},
+    ("autocode", "--dry-run"): {"numpy", "spacy"},       # spaCy's Matcher runs the codebook's token patterns
 }
 
 

@@ -31,6 +31,11 @@ class LemmasMixin:
             return {}
         return dict(self.conn.execute("SELECT form, lemma FROM lemma_forms WHERE version_id = ?", (vid,)))
 
+    def codebook_texts_for_lemmas(self) -> list[str]:
+        """Every text of the codebook that gets lemmatised: code names, descriptions, examples, rules."""
+        return [t for r in self.conn.execute("SELECT name, description, include, exclude, example, rules FROM codes")
+                for t in r if t]
+
     def segment_id_texts(self) -> list[tuple[int, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT id, text FROM segments ORDER BY id")]
 
