@@ -96,7 +96,8 @@ def load(store, *, write: bool = True) -> ProjectLemmas:
     language = store.language
     result = ProjectLemmas(version)
     cached = {sid: (h, c, t) for sid, h, c, t in store.cached_segment_lemmas(version)}
-    lemmatizer(language).seed(store.cached_lemma_forms(version))
+    known = store.cached_lemma_forms(version)
+    lemmatizer(language).seed(known)
     missing: list[tuple[int, str]] = []
     for sid, text in store.segment_id_texts():
         row = cached.get(sid)
@@ -115,20 +116,21 @@ def load(store, *, write: bool = True) -> ProjectLemmas:
         result.computed = len(rows)
         if write:
             store.save_segment_lemmas(version, rows, forms)
+        known.update(forms)
     if write:
-        _learn_codebook_forms(store, version)
+        _learn_codebook_forms(store, version, known)
     store._lemma_cache = (_state(store, version), result)
     return result
 
 
-def _learn_codebook_forms(store, version: str) -> None:
+def _learn_codebook_forms(store, version: str, known: dict[str, str]) -> None:
     """Add the words of the codebook (rule keywords, names, descriptions) to the cached forms, so that
     autocode and suggest, which lemmatise them, find them known too; a codebook change adds its new words."""
     from .nlp import WORD_RE, lemmatizer
 
     lem = lemmatizer(store.language)
     words = {w.lower() for text in store.codebook_texts_for_lemmas() for w in WORD_RE.findall(text)}
-    new = {w: lem.lemma(w) for w in sorted(words) if w not in lem.cache}
+    new = {w: lem.lemma(w) for w in sorted(words) if w not in known}
     if new:
         store.save_segment_lemmas(version, [], new)
 

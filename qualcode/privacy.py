@@ -342,8 +342,21 @@ def pseudonymise(store, *, names: list[NameEntry] | None = None, detect: tuple[s
         report.other_fields = len(field_updates) + len(audit_updates)
         act.summary = " ".join(report.lines()[:1])[:200]
         act.details = {"counts": report.counts(), "sources": report.sources_changed}
+        store.clear_lemma_cache()   # cached lemmas and word forms hold the original names
+    _relemmatise(store)
     store.scrub_free_space()
     return report
+
+
+def _relemmatise(store) -> None:
+    """Lemmatise the pseudonymised texts once, for later commands (issue 24)."""
+    from .errors import QualcodeError
+    from .lemma_cache import refresh
+
+    try:
+        refresh(store)
+    except QualcodeError:  # a language spaCy does not support: the command that needs lemmas says so
+        pass
 
 
 def write_mapping(report: PseudonymiseReport, path: str | Path) -> Path:

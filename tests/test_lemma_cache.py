@@ -212,3 +212,28 @@ def test_segment_counts_are_unchanged_by_the_cache(coded_store):
                            (src["id"],))
         store.delete_source(src["id"])
     assert store.conn.execute("SELECT COUNT(*) FROM segment_lemmas").fetchone()[0] == before - n_src
+
+
+def test_pseudonymisation_leaves_no_name_in_the_cache(empty_store, tmp_path):
+    """Cached lemmas and word forms of the original texts hold the names (lower-cased): pseudonymise drops
+    them and lemmatises the new texts, so no trace is left in the file."""
+    from qualcode.ingest import ingest
+    from qualcode.privacy import pseudonymise, read_names
+
+    store = empty_store
+    (tmp_path / "F1.txt").write_text("Moderator: Wie helpt u?\nP1: Mijn jobcoach Wieteke Zandvoort belde gisteren "
+                                     "over mijn werk.\n", encoding="utf-8")
+    ingest(store, [str(tmp_path / "F1.txt")], allow_new_speakers=True)
+    assert "wieteke" in store.cached_lemma_forms(lemma_cache.cache_version(store))
+    names = tmp_path / "names.csv"
+    names.write_text("name,category\nWieteke Zandvoort,person\n", encoding="utf-8")
+    pseudonymise(store, names=read_names(names))
+    [seg] = store.segments(role="participant")
+    assert "Wieteke" not in seg["text"]
+    _forget_in_memory_lemmas(store)
+    held = lemma_cache.load(store)
+    assert held.computed == 0                                # lemmatised again by pseudonymise itself
+    assert "werk" in held.content[seg["id"]] and "wieteke" not in held.content[seg["id"]]
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = Path(store.path).read_bytes().lower()
+    assert b"wieteke" not in raw and b"zandvoort" not in raw

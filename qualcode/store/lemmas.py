@@ -31,6 +31,12 @@ class LemmasMixin:
             return {}
         return dict(self.conn.execute("SELECT form, lemma FROM lemma_forms WHERE version_id = ?", (vid,)))
 
+    def clear_lemma_cache(self) -> None:
+        """Drop every cached lemma and word form (pseudonymisation: they hold the original names)."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM lemma_versions")   # cascades to segment_lemmas and lemma_forms
+        self._lemma_cache = None
+
     def codebook_texts_for_lemmas(self) -> list[str]:
         """Every text of the codebook that gets lemmatised: code names, descriptions, examples, rules."""
         return [t for r in self.conn.execute("SELECT name, description, include, exclude, example, rules FROM codes")
