@@ -195,18 +195,38 @@ def lemma(word: str, language: str = "nl") -> str:
 def lemmatizer_version(language: str = "nl") -> str:
     """What the lemmas of a text depend on, as stored with cached lemmas: the lemmatiser and its
     version, the language and the stop-word list; a change in any of them recomputes the cache."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    def v(package: str) -> str:
-        try:
-            return version(package)
-        except PackageNotFoundError:
-            return "none"
-
     import hashlib
+
+    v = package_version
 
     stops = hashlib.sha256("\n".join(sorted(stop_words(language))).encode("utf-8")).hexdigest()[:12]
     return f"simplemma {v('simplemma')}; spacy {v('spacy')}; {language}; stop words {stops}"
+
+
+@lru_cache(maxsize=16)
+def package_version(package: str) -> str:
+    """An installed package's version without importing it: read from the name of its ``.dist-info``
+    folder next to the package (importlib.metadata as the fallback, which takes longer to load)."""
+    import importlib.util
+    import os
+
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        folder = os.path.dirname(os.path.dirname(spec.origin))
+        prefix = package.replace("-", "_").lower() + "-"
+        with os.scandir(folder) as entries:
+            found = [e.name for e in entries if e.name.lower().startswith(prefix) and e.name.endswith(".dist-info")]
+        if len(found) == 1:
+            return found[0][len(prefix):-len(".dist-info")]
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "none"
 
 
 STOP_WORD_FILE = "stopwords-{}.txt"

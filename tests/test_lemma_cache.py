@@ -153,7 +153,7 @@ def test_the_version_names_lemmatiser_language_stop_words_and_pipeline(sample_st
     from importlib.metadata import version
 
     v = lemma_cache.cache_version(sample_store)
-    assert f"simplemma {version('simplemma')}" in v and "; nl; " in v and "pipeline blank" in v
+    assert f"simplemma {version('simplemma')}; spacy {version('spacy')}; nl; " in v and "pipeline blank" in v
     assert "stop words " in v
 
 
