@@ -24,6 +24,7 @@ import json
 from dataclasses import dataclass, field
 
 FORMAT = 2  # bump when what is stored, or how it is computed, changes
+CHUNK = 5000  # segments lemmatised and stored at a time
 
 
 @dataclass
@@ -83,10 +84,11 @@ def analyse(texts: list[str], language: str, pipeline_name: str | None = None
     return content, terms, forms
 
 
-def load(store, *, write: bool = True) -> ProjectLemmas:
+def load(store, *, write: bool = True, keep: bool = True) -> ProjectLemmas:
     """The project's cached lemmas, computing (and, with ``write``, storing) those of segments not
     cached yet under the current version or whose text changed. Also teaches the lemmatiser every
-    cached word form. The result is kept on the store for the rest of the command."""
+    cached word form. The result is kept on the store for the rest of the command (``keep=False``:
+    only fill the cache, returning no lemmas)."""
     version = cache_version(store)
     held = getattr(store, "_lemma_cache", None)
     if held is not None and held[0] == _state(store, version):
@@ -102,24 +104,27 @@ def load(store, *, write: bool = True) -> ProjectLemmas:
     for sid, text in store.segment_id_texts():
         row = cached.get(sid)
         if row is not None and row[0] == text_hash(text):
-            result.content[sid] = json.loads(row[1])
-            result.terms[sid] = json.loads(row[2])
+            if keep:
+                result.content[sid] = json.loads(row[1])
+                result.terms[sid] = json.loads(row[2])
         else:
             missing.append((sid, text))
-    if missing:
-        texts = [t for _, t in missing]
-        content, terms, forms = analyse(texts, language, store.meta("spacy_pipeline") or None)
+    for start in range(0, len(missing), CHUNK):  # a chunk at a time: a large ingest never holds it all twice
+        chunk = missing[start:start + CHUNK]
+        content, terms, forms = analyse([t for _, t in chunk], language, store.meta("spacy_pipeline") or None)
         rows = []
-        for (sid, text), c, t in zip(missing, content, terms):
-            result.content[sid], result.terms[sid] = c, t
+        for (sid, text), c, t in zip(chunk, content, terms):
+            if keep:
+                result.content[sid], result.terms[sid] = c, t
             rows.append((sid, text_hash(text), json.dumps(c, ensure_ascii=False), json.dumps(t, ensure_ascii=False)))
-        result.computed = len(rows)
+        result.computed += len(rows)
         if write:
-            store.save_segment_lemmas(version, rows, forms)
+            store.save_segment_lemmas(version, rows, {f: lem for f, lem in forms.items() if f not in known})
         known.update(forms)
     if write:
         _learn_codebook_forms(store, version, known)
-    store._lemma_cache = (_state(store, version), result)
+    if keep:
+        store._lemma_cache = (_state(store, version), result)
     return result
 
 
@@ -136,11 +141,11 @@ def _learn_codebook_forms(store, version: str, known: dict[str, str]) -> None:
 
 
 def _state(store, version: str) -> tuple:
-    """Changes since this changes when the project may have changed (this connection or another)."""
+    """A value that changes whenever the project may have changed (through this connection or another)."""
     return version, store.conn.total_changes, store.conn.execute("PRAGMA data_version").fetchone()[0]
 
 
 def refresh(store) -> int:
     """Fill the cache for every segment not cached yet (run after ingest); returns how many were lemmatised."""
     store._lemma_cache = None
-    return load(store).computed
+    return load(store, keep=False).computed
