@@ -343,6 +343,7 @@ def pseudonymise(store, *, names: list[NameEntry] | None = None, detect: tuple[s
         act.summary = " ".join(report.lines()[:1])[:200]
         act.details = {"counts": report.counts(), "sources": report.sources_changed}
         store.clear_lemma_cache()   # cached lemmas and word forms hold the original names
+        store.clear_figures()       # and cached report figures may show them
     _relemmatise(store)
     store.scrub_free_space()
     return report

@@ -81,3 +81,9 @@ READERS = {
 @pytest.mark.parametrize("args", list(READERS), ids=" ".join)
 def test_commands_that_read_lemmas_load_no_nlp_library(coded_project, args):
     assert loaded(coded_project, *args) <= READERS[args]
+
+
+def test_a_report_whose_figures_did_not_change_loads_no_matplotlib(coded_project):
+    args = ("report", "--format", "html,md", "--out", "again.html", "--force")
+    loaded(coded_project, *args)                      # draws (or reuses) the figures and keeps them
+    assert loaded(coded_project, *args) <= {"numpy"}

@@ -173,12 +173,13 @@ def test_ingest_lemmatises_once(empty_store, tmp_path):
 
 
 def test_version_1_project_is_migrated_and_fills_its_cache(sample_path):
-    """A project made before the cache existed (schema 1): opening it backs it up, adds the empty cache
-    tables, and the first command that needs lemmas fills them."""
+    """A project made before the caches existed (schema 1): opening it backs it up, adds the empty lemma
+    and figure cache tables, and the first command that needs lemmas fills them."""
     from qualcode.overview import build_overview
 
     con = sqlite3.connect(sample_path)
     con.executescript("DROP TABLE segment_lemmas; DROP TABLE lemma_forms; DROP TABLE lemma_versions; "
+                      "DROP TABLE figure_cache; "
                       "PRAGMA user_version = 1;")
     con.close()
     store = Store.open(sample_path)
@@ -187,6 +188,7 @@ def test_version_1_project_is_migrated_and_fills_its_cache(sample_path):
         [backup] = store.backups()
         assert "before-migration-v1-to-v" in backup.name
         assert store.conn.execute("SELECT COUNT(*) FROM segment_lemmas").fetchone()[0] == 0
+        assert store.conn.execute("SELECT COUNT(*) FROM figure_cache").fetchone()[0] == 0
         _forget_in_memory_lemmas(store)
         build_overview(store)
         assert store.conn.execute("SELECT COUNT(*) FROM segment_lemmas").fetchone()[0] == store.count_segments()

@@ -148,14 +148,47 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
     report = Report(language=lang, labels=L, project=store.meta("name") or Path(store.path).stem,
                     generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"), steps=steps, themes=sections)
     if figures and themes:
-        report.figures["fragments"] = charts.fragments_per_theme(
-            themes, {t["id"]: spread.get(t["id"], {}).get("fragments", 0) for t in themes},
+        figs = _Figures(store)
+        report.figures["fragments"] = figs.draw(
+            charts.fragments_per_theme, themes, {t["id"]: spread.get(t["id"], {}).get("fragments", 0) for t in themes},
             title=L["fig_fragments"], xlabel=L["n_fragments"])
-        report.figures["heatmap"] = charts.theme_group_heatmap(themes, groups, by_group, title=L["fig_heatmap"],
-                                                               group_label=L["focus_group"])
-        report.figures["map"] = charts.thematic_map(themes, codes, store.code_cooccurrence(), title=L["fig_map"])
+        report.figures["heatmap"] = figs.draw(charts.theme_group_heatmap, themes, groups, by_group,
+                                              title=L["fig_heatmap"], group_label=L["focus_group"])
+        report.figures["map"] = figs.draw(charts.thematic_map, themes, codes, store.code_cooccurrence(),
+                                          title=L["fig_map"])
+        figs.save()
         report.captions = {"fragments": L["fig_fragments"], "heatmap": L["fig_heatmap"], "map": L["fig_map"]}
     return report
+
+
+class _Figures:
+    """Draws a figure only when the project holds no PNG of exactly the same figure (the same chart
+    function and inputs, the same matplotlib), and stores what it drew for the next report."""
+
+    def __init__(self, store):
+        from ..nlp import package_version
+
+        self.store = store
+        self.version = f"matplotlib {package_version('matplotlib')}; charts {CHARTS_FORMAT}"
+        self.drawn: dict[str, bytes] = {}
+        self.used: list[str] = []
+
+    def draw(self, func, *args, **kwargs) -> bytes:
+        import hashlib
+
+        key = hashlib.sha256(repr((func.__name__, self.version, args, sorted(kwargs.items()))).encode()).hexdigest()
+        png = self.store.cached_figure(key)
+        if png is None:
+            png = self.drawn[key] = func(*args, **kwargs)
+        else:
+            self.used.append(key)
+        return png
+
+    def save(self) -> None:
+        self.store.save_figures(self.drawn, self.used)
+
+
+CHARTS_FORMAT = 1  # bump when charts.py draws differently from the same inputs
 
 
 def _per_group(theme_id: int, groups: list[str], by_group: dict) -> list[tuple[str, int]]:

@@ -4,8 +4,8 @@ Version history
 ---------------
 1  initial layout (sources, participants, segments, codebook, codings, memos,
    audit log, suggestions, coder progress).
-2  the lemma cache (issue 24): lemma_versions, segment_lemmas, lemma_forms
-   (:func:`_migrate_add_lemma_cache`).
+2  derived caches (issue 24): the lemma cache (lemma_versions, segment_lemmas, lemma_forms) and
+   report figures (figure_cache) (:func:`_migrate_add_lemma_cache`).
 
 To change the schema: bump ``SCHEMA_VERSION``, change ``SCHEMA`` to the new
 layout (used for new projects) and append a function to ``MIGRATIONS`` that
@@ -227,6 +227,14 @@ CREATE TABLE lemma_forms (
     lemma      TEXT NOT NULL,
     PRIMARY KEY (version_id, form)
 ) WITHOUT ROWID;
+
+-- Report figures as drawn (PNG), keyed by a hash of everything they show and the matplotlib version:
+-- a report whose figures did not change since the last one reuses them without loading matplotlib.
+CREATE TABLE figure_cache (
+    key     TEXT PRIMARY KEY,
+    png     BLOB NOT NULL,
+    used_at TEXT NOT NULL
+);
 """
 SCHEMA += LEMMA_CACHE_SQL
 
@@ -244,8 +252,8 @@ def _migrate_0_to_1(conn) -> None:  # pragma: no cover - placeholder for the emp
 
 
 def _migrate_add_lemma_cache(conn) -> None:
-    """Add the lemma cache tables (issue 24). They start empty: the first command that reads
-    lemmas fills them."""
+    """Add the lemma cache and figure cache tables (issue 24). They start empty: the first command
+    that reads lemmas (or draws a report's figures) fills them."""
     # one statement at a time: executescript would commit the migration's transaction half-way
     for statement in LEMMA_CACHE_SQL.split(";"):
         if statement.strip():
