@@ -145,7 +145,7 @@ def test_numpy_nmf_gives_scikit_learns_clusters(sample_store, n_clusters, seed):
     assert np.allclose(W, Ws, rtol=0, atol=1e-6)
 
 
-def test_too_few_shared_words_is_a_clear_error():
+def test_tfidf_refuses_when_pruning_leaves_no_word():
     from qualcode.tfidf import tfidf
 
     with pytest.raises(ValueError):

@@ -206,7 +206,7 @@ def test_shipped_stop_words_equal_spacys(language):
     assert {w for w in shipped.splitlines() if w and not w.startswith("#")} == spacy_words
 
 
-def test_segment_counts_are_unchanged_by_the_cache(coded_store):
+def test_deleting_a_source_deletes_its_cached_lemmas(coded_store):
     """Deleting a source deletes its cached lemmas with it (foreign key cascade)."""
     store = coded_store
     src = store.sources()[0]
