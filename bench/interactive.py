@@ -64,7 +64,8 @@ COMMANDS: list[tuple[str, list[str], float | None]] = [
 ]
 DEMO_TARGET = 30.0
 FORGET_FIGURES = ("import sqlite3, sys\ncon = sqlite3.connect(sys.argv[1])\n"
-                  "con.execute('DELETE FROM figure_cache')\ncon.commit()\n")
+                  "try:\n    con.execute('DELETE FROM figure_cache')\n    con.commit()\n"
+                  "except sqlite3.OperationalError:\n    pass  # a qualcode without the figure cache\n")
 
 
 def _env() -> dict:
@@ -151,7 +152,7 @@ def main() -> None:
             times = _timed(qc + argv, args.runs, after=qc + ["undo"] if label == "code rename" else None,
                            before=rename if label == "undo" else forget if "(draws)" in label else None,
                            reference=ref)
-        except SystemExit as exc:  # e.g. an option this version of qualcode does not have
+        except (SystemExit, subprocess.CalledProcessError) as exc:  # e.g. an option this version lacks
             print(f"{label[:28]:<28}  failed: {str(exc).strip().splitlines()[-1]}", flush=True)
             continue
         pandas_all += ref
