@@ -120,9 +120,7 @@ demo-agreement: venv
 demo-step6: venv
 	@echo "== step 6: analysis workbook and supervisor report =="
 	$(QC) export workbook reports/analysis.xlsx
-	$(QC) report --format html --out reports/report.html
-	$(QC) report --format docx --out reports/report.docx
-	$(QC) report --format md --out reports/report.md
+	$(QC) report --format html,docx,md --out reports/report.html
 
 # Interoperability: REFI-QDA export
 demo-interop: venv

@@ -71,18 +71,34 @@ class SimplemmaLemmatizer:
         self.cache: dict[str, str] = {}
         self._hash_cache: dict[int, int] = {}  # lower-case form hash -> lemma hash, for _hash_strings
         self._hash_strings = None
+        self._loaded = False
+        self._lemmatize = None
+
+    def _load(self) -> None:
+        """Import simplemma and load its table for the language on the first word not already known
+        (a project's cached lemmas usually know every word, so most commands never load it)."""
+        self._loaded = True
         try:
             import simplemma
-            simplemma.lemmatize("test", lang=lang)
+            simplemma.lemmatize("test", lang=self.lang)
             self._lemmatize = simplemma.lemmatize
         except Exception:  # language simplemma does not know: lower-case forms
             self._lemmatize = None
 
+    def seed(self, lemmas: dict[str, str]) -> None:
+        """Teach the lemmatiser forms whose lemma is already known (lower-case form -> lemma), e.g. from
+        the project's lemma cache; they are then never looked up in simplemma."""
+        room = 500_000 - len(self.cache)
+        if room > 0:
+            self.cache.update(lemmas if len(lemmas) <= room else dict(list(lemmas.items())[:room]))
+
     def lemma(self, lower: str) -> str:
         lem = self.cache.get(lower)
         if lem is None:
-            if self._lemmatize is not None and lower[:1].isalpha():
-                lem = self._lemmatize(lower, lang=self.lang).lower()
+            if lower[:1].isalpha():
+                if not self._loaded:
+                    self._load()
+                lem = self._lemmatize(lower, lang=self.lang).lower() if self._lemmatize is not None else lower
             else:
                 lem = lower
             if len(self.cache) < 500_000:
@@ -139,7 +155,7 @@ def _register() -> None:
 
     @Language.factory("qualcode_lemmatizer")
     def make_lemmatizer(nlp, name):  # noqa: ARG001 - spaCy factory signature
-        return SimplemmaLemmatizer(nlp.lang)
+        return lemmatizer(nlp.lang)  # shared, so forms taught with seed() serve the pipeline too
 
 
 @lru_cache(maxsize=8)
@@ -181,16 +197,67 @@ def lemma(word: str, language: str = "nl") -> str:
     return lemmatizer(language).lemma(word.lower())
 
 
-@lru_cache(maxsize=8)
-def stop_words(language: str = "nl") -> frozenset[str]:
-    """spaCy's stop words for the language plus spoken-language fillers."""
-    import importlib
+def lemmatizer_version(language: str = "nl") -> str:
+    """What the lemmas of a text depend on, as stored with cached lemmas: the lemmatiser and its
+    version, the language and the stop-word list; a change in any of them recomputes the cache."""
+    import hashlib
+
+    v = package_version
+
+    stops = hashlib.sha256("\n".join(sorted(stop_words(language))).encode("utf-8")).hexdigest()[:12]
+    return f"simplemma {v('simplemma')}; spacy {v('spacy')}; {language}; stop words {stops}"
+
+
+@lru_cache(maxsize=16)
+def package_version(package: str) -> str:
+    """An installed package's version without importing it: read from the name of its ``.dist-info``
+    folder next to the package (importlib.metadata as the fallback, which takes longer to load)."""
+    import importlib.util
+    import os
 
     try:
-        mod = importlib.import_module(f"spacy.lang.{language}.stop_words")
-        words = set(mod.STOP_WORDS)
-    except Exception:
-        words = set()
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        folder = os.path.dirname(os.path.dirname(spec.origin))
+        prefix = package.replace("-", "_").lower() + "-"
+        with os.scandir(folder) as entries:
+            found = [e.name for e in entries if e.name.lower().startswith(prefix) and e.name.endswith(".dist-info")]
+        if len(found) == 1:
+            return found[0][len(prefix):-len(".dist-info")]
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "none"
+
+
+STOP_WORD_FILE = "stopwords-{}.txt"
+
+
+@lru_cache(maxsize=8)
+def stop_words(language: str = "nl") -> frozenset[str]:
+    """spaCy's stop words for the language plus spoken-language fillers.
+
+    For Dutch and English the words come from the lists shipped in ``qualcode/data/`` (written once
+    from spaCy's ``STOP_WORDS``; a test checks they still agree), so no spaCy import is needed;
+    other languages read spaCy's list."""
+    from pathlib import Path
+
+    shipped = Path(__file__).parent / "data" / STOP_WORD_FILE.format(language)
+    if shipped.is_file():
+        words = {w.strip() for w in shipped.read_text(encoding="utf-8").splitlines()
+                 if w.strip() and not w.startswith("#")}
+    else:
+        import importlib
+
+        try:
+            mod = importlib.import_module(f"spacy.lang.{language}.stop_words")
+            words = set(mod.STOP_WORDS)
+        except Exception:
+            words = set()
     return frozenset(words | FILLERS.get(language, set()))
 
 

@@ -91,24 +91,12 @@ def build_overview(store, top_terms: int = 12) -> Overview:
 def distinctive_terms(store, top: int = 12) -> dict[str, list[dict]]:
     """Per group, the lemmas most over-represented in its participants' talk (log-likelihood
     keyness against the other groups; plain frequency when there is one group)."""
-    from .nlp import pipeline, stop_words
+    from .lemma_cache import load
 
-    lang = store.language
-    nlp = pipeline(lang, store.meta("spacy_pipeline") or None)
-    stops = stop_words(lang)
+    terms = load(store).terms  # lemmatised once, at ingest (see qualcode.lemma_cache.analyse)
     counts: dict[str, Counter] = {}
-    segs = list(store.segments(role="participant"))
-    texts = (s["text"] for s in segs)
-    disable = [p for p in nlp.pipe_names if p not in ("qualcode_lemmatizer", "lemmatizer")]
-    for seg, doc in zip(segs, nlp.pipe(texts, batch_size=256, disable=disable)):
-        c = counts.setdefault(seg["group_label"], Counter())
-        for tok in doc:
-            if not tok.is_alpha or len(tok) < 3:
-                continue
-            lem = tok.lemma_.lower() or tok.lower_
-            if tok.lower_ in stops or lem in stops:
-                continue
-            c[lem] += 1
+    for seg in store.segments(role="participant"):
+        counts.setdefault(seg["group_label"], Counter()).update(terms[seg["id"]])
     out: dict[str, list[dict]] = {}
     total = Counter()
     for c in counts.values():
@@ -209,11 +197,13 @@ def _xlsx(ov: Overview, out: Path) -> None:
 def kwic(store, term: str, *, width: int = 40, group: str | None = None, limit: int | None = None) -> list[dict]:
     """Keyword in context: every participant or moderator segment where a token's lemma
     (or form) equals the term's lemma; a trailing '*' matches as a prefix."""
+    from .lemma_cache import load
     from .nlp import lemma, WORD_RE
 
     if not term.strip().rstrip("*"):
         raise InputError("give a term to look for (a word, or the start of one followed by *)")
     lang = store.language
+    load(store)  # teaches the lemmatiser every word form of the project: no lemmatising below
     prefix = term.endswith("*")
     t = term.rstrip("*").lower()
     target = lemma(t, lang)

@@ -348,6 +348,7 @@ def pseudonymise(store, *, names: list[NameEntry] | None = None, detect: tuple[s
         raise
     if not dry_run:  # also when nothing new was found: a rerun compacts what a full disk left
         try:
+            _relemmatise(store)
             store.scrub_free_space()
         except DatabaseError as exc:
             report.warnings.append(
@@ -442,10 +443,23 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, wr
         report.other_fields = len(field_updates) + len(audit_updates)
         act.summary = " ".join(report.lines()[:1])[:200]
         act.details = {"counts": report.counts(), "sources": report.sources_changed}
+        store.clear_lemma_cache()   # cached lemmas and word forms hold the original names
+        store.clear_figures()       # and cached report figures may show them
         if mapping_out:  # before the commit: no pseudonymisation without its key
             written.append(write_mapping(report, mapping_out))
             report.mapping_file = str(written[-1])
     return report
+
+
+def _relemmatise(store) -> None:
+    """Lemmatise the pseudonymised texts once, for later commands (issue 24)."""
+    from .errors import QualcodeError
+    from .lemma_cache import refresh
+
+    try:
+        refresh(store)
+    except QualcodeError:  # a language spaCy does not support: the command that needs lemmas says so
+        pass
 
 
 def speaker_relabels(store) -> list[tuple[str, str, str, str]]:

@@ -291,21 +291,23 @@ def _coherence(store, r: Review, coder: str | None) -> None:
     if len(keys) < 2:
         return
     import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
+    from .lemma_cache import load
     from .nlp import content_lemmas
+    from .tfidf import tfidf
 
     lang = store.language
+    cached = load(store).content  # lemmatised once, at ingest
     seg_text = {sid: text for _, sid, text in pairs}
     seg_ids = sorted(seg_text)
     index = {sid: i for i, sid in enumerate(seg_ids)}
-    vec = TfidfVectorizer(analyzer=lambda t: content_lemmas(t, lang), norm="l2")
-    X = vec.fit_transform([seg_text[s] for s in seg_ids])
-    nonzero = np.asarray(X.getnnz(axis=1) > 0)
+    # TfidfVectorizer(analyzer=content_lemmas, norm="l2"), in numpy (qualcode.tfidf)
+    X = tfidf([cached[s] if s in cached else content_lemmas(seg_text[s], lang) for s in seg_ids])
+    nonzero = X.row_nnz() > 0
     members: dict[str, list[int]] = {k: [] for k in keys}
     for k, sid, _ in pairs:
         members[k].append(index[sid])
-    sums = {k: np.asarray(X[m].sum(axis=0)).ravel() for k, m in members.items()}
+    sums = {k: X.column_sums(np.bincount(m, minlength=X.n_rows).astype(float)) for k, m in members.items()}
     nz = {k: int(nonzero[m].sum()) for k, m in members.items()}
     sets = {k: set(m) for k, m in members.items()}
 

@@ -85,3 +85,38 @@ def test_help_texts(run, tmp_path, args):
     for a in args:
         cmd = cmd.commands[a]
     assert cmd.help and all(p.help for p in cmd.params if hasattr(p, "help") and p.param_type_name == "option")
+
+
+def test_report_in_three_formats_at_once_draws_each_figure_once(project, run, tmp_path, monkeypatch):
+    """--format html,docx,md builds the report and its figures once and writes all three (issue 24)."""
+    from docx import Document
+
+    from qualcode.export import charts
+
+    drawn = []
+    for name in ("fragments_per_theme", "theme_group_heatmap", "thematic_map"):
+        real = getattr(charts, name)
+        monkeypatch.setattr(charts, name, lambda *a, _real=real, _name=name, **k: drawn.append(_name) or _real(*a, **k))
+    r = run(project, "report", "--format", "html,docx,md", "--out", "reports/report.html", "--language", "en")
+    assert r.exit_code == 0, r.output
+    assert sorted(drawn) == ["fragments_per_theme", "thematic_map", "theme_group_heatmap"]
+    assert r.output.splitlines() == ["wrote reports/report.html", "wrote reports/report.docx", "wrote reports/report.md",
+                                     "wrote reports/report-fragments.png", "wrote reports/report-heatmap.png",
+                                     "wrote reports/report-map.png"]
+    rep = tmp_path / "reports"
+    html = (rep / "report.html").read_text(encoding="utf-8")
+    md = (rep / "report.md").read_text(encoding="utf-8")
+    assert "Thematic analysis report" in html and md.startswith("# Thematic analysis report: mini")
+    assert html.count("data:image/png;base64,") == 3 and md.count("](report-") == 3
+    doc = Document(str(rep / "report.docx"))
+    assert doc.paragraphs[0].text == "Thematic analysis report: mini"
+    assert len(doc.inline_shapes) == 3
+    assert not list(rep.glob("*.tmp"))
+
+
+def test_report_refuses_an_unknown_format_in_a_list_and_writes_nothing(project, run, tmp_path):
+    r = run(project, "report", "--format", "html,pdf", "--out", "reports/report.html")
+    assert r.exit_code == 1
+    assert r.stderr == ("Error: report format must be html, docx or md (from --format or the file extension), "
+                        "not 'pdf'.\n")
+    assert not list((tmp_path / "reports").iterdir())

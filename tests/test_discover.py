@@ -113,3 +113,40 @@ def test_cli_discover_writes_sheet_and_creates(tmp_path, run):
     assert md.read_text(encoding="utf-8").startswith("# Candidate codes (qualcode discover)")
     r = run(project, "discover", "--n", "3", "--create", "1", "Talk about money")
     assert r.exit_code == 0 and "created code 'talk_about_money'" in r.output
+
+
+@pytest.mark.parametrize("n_clusters,seed", [(8, 0), (5, 3)])
+def test_numpy_nmf_gives_scikit_learns_clusters(sample_store, n_clusters, seed):
+    """discover's TF-IDF and NMF (numpy, issue 24) against scikit-learn's TfidfVectorizer(min_df=2,
+    max_df=0.5, sublinear_tf=True) and NMF(init='nndsvda', solver='cd') on the sample's participant
+    segments: the same matrix, each segment in the same cluster, the same top terms."""
+    import numpy as np
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from qualcode.coding.nmf import nmf
+    from qualcode.lemma_cache import load
+    from qualcode.tfidf import as_scipy, tfidf
+
+    content = load(sample_store).content
+    lemmas = [content[s["id"]] for s in sample_store.segments(role="participant") if len(content[s["id"]]) >= 3]
+    assert len(lemmas) > 500
+    X = tfidf(lemmas, min_df=2, max_df=0.5, sublinear_tf=True)
+    vec = TfidfVectorizer(analyzer=lambda x: x, min_df=2, max_df=0.5, sublinear_tf=True)
+    Xs = vec.fit_transform(lemmas)
+    assert X.vocabulary == list(vec.get_feature_names_out())
+    assert np.allclose(as_scipy(X).toarray(), Xs.toarray(), rtol=0, atol=1e-12)
+    W, H = nmf(as_scipy(X), n_clusters, seed=seed, max_iter=500)
+    model = NMF(n_components=n_clusters, init="nndsvda", random_state=seed, max_iter=500)
+    Ws = model.fit_transform(Xs)
+    assert (W.argmax(axis=1) == Ws.argmax(axis=1)).all()
+    for k in range(n_clusters):
+        assert list(H[k].argsort()[::-1][:8]) == list(model.components_[k].argsort()[::-1][:8])
+    assert np.allclose(W, Ws, rtol=0, atol=1e-6)
+
+
+def test_tfidf_refuses_when_pruning_leaves_no_word():
+    from qualcode.tfidf import tfidf
+
+    with pytest.raises(ValueError):
+        tfidf([["een"], ["twee"], ["drie"]], min_df=2)

@@ -211,3 +211,37 @@ def test_many_groups_heatmap_bounded_and_spread_truncated():
     assert len(spread) == MAX_GROUPS_LISTED + 1 and spread[-1] == ("…", None)
     assert [n for _, n in spread[:-1]] == [6] * MAX_GROUPS_LISTED          # the groups with most fragments
     assert _per_group(1, groups[:3], counts) == [("F1", 0), ("F2", 1), ("F3", 2)]
+
+
+def test_unchanged_figures_are_reused_from_the_project(tmp_path, monkeypatch):
+    """A second report with nothing changed draws no figure (matplotlib is not needed); a change draws
+    the figures that show it again (issue 24)."""
+    from qualcode.export import charts
+    from qualcode.export.report import build_report
+
+    store = make_project(tmp_path / "cache.qualcode")
+    drawn = []
+    for name in ("fragments_per_theme", "theme_group_heatmap", "thematic_map"):
+        real = getattr(charts, name)
+
+        def spy(*a, _real=real, **k):
+            drawn.append(_real.__name__)
+            return _real(*a, **k)
+
+        spy.__name__ = name
+        monkeypatch.setattr(charts, name, spy)
+    first = build_report(store, "en").figures
+    assert sorted(drawn) == ["fragments_per_theme", "thematic_map", "theme_group_heatmap"]
+    drawn.clear()
+    second = build_report(store, "en").figures
+    assert drawn == [] and second == first                       # the same PNG bytes, from the project
+    build_report(store, "nl")                                    # other labels: other figures
+    assert len(drawn) == 3
+    drawn.clear()
+    with store.act("theme rename"):
+        store.conn.execute("UPDATE themes SET name = 'Zorg en werk samen' WHERE key = 'care'")
+    third = build_report(store, "en").figures
+    assert sorted(drawn) == ["fragments_per_theme", "thematic_map", "theme_group_heatmap"]
+    assert third["fragments"] != first["fragments"]
+    assert store.conn.execute("SELECT COUNT(*) FROM figure_cache").fetchone()[0] == 9
+    store.close()

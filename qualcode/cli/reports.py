@@ -32,8 +32,9 @@ def export_workbook(env: Env, out, force):
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["html", "docx", "md"]), default=None,
-              help="Output format (default: from the --out extension).")
+@click.option("--format", "fmt", default=None, metavar="html|docx|md[,...]",
+              help="Output format, or several separated by commas (html,docx,md: built once, figures shared, "
+                   "each written to --out with its own extension). Default: from the --out extension.")
 @click.option("--out", type=click.Path(dir_okay=False), default="reports/report.html", show_default=True,
               help="File to write; Markdown also writes its figures as <name>-<figure>.png beside it.")
 @click.option("--language", type=click.Choice(["nl", "en"]), default=None,
@@ -43,9 +44,10 @@ def export_workbook(env: Env, out, force):
 def report(env: Env, fmt, out, language, force):
     """Step 6: the supervisor report per theme (definition, key messages, spread, quotes keyed
     "(F2 P2)", supervisor comments), the six steps' state and figures."""
-    from ..export.report import write_report
+    from ..export.report import report_formats, report_paths, write_report
 
-    refuse_overwrite(out, force)
+    for path in report_paths(out, report_formats(out, fmt)):
+        refuse_overwrite(path, force)
     for path in write_report(env.open(), out, fmt=fmt, language=language):
         click.echo(f"wrote {path}")
 

@@ -1,7 +1,7 @@
 """Inductive discovery: cluster the participant segments nobody has coded yet into candidate codes.
 
 TF-IDF over content lemmas (stop words and spoken fillers out, see :func:`qualcode.nlp.content_lemmas`),
-then non-negative matrix factorisation (NMF, deterministic ``nndsvda`` start and ``random_state``):
+then non-negative matrix factorisation (NMF in numpy, :mod:`qualcode.coding.nmf`; seeded ``nndsvda`` start):
 each segment joins the cluster it loads on most. The same project, number of clusters and seed
 always give the same clusters, so ``discover --create CLUSTER NAME`` refers to what was shown.
 """
@@ -59,29 +59,26 @@ class Discovery:
 @from_snapshot
 def discover(store, *, n_clusters: int = 8, seed: int = 0, n_terms: int = 8) -> Discovery:
     """Cluster uncoded participant segments (deterministic for a given seed)."""
-    from sklearn.decomposition import NMF
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from ..lemma_cache import load
+    from ..tfidf import as_scipy, tfidf
+    from .nmf import nmf
 
-    from ..nlp import content_lemmas
-
-    language = store.language
+    cached = load(store).content  # lemmatised once, at ingest
     ids = store.uncoded_segment_ids(role="participant")
     segs = [s for s in store.segments(role="participant") if s["id"] in ids]
-    lemmas = [content_lemmas(s["text"], language) for s in segs]
+    lemmas = [cached[s["id"]] for s in segs]
     keep = [i for i, lem in enumerate(lemmas) if len(lem) >= MIN_LEMMAS]
     segs = [segs[i] for i in keep]
     lemmas = [lemmas[i] for i in keep]
     if len(segs) < 2 * n_clusters:
         raise QualcodeError(f"only {len(segs)} uncoded participant segments with enough words to cluster; "
                             f"ask for fewer clusters (--n) or discover before coding everything.")
-    vec = TfidfVectorizer(analyzer=lambda x: x, min_df=2, max_df=0.5, sublinear_tf=True)
     try:
-        X = vec.fit_transform(lemmas)
+        X = tfidf(lemmas, min_df=2, max_df=0.5, sublinear_tf=True)
     except ValueError:
         raise QualcodeError("the uncoded segments share too few words to cluster.") from None
-    nmf = NMF(n_components=n_clusters, init="nndsvda", random_state=seed, max_iter=500)
-    W = nmf.fit_transform(X)
-    names = vec.get_feature_names_out()
+    W, H = nmf(as_scipy(X), n_clusters, seed=seed, max_iter=500)
+    names = X.vocabulary
     members: dict[int, list[int]] = {}
     for i, row in enumerate(W):
         if row.max() > 0:
@@ -91,7 +88,7 @@ def discover(store, *, n_clusters: int = 8, seed: int = 0, n_terms: int = 8) -> 
     for number, k in enumerate(order, start=1):
         rows = sorted(members[k], key=lambda i: (-W[i, k], segs[i]["id"]))
         top = W[rows[0], k] or 1.0
-        terms = [str(names[j]) for j in nmf.components_[k].argsort()[::-1][:n_terms]]
+        terms = [str(names[j]) for j in H[k].argsort()[::-1][:n_terms]]
         items = [{"id": segs[i]["id"], "key": segs[i]["key"], "group": segs[i]["group_label"],
                   "text": segs[i]["text"], "weight": float(W[i, k] / top),
                   "terms": [t for t in terms if t in set(lemmas[i])]} for i in rows]

@@ -422,9 +422,11 @@ def rule_codes(store, codes: list[str] | None = None) -> list[dict]:
 @from_snapshot
 def autocode(store, codes: list[str] | None = None, dry_run: bool = False) -> AutocodeResult:
     """Apply the rules of ``codes`` (default: every code with rules) to all participant segments."""
+    from ..lemma_cache import load
     from ..nlp import pipeline
 
     chosen = rule_codes(store, codes)
+    load(store)  # teaches the lemmatiser the project's word forms (lemmatised once, at ingest)
     nlp = pipeline(store.language, store.meta("spacy_pipeline") or None)
     compiled = compile_rules(chosen, nlp)
     segs = store.rule_segment_texts(role="participant")

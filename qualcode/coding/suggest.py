@@ -574,6 +574,9 @@ SHEET_HEADER = ["suggestion id", "group", "source", "segment", "speaker", "text"
 def segment_docs(store) -> dict[int, dict]:
     """Every segment as an estimator document: id, text, context (the previous turn's text), source,
     group, role, key."""
+    from ..lemma_cache import load
+
+    load(store)  # teaches the lemmatiser the project's word forms (lemmatised once, at ingest)
     out: dict[int, dict] = {}
     names: dict[str, str] = {}  # one string object per distinct source, group, role and speaker key
     source_id, turn, prev, cur = None, None, "", []

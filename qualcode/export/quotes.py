@@ -1,7 +1,7 @@
 """Choosing representative quotes for a theme, deterministically.
 
 A theme's participant fragments are turned into TF-IDF vectors over their
-content lemmas; the most *typical* fragment is the one closest (cosine) to the
+content lemmas (:mod:`qualcode.tfidf`, numpy only); the most *typical* fragment is the one closest (cosine) to the
 theme's centroid. Quotes are picked in order of typicality, preferring
 fragments of a reasonable length (``min_words``..``max_words``) and a
 participant not quoted yet, so a handful of quotes spread over the voices.
@@ -12,21 +12,23 @@ from __future__ import annotations
 
 
 def rank_by_typicality(segments: list[dict], language: str = "nl", *,
-                       docs_cache: dict | None = None) -> list[tuple[dict, float]]:
+                       docs_cache: dict | None = None, lemmas: dict | None = None) -> list[tuple[dict, float]]:
     """Segments (dicts with 'id' and 'text') with their similarity to the centroid, most typical first.
 
     ``docs_cache`` (optional, segment id -> its content lemmas as one string) is read and filled, so
-    ranking several themes that share segments lemmatises each segment once."""
+    ranking several themes that share segments lemmatises each segment once. ``lemmas`` (optional,
+    segment id -> content lemmas, e.g. the project's cached lemmas from
+    :func:`qualcode.lemma_cache.load`) is used instead of lemmatising the segments it holds."""
     if not segments:
         return []
     if len(segments) == 1:
         return [(segments[0], 1.0)]
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     from ..nlp import content_lemmas
+    from ..tfidf import SKLEARN_TOKEN, tfidf
 
     def doc(s: dict) -> str:
-        return " ".join(content_lemmas(s["text"], language)) or s["text"].lower()
+        known = None if lemmas is None else lemmas.get(s["id"])
+        return " ".join(known if known is not None else content_lemmas(s["text"], language)) or s["text"].lower()
 
     if docs_cache is None:
         docs = [doc(s) for s in segments]
@@ -37,13 +39,13 @@ def rank_by_typicality(segments: list[dict], language: str = "nl", *,
             if d is None:
                 d = docs_cache[s["id"]] = doc(s)
             docs.append(d)
-    try:
-        X = TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", sublinear_tf=True).fit_transform(docs)
+    try:  # what TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", sublinear_tf=True) gives, in numpy
+        X = tfidf([SKLEARN_TOKEN.findall(d.lower()) for d in docs], sublinear_tf=True)
     except ValueError:  # empty vocabulary
         return [(s, 0.0) for s in sorted(segments, key=lambda s: s["id"])]
-    centroid = X.mean(axis=0).A1
+    centroid = X.column_sums() / X.n_rows
     norm = (centroid ** 2).sum() ** 0.5 or 1.0
-    sims = (X @ centroid) / norm  # rows of X are L2-normalised already
+    sims = X.dot(centroid) / norm  # rows of X are L2-normalised already
     scored = [(s, float(sims[i])) for i, s in enumerate(segments)]
     scored.sort(key=lambda p: (-round(p[1], 9), p[0]["id"]))
     return scored

@@ -115,6 +115,7 @@ class Report:
 
 def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES, figures: bool = True) -> Report:
     """Everything the report shows, in the theme order the student set."""
+    from ..lemma_cache import load
     from . import charts
 
     lang = language or ("nl" if store.language == "nl" else "en")
@@ -127,10 +128,12 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
     groups = store.groups()
     codes = store.codes()
     sections = []
-    lemmas: dict = {}  # shared across themes: a segment coded under two themes is lemmatised once
+    docs: dict = {}  # shared across themes: a segment coded under two themes is joined once
+    content = load(store).content  # lemmatised once, at ingest
     for t in themes:
         sp = spread.get(t["id"], {})
-        ranked = rank_by_typicality(store.theme_fragments(t["id"]), store.language, docs_cache=lemmas)
+        ranked = rank_by_typicality(store.theme_fragments(t["id"]), store.language, docs_cache=docs,
+                                    lemmas=content)
         sections.append(ThemeSection(
             # a colour that is not #RRGGBB (a project from before colours were checked) would be CSS
             # in the HTML report's style attribute: fall back to grey
@@ -154,14 +157,47 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
     report = Report(language=lang, labels=L, project=store.meta("name") or Path(store.path).stem,
                     generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"), steps=steps, themes=sections)
     if figures and themes:
-        report.figures["fragments"] = charts.fragments_per_theme(
-            themes, {t["id"]: spread.get(t["id"], {}).get("fragments", 0) for t in themes},
+        figs = _Figures(store)
+        report.figures["fragments"] = figs.draw(
+            charts.fragments_per_theme, themes, {t["id"]: spread.get(t["id"], {}).get("fragments", 0) for t in themes},
             title=L["fig_fragments"], xlabel=L["n_fragments"])
-        report.figures["heatmap"] = charts.theme_group_heatmap(themes, groups, by_group, title=L["fig_heatmap"],
-                                                               group_label=L["focus_group"])
-        report.figures["map"] = charts.thematic_map(themes, codes, store.code_cooccurrence(), title=L["fig_map"])
+        report.figures["heatmap"] = figs.draw(charts.theme_group_heatmap, themes, groups, by_group,
+                                              title=L["fig_heatmap"], group_label=L["focus_group"])
+        report.figures["map"] = figs.draw(charts.thematic_map, themes, codes, store.code_cooccurrence(),
+                                          title=L["fig_map"])
+        figs.save()
         report.captions = {"fragments": L["fig_fragments"], "heatmap": L["fig_heatmap"], "map": L["fig_map"]}
     return report
+
+
+class _Figures:
+    """Draws a figure only when the project holds no PNG of exactly the same figure (the same chart
+    function and inputs, the same matplotlib), and stores what it drew for the next report."""
+
+    def __init__(self, store):
+        from ..nlp import package_version
+
+        self.store = store
+        self.version = f"matplotlib {package_version('matplotlib')}; charts {CHARTS_FORMAT}"
+        self.drawn: dict[str, bytes] = {}
+        self.used: list[str] = []
+
+    def draw(self, func, *args, **kwargs) -> bytes:
+        import hashlib
+
+        key = hashlib.sha256(repr((func.__name__, self.version, args, sorted(kwargs.items()))).encode()).hexdigest()
+        png = self.store.cached_figure(key)
+        if png is None:
+            png = self.drawn[key] = func(*args, **kwargs)
+        else:
+            self.used.append(key)
+        return png
+
+    def save(self) -> None:
+        self.store.save_figures(self.drawn, self.used)
+
+
+CHARTS_FORMAT = 1  # bump when charts.py draws differently from the same inputs
 
 
 def _per_group(theme_id: int, groups: list[str], by_group: dict) -> list[tuple[str, int]]:
@@ -311,18 +347,46 @@ def write_docx(report: Report, path: Path) -> None:
     doc.save(str(path))
 
 
+def report_formats(out: str | Path, fmt: str | None) -> list[str]:
+    """The formats asked for: ``fmt`` as one format or a comma-separated list (``html,docx,md``), or
+    the one the extension of ``out`` names. Raises InputError for an unknown one."""
+    out = Path(out)
+    wanted = [f.strip().lower() for f in (fmt or out.suffix.lstrip(".")).split(",") if f.strip()]
+    bad = [f for f in wanted if f not in FORMATS]
+    if bad or not wanted:
+        raise InputError(f"report format must be html, docx or md (from --format or the file extension), "
+                         f"not '{(bad or [fmt or out.name])[0]}'.")
+    return list(dict.fromkeys(wanted))
+
+
+def report_paths(out: str | Path, formats: list[str]) -> list[Path]:
+    """Where each format is written: ``out`` itself for one format; for several, ``out`` with each
+    format's extension (``reports/report.html`` -> report.html, report.docx, report.md)."""
+    out = Path(out)
+    if len(formats) == 1:
+        return [out]
+    stem = out.with_suffix("") if out.suffix.lstrip(".").lower() in FORMATS else out
+    return [stem.with_name(f"{stem.name}.{f}") for f in formats]
+
+
 @exported
 def write_report(store, out: str | Path, *, fmt: str | None = None, language: str | None = None) -> list[Path]:
-    """Write the report to ``out`` in ``fmt`` (default: from the file extension). Returns the files written
-    (Markdown also writes its figures as ``<stem>-<figure>.png`` next to it)."""
+    """Write the report to ``out`` in ``fmt`` (default: from the file extension). ``fmt`` may name several
+    formats (``html,docx,md``): the report and its figures are then built once and written in each, to
+    ``out`` with each format's extension. Returns the files written (Markdown also writes its figures as
+    ``<stem>-<figure>.png`` next to it)."""
     out = Path(out)
-    fmt = (fmt or out.suffix.lstrip(".")).lower()
-    if fmt not in FORMATS:
-        raise InputError(f"report format must be html, docx or md (from --format or the file extension), "
-                         f"not '{fmt or out.name}'.")
+    formats = report_formats(out, fmt)
     if not out.parent.exists():
         raise InputError(f"folder {out.parent} does not exist; create it first.")
     report = build_report(store, language)
+    written = []
+    for f, path in zip(formats, report_paths(out, formats)):
+        written += _write_one(report, path, f)
+    return written
+
+
+def _write_one(report: Report, out: Path, fmt: str) -> list[Path]:
     written = [out]
     if fmt == "html":
         atomic.write_text(out, render_html(report))

@@ -119,8 +119,10 @@ class _Ctx:
         """The theme's participant fragments, most typical first, without their text (kept small for
         large projects; fetch text with :meth:`texts`)."""
         if theme_id not in self._ranked:
+            from ..lemma_cache import load
+
             ranked = rank_by_typicality(self.store.theme_fragments(theme_id), self.language,
-                                        docs_cache=self._docs)
+                                        docs_cache=self._docs, lemmas=load(self.store).content)
             self._ranked[theme_id] = [({k: v for k, v in s.items() if k != "text"}, score) for s, score in ranked]
             if len(self._ranked) >= len(self.themes):
                 self._docs.clear()   # every theme ranked: the lemmas are not needed any more

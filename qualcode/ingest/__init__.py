@@ -279,7 +279,20 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
         if written:
             report.names_file = str(written.resolve())
             report.names_numbered = len(ctx.new_names)
+    _lemmatise_once(store)
     return report
+
+
+def _lemmatise_once(store) -> None:
+    """Lemmatise the new segments now, once, for every later command (issue 24). A language spaCy
+    does not support is reported by the command that needs lemmas, not here."""
+    from ..errors import QualcodeError
+    from ..lemma_cache import refresh
+
+    try:
+        refresh(store)
+    except QualcodeError:
+        pass
 
 
 def default_names_file(store) -> Path:

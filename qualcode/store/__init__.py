@@ -15,7 +15,9 @@ from .analysis import AnalysisMixin
 from .codebook import CodebookMixin
 from .codebook_rules import CodebookRulesMixin
 from .core import Act, StoreCore, default_actor, exported, from_snapshot, new_guid, now, serialised
+from .figures import FiguresMixin
 from .interop import InteropMixin
+from .lemmas import LemmasMixin
 from .memos import MemosMixin
 from .privacy import PrivacyMixin
 from .schema import SCHEMA_VERSION
@@ -25,7 +27,8 @@ from .themes import ThemesMixin
 
 
 class Store(ThemesMixin, AgreementMixin, SuggestionsMixin, InteropMixin, PrivacyMixin, AnalysisMixin,
-            MemosMixin, CodebookRulesMixin, CodebookMixin, SourcesMixin, StoreCore):
+            MemosMixin, CodebookRulesMixin, CodebookMixin, LemmasMixin, FiguresMixin, SourcesMixin,
+            StoreCore):
     """An open qualcode project file. Use :meth:`Store.open` or :meth:`Store.create`."""
 
 

@@ -6,6 +6,8 @@ Version history
    audit log, suggestions, coder progress).
 2  ``exclusive`` flag on themes and codes: the theme's codes (or the code's
    sub-codes) are mutually exclusive categories (agreement per set, review check).
+3  derived caches (issue 24): the lemma cache (lemma_versions, segment_lemmas, lemma_forms) and
+   report figures (figure_cache) (:func:`_migrate_add_lemma_cache`).
 
 To change the schema: bump ``SCHEMA_VERSION``, change ``SCHEMA`` to the new
 layout (used for new projects) and append a function to ``MIGRATIONS`` that
@@ -15,7 +17,7 @@ project backs it up first, then runs the missing migrations in one transaction.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Tables whose row changes are recorded inside an audited act, so that the act
 # can be undone exactly. Sources and segments are deliberately not here: undoing
@@ -203,7 +205,42 @@ CREATE TABLE audit_changes (
     PRIMARY KEY (audit_id, seq)
 );
 CREATE INDEX audit_changes_row ON audit_changes(tbl, row_key);
+
 """
+
+LEMMA_CACHE_SQL = """-- The lemma cache (issue 24): derived from the texts, filled at ingest (or by the first command that
+-- needs it) and read instead of lemmatising again. A version names the lemmatiser, its version, the
+-- language, the stop words and the spaCy pipeline. Rows of an older version are dropped when rows of
+-- a new one are written. Not audited: undo never touches it.
+CREATE TABLE lemma_versions (
+    id      INTEGER PRIMARY KEY,
+    version TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE segment_lemmas (
+    segment_id INTEGER PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
+    version_id INTEGER NOT NULL REFERENCES lemma_versions(id) ON DELETE CASCADE,
+    text_hash  TEXT NOT NULL,                -- of the text the row was computed from
+    content    TEXT NOT NULL,                -- JSON list: content lemmas (nlp.content_lemmas)
+    terms      TEXT NOT NULL                 -- JSON list: lemmas counted by the overview's distinctive terms
+);
+
+CREATE TABLE lemma_forms (
+    version_id INTEGER NOT NULL REFERENCES lemma_versions(id) ON DELETE CASCADE,
+    form       TEXT NOT NULL,                -- a lower-case word form of the texts
+    lemma      TEXT NOT NULL,
+    PRIMARY KEY (version_id, form)
+) WITHOUT ROWID;
+
+-- Report figures as drawn (PNG), keyed by a hash of everything they show and the matplotlib version:
+-- a report whose figures did not change since the last one reuses them without loading matplotlib.
+CREATE TABLE figure_cache (
+    key     TEXT PRIMARY KEY,
+    png     BLOB NOT NULL,
+    used_at TEXT NOT NULL
+);
+"""
+SCHEMA += LEMMA_CACHE_SQL
 
 # Primary key columns per audited table (used to address rows on undo).
 PRIMARY_KEYS = {
@@ -224,5 +261,14 @@ def _migrate_1_to_2(conn) -> None:
     conn.execute("ALTER TABLE codes ADD COLUMN exclusive INTEGER NOT NULL DEFAULT 0")
 
 
+def _migrate_add_lemma_cache(conn) -> None:
+    """Add the lemma cache and figure cache tables (issue 24). They start empty: the first command
+    that reads lemmas (or draws a report's figures) fills them."""
+    # one statement at a time: executescript would commit the migration's transaction half-way
+    for statement in LEMMA_CACHE_SQL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 # MIGRATIONS[v] takes a project at version v to version v + 1.
-MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
+MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_add_lemma_cache}

@@ -1,0 +1,89 @@
+"""Commands load only the libraries they use (issue 24), checked in fresh processes on a coded project
+whose lemmas are cached: everyday commands load none of the heavy ones, the commands that read lemmas
+never load simplemma or scikit-learn (nor spaCy, except autocode for its matchers), and only commands that
+draw figures load matplotlib.
+
+Measure what a command imports with ``python -X importtime -m qualcode ...``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("spacy", "sklearn", "scipy", "pandas", "matplotlib", "simplemma", "openpyxl", "docx", "numpy")
+RUNNER = """
+import sys
+from qualcode.cli import cli
+try:
+    cli.main(args=sys.argv[1:], prog_name="qualcode", standalone_mode=False)
+finally:
+    print("LOADED:" + ",".join(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.fixture(scope="module")
+def coded_project(tmp_path_factory):
+    from qualcode.codebook import apply_codebook, load_codebook
+    from qualcode.coding.rules import autocode
+    from qualcode.ingest import ingest
+    from qualcode.store import Store
+
+    path = tmp_path_factory.mktemp("guard") / "p.qualcode"
+    sample = ROOT / "transcripts_sample"
+    with Store.create(path, language="nl") as store:
+        apply_codebook(store, load_codebook(ROOT / "codebooks" / "ips.yaml"), source="ips.yaml")
+        ingest(store, [sample / "F1.txt", sample / "F2.txt", sample / "F3.txt"],
+               participants=str(sample / "participants.csv"))
+        autocode(store)
+        with store.act("memo add"):
+            store.add_memo("project", None, "Een memo.", "tester")
+    return path
+
+
+def loaded(project: Path, *args: str) -> set[str]:
+    res = subprocess.run([sys.executable, "-c", RUNNER.format(heavy=HEAVY), "-p", str(project), *args],
+                         capture_output=True, text=True, cwd=project.parent,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 0, res.stderr
+    line = [ln for ln in res.stderr.splitlines() if ln.startswith("LOADED:")][-1]
+    return {m for m in line[len("LOADED:"):].split(",") if m}
+
+
+EVERYDAY = [("status",), ("segments", "--group", "F2", "--limit", "3"), ("history", "--limit", "5"),
+            ("theme", "list"), ("theme", "show", "pathways"), ("memo", "list"), ("counts",),
+            ("code", "rename", "pw_nadelen", "Wat betaald werk kost"), ("undo",)]
+
+
+@pytest.mark.parametrize("args", EVERYDAY, ids=" ".join)
+def test_everyday_commands_load_no_heavy_library(coded_project, args):
+    assert loaded(coded_project, *args) == set()
+
+
+# command -> what it may load; everything else of HEAVY it must not
+READERS = {
+    ("kwic", "werk*"): set(),
+    ("kwic", "gewerkt"): set(),
+    ("overview",): set(),
+    ("review",): {"numpy"},
+    ("export", "workbook", "analysis.xlsx", "--force"): {"numpy", "openpyxl"},
+    ("report", "--format", "md", "--out", "report.md", "--force"): {"numpy", "matplotlib"},
+    ("report", "--format", "html,docx", "--out", "report.html", "--force"): {"numpy", "matplotlib", "docx"},
+    ("discover", "--n", "8"): {"numpy", "scipy"},
+    ("autocode", "--dry-run"): {"numpy", "spacy"},       # spaCy's Matcher runs the codebook's token patterns
+}
+
+
+@pytest.mark.parametrize("args", list(READERS), ids=" ".join)
+def test_commands_that_read_lemmas_load_no_nlp_library(coded_project, args):
+    assert loaded(coded_project, *args) <= READERS[args]
+
+
+def test_a_report_whose_figures_did_not_change_loads_no_matplotlib(coded_project):
+    args = ("report", "--format", "html,md", "--out", "again.html", "--force")
+    loaded(coded_project, *args)                      # draws (or reuses) the figures and keeps them
+    assert loaded(coded_project, *args) <= {"numpy"}
