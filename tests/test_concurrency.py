@@ -30,6 +30,9 @@ def project(tmp_path) -> Path:
     build_project(store)
     tiny_codebook(store)
     T.define_theme(store, "care", definition="Zorg en werk.", key_messages=["Eerste boodschap."])
+    from qualcode.lemma_cache import refresh
+
+    refresh(store)  # as ingest does: later commands only read the lemma cache
     store.close()
     return path
 
@@ -155,7 +158,7 @@ def test_autocode_while_a_merge_commits_writes_nothing_and_says_why(project):
         nonlocal merged
         merged = Second(project, lambda s: T.merge_codes(s, "cons", "pros", backup=False)).start().join()
 
-    pause_inside(store, "rule_segment_texts", during)
+    pause_inside(store, "rule_segment_texts", during)  # called after the codebook was read
     with pytest.raises(ChangedError) as e:
         rules.autocode(store)
     assert merged.error is None

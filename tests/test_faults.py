@@ -85,8 +85,8 @@ def state(path: Path) -> str:
     h = hashlib.sha256()
     try:
         for (name,) in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-            for row in store.conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid'):
-                h.update(repr(tuple(row)).encode())
+            for row in sorted(repr(tuple(r)) for r in store.conn.execute(f'SELECT * FROM "{name}"')):
+                h.update(row.encode())
     finally:
         store.close()
     return h.hexdigest()

@@ -103,11 +103,14 @@ def test_newer_project_is_refused(sample_path, run):
 
 
 # ------------------------------------------------------------ real migrations
-def _as_version_1(path) -> None:
-    """Turn a current project file into the version-1 layout: no ``exclusive`` columns (issue 20)."""
+def as_version_1(path) -> None:
+    """Turn a current project file into the version-1 layout: no ``exclusive`` columns (version 2,
+    issue 20) and no lemma and figure caches (version 3, issue 24)."""
     con = sqlite3.connect(path)
     con.execute("ALTER TABLE themes DROP COLUMN exclusive")
     con.execute("ALTER TABLE codes DROP COLUMN exclusive")
+    for table in ("segment_lemmas", "lemma_forms", "lemma_versions", "figure_cache"):
+        con.execute(f"DROP TABLE {table}")
     con.execute("PRAGMA user_version = 1")
     con.commit()
     con.close()
@@ -122,17 +125,17 @@ def test_migration_1_to_2_adds_exclusive_flags(sample_path, tiny_codebook_factor
     with store.act("a coding"):
         store.add_coding(seg, store.code("pros")["id"], "coder_a")
     store.close()
-    _as_version_1(sample_path)
+    as_version_1(sample_path)
     con = sqlite3.connect(sample_path)
     assert "exclusive" not in [r[1] for r in con.execute("PRAGMA table_info(themes)")]
     con.close()
     store = Store.open(sample_path)
     try:
-        assert store.schema_version == 2
+        assert store.schema_version == core.SCHEMA_VERSION
         assert [(t["key"], t["exclusive"]) for t in store.themes()] == [("work", False), ("care", False)]
         assert {c["exclusive"] for c in store.codes()} == {False}
         assert store.count_codings() == 1
-        assert any("before-migration-v1-to-v2" in b.name for b in store.backups())
+        assert any(f"before-migration-v1-to-v{core.SCHEMA_VERSION}" in b.name for b in store.backups())
         # the flag works on the migrated project, and undo of an act from before the migration still works
         set_exclusive(store, "work")
         assert store.theme("work")["exclusive"] is True
