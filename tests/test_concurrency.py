@@ -252,6 +252,10 @@ def test_a_workbook_shows_the_project_at_one_moment(sample, tmp_path):
     codes = {r[1] for r in _sheet(out, "Codebook")[1:] if r[0] == "code"}
     assert "co_afremmen_herval" in codes
     assert max(r[0] for r in _sheet(out, "Audit log")[1:]) == last
+    import openpyxl
+
+    props = openpyxl.load_workbook(out, read_only=True).properties
+    assert props.description.startswith(f"The project as it was after act #{last} of ")
     store.close()
     after = Store.open(sample)  # the merges did commit
     assert "support" not in {t["key"] for t in after.themes()}
@@ -302,4 +306,14 @@ def test_an_export_waits_while_a_pseudonymisation_runs(sample, tmp_path, monkeyp
     assert str(export.error) == ("the project p.qualcode is busy: it is being pseudonymised; export again when "
                                  "that has finished.")
     assert not (tmp_path / "analysis.xlsx").exists()
+    store.close()
+
+
+def test_a_report_says_which_moment_it_shows(sample, tmp_path):
+    from qualcode.export.report import write_report
+
+    store = Store.open(sample)
+    last = store.history(1)[0]
+    md = write_report(store, tmp_path / "report.md")[0]  # then its figures
+    assert f"het project zoals het was na handeling #{last['id']} van {last['at']}" in md.read_text(encoding="utf-8")
     store.close()

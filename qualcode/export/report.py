@@ -32,6 +32,7 @@ MAX_GROUPS_LISTED = 12
 LABELS = {
     "en": {
         "title": "Thematic analysis report", "project": "Project", "generated": "Generated",
+        "as_of": "the project as it was after act #{act} of {at}",
         "steps": "The six steps", "themes": "Themes", "status": "Status", "definition": "Definition",
         "key_messages": "Key messages", "spread": "Spread", "quotes": "Illustrative quotes",
         "quote": "Quote", "key": "Key", "codes": "Codes", "supervisor": "Supervisor comments",
@@ -56,6 +57,7 @@ LABELS = {
     },
     "nl": {
         "title": "Rapport thematische analyse", "project": "Project", "generated": "Aangemaakt",
+        "as_of": "het project zoals het was na handeling #{act} van {at}",
         "steps": "De zes stappen", "themes": "Thema's", "status": "Status", "definition": "Definitie",
         "key_messages": "Kernboodschappen", "spread": "Spreiding", "quotes": "Illustratieve citaten",
         "quote": "Citaat", "key": "Sleutel", "codes": "Codes", "supervisor": "Opmerkingen van de promotor",
@@ -155,7 +157,7 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
     steps = [{"n": i + 1, "name": L["step_names"][i], "state": L[f"s{i + 1}"].format(**c), "done": done[i]}
              for i in range(6)]
     report = Report(language=lang, labels=L, project=store.meta("name") or Path(store.path).stem,
-                    generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"), steps=steps, themes=sections)
+                    generated=f"{_dt.datetime.now():%Y-%m-%d %H:%M}, {L['as_of'].format(**store.as_of())}", steps=steps, themes=sections)
     if figures and themes:
         figs = _Figures(store)
         report.figures["fragments"] = figs.draw(

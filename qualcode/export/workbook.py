@@ -39,9 +39,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ..atomic import atomic_output
+from ..store.core import exported
+from ..textsafe import xml_text
 from .quotes import cite, pick_quotes, rank_by_typicality, short_quote
 from .xlsxutil import CellRows, CellStyle, Styles, StreamRows, fit_widths, hex_fill, light, safe_title
-from ..store.core import exported
 
 SheetWriter = Callable[[Any, Any, Styles], None]
 _EXTRA_SHEETS: list[SheetWriter] = []
@@ -559,6 +560,9 @@ def write_workbook(store, path: str | Path, *, extra_sheets: Iterable[SheetWrite
     # row, so full quotes) live in the same private folder and go with it (qualcode.atomic)
     with atomic_output(path, scratch=True) as tmp:
         wb = Workbook(write_only=True)
+        state = store.as_of()  # the moment the export's snapshot shows (File > Info in Excel)
+        wb.properties.title = xml_text(f"qualcode analysis workbook: {store.meta('name') or path.stem}")
+        wb.properties.description = f"The project as it was after act #{state['act']} of {state['at']}."
         st = Styles()
         ctx = _Ctx(store, st, streamed=streamed)
         try:
