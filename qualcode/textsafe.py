@@ -73,3 +73,15 @@ def xml_safe_tree(obj: Any) -> Any:
         return dataclasses.replace(obj, **{f.name: xml_safe_tree(getattr(obj, f.name))
                                            for f in dataclasses.fields(obj) if f.init})
     return obj
+
+
+# Characters a terminal acts on instead of showing: C0 controls but tab and line ends (ESC starts
+# sequences that move the cursor, retitle the window, hide text or make links), DEL, C1 controls
+# (\x9b is a one-byte ESC [) and the bidirectional overrides that reorder what is shown.
+_TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character a terminal would act on written out as ``\\uXXXX`` (the CLI
+    passes everything it prints through this)."""
+    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

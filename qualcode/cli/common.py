@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import click
 
 from ..errors import QualcodeError
+from ..textsafe import terminal_safe
 from ..store.core import DamagedFileError, DatabaseError
 
 
@@ -99,17 +100,6 @@ class QualcodeGroup(click.Group):
                 "built-in pipeline, which takes long texts. Nothing was written.") from None
         except Exception as exc:  # a bug: say so plainly
             raise _bug(ctx, exc) from None
-
-
-# Characters a terminal acts on instead of showing: C0 controls but tab and line ends (ESC starts
-# sequences that move the cursor, retitle the window, hide text or make links), DEL, C1 controls
-# (\x9b is a one-byte ESC [) and the bidirectional overrides that reorder what is shown.
-_TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def terminal_safe(text: str) -> str:
-    """``text`` with every character a terminal would act on written out as ``\\uXXXX``."""
-    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class _SafeStdout:

@@ -44,8 +44,12 @@ def export_workbook(env: Env, out, force):
 def report(env: Env, fmt, out, language, force):
     """Step 6: the supervisor report per theme (definition, key messages, spread, quotes keyed
     "(F2 P2)", supervisor comments), the six steps' state and figures."""
+    from pathlib import Path
+
     from ..export.report import report_formats, report_paths, write_report
 
+    if Path(out).exists():  # a project, backup or transcript at --out: say that first
+        refuse_overwrite(out, force)
     for path in report_paths(out, report_formats(out, fmt)):
         refuse_overwrite(path, force)
     for path in write_report(env.open(), out, fmt=fmt, language=language):
