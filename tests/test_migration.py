@@ -128,17 +128,90 @@ def test_migration_1_to_2_adds_exclusive_flags(sample_path, tiny_codebook_factor
     con.close()
     store = Store.open(sample_path)
     try:
-        assert store.schema_version == 2
+        assert store.schema_version == CUR
         assert [(t["key"], t["exclusive"]) for t in store.themes()] == [("work", False), ("care", False)]
         assert {c["exclusive"] for c in store.codes()} == {False}
         assert store.count_codings() == 1
-        assert any("before-migration-v1-to-v2" in b.name for b in store.backups())
+        assert any("before-migration-v1-to-v" in b.name for b in store.backups())
         # the flag works on the migrated project, and undo of an act from before the migration still works
         set_exclusive(store, "work")
         assert store.theme("work")["exclusive"] is True
         store.undo(1)
         assert store.theme("work")["exclusive"] is False
         store.undo(1)                      # the coding, recorded under schema 1
+        assert store.count_codings() == 0
+    finally:
+        store.close()
+
+
+def _as_version_2(path) -> None:
+    """Turn a current project file into the version-2 layout: codings without span columns and
+    unique on (segment, code, coder), as schema 2 made them (issue 16)."""
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA foreign_keys = OFF")
+    con.executescript("""
+        ALTER TABLE codings RENAME TO codings_v3;
+        DROP INDEX codings_unique; DROP INDEX codings_code; DROP INDEX codings_coder;
+        CREATE TABLE codings (
+            id         INTEGER PRIMARY KEY,
+            guid       TEXT NOT NULL UNIQUE,
+            segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+            code_id    INTEGER NOT NULL REFERENCES codes(id),
+            coder      TEXT NOT NULL REFERENCES coders(name) ON UPDATE CASCADE,
+            origin     TEXT NOT NULL
+                       CHECK (origin IN ('manual', 'rule', 'suggested', 'imported', 'consensus')),
+            created_at TEXT NOT NULL,
+            UNIQUE (segment_id, code_id, coder)
+        );
+        CREATE INDEX codings_code ON codings(code_id);
+        CREATE INDEX codings_coder ON codings(coder);
+        INSERT INTO codings SELECT id, guid, segment_id, code_id, coder, origin, created_at FROM codings_v3;
+        DROP TABLE codings_v3;
+        PRAGMA user_version = 2;
+    """)
+    con.commit()
+    con.close()
+
+
+def test_migration_2_to_3_codings_become_spans_of_their_segments(sample_path, tiny_codebook_factory):
+    store = Store.open(sample_path)
+    tiny_codebook_factory(store)
+    segs = [s["id"] for s in store.segments(role="participant")][:3]
+    with store.act("codings"):
+        for s in segs:
+            store.add_coding(s, store.code("pros")["id"], "coder_a")
+        store.add_coding(segs[0], store.code("cons")["id"], "coder_b")
+    before = sorted((r["id"], r["guid"], r["segment_id"], r["code"], r["coder"], r["text"], r["start"], r["end"])
+                    for r in store.codings())
+    store.close()
+    _as_version_2(sample_path)
+    con = sqlite3.connect(sample_path)
+    assert "start" not in [r[1] for r in con.execute("PRAGMA table_info(codings)")]
+    con.close()
+    store = Store.open(sample_path)
+    try:
+        assert store.schema_version == 3
+        after = sorted((r["id"], r["guid"], r["segment_id"], r["code"], r["coder"], r["text"], r["start"], r["end"])
+                       for r in store.codings())
+        assert after == before                      # nothing lost: every coding is its segment's span
+        assert all(not r["fragment"] for r in store.codings())
+        assert any("before-migration-v2-to-v3" in b.name for b in store.backups())
+        # a fragment can now be coded beside the whole-segment coding of the same code
+        seg = store.segment(segs[0])
+        with store.act("a fragment"):
+            assert store.add_coding(seg["id"], store.code("pros")["id"], "coder_a",
+                                    span=(seg["start"], seg["start"] + 5))
+            # the same span twice is one coding; the segment's own span is the whole segment
+            assert not store.add_coding(seg["id"], store.code("pros")["id"], "coder_a",
+                                        span=(seg["start"], seg["start"] + 5))
+            assert not store.add_coding(seg["id"], store.code("pros")["id"], "coder_a",
+                                        span=(seg["start"], seg["end"]))
+        assert store.count_codings() == 5
+        [frag] = [r for r in store.codings() if r["fragment"]]
+        assert frag["text"] == seg["text"][:5] and frag["start"] == seg["start"]
+        store.undo(1)                                # the fragment act
+        assert store.count_codings() == 4
+        store.undo(1)                                # the codings recorded under schema 2
         assert store.count_codings() == 0
     finally:
         store.close()

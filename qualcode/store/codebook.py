@@ -20,7 +20,9 @@ SELECT c.id, c.guid, c.segment_id, c.code_id, cd.key AS code, cd.name AS code_na
        p.label AS participant,
        CASE WHEN p.id IS NULL THEN src.group_label || ' ' || s.speaker
             ELSE p.group_label || ' ' || p.label END AS key,
-       s.text, s.start, s."end"
+       CASE WHEN c.start IS NULL THEN s.text ELSE substr(src.text, c.start + 1, c."end" - c.start) END AS text,
+       COALESCE(c.start, s.start) AS start, COALESCE(c."end", s."end") AS "end",
+       c.start IS NOT NULL AS fragment, s.text AS segment_text
 FROM codings c JOIN codes cd ON cd.id = c.code_id
 LEFT JOIN themes t ON t.id = cd.theme_id
 JOIN segments s ON s.id = c.segment_id JOIN sources src ON src.id = s.source_id
@@ -160,13 +162,32 @@ class CodebookMixin:
 
     # --------------------------------------------------------------- codings
     def add_coding(self, segment_id: int, code_id: int, coder: str, origin: str = "manual",
-                   guid: str | None = None) -> bool:
-        """Record a coding; False when this coder already had it."""
+                   guid: str | None = None, span: tuple[int, int] | None = None) -> bool:
+        """Record a coding; False when this coder already had it. ``span`` (start, end into the
+        source's text, inside the segment) codes a fragment; None (or the segment's own span) the
+        whole segment."""
         self.ensure_coder(coder)
+        start, end = self.coding_span(segment_id, span)
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) VALUES (?,?,?,?,?,?)",
-            (guid or new_guid(), segment_id, code_id, coder, origin, now()))
+            'INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at, start, "end") '
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (guid or new_guid(), segment_id, code_id, coder, origin, now(), start, end))
         return cur.rowcount == 1
+
+    def coding_span(self, segment_id: int, span: tuple[int, int] | None) -> tuple[int | None, int | None]:
+        """The (start, end) stored for a coding of ``span`` on a segment: (None, None) for the whole
+        segment. A span outside the segment is a programming error (callers find spans inside it)."""
+        if span is None:
+            return None, None
+        row = self.conn.execute('SELECT start, "end" FROM segments WHERE id = ?', (segment_id,)).fetchone()
+        if row is None:
+            raise ValueError(f"no segment {segment_id}")
+        start, end = int(span[0]), int(span[1])
+        if (start, end) == (row[0], row[1]):
+            return None, None
+        if not (row[0] <= start < end <= row[1]):
+            raise ValueError(f"span {start}-{end} is not inside segment {segment_id} ({row[0]}-{row[1]})")
+        return start, end
 
     def add_codings(self, rows: Iterable[tuple[int, int]], coder: str, origin: str) -> int:
         """Bulk (segment_id, code_id) codings for one coder; existing ones are kept. Returns how many were new."""
@@ -177,10 +198,31 @@ class CodebookMixin:
             ((new_guid(), s, c, coder, origin, stamp) for s, c in rows))
         return max(cur.rowcount, 0)
 
-    def remove_coding(self, segment_id: int, code_id: int, coder: str) -> bool:
-        cur = self.conn.execute("DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?",
-                                (segment_id, code_id, coder))
+    def remove_coding(self, segment_id: int, code_id: int, coder: str,
+                      span: tuple[int, int] | None | bool = False) -> bool:
+        """Remove a coder's coding of a code on a segment: every one of its spans (``span`` False),
+        the whole-segment one (None) or the one on exactly ``span``."""
+        sql = "DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?"
+        args: tuple = (segment_id, code_id, coder)
+        if span is not False:
+            start, end = self.coding_span(segment_id, span)  # type: ignore[arg-type]
+            sql += ' AND start IS ? AND "end" IS ?'
+            args += (start, end)
+        cur = self.conn.execute(sql, args)
         return cur.rowcount > 0
+
+    def fragment_codings(self, segment_ids: Iterable[int] | None = None) -> list[dict]:
+        """Codings on part of a segment: id, segment_id, code (key), coder, origin, start, end, text."""
+        sql = ('SELECT g.id, g.segment_id, cd.key AS code, g.coder, g.origin, g.start, g."end", '
+               'substr(src.text, g.start + 1, g."end" - g.start) AS text FROM codings g '
+               "JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id "
+               "JOIN sources src ON src.id = s.source_id WHERE g.start IS NOT NULL")
+        args: list = []
+        if segment_ids is not None:
+            ids = [int(i) for i in segment_ids]
+            sql += f" AND g.segment_id IN ({','.join('?' * len(ids))})"
+            args = ids
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY g.segment_id, g.start, g.\"end\", cd.position", args)]
 
     def codings(self, *, coder: str | None = None, code: str | None = None, theme: str | None = None,
                 group: str | None = None, origin: str | None = None) -> list[dict]:

@@ -1,0 +1,104 @@
+"""Fragments (issue 16): codings on an exact span inside a segment, found from the words given."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from qualcode.coding.fragments import FragmentNotFound, find_fragment
+from qualcode.store import Store
+
+
+# ---------------------------------------------------------------- finding the words
+TEXT = "Ik vond het “heel fijn” om te werken.  Maar de  werkdruk, dat was soms te veel."
+
+
+def test_exact_words_are_found():
+    assert find_fragment(TEXT, "de  werkdruk") == (TEXT.index("de  werkdruk"), TEXT.index("de  werkdruk") + 12)
+
+
+def test_empty_means_whole_segment():
+    assert find_fragment(TEXT, "") is None
+    assert find_fragment(TEXT, "   ") is None
+
+
+def test_spaces_quotes_and_case_do_not_matter():
+    start, end = find_fragment(TEXT, 'het "HEEL fijn" om')
+    assert TEXT[start:end] == "het “heel fijn” om"
+    start, end = find_fragment(TEXT, "maar de werkdruk,\n dat")
+    assert TEXT[start:end] == "Maar de  werkdruk, dat"
+
+
+def test_not_found_and_found_twice_are_errors_naming_the_place():
+    with pytest.raises(FragmentNotFound) as exc:
+        find_fragment(TEXT, "vakantie", where="segment 7")
+    assert str(exc.value) == (
+        "the fragment 'vakantie' is not in the segment's text (segment 7); copy the words from the segment's "
+        "text itself (differences in spaces, quote marks and capitals do not matter), or leave it empty to "
+        "code the whole segment.")
+    with pytest.raises(FragmentNotFound, match=r"'te' occurs 2 times in the segment's text \(segment 7\); add a few"):
+        find_fragment(TEXT, "te", where="segment 7")
+    with pytest.raises(FragmentNotFound, match="occurs 2 times"):
+        find_fragment("Werk is werk.", "WERK")
+
+
+words = st.text(alphabet="abcAB “”\"' \n\t.é😀", min_size=1, max_size=30)
+
+
+@settings(deadline=None, max_examples=200)
+@given(prefix=words, middle=words, suffix=words)
+@example(prefix="a", middle="b", suffix="c")
+def test_found_span_reads_back_as_the_words(prefix, middle, suffix):
+    text = prefix + "|" + middle + "#" + suffix
+    needle = "|" + middle + "#"
+    start, end = find_fragment(text, needle)
+    assert text[start:end] == needle.strip()
+
+
+# ---------------------------------------------------------------- CLI
+@pytest.fixture
+def coded(sample_path, tiny_codebook_factory):
+    store = Store.open(sample_path)
+    tiny_codebook_factory(store)
+    seg = next(s for s in store.segments(role="participant") if len(s["text"].split()) > 12)
+    store.close()
+    return sample_path, seg
+
+
+def test_cli_code_and_uncode_a_fragment(coded, run):
+    path, seg = coded
+    words = " ".join(seg["text"].split()[2:6])
+    r = run(path, "code", seg["id"], "pros", "--fragment", words.upper())
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip() == "coded 1 fragment(s) with pros as tester"
+    r = run(path, "code", seg["id"], "pros")                      # the whole segment too: another coding
+    assert r.stdout.strip() == "coded 1 segment(s) with pros as tester"
+    with Store.open(path) as store:
+        rows = store.codings()
+        assert sorted((r["fragment"], r["text"]) for r in rows) == [
+            (0, seg["text"]), (1, seg["text"][seg["text"].index(words.split()[0]):][:len(words)])]
+        [frag] = [r for r in rows if r["fragment"]]
+        assert store.segment(seg["id"])["text"][frag["start"] - seg["start"]:frag["end"] - seg["start"]] == frag["text"]
+    r = run(path, "segments", "--codes", "--group", seg["group_label"], "--limit", "200")
+    assert f"pros: “{frag['text']}”" in r.stdout
+    r = run(path, "uncode", seg["id"], "pros", "--fragment", words)
+    assert r.exit_code == 0, r.output
+    with Store.open(path) as store:
+        assert [(r["fragment"], r["code"]) for r in store.codings()] == [(0, "pros")]
+    r = run(path, "undo")
+    assert r.exit_code == 0
+    with Store.open(path) as store:
+        assert store.count_codings() == 2
+
+
+def test_cli_fragment_not_in_segment_writes_nothing(coded, run):
+    path, seg = coded
+    r = run(path, "code", seg["id"], "pros", "--fragment", "zebra giraffe olifant")
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"Error: the fragment 'zebra giraffe olifant' is not in the segment's text "
+                               f"(segment {seg['id']});")
+    with Store.open(path) as store:
+        assert store.count_codings() == 0
+    r = run(path, "uncode", seg["id"], "pros", "--fragment", seg["text"].split()[3])
+    assert r.exit_code == 1
