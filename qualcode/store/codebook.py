@@ -211,6 +211,14 @@ class CodebookMixin:
         cur = self.conn.execute(sql, args)
         return cur.rowcount > 0
 
+    def remove_span_codings(self, rows: Iterable[tuple[int, int, tuple[int, int] | None]], coder: str) -> int:
+        """Remove a coder's codings given as (segment_id, code_id, span); span None is the whole-segment
+        coding only. Returns how many went."""
+        cur = self.conn.executemany(
+            'DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ? AND start IS ? AND "end" IS ?',
+            ((sid, cid, coder, *(span if span else (None, None))) for sid, cid, span in rows))
+        return max(cur.rowcount, 0)
+
     def fragment_codings(self, segment_ids: Iterable[int] | None = None) -> list[dict]:
         """Codings on part of a segment: id, segment_id, code (key), coder, origin, start, end, text."""
         sql = ('SELECT g.id, g.segment_id, cd.key AS code, g.coder, g.origin, g.start, g."end", '
@@ -247,6 +255,18 @@ class CodebookMixin:
         out: dict[int, list[str]] = {}
         for sid, key in self.conn.execute(sql + " ORDER BY g.segment_id, c.position, c.id", args):
             lst = out.setdefault(sid, [])
+            if key not in lst:
+                lst.append(key)
+        return out
+
+    def coder_spans(self, coder: str) -> dict[int, dict[tuple[int, int] | None, list[str]]]:
+        """segment id -> span ((start, end), or None for the whole segment) -> this coder's code keys
+        on it, in codebook order."""
+        out: dict[int, dict] = {}
+        for sid, start, end, key in self.conn.execute(
+                'SELECT g.segment_id, g.start, g."end", c.key FROM codings g JOIN codes c ON c.id = g.code_id '
+                "WHERE g.coder = ? ORDER BY g.segment_id, c.position, c.id", (coder,)):
+            lst = out.setdefault(sid, {}).setdefault(None if start is None else (start, end), [])
             if key not in lst:
                 lst.append(key)
         return out
