@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
-from ..errors import unknown
+from ..errors import ConflictError, unknown
 from .core import Where, new_guid, now
 
 THEME_FIELDS = ("key", "name", "colour", "description", "status", "definition", "key_messages", "position",
@@ -176,18 +176,30 @@ class CodebookMixin:
 
     def coding_span(self, segment_id: int, span: tuple[int, int] | None) -> tuple[int | None, int | None]:
         """The (start, end) stored for a coding of ``span`` on a segment: (None, None) for the whole
-        segment. A span outside the segment is a programming error (callers find spans inside it)."""
+        segment. The span lies inside the segment (so inside one speaker's turn); a span across
+        segments or turns is refused with a message saying which."""
         if span is None:
             return None, None
-        row = self.conn.execute('SELECT start, "end" FROM segments WHERE id = ?', (segment_id,)).fetchone()
+        row = self.conn.execute('SELECT start, "end", source_id, turn, speaker FROM segments WHERE id = ?',
+                                (segment_id,)).fetchone()
         if row is None:
             raise ValueError(f"no segment {segment_id}")
         start, end = int(span[0]), int(span[1])
         if (start, end) == (row[0], row[1]):
             return None, None
-        if not (row[0] <= start < end <= row[1]):
-            raise ValueError(f"span {start}-{end} is not inside segment {segment_id} ({row[0]}-{row[1]})")
-        return start, end
+        if row[0] <= start < end <= row[1]:
+            return start, end
+        turn_end = self.conn.execute(
+            'SELECT MAX("end") FROM segments WHERE source_id = ? AND turn = ? AND speaker = ?',
+            (row[2], row[3], row[4])).fetchone()[0]
+        if row[0] <= start < end <= turn_end:
+            raise ConflictError(
+                f"the span {start}-{end} runs over more than one segment of {row[4]}'s turn {row[3]} (segment "
+                f"{segment_id} ends at {row[1]}); code each segment's words separately, or cut the source "
+                "into turns first ('qualcode resegment --split turns').")
+        raise ConflictError(
+            f"the span {start}-{end} does not lie within one speaker's turn (segment {segment_id}, "
+            f"{row[4]}, turn {row[3]}); a quote has one speaker, so code each turn's words separately.")
 
     def add_codings(self, rows: Iterable[tuple[int, int]], coder: str, origin: str) -> int:
         """Bulk (segment_id, code_id) codings for one coder; existing ones are kept. Returns how many were new."""
