@@ -102,3 +102,54 @@ def test_cli_fragment_not_in_segment_writes_nothing(coded, run):
         assert store.count_codings() == 0
     r = run(path, "uncode", seg["id"], "pros", "--fragment", seg["text"].split()[3])
     assert r.exit_code == 1
+
+
+def test_fragments_move_with_their_words_when_names_are_pseudonymised(empty_store, tmp_path):
+    from qualcode.ingest import ingest
+    from qualcode.privacy import NameEntry, pseudonymise
+    from tests.conftest import tiny_codebook
+
+    f = tmp_path / "F1.txt"
+    f.write_text("P1: Jan zei dat Jan het werk met structuur en trots deed.\nP2: Piet ook.\n", encoding="utf-8")
+    ingest(empty_store, [f], allow_new_speakers=True)
+    tiny_codebook(empty_store)
+    seg = next(iter(empty_store.segments()))
+    a = seg["start"] + seg["text"].index("Jan het werk")
+    b = seg["start"] + seg["text"].index("structuur") + len("structuur")
+    with empty_store.act("fragment"):
+        empty_store.add_coding(seg["id"], empty_store.code("pros")["id"], "ann", span=(a, b))
+    pseudonymise(empty_store, names=[NameEntry("Jan", "naam")])
+    [c] = empty_store.codings()
+    assert c["text"] == "[naam 1] het werk met structuur"
+    assert empty_store.segment(seg["id"])["text"] == "[naam 1] zei dat [naam 1] het werk met structuur en trots deed."
+
+
+def test_cli_kwic_marks_hits_inside_coded_fragments(coded, run):
+    path, seg = coded
+    words = seg["text"].split()
+    target = next(w.strip(".,?!") for w in words[3:] if len(w.strip(".,?!")) > 4 and w.isalpha())
+    run(path, "code", seg["id"], "cons", "--fragment", " ".join(words[2:]).strip())
+    r = run(path, "kwic", target, "--group", seg["group_label"])
+    line = next(ln for ln in r.stdout.splitlines() if f"#{seg['id']}" in ln)
+    assert line.endswith(f"#{seg['id']} [cons]")
+
+
+def test_review_rereads_fragments_against_their_segment(coded):
+    from qualcode.review import format_review, run_review
+
+    path, seg = coded
+    with Store.open(path) as store:
+        with store.act("fragment"):
+            store.add_coding(seg["id"], store.code("pros")["id"], "ann", span=(seg["start"] + 1, seg["start"] + 6))
+        r = run_review(store)
+        assert r.fragments_checked == 1 and not [x for x in r.integrity if x["kind"] == "fragment"]
+        assert ", 1 coded fragment(s) re-read; 0 problem(s)" in format_review(r).splitlines()[0]
+        # a damaged project: the fragment's offsets point outside its segment
+        store.conn.execute('UPDATE codings SET "end" = ? WHERE start IS NOT NULL', (seg["end"] + 3,))
+        store.conn.commit()
+        r = run_review(store)
+        [bad] = [x for x in r.integrity if x["kind"] == "fragment"]
+        assert bad["segment_id"] == seg["id"] and bad["coded"] is True
+        [w] = [w for w in r.by_check("integrity") if w.subject.startswith("coding #")]
+        assert w.message == (f"its fragment {seg['start'] + 1}-{seg['end'] + 3} is no longer inside its segment "
+                             f"({seg['start']}-{seg['end']}).")

@@ -121,12 +121,16 @@ def segments(env: Env, group, participant, source, moderator, show_codes, limit)
 @click.option("--limit", type=int, help="At most this many lines.")
 @pass_env
 def kwic(env: Env, term, width, group, limit):
-    """Keyword in context: TERM (matched on lemmas; 'werk*' for a prefix) with its (F2 P2) key."""
+    """Keyword in context: TERM (matched on lemmas; 'werk*' for a prefix) with its (F2 P2) key.
+
+    A hit inside a coded fragment ends with that fragment's codes in [brackets].
+    """
     from ..overview import kwic as run
 
     hits = run(env.open(), term, width=width, group=group, limit=limit)
     for h in hits:
-        click.echo(f"{h['left']:>{width}} [{h['match']}] {h['right']:<{width}}  ({h['key']}) #{h['segment_id']}")
+        coded = f" [{', '.join(h['fragment_codes'])}]" if h["fragment_codes"] else ""
+        click.echo(f"{h['left']:>{width}} [{h['match']}] {h['right']:<{width}}  ({h['key']}) #{h['segment_id']}{coded}")
     click.echo(f"{len(hits)} hit(s) for '{term}'", err=True)
 
 

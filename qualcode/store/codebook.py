@@ -231,6 +231,35 @@ class CodebookMixin:
             ((sid, cid, coder, *(span if span else (None, None))) for sid, cid, span in rows))
         return max(cur.rowcount, 0)
 
+    def fragment_integrity_rows(self) -> dict:
+        """Fragment codings re-read against their source: how many, and those whose span is not
+        inside their segment or their source's text any more."""
+        checked = self.conn.execute("SELECT COUNT(*) FROM codings WHERE start IS NOT NULL").fetchone()[0]
+        problems = [dict(r) for r in self.conn.execute(
+            """SELECT g.id, g.segment_id, g.start, g."end", g.coder, cd.key AS code, src.name AS source,
+                      s.start AS segment_start, s."end" AS segment_end, s.text AS segment_text,
+                      substr(src.text, g.start + 1, g."end" - g.start) AS text
+               FROM codings g JOIN segments s ON s.id = g.segment_id JOIN sources src ON src.id = s.source_id
+               JOIN codes cd ON cd.id = g.code_id
+               WHERE g.start IS NOT NULL AND (g.start < s.start OR g."end" > s."end" OR g."end" > length(src.text)
+                                              OR g."end" <= g.start)
+               ORDER BY g.id""")]
+        return {"checked": checked, "problems": problems}
+
+    def fragment_spans_of_source(self, source_id: int) -> list[tuple[int, int, int]]:
+        """(coding id, start, end) of the fragment codings in one source."""
+        return [tuple(r) for r in self.conn.execute(
+            'SELECT g.id, g.start, g."end" FROM codings g JOIN segments s ON s.id = g.segment_id '
+            "WHERE s.source_id = ? AND g.start IS NOT NULL", (source_id,))]
+
+    def move_fragment(self, coding_id: int, start: int, end: int) -> None:
+        """Give a fragment coding new offsets (its text moved); its segment's own span is stored as NULL."""
+        self.conn.execute(
+            'UPDATE codings SET start = CASE WHEN (SELECT s.start = ? AND s."end" = ? FROM segments s '
+            'WHERE s.id = codings.segment_id) THEN NULL ELSE ? END, "end" = CASE WHEN (SELECT s.start = ? AND '
+            's."end" = ? FROM segments s WHERE s.id = codings.segment_id) THEN NULL ELSE ? END WHERE id = ?',
+            (start, end, start, start, end, end, coding_id))
+
     def fragment_codings(self, segment_ids: Iterable[int] | None = None) -> list[dict]:
         """Codings on part of a segment: id, segment_id, code (key), coder, origin, start, end, text."""
         sql = ('SELECT g.id, g.segment_id, cd.key AS code, g.coder, g.origin, g.start, g."end", '
