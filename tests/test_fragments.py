@@ -153,3 +153,14 @@ def test_review_rereads_fragments_against_their_segment(coded):
         [w] = [w for w in r.by_check("integrity") if w.subject.startswith("coding #")]
         assert w.message == (f"its fragment {seg['start'] + 1}-{seg['end'] + 3} is no longer inside its segment "
                              f"({seg['start']}-{seg['end']}).")
+
+
+def test_agreement_unit_counts_fragments_of_a_segment_once(coded):
+    path, seg = coded
+    with Store.open(path) as store:
+        with store.act("codings"):
+            pros = store.code("pros")["id"]
+            store.add_coding(seg["id"], pros, "ann", span=(seg["start"], seg["start"] + 4))
+            store.add_coding(seg["id"], pros, "ann", span=(seg["start"] + 6, seg["start"] + 12))
+            store.add_coding(seg["id"], pros, "bob")
+        assert store.coder_codings(["ann", "bob"]) == [(seg["id"], "pros", "ann"), (seg["id"], "pros", "bob")]
