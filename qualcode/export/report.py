@@ -136,7 +136,10 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
         mine = fragments[t["id"]]
         elsewhere = [{"key": q["key"], "theme": name, "text": " ".join(q["text"].split())} for q, name in shown
                      if any(_overlap(q, f) for f in mine)]
-        fresh = [f for f in mine if not any(_overlap(q, f) for q, _ in shown)]
+        # the coded fragment is the quote: a turn with a fragment coded here is not quoted whole as well
+        trimmed = {f["segment_id"] for f in mine if f["fragment"]}
+        fresh = [f for f in mine if (f["fragment"] or f["segment_id"] not in trimmed)
+                 and not any(_overlap(q, f) for q, _ in shown)]
         ranked = rank_by_typicality(fresh, store.language, docs_cache=lemmas)
         picked = pick_quotes(ranked, n_quotes)
         shown += [(q, t["name"]) for q in picked]
