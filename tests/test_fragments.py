@@ -164,3 +164,36 @@ def test_agreement_unit_counts_fragments_of_a_segment_once(coded):
             store.add_coding(seg["id"], pros, "ann", span=(seg["start"] + 6, seg["start"] + 12))
             store.add_coding(seg["id"], pros, "bob")
         assert store.coder_codings(["ann", "bob"]) == [(seg["id"], "pros", "ann"), (seg["id"], "pros", "bob")]
+
+
+def test_merging_codes_keeps_fragments_apart_from_whole_segment_codings(coded):
+    from qualcode.themes import merge_codes
+
+    path, seg = coded
+    with Store.open(path) as store:
+        with store.act("codings"):
+            store.add_coding(seg["id"], store.code("pros")["id"], "ann", span=(seg["start"], seg["start"] + 5))
+            store.add_coding(seg["id"], store.code("cons")["id"], "ann")
+            store.add_coding(seg["id"], store.code("cons")["id"], "ann", span=(seg["start"], seg["start"] + 5))
+        merge_codes(store, "pros", "cons")
+        assert sorted((c["code"], c["text"]) for c in store.codings()) == [
+            ("cons", seg["text"][:5]), ("cons", seg["text"])]
+
+
+def test_workbook_coded_fragments_and_quotes_show_the_fragment(coded, tmp_path):
+    from openpyxl import load_workbook
+
+    from qualcode.export.workbook import write_workbook
+
+    path, seg = coded
+    words = seg["text"][:seg["text"].index(" ", 30)]
+    with Store.open(path) as store:
+        with store.act("codings"):
+            store.add_coding(seg["id"], store.code("pros")["id"], "ann", span=(seg["start"], seg["start"] + len(words)))
+        out = tmp_path / "w.xlsx"
+        write_workbook(store, out)
+    wb = load_workbook(out, read_only=True)
+    cells = [str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c]
+    assert words in cells                                     # the coded-fragments sheets: the words
+    assert f"“{' '.join(words.split())}” ({seg['key']})" in cells   # the quotes sheet: cited with its key
+    assert seg["text"] not in cells                           # the whole turn is not shown as coded
