@@ -86,6 +86,7 @@ def run_review(store, *, coder: str | None = None, remember: bool = True) -> Rev
     """Run every check; with ``remember`` store the warning count for ``qualcode status``."""
     r = Review()
     _integrity(store, r)
+    _fragment_integrity(store, r)
     _coverage(store, r, coder)
     _spread(store, r, coder)
     _size(store, r, coder)
@@ -124,17 +125,6 @@ def _integrity(store, r: Review) -> None:
             f"{row['start']}-{row['end']}" + (" and it is coded" if row["coded"] else "") + ".",
             "what was said in the source against the segment text",
             f"qualcode segments --source {row['source']} --codes"))
-    frags = store.fragment_integrity_rows()
-    r.fragments_checked = frags["checked"]
-    for row in frags["problems"]:
-        r.integrity.append({"kind": "fragment", "source": row["source"], "segment_id": row["segment_id"],
-                            "coded": True, "expected": row["segment_text"], "found": row["text"]})
-        r.warnings.append(ReviewWarning(
-            "integrity", f"coding #{row['id']} ({row['code']}, {row['coder']}) on segment #{row['segment_id']}",
-            f"its fragment {row['start']}-{row['end']} is no longer inside its segment "
-            f"({row['segment_start']}-{row['segment_end']}).",
-            "the words the coding was meant for",
-            f"qualcode uncode {row['segment_id']} {row['code']} --coder {row['coder']}"))
 
 
 # ----------------------------------------------------------------- coverage
@@ -346,6 +336,21 @@ def _exclusive(store, r: Review, coder: str | None, shown: int = 10) -> None:
             "each segment and the one code that fits it",
             f"qualcode segments --source {first['source']} --codes; qualcode uncode SEGMENT_ID CODE_ID "
             f"--coder {first['coder']}"))
+
+
+def _fragment_integrity(store, r: Review) -> None:
+    """Coded fragments re-read against their segment and source (issue 16)."""
+    frags = store.fragment_integrity_rows()
+    r.fragments_checked = frags["checked"]
+    for row in frags["problems"]:
+        r.integrity.append({"kind": "fragment", "source": row["source"], "segment_id": row["segment_id"],
+                            "coded": True, "expected": row["segment_text"], "found": row["text"]})
+        r.warnings.append(ReviewWarning(
+            "integrity", f"coding #{row['id']} ({row['code']}, {row['coder']}) on segment #{row['segment_id']}",
+            f"its fragment {row['start']}-{row['end']} is no longer inside its segment "
+            f"({row['segment_start']}-{row['segment_end']}).",
+            "the words the coding was meant for",
+            f"qualcode uncode {row['segment_id']} {row['code']} --coder {row['coder']}"))
 
 
 # ------------------------------------------------------------------- output

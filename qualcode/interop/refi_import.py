@@ -387,7 +387,7 @@ class _Plan:
                                              "(its plain text file is empty)")
             used = st.ordinals(sid)
             rows, pending = [], []
-            holder = self._holders(placed, seg_guids)  # selection guid -> guid of the segment holding it
+            holder = _holders(self.qualcode, placed, seg_guids)  # selection guid -> guid of its segment's
             for sel in sorted(placed, key=lambda s: (s.placed, s.guid)):
                 if holder[sel.guid] != sel.guid:   # another selection's passage holds it
                     pending.append(sel)
@@ -439,21 +439,6 @@ class _Plan:
                     coders.add(coder)
         self.report.coders = sorted(coders)
         return seg_ids
-
-    def _holders(self, placed: list, seg_guids: dict[str, int]) -> dict[str, str]:
-        """selection guid -> guid of the selection whose segment holds it. qualcode's own files say
-        so: every segment is a selection, and a fragment names its segment's selection; other files
-        are cut into passages (see :func:`_passages`)."""
-        if not self.qualcode:
-            return _passages(placed, seg_guids)
-        span = {sel.guid: tuple(sel.placed) for sel in placed}
-        out = {}
-        for sel in placed:
-            m = _FRAGMENT_RE.match(sel.description or "")
-            home = m.group(1) if m else None
-            inside = home in span and span[home][0] <= sel.placed[0] < sel.placed[1] <= span[home][1]
-            out[sel.guid] = home if inside else sel.guid
-        return out
 
     def _existing_code(self, guid: str) -> tuple[str, int]:
         codes = self.store.guid_index("codes")
@@ -518,6 +503,22 @@ class _Plan:
             author = users.get(n.user_guid or "", DEFAULT_CODER)
             st.add_memo(ttype, tid, text, author, kind=kind, guid=n.guid, created_at=n.created or now())
             self.report.memos += 1
+
+
+def _holders(qualcode: bool, placed: list, seg_guids: dict[str, int]) -> dict[str, str]:
+    """selection guid -> guid of the selection whose segment holds it. qualcode's own files say
+    so: every segment is a selection, and a fragment names its segment's selection; other files
+    are cut into passages (see :func:`_passages`)."""
+    if not qualcode:
+        return _passages(placed, seg_guids)
+    span = {sel.guid: tuple(sel.placed) for sel in placed}
+    out = {}
+    for sel in placed:
+        m = _FRAGMENT_RE.match(sel.description or "")
+        home = m.group(1) if m else None
+        inside = home in span and span[home][0] <= sel.placed[0] < sel.placed[1] <= span[home][1]
+        out[sel.guid] = home if inside else sel.guid
+    return out
 
 
 def _passages(placed: list, seg_guids: dict[str, int]) -> dict[str, str]:
