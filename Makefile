@@ -104,7 +104,7 @@ demo-suggest: venv
 
 # Intercoder agreement (simulated second coder)
 demo-agreement: venv
-	@echo "== intercoder agreement: two SIMULATED coders on F1 (bench/simulate_coder.py, seed 7) =="
+	@echo "== intercoder agreement: two SIMULATED coders on F1 (bench/simulate_coder.py, seed 7; some turns coded as fragments) =="
 	$(QC) sheet export reports/coding_rules_F1.xlsx --coder rules --group F1 --force
 	$(QC) sheet export reports/coding_a.xlsx --coder coder_a --group F1 --force
 	$(QC) sheet export reports/coding_b.xlsx --coder coder_b --group F1 --force

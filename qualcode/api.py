@@ -71,17 +71,21 @@ class Project:
         return pd.DataFrame(rows, columns=cols)
 
     def codings(self, *, coder: str | None = None, theme: str | None = None, code: str | None = None):
-        """One row per coding (segment × code × coder), in transcript order.
+        """One row per coding (span × code × coder), in transcript order.
 
         Columns: id, segment_id, code (key), code_name, theme (key, empty for unthemed codes),
         theme_name, coder, origin (manual, rule, suggested, imported, consensus), created_at, source,
-        group, speaker, role, participant, key ('F2 P2'), text, start, end.
+        group, speaker, role, participant, key ('F2 P2'), text, start, end (the coded fragment: its
+        words and its offsets into the source's text; for a whole-segment coding the segment's),
+        fragment (True when part of the segment is coded), segment_text (the whole segment).
         """
         import pandas as pd
 
         cols = ["id", "segment_id", "code", "code_name", "theme", "theme_name", "coder", "origin", "created_at",
-                "source", "group", "speaker", "role", "participant", "key", "text", "start", "end"]
-        rows = [dict(r, group=r["group_label"]) for r in self._store.codings(coder=coder, theme=theme, code=code)]
+                "source", "group", "speaker", "role", "participant", "key", "text", "start", "end", "fragment",
+                "segment_text"]
+        rows = [dict(r, group=r["group_label"], fragment=bool(r["fragment"]))
+                for r in self._store.codings(coder=coder, theme=theme, code=code)]
         return pd.DataFrame(rows, columns=cols)
 
     def codes(self):

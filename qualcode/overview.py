@@ -196,7 +196,8 @@ def _xlsx(ov: Overview, out: Path) -> None:
 
 def kwic(store, term: str, *, width: int = 40, group: str | None = None, limit: int | None = None) -> list[dict]:
     """Keyword in context: every participant or moderator segment where a token's lemma
-    (or form) equals the term's lemma; a trailing '*' matches as a prefix."""
+    (or form) equals the term's lemma; a trailing '*' matches as a prefix. Each hit lists the
+    codes of coded fragments that hold it (``fragment_codes``)."""
     from .lemma_cache import load
     from .nlp import lemma, WORD_RE
 
@@ -208,6 +209,9 @@ def kwic(store, term: str, *, width: int = 40, group: str | None = None, limit: 
     t = term.rstrip("*").lower()
     target = lemma(t, lang)
     out = []
+    fragments: dict[int, list[dict]] = {}
+    for f in store.fragment_codings():
+        fragments.setdefault(f["segment_id"], []).append(f)
     for seg in store.segments(group=group):
         text = seg["text"]
         for m in WORD_RE.finditer(text):
@@ -217,8 +221,13 @@ def kwic(store, term: str, *, width: int = 40, group: str | None = None, limit: 
                 continue
             left = text[max(0, m.start() - width):m.start()].replace("\n", " ")
             right = text[m.end():m.end() + width].replace("\n", " ")
+            at, to = seg["start"] + m.start(), seg["start"] + m.end()
+            inside = []  # codes of coded fragments holding the hit (whole-segment codes: 'segments --codes')
+            for f in fragments.get(seg["id"], ()):
+                if f["start"] <= at and to <= f["end"] and f["code"] not in inside:
+                    inside.append(f["code"])
             out.append({"segment_id": seg["id"], "key": seg["key"], "left": left, "match": m.group(0),
-                        "right": right})
+                        "right": right, "fragment_codes": inside})
             if limit and len(out) >= limit:
                 return out
     return out

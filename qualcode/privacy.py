@@ -429,6 +429,9 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, wr
                     seg_text = new_text[ns:ne]
                     store.move_segment(g["id"], ns, ne, seg_text, count_words(seg_text))
                     report.segments_moved += 1
+            for cid, fs, fe in store.fragment_spans_of_source(src["id"]):  # fragments move with their words
+                ns = map_offset(fs, moves, is_end=False)
+                store.move_fragment(cid, ns, max(ns + 1, map_offset(fe, moves, is_end=True)))
             report.sources_changed += 1
         pids = {(p["group"], p["label"]): p["id"] for p in store.participants()}
         for role, g, old, new in relabels:

@@ -69,6 +69,10 @@ def list_segments(store: Store, *, group: str | None = None, participant: str | 
             raise NotFoundError(f"{participant} is ambiguous ({', '.join(matches)}); add --group, e.g. "
                                 f"--group {matches[0].split()[0]}, or write '{matches[0]}'.")
     codes = store.segment_codes() if show_codes else {}
+    fragments: dict[int, list[dict]] = {}
+    if show_codes:
+        for f in store.fragment_codings():
+            fragments.setdefault(f["segment_id"], []).append(f)
     n = 0
     for seg in store.segments(group=group, participant=participant, source=source,
                               role=None if moderator and not participant else "participant", limit=limit):
@@ -81,5 +85,12 @@ def list_segments(store: Store, *, group: str | None = None, participant: str | 
         yield head
         for para in seg["text"].split("\n"):
             yield textwrap.fill(para, width=width, initial_indent="    ", subsequent_indent="    ") or "    "
+        seen: set = set()
+        for f in fragments.get(seg["id"], ()):  # codings on part of the segment, under it
+            line = f"{f['code']}: “{' '.join(f['text'].split())}”"
+            if line not in seen:
+                seen.add(line)
+                yield textwrap.fill(line, width=width, initial_indent="      fragment ",
+                                    subsequent_indent="        ")
     if n == 0:
         yield "no segments match."

@@ -67,6 +67,7 @@ class Review:
     integrity: list[dict] = field(default_factory=list)
     sources_checked: int = 0
     segments_checked: int = 0
+    fragments_checked: int = 0   # coded fragments re-read (issue 16)
     coverage: list[dict] = field(default_factory=list)
     spread: list[dict] = field(default_factory=list)
     size: list[dict] = field(default_factory=list)
@@ -91,6 +92,7 @@ def run_review(store, *, coder: str | None = None, remember: bool = True) -> Rev
     """Run every check; with ``remember`` store the warning count for ``qualcode status``."""
     r = Review()
     _integrity(store, r)
+    _fragment_integrity(store, r)
     _coverage(store, r, coder)
     _spread(store, r, coder)
     _size(store, r, coder)
@@ -388,9 +390,25 @@ def _exclusive(store, r: Review, coder: str | None, shown: int = 10) -> None:
             f"--coder {first['coder']}"))
 
 
+def _fragment_integrity(store, r: Review) -> None:
+    """Coded fragments re-read against their segment and source (issue 16)."""
+    frags = store.fragment_integrity_rows()
+    r.fragments_checked = frags["checked"]
+    for row in frags["problems"]:
+        r.integrity.append({"kind": "fragment", "source": row["source"], "segment_id": row["segment_id"],
+                            "coded": True, "expected": row["segment_text"], "found": row["text"]})
+        r.warnings.append(ReviewWarning(
+            "integrity", f"coding #{row['id']} ({row['code']}, {row['coder']}) on segment #{row['segment_id']}",
+            f"its fragment {row['start']}-{row['end']} is no longer inside its segment "
+            f"({row['segment_start']}-{row['segment_end']}).",
+            "the words the coding was meant for",
+            f"qualcode uncode {row['segment_id']} {row['code']} --coder {row['coder']}"))
+
+
 # ------------------------------------------------------------------- output
 def format_review(r: Review) -> str:
-    lines = [f"integrity: {r.sources_checked} source(s) and {r.segments_checked} segment(s) re-read; "
+    frags = f", {r.fragments_checked} coded fragment(s)" if r.fragments_checked else ""
+    lines = [f"integrity: {r.sources_checked} source(s) and {r.segments_checked} segment(s){frags} re-read; "
              f"{len(r.integrity)} problem(s)"]
     cov = [c for c in r.coverage if c["participant"] == "(all)"]
     if cov:

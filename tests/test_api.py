@@ -46,7 +46,7 @@ def test_tables_have_the_documented_columns(project_path):
         cod = p.codings()
         assert list(cod.columns) == ["id", "segment_id", "code", "code_name", "theme", "theme_name", "coder",
                                      "origin", "created_at", "source", "group", "speaker", "role", "participant",
-                                     "key", "text", "start", "end"]
+                                     "key", "text", "start", "end", "fragment", "segment_text"]
         assert len(cod) == 14 and len(p.codings(coder="bob")) == 1
         codes = p.codes()
         assert codes.set_index("key").loc["pros", "n_codings"] == 7        # 6 F1 segments by ann + 1 by bob
@@ -111,3 +111,23 @@ def test_theme_by_group_table(project_path):
                               fill_value=0))
         assert table.to_dict(orient="index") == {"Betaald werk": {"F1": 6, "F2": 0},
                                                  "Zorg en werk": {"F1": 0, "F2": 6}}
+
+
+def test_codings_give_the_fragment_text_and_offsets(sample_path, tiny_codebook_factory):
+    from qualcode.api import Project
+    from qualcode.store import Store
+
+    store = Store.open(sample_path)
+    tiny_codebook_factory(store)
+    seg = next(iter(store.segments(role="participant")))
+    with store.act("codings"):
+        store.add_coding(seg["id"], store.code("pros")["id"], "ann", span=(seg["start"] + 2, seg["start"] + 9))
+        store.add_coding(seg["id"], store.code("cons")["id"], "ann")
+    source_text = store.conn.execute("SELECT text FROM sources WHERE id = ?", (seg["source_id"],)).fetchone()[0]
+    store.close()
+    with Project.open(sample_path) as p:
+        cod = p.codings().set_index("code")
+        assert cod.loc["pros", "text"] == seg["text"][2:9] == source_text[cod.loc["pros", "start"]:cod.loc["pros", "end"]]
+        assert bool(cod.loc["pros", "fragment"]) and cod.loc["pros", "segment_text"] == seg["text"]
+        assert cod.loc["cons", "text"] == seg["text"] and not cod.loc["cons", "fragment"]
+        assert (cod.loc["cons", "start"], cod.loc["cons", "end"]) == (seg["start"], seg["end"])

@@ -137,7 +137,7 @@ def test_sheet_export_import(tmp_path, project, run):
     r = run(project, "sheet", "import", out)
     assert r.exit_code == 1
     assert r.stderr == (f"Error: {out}: 1 problem; nothing was imported (fix them, or use --accept-partial to "
-                        "import the other rows):\n  sheet Coding, row 4, cell F4: unknown code "
+                        "import the other rows):\n  sheet Coding, row 4, cell G4: unknown code "
                         "'pw_inactivteitsval'. Did you mean: pw_inactiviteitsval, pw_nadelen?\n")
     r = run(project, "sheet", "import", out, "--accept-partial")
     assert r.exit_code == 0

@@ -106,6 +106,7 @@ def test_newer_project_is_refused(sample_path, run):
 def as_version_1(path) -> None:
     """Turn a current project file into the version-1 layout: no ``exclusive`` columns (version 2,
     issue 20) and no lemma and figure caches (version 3, issue 24)."""
+    as_version_3(path)
     con = sqlite3.connect(path)
     con.execute("ALTER TABLE themes DROP COLUMN exclusive")
     con.execute("ALTER TABLE codes DROP COLUMN exclusive")
@@ -142,6 +143,79 @@ def test_migration_1_to_2_adds_exclusive_flags(sample_path, tiny_codebook_factor
         store.undo(1)
         assert store.theme("work")["exclusive"] is False
         store.undo(1)                      # the coding, recorded under schema 1
+        assert store.count_codings() == 0
+    finally:
+        store.close()
+
+
+def as_version_3(path) -> None:
+    """Turn a current project file into the version-3 layout: codings without span columns and
+    unique on (segment, code, coder), as schemas 1 to 3 made them (fragments, version 4: issue 16)."""
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA foreign_keys = OFF")
+    con.executescript("""
+        ALTER TABLE codings RENAME TO codings_v3;
+        DROP INDEX codings_unique; DROP INDEX codings_code; DROP INDEX codings_coder;
+        CREATE TABLE codings (
+            id         INTEGER PRIMARY KEY,
+            guid       TEXT NOT NULL UNIQUE,
+            segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+            code_id    INTEGER NOT NULL REFERENCES codes(id),
+            coder      TEXT NOT NULL REFERENCES coders(name) ON UPDATE CASCADE,
+            origin     TEXT NOT NULL
+                       CHECK (origin IN ('manual', 'rule', 'suggested', 'imported', 'consensus')),
+            created_at TEXT NOT NULL,
+            UNIQUE (segment_id, code_id, coder)
+        );
+        CREATE INDEX codings_code ON codings(code_id);
+        CREATE INDEX codings_coder ON codings(coder);
+        INSERT INTO codings SELECT id, guid, segment_id, code_id, coder, origin, created_at FROM codings_v3;
+        DROP TABLE codings_v3;
+        PRAGMA user_version = 3;
+    """)
+    con.commit()
+    con.close()
+
+
+def test_migration_3_to_4_codings_become_spans_of_their_segments(sample_path, tiny_codebook_factory):
+    store = Store.open(sample_path)
+    tiny_codebook_factory(store)
+    segs = [s["id"] for s in store.segments(role="participant")][:3]
+    with store.act("codings"):
+        for s in segs:
+            store.add_coding(s, store.code("pros")["id"], "coder_a")
+        store.add_coding(segs[0], store.code("cons")["id"], "coder_b")
+    before = sorted((r["id"], r["guid"], r["segment_id"], r["code"], r["coder"], r["text"], r["start"], r["end"])
+                    for r in store.codings())
+    store.close()
+    as_version_3(sample_path)
+    con = sqlite3.connect(sample_path)
+    assert "start" not in [r[1] for r in con.execute("PRAGMA table_info(codings)")]
+    con.close()
+    store = Store.open(sample_path)
+    try:
+        assert store.schema_version == 4
+        after = sorted((r["id"], r["guid"], r["segment_id"], r["code"], r["coder"], r["text"], r["start"], r["end"])
+                       for r in store.codings())
+        assert after == before                      # nothing lost: every coding is its segment's span
+        assert all(not r["fragment"] for r in store.codings())
+        assert any("before-migration-v3-to-v4" in b.name for b in store.backups())
+        # a fragment can now be coded beside the whole-segment coding of the same code
+        seg = store.segment(segs[0])
+        with store.act("a fragment"):
+            assert store.add_coding(seg["id"], store.code("pros")["id"], "coder_a",
+                                    span=(seg["start"], seg["start"] + 5))
+            # the same span twice is one coding; the segment's own span is the whole segment
+            assert not store.add_coding(seg["id"], store.code("pros")["id"], "coder_a",
+                                        span=(seg["start"], seg["start"] + 5))
+            assert not store.add_coding(seg["id"], store.code("pros")["id"], "coder_a",
+                                        span=(seg["start"], seg["end"]))
+        assert store.count_codings() == 5
+        [frag] = [r for r in store.codings() if r["fragment"]]
+        assert frag["text"] == seg["text"][:5] and frag["start"] == seg["start"]
+        store.undo(1)                                # the fragment act
+        assert store.count_codings() == 4
+        store.undo(1)                                # the codings recorded under schema 2
         assert store.count_codings() == 0
     finally:
         store.close()

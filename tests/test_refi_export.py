@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -186,8 +186,8 @@ def snapshot(store) -> dict:
         "codes": sorted((c["guid"], c["key"], c["name"], c["theme"], c["parent"], c["description"], c["include"],
                          c["exclude"], c["example"], c["display_colour"]) for c in store.codes()),
         "code_order": [c["key"] for c in store.codes()],
-        "codings": sorted((c["guid"], c["segment_guid"], c["code_guid"], c["coder"], c["created_at"])
-                          for c in store.coding_rows()),
+        "codings": sorted((c["guid"], c["segment_guid"], c["code_guid"], c["coder"], c["created_at"], c["start"],
+                           c["end"]) for c in store.coding_rows()),
         "coders": sorted(store.coder_guids().items()),
         "memos": sorted((m["guid"], m["target_type"], m["kind"], m["author"], m["created_at"], m["text"])
                         for m in store.memos()),
@@ -230,8 +230,11 @@ def projects(draw):
     codes = [(draw(NAME), draw(st.integers(-1, n_themes - 1)), draw(LINE), draw(LINE),
               draw(st.sampled_from([None, "#445566"]))) for _ in range(draw(st.integers(1, 4)))]
     child = draw(st.booleans())
+    # the last item: None for the whole segment, else a fragment (offset, length) inside it (issue 16)
     codings = draw(st.lists(st.tuples(st.integers(0, len(spans) - 1), st.integers(0, len(codes) - 1),
-                                      st.sampled_from(["ann", "bob"])), max_size=8, unique=True))
+                                      st.sampled_from(["ann", "bob"]),
+                                      st.none() | st.tuples(st.integers(0, 60), st.integers(0, 60))),
+                            max_size=8, unique=True))
     memos = draw(st.lists(st.tuples(st.sampled_from(["project", "theme", "code", "segment", "source",
                                                      "participant"]), TEXT, st.sampled_from(["memo", "supervisor"]),
                                     st.sampled_from(["ann", "sup"])), max_size=4))
@@ -264,9 +267,16 @@ def build(path: Path, spec) -> Store:
             parent = code_ids[0] if child and i == 1 and codes[0][1] == theme and theme >= 0 else None
             code_ids.append(store.add_code(f"c{i}", name, theme_ids[theme] if theme >= 0 else None,
                                            parent_id=parent, description=desc, include=include, colour=colour))
-        seg_ids = [r["id"] for r in store.segment_rows()]
-        for seg, code, coder in codings:
-            store.add_coding(seg_ids[seg], code_ids[code], coder)
+        segs = store.segment_rows()
+        seg_ids = [r["id"] for r in segs]
+        for seg, code, coder, *frag_given in codings:
+            frag = frag_given[0] if frag_given else None
+            row, span = segs[seg], None
+            if frag is not None and row["end"] > row["start"]:
+                n = row["end"] - row["start"]
+                a = row["start"] + frag[0] % n
+                span = (a, min(row["end"], a + 1 + frag[1] % n))
+            store.add_coding(seg_ids[seg], code_ids[code], coder, span=span)
         targets = {"project": [None], "theme": theme_ids, "code": code_ids, "segment": seg_ids,
                    "source": src_ids, "participant": list(store.participant_ids().values())}
         for ttype, text, kind, author in memos:
@@ -283,6 +293,11 @@ def exported_guids(data: bytes) -> set:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(spec=projects())
+@example(spec=(["P1: werk 😀 is\nfijn en zwaar"], [(0, 1, 0, 25, "participant", None, "P1", 1),
+                                               (0, 2, 0, 25, "participant", None, "P2", 1)],
+               [("Werk", "", "#112233")], [("Pos", 0, "", "", None), ("Neg", 0, "", "", None)], False,
+               [(0, 0, "ann", (4, 5)), (0, 1, "ann", (4, 5)), (1, 0, "ann", (4, 5)), (0, 0, "ann", None),
+                (0, 1, "bob", (10, 30))], []))
 def test_round_trip_is_identity(tmp_path_factory, spec):
     tmp = tmp_path_factory.mktemp("rt")
     store = build(tmp / "a.qualcode", spec)
@@ -359,7 +374,8 @@ def test_qc_imports_our_export(coded, tmp_path):
 def test_control_characters_and_emoji_survive(tmp_path):
     text = "P1: een\fpagina 😀 verder\x0b en klaar"
     spec = ([text], [(0, 1, 4, len(text), "participant", None, "P1", 1)], [("Thema\x0c", "", "#112233")],
-            [("Code", 0, "uitleg\x01", "", None)], False, [(0, 0, "ann")], [("project", "memo\x0c", "memo", "ann")])
+            [("Code", 0, "uitleg\x01", "", None)], False, [(0, 0, "ann"), (0, 0, "ann", (9, 8))],
+            [("project", "memo\x0c", "memo", "ann")])
     store = build(tmp_path / "a.qualcode", spec)
     data = project_xml(store)
     valid_project(data)
@@ -369,4 +385,6 @@ def test_control_characters_and_emoji_survive(tmp_path):
     with Store.open(tmp_path / "b.qualcode") as back:
         assert [r["text"] for r in back.segment_rows()] == [text[4:]]      # the stored text is untouched
         assert back.memos()[0]["text"] == "memo "                          # XML cannot hold a form feed
+        assert sorted((c["text"], bool(c["fragment"])) for c in back.codings()) == [
+            ("a 😀 verde", True), (text[4:], False)]                     # the fragment at its exact place
     store.close()

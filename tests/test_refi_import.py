@@ -376,3 +376,60 @@ def test_duplicate_guids_are_refused(tmp_path, run):
     assert result.stderr.strip() == (f"Error: {qde}: dup.qde gives two elements the same GUID {G(2).upper()} (<Code> "
                                      "and <Code>); every element needs its own GUID. Nothing was imported")
     assert not (tmp_path / "p.qualcode").exists()
+
+
+# ------------------------------------------------------------ fragments (issue 16)
+NVIVO_SHARED_TEXT = ("P1: Ik 😀 werk graag, het geeft structuur.\r\n"
+                     "P2: Maar de stress, daar 😀 heb ik last van.\r\n"
+                     "P3: Mijn jobcoach helpt bij de intake.\r\n")
+# passage -> the codes NVivo wrote one selection each for (shared passages: several codes)
+NVIVO_PASSAGES = [("Ik 😀 werk graag, het geeft structuur.", [3, 4]),
+                  ("Maar de stress, daar 😀 heb ik last van.", [4, 5, 6]),
+                  ("jobcoach helpt", [5]),
+                  ("het geeft structuur", [6])]          # inside the first passage: a fragment of it
+
+
+def nvivo_shared_passages(path: Path) -> Path:
+    """A .qdpx in NVivo (Windows) layout: one selection per code, several over the same passage,
+    positions in UTF-16 units over CRLF text with emoji, a BOM, capital 'Sources/'."""
+    u = lambda s: len(s.encode("utf-16-le")) // 2  # noqa: E731
+    raw = NVIVO_SHARED_TEXT
+    sels, n = "", 100
+    for words, codes in NVIVO_PASSAGES:
+        start = u(raw[:raw.index(words)])
+        for code in codes:
+            n += 1
+            sels += (f'<PlainTextSelection guid="{G(n)}" name="{words}" startPosition="{start}" '
+                     f'endPosition="{start + u(words)}"><Coding guid="{G(n + 500)}" creatingUser="{USER}">'
+                     f'<CodeRef targetGUID="{G(code)}"/></Coding></PlainTextSelection>')
+    codebook = (f'<CodeBook><Codes><Code guid="{G(2)}" name="Werk" isCodable="false" color="#112233">'
+                + "".join(f'<Code guid="{G(i)}" name="{name}" isCodable="true"/>'
+                          for i, name in ((3, "Voordelen"), (4, "Stress"), (5, "Jobcoach"), (6, "Intake")))
+                + "</Code></Codes></CodeBook>")
+    qde = (f'\ufeff<?xml version="1.0" encoding="utf-8"?><Project xmlns="{NS}" name="t" '
+           f'origin="NVivo 14 (14.23.0.0)"><Users><User guid="{USER}" name="an"/></Users>{codebook}'
+           f'<Sources><TextSource guid="{G(10)}" name="F2 transcript.txt" plainTextPath="internal://{G(10)}.txt">'
+           f"{sels}</TextSource></Sources></Project>")
+    return make_qdpx(path, qde, {f"Sources/{G(10)}.txt": b"\xef\xbb\xbf" + raw.encode("utf-8")},
+                     qde_name="Study.qde")
+
+
+def test_nvivo_one_selection_per_code_over_shared_passages(tmp_path):
+    qdpx = nvivo_shared_passages(tmp_path / "nvivo.qdpx")
+    n_selections = sum(len(codes) for _, codes in NVIVO_PASSAGES)
+    report = import_refi_new(tmp_path / "p.qualcode", qdpx)
+    assert report.refused == [] and report.codings == n_selections == 7
+    # one segment per passage (the passage inside another one is a fragment of it, not a segment)
+    assert report.segments == 3
+    with Store.open(tmp_path / "p.qualcode") as store:
+        assert sorted(r["text"] for r in store.segment_rows()) == sorted(w for w, _ in NVIVO_PASSAGES[:3])
+        got = sorted((c["code_name"], c["text"]) for c in store.codings())
+        assert got == sorted((name, words) for words, codes in NVIVO_PASSAGES for code in codes
+                             for i, name in ((3, "Voordelen"), (4, "Stress"), (5, "Jobcoach"), (6, "Intake"))
+                             if i == code)
+        [frag] = [c for c in store.codings() if c["fragment"]]
+        assert frag["text"] == "het geeft structuur" and frag["segment_text"] == NVIVO_PASSAGES[0][0]
+    # importing it again changes nothing
+    with Store.open(tmp_path / "p.qualcode") as store:
+        again = import_refi(store, qdpx)
+        assert (again.segments, again.codings) == (0, 0)

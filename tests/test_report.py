@@ -245,3 +245,35 @@ def test_unchanged_figures_are_reused_from_the_project(tmp_path, monkeypatch):
     assert third["fragments"] != first["fragments"]
     assert store.conn.execute("SELECT COUNT(*) FROM figure_cache").fetchone()[0] == 9
     store.close()
+
+
+# ------------------------------------------------------------------ fragments (issue 16)
+def test_quotes_are_fragments_shown_once_and_say_where_else_they_are_coded(sample_path, tiny_codebook_factory):
+    """A quote is the coded fragment; a fragment coded under two themes is quoted once, with a note,
+    and the other theme's section says it is coded there too."""
+    from qualcode.export.report import build_report, render_markdown
+    from qualcode.store import Store
+
+    store = Store.open(sample_path)
+    try:
+        tiny_codebook_factory(store)
+        seg = next(s for s in store.segments(role="participant") if s["n_words"] > 40)
+        words = seg["text"].split(" ")
+        part = " ".join(words[3:15])
+        start = seg["start"] + seg["text"].index(part)
+        with store.act("codings"):
+            for key in ("pros", "coach"):     # one fragment, two themes
+                store.add_coding(seg["id"], store.code(key)["id"], "ann", span=(start, start + len(part)))
+        report = build_report(store, language="en", figures=False)
+        work, care = report.themes
+        assert [(q["text"], q["key"], q["also"]) for q in work.quotes] == [
+            (" ".join(part.split()), seg["key"], ["Zorg en werk"])]
+        assert care.quotes == []                                    # not repeated silently ...
+        assert care.elsewhere == [{"key": seg["key"], "theme": "Betaald werk", "text": " ".join(part.split())}]
+        md = render_markdown(report)
+        assert md.count(" ".join(part.split()[:6])) == 1            # ... and shown once in the report
+        assert f"({seg['key']}) — also coded under: Zorg en werk" in md
+        assert f"*Also coded here (quoted under another theme): ({seg['key']}) Betaald werk*" in md
+        assert seg["text"] not in md                               # the quote is the fragment, not the turn
+    finally:
+        store.close()

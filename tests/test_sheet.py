@@ -111,20 +111,21 @@ def test_export_content(store, tmp_path):
     wb = load_workbook(out)
     ws = wb["Coding"]
     header = [c.value for c in ws[1]]
-    assert header == ["key", "speaker", "time", "text", "code 1", "code 2", "code 3", "code 4", "memo",
+    assert header == ["key", "speaker", "time", "text", "fragment", "code 1", "code 2", "code 3", "code 4", "memo",
                       "qualcode id"]
     assert [ws.cell(r, 1).value for r in range(2, 8)] == ["F1 Moderator", "F1 P1", "F1 P2", "F1 P1", "F1 P3",
                                                          "F1 P2"]
     assert ws["D3"].value == "Werk geeft mij structuur en ik ben er trots op."
-    assert ws["E3"].value == "pros" and ws["F3"].value == "cons" and ws["G3"].value is None
+    assert ws["E3"].value is None                                  # no fragment: the whole segment
+    assert ws["F3"].value == "pros" and ws["G3"].value == "cons" and ws["H3"].value is None
     assert ws["D5"].value == "=SUM(A1) is geen formule hier." and ws["D5"].data_type == "s"
     assert ws["D4"].value.startswith("- ja maar") and ws["D4"].data_type == "s"
-    assert ws.column_dimensions["J"].hidden and ws.freeze_panes == "E2" and ws.auto_filter.ref == "A1:J7"
-    assert ws["J3"].value.startswith(f"{ids[1]}:") and len(ws["J3"].value.split(":")[1]) == 10
+    assert ws.column_dimensions["K"].hidden and ws.freeze_panes == "F2" and ws.auto_filter.ref == "A1:K7"
+    assert ws["K3"].value.startswith(f"{ids[1]}:") and len(ws["K3"].value.split(":")[1]) == 10
     # the row takes the (light) colour of its first code's theme; uncoded rows stay white
     assert ws["A3"].fill.fgColor.rgb == "FFF5D999" and ws["A2"].fill.fill_type is None
     dv = ws.data_validations.dataValidation[0]
-    assert dv.type == "list" and dv.formula1 == "=Codebook!$E$2:$E$5" and str(dv.sqref) == "E2:H7"
+    assert dv.type == "list" and dv.formula1 == "=Codebook!$E$2:$E$5" and str(dv.sqref) == "F2:I7"
     cb = wb["Codebook"]
     assert [cb.cell(r, 5).value for r in range(2, 6)] == ["pros", "cons", "coach", "intake"]
     assert cb["C2"].value == "#E69F00" and cb["M2"].value == "structuur; trots"
@@ -240,7 +241,7 @@ def test_error_unknown_code(store, exported):
     sh.set(3, "code 2", "prso")
     sh.set(4, "code 1", "cons")
     sh.save()
-    assert _problem(store, exported) == HEAD + "sheet Coding, row 3, cell F3: unknown code 'prso'. Did you mean: pros?"
+    assert _problem(store, exported) == HEAD + "sheet Coding, row 3, cell G3: unknown code 'prso'. Did you mean: pros?"
 
 
 def test_error_edited_text(store, exported):
@@ -262,14 +263,76 @@ def test_error_deleted_row(store, exported):
         f"sheet Coding: the row of segment #{sid} (F1 P2) is missing (deleted?); its codings are left as they were.")
 
 
-def test_error_duplicated_row(store, exported):
+def test_duplicated_rows_code_two_fragments_of_one_turn(store, exported):
+    """Excel's copy row: each copy keeps the hidden id; each copy's fragment gets that row's codes."""
     sh = Sheet(exported)
+    r = sh.row_of(seg_ids(store)[1])           # 'Werk geeft mij structuur en ik ben er trots op.'
     for c in range(1, sh.ws.max_column + 1):
-        sh.ws.cell(8, c).value = sh.ws.cell(3, c).value
+        sh.ws.cell(8, c).value = sh.ws.cell(r, c).value
+        sh.ws.cell(9, c).value = sh.ws.cell(r, c).value
+    sh.set(8, "fragment", "Werk geeft mij  STRUCTUUR")   # spaces and case do not matter
+    sh.set_codes(8, ["pros"])
+    sh.set(9, "fragment", "ik ben er trots op")
+    sh.set_codes(9, ["pros", "cons"])
+    sh.set_codes(r, ["intake"])                  # the original row: the whole segment
     sh.save()
+    result = import_sheet(store, str(exported), coder="ann")
+    assert result.n_added == 4 and result.n_removed == 0
+    got = sorted((c["code"], c["text"], c["fragment"]) for c in store.codings(coder="ann"))
+    assert got == [("cons", "ik ben er trots op", 1), ("intake", "Werk geeft mij structuur en ik ben er trots op.", 0),
+                   ("pros", "Werk geeft mij structuur", 1), ("pros", "ik ben er trots op", 1)]
+    # the next export shows each fragment on its own row beneath its segment, and importing it is a no-op
+    again = exported.parent / "again.xlsx"
+    export_sheet(store, str(again), coder="ann")
+    sh2 = Sheet(again)
+    r2 = sh2.row_of(seg_ids(store)[1])
+    assert [(sh2.get(i, "fragment"), sh2.get(i, "code 1"), sh2.get(i, "code 2")) for i in (r2, r2 + 1, r2 + 2)] == [
+        (None, "intake", None), ("Werk geeft mij structuur", "pros", None), ("ik ben er trots op", "pros", "cons")]
+    assert sh2.get(r2 + 1, "qualcode id").startswith(sh2.get(r2, "qualcode id") + "@")
+    assert sh2.get(r2 + 1, "memo") is None
+    result = import_sheet(store, str(again), coder="ann")
+    assert (result.n_added, result.n_removed) == (0, 0)
+    # deleting a fragment's row removes that fragment's codings only
+    sh2.ws.delete_rows(r2 + 2)
+    sh2.save()
+    result = import_sheet(store, str(again), coder="ann")
+    assert result.removed == {"cons": 1, "pros": 1}
+    assert sorted((c["code"], c["text"]) for c in store.codings(coder="ann")) == [
+        ("intake", "Werk geeft mij structuur en ik ben er trots op."), ("pros", "Werk geeft mij structuur")]
+
+
+def test_error_fragment_not_in_the_row_or_twice_writes_nothing(store, exported):
+    sh = Sheet(exported)
+    r = sh.row_of(seg_ids(store)[1])
+    sh.set(r, "fragment", "structuur en werkdruk")
+    sh.set_codes(r, ["pros"])
+    r2 = sh.row_of(seg_ids(store)[4])             # 'Een jobcoach in het team, bij de intake al.'
+    sh.set(r2, "fragment", "e")
+    sh.set_codes(r2, ["coach"])
+    sh.save()
+    assert _problem(store, exported) == HEAD.replace("1 problem;", "2 problems;") + (
+        f"sheet Coding, row {r}, cell E{r}: the fragment 'structuur en werkdruk' is not in the segment's text; copy "
+        "the words from the segment's text itself (differences in spaces, quote marks and capitals do not matter), "
+        "or leave it empty to code the whole segment.\n"
+        f"  sheet Coding, row {r2}, cell E{r2}: the fragment 'e' occurs 5 times in the segment's text; add a few "
+        "words before or after it so that it occurs once.")
+    assert codings(store) == set()
+
+
+def test_old_sheet_without_fragment_column_leaves_fragments_alone(store, exported):
     sid = seg_ids(store)[1]
-    assert _problem(store, exported) == HEAD + (
-        f"sheet Coding, row 8, cell I8: segment #{sid} appears twice (also on row 3); delete the copy.")
+    seg = store.segment(sid)
+    with store.act("a fragment"):
+        store.add_coding(sid, store.code("cons")["id"], "ann", span=(seg["start"], seg["start"] + 4))
+    sh = Sheet(exported)
+    sh.ws.delete_cols(sh.cols["fragment"])
+    sh.save()
+    sh = Sheet(exported)
+    sh.set_codes(sh.row_of(sid), ["pros"])
+    sh.save()
+    import_sheet(store, str(exported), coder="ann")
+    assert sorted((c["code"], c["text"]) for c in store.codings(coder="ann")) == [
+        ("cons", "Werk"), ("pros", "Werk geeft mij structuur en ik ben er trots op.")]
 
 
 def test_error_segment_no_longer_exists(store, exported):
@@ -280,7 +343,7 @@ def test_error_segment_no_longer_exists(store, exported):
     assert _problem(store, exported) == (
         "coding.xlsx: 2 problems; nothing was imported (fix them, or use --accept-partial to import the other "
         "rows):\n"
-        "  sheet Coding, row 3, cell I3: segment #9999 no longer exists in the project (transcript replaced or "
+        "  sheet Coding, row 3, cell J3: segment #9999 no longer exists in the project (transcript replaced or "
         "removed?); export a new sheet.\n"
         f"  sheet Coding: the row of segment #{sid} (F1 P1) is missing (deleted?); its codings are left as they "
         "were.")
@@ -295,10 +358,10 @@ def test_error_edited_id_and_bad_id_and_added_row(store, exported):
     sh.save()
     msg = _problem(store, exported)
     assert msg.splitlines()[1:4] == [
-        f"  sheet Coding, row 3, cell I3: the id of segment #{sid} does not match the project (the id was edited, "
+        f"  sheet Coding, row 3, cell J3: the id of segment #{sid} does not match the project (the id was edited, "
         "or the transcript changed since the export).",
-        "  sheet Coding, row 4, cell I4: 'hallo' is not a qualcode id; do not edit that column.",
-        "  sheet Coding, row 8, cell I8: row has no qualcode id (a row added by hand?); add codes to the exported "
+        "  sheet Coding, row 4, cell J4: 'hallo' is not a qualcode id; do not edit that column.",
+        "  sheet Coding, row 8, cell J8: row has no qualcode id (a row added by hand?); add codes to the exported "
         "rows only."]
 
 
@@ -342,9 +405,9 @@ def test_accept_partial_imports_good_rows(store, exported):
     result = import_sheet(store, str(exported), coder="ann", accept_partial=True)
     assert codings(store) == {(ids[2], "cons")}
     assert [str(p) for p in result.problems] == [
-        "sheet Coding, row 3, cell E3: unknown code 'prso'. Did you mean: pros?"]
+        "sheet Coding, row 3, cell F3: unknown code 'prso'. Did you mean: pros?"]
     assert result.lines()[-2:] == ["1 problems; 1 rows left unchanged (--accept-partial):",
-                                   "  sheet Coding, row 3, cell E3: unknown code 'prso'. Did you mean: pros?"]
+                                   "  sheet Coding, row 3, cell F3: unknown code 'prso'. Did you mean: pros?"]
 
 
 # ------------------------------------------------------------------ property
@@ -395,13 +458,13 @@ def test_error_formula_merged_cells_and_copied_sheet(store, exported, tmp_path):
     sh = Sheet(exported)
     sh.set(3, "code 1", "pros")
     sh.set(4, "code 1", "=E3")
-    sh.ws.merge_cells("F5:F7")
+    sh.ws.merge_cells("G5:G7")
     sh.save()
     assert _problem(store, exported) == (
         "coding.xlsx: 2 problems; nothing was imported (fix them, or use --accept-partial to import the other "
         "rows):\n"
-        "  sheet Coding, row 4, cell E4: a formula in a code cell cannot be read reliably; type the code id itself.\n"
-        "  sheet Coding, row 5, cell F5: cells F5:F7 are merged; unmerge them and give every row its own code cells.")
+        "  sheet Coding, row 4, cell F4: a formula in a code cell cannot be read reliably; type the code id itself.\n"
+        "  sheet Coding, row 5, cell G5: cells G5:G7 are merged; unmerge them and give every row its own code cells.")
     result = import_sheet(store, str(exported), coder="ann", accept_partial=True)
     assert codings(store) == {(seg_ids(store)[1], "pros")} and len(result.problems) == 2
     sh = Sheet(exported)
@@ -428,3 +491,78 @@ def test_export_one_group_and_import(store, tmp_path):
     result = import_sheet(store, str(out), coder="ann")
     f2_first = next(s["id"] for s in store.segments(group="F2"))
     assert codings(store) == {(f2_first, "coach")} and result.rows == 2
+
+
+# ------------------------------------------------------------------ property: fragments
+def spans_of(store, coder="ann") -> set[tuple[int, str, str]]:
+    return {(c["segment_id"], c["code"], c["text"] if c["fragment"] else "") for c in store.codings(coder=coder)}
+
+
+# (turn index, first word, number of words (0: the whole turn), code); turns read
+# 'Beurt nummer I over werk en zorg .' so every run of words occurs once.
+fragment_codings = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6), st.integers(0, 3),
+                                      st.sampled_from(CODES)), max_size=10)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n_turns=st.integers(min_value=1, max_value=6), before=fragment_codings, added=fragment_codings,
+       seed=st.integers(min_value=0, max_value=1000))
+def test_round_trip_property_with_fragments(tmp_path_factory, n_turns, before, added, seed):
+    """Random fragment codings: export, sort, import unchanged changes nothing; duplicated rows with
+    other fragments add exactly those; the next export shows every coding on its own row."""
+    tmp = tmp_path_factory.mktemp("propf")
+    lines = "\n".join(f"P{i % 3 + 1}: Beurt nummer {i} over werk en zorg ." for i in range(n_turns))
+    store = make_project(tmp, transcript=f"# group: F1\n{lines}\n")
+
+    def span(seg, first, n):
+        words = seg["text"].split(" ")
+        if n == 0 or first >= len(words):
+            return None
+        part = " ".join(words[first:first + n])
+        at = seg["text"].index(part)
+        return seg["start"] + at, seg["start"] + at + len(part)
+
+    try:
+        segs = list(store.segments())
+        with store.act("seed"):
+            for t, first, n, c in before:
+                seg = segs[t % len(segs)]
+                store.add_coding(seg["id"], store.code(c)["id"], "ann", span=span(seg, first, n))
+        start = spans_of(store)
+        out = tmp / "coding.xlsx"
+        export_sheet(store, str(out), coder="ann")
+        sh = Sheet(out)
+        sh.shuffle(seed)
+        sh.save()
+        result = import_sheet(store, str(out), coder="ann")
+        assert (result.n_added, result.n_removed) == (0, 0) and spans_of(store) == start
+        # duplicate rows (copies go to the end, as a student pasting them would) with new fragments
+        sh = Sheet(out)
+        expected = set(start)
+        width = sh.ws.max_column
+        for t, first, n, c in added:
+            seg = segs[t % len(segs)]
+            src = sh.row_of(seg["id"])
+            new = sh.ws.max_row + 1
+            for col in range(1, width + 1):
+                set_text(sh.ws.cell(new, col), sh.ws.cell(src, col).value)
+            sp = span(seg, first, n)
+            words = "" if sp is None else seg["text"][sp[0] - seg["start"]:sp[1] - seg["start"]]
+            sh.set(new, "fragment", words.upper() or None)
+            sh.set_codes(new, [c])
+            expected.add((seg["id"], c, words))
+        sh.save()
+        import_sheet(store, str(out), coder="ann")
+        assert spans_of(store) == expected
+        out2 = tmp / "again.xlsx"
+        export_sheet(store, str(out2), coder="ann")
+        sh2 = Sheet(out2)
+        shown = set()
+        for r in sh2.rows():
+            sid = int(sh2.get(r, "qualcode id").split(":")[0])
+            shown |= {(sid, sh2.get(r, h), sh2.get(r, "fragment") or "") for h in sh2.cols
+                      if h.startswith("code ") and sh2.get(r, h)}
+        assert shown == expected
+        assert (import_sheet(store, str(out2), coder="ann").n_added, spans_of(store)) == (0, expected)
+    finally:
+        store.close()

@@ -28,7 +28,7 @@ def cli(ctx: click.Context, project: str, debug: bool) -> None:
     """Thematic analysis of focus-group transcripts, step by step (Braun & Clarke).
 
     \b
-    Step 1 familiarise:  init, ingest, overview, segments, kwic
+    Step 1 familiarise:  init, ingest, resegment, overview, segments, kwic
     Step 2 codes:        codebook, autocode, code, uncode, sheet, suggest, discover
     Step 3-5 themes:     theme, status, review, history, undo, memo
     Step 6 report:       export, report

@@ -93,29 +93,35 @@ def code():
 @code.command("apply")
 @click.argument("segment_ids", nargs=-1, required=True, metavar="SEGMENT_ID... CODE_ID")
 @coder_option
+@click.option("--fragment", default=None, metavar="WORDS",
+              help="Code only these words of the segment (found exactly, else ignoring spaces, quote marks "
+                   "and capitals; they must occur once).")
 @pass_env
-def code_apply(env: Env, segment_ids, coder):
-    """Give one or more segments a code (origin manual)."""
+def code_apply(env: Env, segment_ids, coder, fragment):
+    """Give one or more segments (or a fragment of each: --fragment) a code (origin manual)."""
     from ..coding.manual import code_segments
 
     *segs, code_id = segment_ids
     if not segs:
         raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
-    click.echo(code_segments(env.open(), segs, code_id, coder=resolve_coder(coder)))
+    click.echo(code_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment))
 
 
 @cli.command()
 @click.argument("segment_ids", nargs=-1, required=True, metavar="SEGMENT_ID... CODE_ID")
 @coder_option
+@click.option("--fragment", default=None, metavar="WORDS",
+              help="Remove only the coding on these words of the segment; without it every coding of the "
+                   "code on the segment goes.")
 @pass_env
-def uncode(env: Env, segment_ids, coder):
+def uncode(env: Env, segment_ids, coder, fragment):
     """Remove a code from one or more segments (only this coder's coding)."""
     from ..coding.manual import uncode_segments
 
     *segs, code_id = segment_ids
     if not segs:
         raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
-    click.echo(uncode_segments(env.open(), segs, code_id, coder=resolve_coder(coder)))
+    click.echo(uncode_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment))
 
 
 @cli.command()

@@ -99,6 +99,25 @@ def overview(env: Env, out, terms, force, as_json):
 
 
 @cli.command()
+@click.option("--split", type=click.Choice(["turns", "sentences", "paragraphs"]), required=True,
+              help="The new segment unit: whole speaker turns, or turns cut into sentences or paragraphs.")
+@click.option("--source", help="Only this source (its file name, see 'qualcode sources').")
+@click.option("--group", help="Only the sources of this focus group.")
+@pass_env
+def resegment(env: Env, split, source, group):
+    """Re-cut already ingested sources into new segments; every coding keeps its words.
+
+    Codings move to the new segment holding their words (a whole-turn coding cut into sentences
+    becomes one coding per sentence); memos on segments follow their text. The project is backed
+    up first; this cannot be undone with 'qualcode undo'.
+    """
+    from ..ingest.resegment import resegment as run
+
+    for line in run(env.open(), split, source=source, group=group).lines():
+        click.echo(line)
+
+
+@cli.command()
 @click.option("--group", help="Only this focus group, e.g. F2.")
 @click.option("--participant", help="Only this participant: P2 with --group F2, or 'F2 P2'.")
 @click.option("--source", help="Only this source file name.")
@@ -122,12 +141,16 @@ def segments(env: Env, group, participant, source, moderator, show_codes, limit)
 @click.option("--limit", type=int, help="At most this many lines.")
 @pass_env
 def kwic(env: Env, term, width, group, limit):
-    """Keyword in context: TERM (matched on lemmas; 'werk*' for a prefix) with its (F2 P2) key."""
+    """Keyword in context: TERM (matched on lemmas; 'werk*' for a prefix) with its (F2 P2) key.
+
+    A hit inside a coded fragment ends with that fragment's codes in [brackets].
+    """
     from ..overview import kwic as run
 
     hits = run(env.open(), term, width=width, group=group, limit=limit)
     for h in hits:
-        click.echo(f"{h['left']:>{width}} [{h['match']}] {h['right']:<{width}}  ({h['key']}) #{h['segment_id']}")
+        coded = f" [{', '.join(h['fragment_codes'])}]" if h["fragment_codes"] else ""
+        click.echo(f"{h['left']:>{width}} [{h['match']}] {h['right']:<{width}}  ({h['key']}) #{h['segment_id']}{coded}")
     click.echo(f"{len(hits)} hit(s) for '{term}'", err=True)
 
 

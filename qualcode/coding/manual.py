@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..errors import NotFoundError
+from ..errors import NotFoundError, QualcodeError
 from ..store.core import serialised
+from .fragments import find_fragment
 
 
 def _resolve(store, segment_ids, code_id: str) -> tuple[list[int], dict]:
@@ -17,25 +18,52 @@ def _resolve(store, segment_ids, code_id: str) -> tuple[list[int], dict]:
     return ids, code
 
 
+def _spans(store, ids: list[int], fragment: str | None) -> dict[int, tuple[int, int] | None]:
+    """segment id -> the span of ``fragment`` in it (None: the whole segment). Every segment is
+    checked before anything is written."""
+    if not fragment or not fragment.strip():
+        if fragment is not None:
+            raise QualcodeError("--fragment is empty; give the words to code, or leave the option out to "
+                                "code the whole segment.")
+        return {i: None for i in ids}
+    out: dict[int, tuple[int, int] | None] = {}
+    for i in ids:
+        seg = store.segment(i)
+        rel = find_fragment(seg["text"], fragment, where=f"segment {i}")
+        out[i] = (seg["start"] + rel[0], seg["start"] + rel[1]) if rel else None
+    return out
+
+
 @serialised
-def code_segments(store, segment_ids, code_id: str, *, coder: str) -> str:
-    """Give segments a code (origin manual) in one act; returns a summary line."""
+def code_segments(store, segment_ids, code_id: str, *, coder: str, fragment: str | None = None) -> str:
+    """Give segments a code (origin manual) in one act; returns a summary line. ``fragment``: the
+    words to code inside each segment (see :func:`~qualcode.coding.fragments.find_fragment`)."""
     ids, code = _resolve(store, segment_ids, code_id)
-    with store.act("code", actor=coder, details={"code": code["key"], "segments": ids}) as act:
-        new = sum(store.add_coding(i, code["id"], coder, "manual") for i in ids)
-        act.summary = f"{code['key']} on {new} segment(s) by {coder}"
+    spans = _spans(store, ids, fragment)
+    details = {"code": code["key"], "segments": ids}
+    if fragment is not None:
+        details["fragment"] = fragment
+    with store.act("code", actor=coder, details=details) as act:
+        new = sum(store.add_coding(i, code["id"], coder, "manual", span=spans[i]) for i in ids)
+        act.summary = f"{code['key']} on {new} {'fragment' if fragment else 'segment'}(s) by {coder}"
     had = len(ids) - new
+    if fragment:
+        return (f"coded {new} fragment(s) with {code['key']} as {coder}" + (f" ({had} already had it)" if had else ""))
     return f"coded {new} segment(s) with {code['key']} as {coder}" + (f" ({had} already had it)" if had else "")
 
 
 @serialised
-def uncode_segments(store, segment_ids, code_id: str, *, coder: str) -> str:
-    """Remove this coder's coding of ``code_id`` from segments in one act; returns a summary line."""
+def uncode_segments(store, segment_ids, code_id: str, *, coder: str, fragment: str | None = None) -> str:
+    """Remove this coder's coding of ``code_id`` from segments in one act; returns a summary line.
+    Without ``fragment`` every coding of the code on the segment goes (whole and fragments); with it,
+    only the coding on those words."""
     ids, code = _resolve(store, segment_ids, code_id)
+    spans = _spans(store, ids, fragment)
     with store.act("uncode", actor=coder, details={"code": code["key"], "segments": ids}) as act:
-        gone = sum(store.remove_coding(i, code["id"], coder) for i in ids)
+        gone = sum(store.remove_coding(i, code["id"], coder, span=spans[i] if fragment else False) for i in ids)
         if not gone:  # raising inside the act rolls it back: no empty audit row
-            raise NotFoundError(f"coder '{coder}' has no coding {code['key']} on segment(s) "
+            what = f"on the fragment '{fragment.strip()}' of" if fragment else "on"
+            raise NotFoundError(f"coder '{coder}' has no coding {code['key']} {what} segment(s) "
                                 f"{', '.join(map(str, ids))}; nothing was removed.")
         act.summary = f"{code['key']} removed from {gone} segment(s) for {coder}"
     return f"removed {code['key']} from {gone} segment(s) for {coder}"

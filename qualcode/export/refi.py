@@ -13,7 +13,9 @@ Layout (element order as in the REFI 1.0 schema, shipped in ``qualcode/data``):
   ``focus group`` variable and their attributes, never the identifying ones; a case refers
   to the selections of its speaker (moderators get a case of their own, e.g. ``F1 Moderator``).
 * ``Sources``: one ``TextSource`` per source, its text in ``sources/<guid>.txt`` (UTF-8, LF),
-  with one ``PlainTextSelection`` per coded segment (or per segment with ``all_segments``):
+  with one ``PlainTextSelection`` per coded segment (or per segment with ``all_segments``)
+  and one per coded fragment (its exact positions, inside its segment's selection, with the
+  description 'fragment · in selection GUID'):
   character offsets into that text, end exclusive, ``name`` = the quoted text (cut at 100
   characters with "…"), ``Description`` = "segment N · turn T · (F2 P2) · at S s", and one
   ``Coding`` per coder and code.
@@ -143,6 +145,11 @@ def segment_description(seg: dict) -> str:
     if seg.get("timestamp") is not None:
         out += f" · at {seg['timestamp']!r} s"
     return out
+
+
+def _fragment_guid(segment_guid: str, start: int, end: int) -> str:
+    """The same guid for the same fragment in every export, from any project holding the segment."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"qualcode:fragment:{segment_guid}:{start}-{end}"))
 
 
 def _dt(value: str | None) -> str | None:
@@ -308,21 +315,35 @@ class _Builder:
                     sel = ET.SubElement(te, "PlainTextSelection", guid=s["guid"], name=quote(s["text"]),
                                         startPosition=str(s["start"]), endPosition=str(s["end"]))
                     ET.SubElement(sel, "Description").text = segment_description(s)
-                    for c in codings_by_seg.get(s["id"], []):
-                        ce = ET.SubElement(sel, "Coding", guid=c["guid"])
-                        if c["coder"] in coder_guids:
-                            ce.set("creatingUser", coder_guids[c["coder"]])
-                        if _dt(c["created_at"]):
-                            ce.set("creationDateTime", c["created_at"])
-                        ET.SubElement(ce, "CodeRef", targetGUID=c["code_guid"])
-                        self.report.codings += 1
+                    mine = codings_by_seg.get(s["id"], [])
+                    self._codings(sel, [c for c in mine if c["start"] is None], coder_guids)
                     self._noterefs(sel, "segment", s["id"])
                     self.report.selections += 1
+                    spans: dict[tuple[int, int], list[dict]] = {}
+                    for c in mine:
+                        if c["start"] is not None:
+                            spans.setdefault((c["start"], c["end"]), []).append(c)
+                    for (a, b), on_span in sorted(spans.items()):  # fragments: their exact positions
+                        fe = ET.SubElement(te, "PlainTextSelection", guid=_fragment_guid(s["guid"], a, b),
+                                           name=quote(src["text"][a:b]), startPosition=str(a), endPosition=str(b))
+                        ET.SubElement(fe, "Description").text = f"fragment · in selection {s['guid']}"
+                        self._codings(fe, on_span, coder_guids)
+                        self.report.selections += 1
                 self._noterefs(te, "source", src["id"])
                 self._value(te, var_guid[GROUP_VARIABLE], src["group_label"])
                 texts.append((src["guid"], src["text"]))
                 self.report.sources += 1
         return texts
+
+    def _codings(self, sel: ET.Element, codings: list[dict], coder_guids: dict[str, str]) -> None:
+        for c in codings:
+            ce = ET.SubElement(sel, "Coding", guid=c["guid"])
+            if c["coder"] in coder_guids:
+                ce.set("creatingUser", coder_guids[c["coder"]])
+            if _dt(c["created_at"]):
+                ce.set("creationDateTime", c["created_at"])
+            ET.SubElement(ce, "CodeRef", targetGUID=c["code_guid"])
+            self.report.codings += 1
 
     def _users(self) -> dict[str, str]:
         users = dict(self.store.coder_guids())

@@ -40,6 +40,7 @@ LABELS = {
         "participants": "participants", "per_group": "per group", "no_definition": "(no definition yet)",
         "no_quotes": "(no coded participant fragments yet)", "none": "(none yet)", "step": "Step",
         "state": "State", "done": "done", "open": "open",
+        "also_coded": "also coded under", "elsewhere": "Also coded here (quoted under another theme)",
         "fig_fragments": "Coded fragments per theme", "fig_heatmap": "Coded fragments per theme and focus group",
         "fig_map": "Thematic map: themes, their codes and the strongest co-occurrences",
         "focus_group": "focus group", "n_fragments": "coded fragments",
@@ -65,6 +66,7 @@ LABELS = {
         "participants": "deelnemers", "per_group": "per groep", "no_definition": "(nog geen definitie)",
         "no_quotes": "(nog geen gecodeerde fragmenten van deelnemers)", "none": "(nog geen)", "step": "Stap",
         "state": "Stand", "done": "klaar", "open": "open",
+        "also_coded": "ook gecodeerd onder", "elsewhere": "Ook hier gecodeerd (geciteerd bij een ander thema)",
         "fig_fragments": "Gecodeerde fragmenten per thema",
         "fig_heatmap": "Gecodeerde fragmenten per thema en focusgroep",
         "fig_map": "Thematische kaart: thema's, hun codes en de sterkste co-occurrenties",
@@ -99,8 +101,9 @@ class ThemeSection:
     participants: int
     per_group: list[tuple[str, int]]
     codes: list[dict]
-    quotes: list[dict]
+    quotes: list[dict]          # text, key, segment_id, participant_id, also (other themes coding this fragment)
     supervisor: list[dict]
+    elsewhere: list[dict] = field(default_factory=list)  # quotes of earlier themes coded here too: key, theme
 
 
 @dataclass
@@ -132,10 +135,24 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
     sections = []
     docs: dict = {}  # shared across themes: a segment coded under two themes is joined once
     content = load(store).content  # lemmatised once, at ingest
+    fragments = {t["id"]: store.theme_fragments(t["id"]) for t in themes}
+    coded_under: dict[tuple, list[str]] = {}  # fragment id -> names of the themes coding it
+    for t in themes:
+        for f in fragments[t["id"]]:
+            coded_under.setdefault(f["id"], []).append(t["name"])
+    shown: list[tuple[dict, str]] = []  # (quote, theme name): a quote is shown once per report
     for t in themes:
         sp = spread.get(t["id"], {})
-        ranked = rank_by_typicality(store.theme_fragments(t["id"]), store.language, docs_cache=docs,
-                                    lemmas=content)
+        mine = fragments[t["id"]]
+        elsewhere = [{"key": q["key"], "theme": name, "text": " ".join(q["text"].split())} for q, name in shown
+                     if any(_overlap(q, f) for f in mine)]
+        # the coded fragment is the quote: a turn with a fragment coded here is not quoted whole as well
+        trimmed = {f["segment_id"] for f in mine if f["fragment"]}
+        fresh = [f for f in mine if (f["fragment"] or f["segment_id"] not in trimmed)
+                 and not any(_overlap(q, f) for q, _ in shown)]
+        ranked = rank_by_typicality(fresh, store.language, docs_cache=docs, lemmas=content)
+        picked = pick_quotes(ranked, n_quotes)
+        shown += [(q, t["name"]) for q in picked]
         sections.append(ThemeSection(
             # a colour that is not #RRGGBB (a project from before colours were checked) would be CSS
             # in the HTML report's style attribute: fall back to grey
@@ -146,9 +163,10 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
             participants=sp.get("participants", 0),
             per_group=_per_group(t["id"], groups, by_group),
             codes=[c for c in codes if c["theme_id"] == t["id"]],
-            quotes=[{"text": " ".join(q["text"].split()), "key": q["key"], "segment_id": q["id"],
-                     "participant_id": q["participant_id"]} for q in pick_quotes(ranked, n_quotes)],
-            supervisor=store.memos("theme", t["id"], kind="supervisor")))
+            quotes=[{"text": " ".join(q["text"].split()), "key": q["key"], "segment_id": q["segment_id"],
+                     "participant_id": q["participant_id"],
+                     "also": [n for n in coded_under.get(q["id"], []) if n != t["name"]]} for q in picked],
+            supervisor=store.memos("theme", t["id"], kind="supervisor"), elsewhere=elsewhere))
     c = store.step_counts()
     c["reviewed"] = c["status_reviewed"] + c["status_defined"] + c["status_reported"]
     n = c["themes"]
@@ -202,6 +220,19 @@ class _Figures:
 CHARTS_FORMAT = 1  # bump when charts.py draws differently from the same inputs
 
 
+def _overlap(a: dict, b: dict) -> bool:
+    """Whether two theme fragments (see ``theme_fragments``) share words of one segment."""
+    return a["segment_id"] == b["segment_id"] and a["start"] < b["end"] and b["start"] < a["end"]
+
+
+def _also(q: dict, L: dict) -> str:
+    return f" — {L['also_coded']}: {', '.join(q['also'])}" if q.get("also") else ""
+
+
+def _elsewhere(t, L: dict) -> str:
+    return f"{L['elsewhere']}: " + "; ".join(f"({e['key']}) {e['theme']}" for e in t.elsewhere)
+
+
 def _per_group(theme_id: int, groups: list[str], by_group: dict) -> list[tuple[str, int]]:
     """Fragments per group; with many groups only the MAX_GROUPS_LISTED groups with most fragments."""
     pairs = [(g, by_group.get((theme_id, g), 0)) for g in groups]
@@ -241,7 +272,9 @@ def render_markdown(report: Report, figure_names: dict[str, str] | None = None) 
         if t.codes:
             out += [f"**{L['codes']}:** " + ", ".join(f"{_md(c['name'])} ({c['n_segments']})" for c in t.codes), ""]
         out += [f"**{L['quotes']}:**", ""]
-        out += [f"> “{_md(q['text'])}” ({_md(q['key'])})\n" for q in t.quotes] or [L["no_quotes"], ""]
+        out += [f"> “{_md(q['text'])}” ({_md(q['key'])}){_md(_also(q, L))}\n" for q in t.quotes] or [L["no_quotes"], ""]
+        if t.elsewhere:
+            out += [f"*{_md(_elsewhere(t, L))}*", ""]
         if t.supervisor:
             out += [f"**{L['supervisor']}:**", ""]
             out += [f"- {_md(m['author'])} ({_md(str(m['created_at'])[:10])}): {_md(m['text'])}"
@@ -329,10 +362,14 @@ def write_docx(report: Report, path: Path) -> None:
                 run = cells[0].paragraphs[0].add_run(f"“{q['text']}”")
                 run.italic = True
                 cells[1].text = f"({q['key']})"
+                if q.get("also"):
+                    cells[0].paragraphs[0].add_run(_also(q, L))
             for row in qt.rows:
                 row.cells[0].width, row.cells[1].width = Cm(13.5), Cm(2.5)
         else:
             doc.add_paragraph(L["no_quotes"])
+        if t.elsewhere:
+            doc.add_paragraph().add_run(_elsewhere(t, L)).italic = True
         if t.supervisor:
             doc.add_heading(L["supervisor"], level=3)
             for m in t.supervisor:

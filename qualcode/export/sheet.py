@@ -1,17 +1,23 @@
 """The Excel coding round trip: a coding workbook out, the student's codes back in.
 
 Export (:func:`export_sheet`) writes the sheet ``Coding`` with one row per segment in
-transcript order: key ("F1 P2"), speaker, time, text, the coder's current codes in
-``code 1..N`` columns (drop-down lists of code ids), a ``memo`` column, and a hidden
-``qualcode id`` column holding ``SEGMENT_ID:CHECKSUM``. Rows are coloured by the theme
+transcript order: key ("F1 P2"), speaker, time, text, a ``fragment`` column, the coder's
+current codes in ``code 1..N`` columns (drop-down lists of code ids), a ``memo`` column, and a
+hidden ``qualcode id`` column holding ``SEGMENT_ID:CHECKSUM``. An empty ``fragment`` means the
+codes are on the whole segment; words in it (pasted, or trimmed from the text) put the row's
+codes on just those words. Each fragment the coder coded gets its own row beneath its segment's
+row, with the same id; a student codes another fragment by duplicating a row (Excel's copy row). Rows are coloured by the theme
 of their first code. A ``Codebook`` sheet lists codes with colours and include/exclude
 criteria; a hidden ``_qualcode`` sheet records the coder and which segments were exported.
 
 Import (:func:`import_sheet`) finds columns by their header, never by position, and rows
 by their id, never by order, so sorting, filtering, hiding or adding columns and
-recolouring do not matter. Problems (unknown codes, edited text, deleted, duplicated or
-foreign rows) are collected with sheet, row and cell; unless ``accept_partial`` nothing
-is written. The import is one audited act.
+recolouring do not matter. Problems (unknown codes, edited text, deleted or
+foreign rows, fragments not in the row's text or in it twice) are collected with sheet,
+row and cell; unless ``accept_partial`` nothing is written. The rows of one segment together
+say what the coder's codings on it are: (fragment, code) pairs on their rows are kept or added,
+others removed. A sheet without a ``fragment`` column (exported before fragments) manages
+whole-segment codings only and leaves fragments alone. The import is one audited act.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ META_SHEET = "_qualcode"
 ID_HEADER = "qualcode id"
 MEMO_HEADER = "memo"
 TEXT_HEADER = "text"
+FRAGMENT_HEADER = "fragment"
 FORMAT = "qualcode coding sheet 1"
 _CODE_HEADER = re.compile(r"^code\s*\d*$", re.IGNORECASE)
 CELL_LIMIT = 32767       # Excel's limit on the text of one cell (in UTF-16 units)
@@ -114,23 +121,26 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
         raise InputError("the project has no segments to code yet; run 'qualcode ingest' first.")
     codes = store.codes()
     colour = {c["key"]: c["display_colour"] for c in codes}
-    current = store.segment_codes(coder)
+    spans = store.coder_spans(coder)
+    current = {sid: by.get(None, []) for sid, by in spans.items()}
     memos = store.segment_memo_texts(coder)
     guids = store.segment_guids()
-    n_code_cols = max(3, max((len(v) for v in current.values()), default=0) + 2)
+    n_code_cols = max(3, max((len(v) for by in spans.values() for v in by.values()), default=0) + 2)
     # a turn or memo longer than a cell holds goes on in 'text (2)', 'text (3)'... (read back joined)
     texts = {s["id"]: split_cell_text(s["text"]) for s in segs}
     memo_texts = {sid: split_cell_text("\n\n".join(m)) for sid, m in memos.items()}
     n_text = max(len(v) for v in texts.values())
     n_memo = max([len(v) for v in memo_texts.values()] + [1])
     header = ["key", "speaker", "time", TEXT_HEADER] + [f"{TEXT_HEADER} ({k})" for k in range(2, n_text + 1)] + [
-        f"code {i}" for i in range(1, n_code_cols + 1)] + [MEMO_HEADER] + [
+        FRAGMENT_HEADER] + [f"code {i}" for i in range(1, n_code_cols + 1)] + [MEMO_HEADER] + [
         f"{MEMO_HEADER} ({k})" for k in range(2, n_memo + 1)] + [ID_HEADER]
-    first_code = 3 + n_text  # 0-based index of 'code 1'
+    frag_col = 3 + n_text    # 0-based index of 'fragment'
+    first_code = frag_col + 1  # 0-based index of 'code 1'
     st = Styles()
+    n_rows = 0
     with write_only_workbook(path) as wb:
         ws = wb.create_sheet(SHEET)
-        widths = [9, 11, 9, 80] + [80] * (n_text - 1) + [22] * n_code_cols + [40] * n_memo + [16]
+        widths = [9, 11, 9, 80] + [80] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + [16]
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w
         id_col = get_column_letter(len(header))
@@ -139,15 +149,25 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
         wrapped = set(range(3, first_code)) | set(range(first_code + n_code_cols, len(header) - 1))
         ws.append([cell(ws, h, font=st.header_font, fill=st.header_fill) for h in header])
         for s in segs:
-            mine = current.get(s["id"], [])
-            fill = hex_fill(light(colour[mine[0]])) if mine and colour.get(mine[0]) else None
-            values = [s["key"], s["speaker"], format_timestamp(s["timestamp"])] + _padded(texts[s["id"]], n_text)
-            values += mine + [""] * (n_code_cols - len(mine))
-            values += _padded(memo_texts.get(s["id"], [""]), n_memo)
-            values.append(f"{s['id']}:{checksum(guids[s['id']], s['text'])}")
-            ws.append([cell(ws, v, fill=fill if i < 4 else None, alignment=st.wrap if i in wrapped
-                            else st.top) for i, v in enumerate(values)])
-        last = len(segs) + 1
+            by_span = spans.get(s["id"], {})
+            seg_id = f"{s['id']}:{checksum(guids[s['id']], s['text'])}"
+            # the segment's own row (whole-segment codes), then one row per coded fragment beneath it
+            for span in [None] + sorted(k for k in by_span if k is not None):
+                mine = by_span.get(span, [])
+                fill = hex_fill(light(colour[mine[0]])) if mine and colour.get(mine[0]) else None
+                fragment, row_id = "", seg_id
+                if span is not None:  # the segment's text is its source's text from its start
+                    rel = (span[0] - s["start"], span[1] - s["start"])
+                    fragment = s["text"][rel[0]:rel[1]]
+                    row_id = f"{seg_id}@{rel[0]}-{rel[1]}"  # where the fragment is, should its words occur twice
+                values = [s["key"], s["speaker"], format_timestamp(s["timestamp"])] + _padded(texts[s["id"]], n_text)
+                values += [fragment] + mine + [""] * (n_code_cols - len(mine))
+                values += _padded(memo_texts.get(s["id"], [""]) if span is None else [""], n_memo)
+                values.append(row_id)
+                ws.append([cell(ws, v, fill=fill if i < first_code else None,
+                                alignment=st.wrap if i in wrapped else st.top) for i, v in enumerate(values)])
+                n_rows += 1
+        last = n_rows + 1
         ws.auto_filter.ref = f"A1:{id_col}{last}"
         cb = codebook_from_store(store)
         n_codes = len(cb.codes)
@@ -167,9 +187,12 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
         ids = [s["id"] for s in segs]
         for k in range(0, len(ids), META_IDS_PER_ROW):  # one row of 18,000 ids would pass Excel's last column
             meta.append([cell(meta, "segments")] + ids[k:k + META_IDS_PER_ROW])
-    n_coded = sum(1 for s in segs if current.get(s["id"]))
-    return (f"wrote {path}: {len(segs)} segments ({n_coded} with codes by {coder}), {n_codes} codes in the "
-            f"drop-down lists. Code in the 'code' columns, then: qualcode sheet import {Path(path).name}")
+    n_coded = sum(1 for s in segs if any(spans.get(s["id"], {}).values()))
+    n_frag = sum(1 for s in segs for k in spans.get(s["id"], {}) if k is not None)
+    frag = f", {n_frag} coded fragment rows" if n_frag else ""
+    return (f"wrote {path}: {len(segs)} segments ({n_coded} with codes by {coder}{frag}), {n_codes} codes in the "
+            f"drop-down lists. Code in the 'code' columns (words in 'fragment' code just those words; "
+            f"duplicate a row for another fragment), then: qualcode sheet import {Path(path).name}")
 
 
 def _padded(pieces: list[str], n: int) -> list[str]:
@@ -287,6 +310,7 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
                          "or renamed); export the sheet again.", path=path)
     id_i = header.index(ID_HEADER)
     text_i = header.index(TEXT_HEADER) if TEXT_HEADER in header else None
+    frag_i = header.index(FRAGMENT_HEADER) if FRAGMENT_HEADER in header else None
     memo_i = header.index(MEMO_HEADER) if MEMO_HEADER in header else None
     text_is = ([text_i] if text_i is not None else []) + _more_columns(header, TEXT_HEADER)
     memo_is = ([memo_i] if memo_i is not None else []) + _more_columns(header, MEMO_HEADER)
@@ -303,8 +327,9 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
     problems: list[Problem] = []
     bad_rows: set[int] = set()
     seen: dict[int, int] = {}
-    wanted: dict[int, list[str]] = {}
-    memo_cells: dict[int, str] = {}
+    rows_of: dict[int, list[int]] = {}
+    wanted: dict[int, dict[tuple[int, int] | None, list[str]]] = {}
+    memo_cells: dict[int, list[str]] = {}
     n_rows = 0
     for r_i, row in enumerate(rows[1:], start=2):
         row = row + [None] * (len(header) - len(row))
@@ -315,7 +340,7 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
             problems.append(Problem(r_i, f"{col(id_i)}{r_i}", "the id cell holds a formula; do not edit that column."))
             continue
         raw_id = _norm(row[id_i])
-        m = re.fullmatch(r"(\d+):([0-9a-f]{10})", raw_id)
+        m = re.fullmatch(r"(\d+):([0-9a-f]{10})(?:@(\d+)-(\d+))?", raw_id)
         where_id = f"{col(id_i)}{r_i}"
         if not raw_id:
             problems.append(Problem(r_i, where_id, "row has no qualcode id (a row added by hand?); add codes to the "
@@ -325,18 +350,19 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
             problems.append(Problem(r_i, where_id, f"'{raw_id}' is not a qualcode id; do not edit that column."))
             continue
         sid, check = int(m.group(1)), m.group(2)
-        if sid in seen:
-            problems.append(Problem(r_i, where_id, f"segment #{sid} appears twice (also on row {seen[sid]}); "
-                                                   "delete the copy."))
-            bad_rows.add(sid)
-            continue
-        seen[sid] = r_i
-        if sid not in guids:
+        was = (int(m.group(3)), int(m.group(4))) if m.group(3) else None
+        rows_of.setdefault(sid, []).append(r_i)
+        if sid in seen:  # a duplicated row: another fragment of the same segment, or the same one again
+            if sid in bad_rows or sid not in wanted:
+                continue
+        else:
+            seen[sid] = r_i
+        if sid not in wanted and sid not in guids:
             problems.append(Problem(r_i, where_id, f"segment #{sid} no longer exists in the project (transcript "
                                                    "replaced or removed?); export a new sheet."))
             continue
         seg = store.segment(sid)
-        if check != checksum(guids[sid], seg["text"]):
+        if sid not in wanted and check != checksum(guids[sid], seg["text"]):
             problems.append(Problem(r_i, where_id, f"the id of segment #{sid} does not match the project (the id "
                                                    "was edited, or the transcript changed since the export)."))
             bad_rows.add(sid)
@@ -366,18 +392,28 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
                     row_ok = False
                 elif word not in codes:
                     codes.append(word)
+        span = None
+        if frag_i is not None and row_ok:
+            span, problem = _fragment_span(seg, row[frag_i], was, (r_i, frag_i) in sheet.formulas)
+            if problem:
+                problems.append(Problem(r_i, f"{col(frag_i)}{r_i}", problem))
+                row_ok = False
         if not row_ok:
             bad_rows.add(sid)
             continue
-        wanted[sid] = codes
+        on_span = wanted.setdefault(sid, {}).setdefault(span, [])
+        on_span += [c for c in codes if c not in on_span]
         if memo_i is not None:
-            memo_cells[sid] = _joined(row, memo_is).strip()
+            memo = _joined(row, memo_is).strip()
+            have = memo_cells.setdefault(sid, [])
+            if memo and memo not in have:
+                have.append(memo)
     read_cols = {i + 1 for i in [id_i, *code_is, *text_is]}
     for min_r, max_r, min_c, max_c, coord in sheet.merged:
         if max_r > 1 and any(min_c <= c <= max_c for c in read_cols):
             problems.append(Problem(max(min_r, 2), coord.split(":")[0],
                                     f"cells {coord} are merged; unmerge them and give every row its own code cells."))
-            bad_rows.update(s for s, r in seen.items() if min_r <= r <= max_r)
+            bad_rows.update(s for s, rs in rows_of.items() if any(min_r <= r <= max_r for r in rs))
     for sid in bad_rows:
         wanted.pop(sid, None)
         memo_cells.pop(sid, None)
@@ -393,26 +429,58 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
         raise SheetImportError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; nothing was imported "
                                f"(fix them, or use --accept-partial to import the other rows):\n{listing}",
                                problems, path)
-    _apply(store, result, wanted, memo_cells, known, coder)
+    _apply(store, result, wanted, {sid: "\n\n".join(m) for sid, m in memo_cells.items()}, known, coder,
+           fragments=frag_i is not None)
     return result
 
 
-def _apply(store, result: ImportResult, wanted: dict[int, list[str]], memo_cells: dict[int, str],
-           known: dict[str, int], coder: str) -> None:
-    current = store.segment_codes(coder)
+def _fragment_span(seg: dict, value, was: tuple[int, int] | None,
+                   formula: bool) -> tuple[tuple[int, int] | None, str]:
+    """The span (into the source's text) a row's fragment cell stands for, None for the whole
+    segment, and a problem ('' when none). ``was``: where the exported fragment was in the segment,
+    from the hidden id, used when the cell still holds exactly those words."""
+    from ..coding.fragments import FragmentNotFound, find_fragment
+
+    if formula:
+        return None, "a formula in the fragment cell cannot be read reliably; paste the words themselves."
+    text = seg["text"]
+    words = "" if value is None else str(value)
+    if was is not None and 0 <= was[0] < was[1] <= len(text) and words.strip() == text[was[0]:was[1]].strip() \
+            and text[was[0]:was[1]].strip():
+        rel = was
+    else:
+        try:
+            rel = find_fragment(text, words)
+        except FragmentNotFound as exc:
+            return None, exc.raw_message
+    if rel is None or rel == (0, len(text)):
+        return None, ""
+    return (seg["start"] + rel[0], seg["start"] + rel[1]), ""
+
+
+def _apply(store, result: ImportResult, wanted: dict[int, dict[tuple[int, int] | None, list[str]]],
+           memo_cells: dict[int, str], known: dict[str, int], coder: str, *, fragments: bool = True) -> None:
+    """Make the coder's codings on each segment in ``wanted`` exactly its (span, code) pairs. Without
+    a fragment column (``fragments`` False) only whole-segment codings are compared."""
+    current = store.coder_spans(coder)
     memos = store.segment_memo_texts(coder)
     key_of = {v: k for k, v in known.items()}
     with store.act("sheet import", actor=coder, details={"file": Path(result.path).name}) as act:
-        add, remove = [], []
-        for sid, codes in wanted.items():
-            have = set(current.get(sid, []))
-            add += [(sid, known[c]) for c in codes if c not in have]
-            remove += [(sid, known[c]) for c in have if c not in codes and c in known]
-        store.add_codings(add, coder, "manual")
-        store.remove_codings(remove, coder)
-        for _, cid in add:
+        add, add_frag, remove = [], [], []
+        for sid, by_span in wanted.items():
+            want = {(span, c) for span, codes in by_span.items() for c in codes}
+            have = {(span, c) for span, codes in current.get(sid, {}).items() for c in codes
+                    if c in known and (fragments or span is None)}
+            for span, c in sorted(want - have, key=_pair_order):
+                (add if span is None else add_frag).append((sid, known[c], span))
+            remove += [(sid, known[c], span) for span, c in sorted(have - want, key=_pair_order)]
+        store.add_codings([(sid, cid) for sid, cid, _ in add], coder, "manual")
+        for sid, cid, span in add_frag:
+            store.add_coding(sid, cid, coder, "manual", span=span)
+        store.remove_span_codings(remove, coder)
+        for _, cid, _ in add + add_frag:
             result.added[key_of[cid]] = result.added.get(key_of[cid], 0) + 1
-        for _, cid in remove:
+        for _, cid, _ in remove:
             result.removed[key_of[cid]] = result.removed.get(key_of[cid], 0) + 1
         for sid, text in memo_cells.items():
             old = [xml_text(m) for m in memos.get(sid, [])]   # as the export wrote them
@@ -425,3 +493,8 @@ def _apply(store, result: ImportResult, wanted: dict[int, list[str]], memo_cells
                 result.memos += 1
         act.summary = f"{result.n_added} codings added, {result.n_removed} removed, {result.memos} memos"
         act.details.update(added=result.added, removed=result.removed, problems=len(result.problems))
+
+
+def _pair_order(pair: tuple) -> tuple:
+    span, code = pair
+    return (-1, -1, code) if span is None else (span[0], span[1], code)

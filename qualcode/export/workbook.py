@@ -148,8 +148,9 @@ class _Ctx:
         self.writers.append(out)
         return out
 
-    def texts(self, rows: Iterable[dict]) -> dict[int, str]:
-        return self.store.segment_texts(r["id"] for r in rows)
+    def texts(self, rows: Iterable[dict]) -> dict[tuple[int, int, int], str]:
+        """Ranked fragment id -> its words (a whole segment's text, or the coded part of it)."""
+        return self.store.unit_texts(r["id"] for r in rows)
 
 
 # ------------------------------------------------------------------ helpers
@@ -388,7 +389,7 @@ def _quotes(wb, ctx: _Ctx) -> None:
             for i, (s, _score) in enumerate(chunk, start=k + 1):
                 p = pattrs.get(s["participant_id"], {})
                 out.append([i, cite(text[s["id"]], s["key"]), f"({s['key']})", s["group"], s["participant"],
-                            *[p.get(a, "") for a in ctx.attrs], s["id"]], styles)
+                            *[p.get(a, "") for a in ctx.attrs], s["segment_id"]], styles)
         if not ranked:
             out.append(["", "(no participant fragments yet)"])
         out.append([])
@@ -473,7 +474,7 @@ def _matrices(wb, ctx: _Ctx) -> None:
     styles = [ctx.style(font=st.bold)] + [ctx.style(alignment=st.wrap)] * nt
     for p in people:
         mine = {t["id"]: best[(p["id"], t["id"])] for t in themes if (p["id"], t["id"]) in best}
-        text = ctx.store.segment_texts(v[0] for v in mine.values())
+        text = ctx.store.unit_texts(v[0] for v in mine.values())
         vals = []
         for t in themes:
             sid, n = mine.get(t["id"], (None, 0))

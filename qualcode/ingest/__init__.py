@@ -521,7 +521,14 @@ def _carry_over(store, name: str, sid: int, old_segments: list[dict], old_coding
             f"{name}: cannot replace: {len(lost)} coding(s) sit on segments whose text or speaker changed "
             f"(first: segment {first['ordinal']}, {first['speaker']}: '{excerpt}'). Export the codings "
             "('qualcode sheet export') and remove them, or fix the file so those passages are unchanged.")
-    rows = [dict(c, segment_id=mapping[c["segment_id"]]) for c in old_codings]
+    # a fragment keeps its words: its offsets move with its (unchanged) segment
+    shift = {s["id"]: s["start"] for s in new_segments}
+    old_start = {s["id"]: s["start"] for s in old_segments}
+    rows = [dict(c, segment_id=mapping[c["segment_id"]],
+                 **({} if c.get("start") is None else
+                    {"start": c["start"] + shift[mapping[c["segment_id"]]] - old_start[c["segment_id"]],
+                     "end": c["end"] + shift[mapping[c["segment_id"]]] - old_start[c["segment_id"]]}))
+            for c in old_codings]
     store.restore_coding_rows(rows)
     moved = 0
     for m in old_memos:

@@ -9,8 +9,12 @@ Mapping (also in docs/interop.md):
 * A top-level codable code without children becomes a code with no theme.
 * Each text source becomes a source; its group is the source's ``focus group`` (or
   ``group``) variable, else the group in its file name (``F2.txt``), else its name.
-* Each placed text selection becomes a segment (selections may overlap), each
-  ``<Coding>`` a coding by the coder named in ``creatingUser`` (origin ``imported``).
+* Each placed text selection becomes a coding on its exact span (issue 16). Selections
+  with the same positions are one passage: one segment with all their codes (NVivo writes
+  one selection per code). A selection inside another one's passage is a fragment coding
+  inside that segment; a passage inside no other becomes a segment (passages may overlap
+  partly). Each ``<Coding>`` is a coding by the coder named in ``creatingUser`` (origin
+  ``imported``).
   A selection's speaker comes from a case that refers to it (``SelectionRef``) or to its
   source (``SourceRef``): a case named ``F2 P2`` or ``P2`` becomes participant P2 of the
   source's group, one named ``Moderator`` a moderator turn. Without a case the segment has
@@ -42,6 +46,7 @@ DEFAULT_CODER = "imported"
 _TRAILER_RE = re.compile(r"(?:\n\n|^)qualcode id: (?P<key>\S+)\s*$")
 _FIELD_RE = re.compile(r"\n\n(Include|Exclude|Example): ")
 _SEG_RE = re.compile(r"segment (?P<ord>\d+)")
+_FRAGMENT_RE = re.compile(r"^fragment · in selection ([0-9A-Fa-f-]{36})")
 _TURN_RE = re.compile(r"turn (?P<turn>\d+)")
 _TIME_RE = re.compile(r"at (?P<t>\d+(?:\.\d+)?) s\b")
 
@@ -401,7 +406,11 @@ class _Plan:
                                              "(its plain text file is empty)")
             used = st.ordinals(sid)
             rows, pending = [], []
+            holder = _holders(self.qualcode, placed, seg_guids)  # selection guid -> guid of its segment's
             for sel in sorted(placed, key=lambda s: (s.placed, s.guid)):
+                if holder[sel.guid] != sel.guid:   # another selection's passage holds it
+                    pending.append(sel)
+                    continue
                 if sel.guid in seg_guids:
                     seg_ids[sel.guid] = seg_guids[sel.guid]
                     pending.append(sel)
@@ -411,7 +420,9 @@ class _Plan:
                 if ordinal is None or ordinal in used:
                     ordinal = max(used | {0}) + 1
                 used.add(ordinal)
-                case = by_selection.get(sel.guid)
+                case = by_selection.get(sel.guid) or next(
+                    (by_selection[o.guid] for o in placed if holder[o.guid] == sel.guid and o.placed == sel.placed
+                     and o.guid in by_selection), None)
                 if case is None and len(by_source.get(src.guid, [])) == 1:
                     case = by_source[src.guid][0]
                 speaker, role, pid = self._speaker(case, group)
@@ -427,8 +438,11 @@ class _Plan:
                 seg_guids.update(st.segment_guids_of_source(sid))
                 self._keep_read_hashes(src, sid, [r["guid"] for r in rows])
             batch: dict[tuple[str, str | None], list[tuple]] = {}   # (coder, coder guid) -> coding rows
+            seg_span = {sel.guid: sel.placed for sel in placed if holder[sel.guid] == sel.guid}
             for sel in pending:
-                seg_ids[sel.guid] = seg_guids[sel.guid]
+                seg_ids[sel.guid] = seg_guids[holder[sel.guid]]
+                # the selection's exact span; the holding passage's own span is the whole segment
+                span = None if sel.placed == seg_span[holder[sel.guid]] else sel.placed
                 for c in sel.codings:
                     kind, target = self.code_target.get(c.code_guid) or self._existing_code(c.code_guid)
                     if kind != "code":
@@ -437,7 +451,7 @@ class _Plan:
                         continue
                     coder, coder_guid = self._coder(users, c.user_guid, sel.user_guid)
                     batch.setdefault((coder, coder_guid), []).append(
-                        (c.guid, seg_guids[sel.guid], target, "imported", c.created or sel.created or now()))
+                        (c.guid, seg_ids[sel.guid], target, "imported", c.created or sel.created or now(), span))
             for (coder, coder_guid), coding_rows in batch.items():
                 added = st.add_coding_rows(coding_rows, coder, coder_guid)
                 if added:
@@ -519,3 +533,52 @@ class _Plan:
             author = users.get(n.user_guid or "", DEFAULT_CODER)
             st.add_memo(ttype, tid, text, author, kind=kind, guid=n.guid, created_at=n.created or now())
             self.report.memos += 1
+
+
+def _holders(qualcode: bool, placed: list, seg_guids: dict[str, int]) -> dict[str, str]:
+    """selection guid -> guid of the selection whose segment holds it. qualcode's own files say
+    so: every segment is a selection, and a fragment names its segment's selection; other files
+    are cut into passages (see :func:`_passages`)."""
+    if not qualcode:
+        return _passages(placed, seg_guids)
+    span = {sel.guid: tuple(sel.placed) for sel in placed}
+    out = {}
+    for sel in placed:
+        m = _FRAGMENT_RE.match(sel.description or "")
+        home = m.group(1) if m else None
+        inside = home in span and span[home][0] <= sel.placed[0] < sel.placed[1] <= span[home][1]
+        out[sel.guid] = home if inside else sel.guid
+    return out
+
+
+def _passages(placed: list, seg_guids: dict[str, int]) -> dict[str, str]:
+    """selection guid -> the guid of the selection whose segment holds it (itself for a segment).
+
+    Selections with the same positions are one passage; its segment is the selection already a
+    segment of the project (a re-import), else the first by guid. A passage inside another
+    passage (the outermost one that starts last before it) is held by that passage's segment.
+    Sorted by start, then longest first, a container always comes before what it contains, and
+    the outermost passages' ends increase with their starts, so the last one is the only candidate."""
+    from bisect import bisect_right
+
+    by_span: dict[tuple[int, int], list] = {}
+    for sel in sorted(placed, key=lambda s: s.guid):
+        by_span.setdefault(tuple(sel.placed), []).append(sel)
+    starts: list[int] = []
+    outer: list[tuple[int, int]] = []
+    owner: dict[tuple[int, int], str] = {}
+    out: dict[str, str] = {}
+    for span in sorted(by_span, key=lambda sp: (sp[0], -sp[1])):
+        sels = by_span[span]
+        i = bisect_right(starts, span[0]) - 1
+        if i >= 0 and outer[i][1] >= span[1] and outer[i] != span and span[1] > span[0]:
+            for sel in sels:
+                out[sel.guid] = owner[outer[i]]
+            continue
+        head = next((sel for sel in sels if sel.guid in seg_guids), sels[0])
+        owner[span] = head.guid
+        starts.append(span[0])
+        outer.append(span)
+        for sel in sels:
+            out[sel.guid] = head.guid
+    return out

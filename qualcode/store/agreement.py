@@ -47,7 +47,8 @@ class AgreementMixin:
         return [(a, b) for a, b in self.conn.execute(sql, where.args)]
 
     def coder_codings(self, coders: Iterable[str]) -> list[tuple[int, str, str]]:
-        """(segment id, code key, coder) of every coding by the given coders."""
+        """(segment id, code key, coder) of every coding by the given coders, once each: the unit of
+        agreement is segment x code, so several fragments of one segment with one code count once."""
         c = list(coders)
         if not c:
             return []
@@ -55,9 +56,9 @@ class AgreementMixin:
         # One pass over the table in storage order: the chosen coders usually own most codings,
         # and the coder or code index would visit the rows in scattered order (2x slower at
         # 1,000 transcripts, and slower per row the larger the project).
-        return [(a, keys[b], d) for a, b, d in self.conn.execute(
+        return list(dict.fromkeys((a, keys[b], d) for a, b, d in self.conn.execute(
             f"SELECT segment_id, code_id, coder FROM codings NOT INDEXED WHERE coder IN ({','.join('?' * len(c))})",
-            c)]
+            c)))
 
     def coder_origins(self) -> dict[str, set[str]]:
         """coder -> the origins of their codings (e.g. {'consensus'})."""

@@ -38,15 +38,44 @@ class AnalysisMixin:
             yield dict(r)
 
     def theme_fragments(self, theme_id: int) -> list[dict]:
-        """Distinct participant segments coded under a theme: id, text, n_words, group, participant, key."""
+        """Distinct participant fragments coded under a theme: a whole segment, or the coded part of
+        one (issue 16). Keys: id ((segment id, start, end): one per span), segment_id, start, end,
+        text (the fragment's words), n_words, fragment (True for part of a segment), group,
+        participant, participant_id, key."""
         rows = self.conn.execute(
-            """SELECT DISTINCT s.id, s.text, s.n_words, src.group_label AS "group", p.label AS participant,
+            """SELECT DISTINCT s.id, g.start AS fstart, g."end" AS fend, s.start AS sstart, s."end" AS send,
+                      s.text, s.n_words, src.group_label AS "group", p.label AS participant,
                       p.id AS participant_id, p.group_label || ' ' || p.label AS key
                FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id
                JOIN sources src ON src.id = s.source_id JOIN participants p ON p.id = s.participant_id
                WHERE cd.theme_id = ? AND s.role = 'participant'
-               ORDER BY s.id""", (theme_id,)).fetchall()
-        return [dict(r) for r in rows]
+               ORDER BY s.id, IFNULL(g.start, -1), IFNULL(g."end", -1)""", (theme_id,)).fetchall()
+        out = []
+        for r in rows:
+            d = {k: r[k] for k in ("group", "participant", "participant_id", "key")}
+            if r["fstart"] is None:
+                d.update(start=r["sstart"], end=r["send"], text=r["text"], n_words=r["n_words"], fragment=False)
+            else:
+                text = r["text"][r["fstart"] - r["sstart"]:r["fend"] - r["sstart"]]
+                d.update(start=r["fstart"], end=r["fend"], text=text, n_words=len(text.split()), fragment=True)
+            d.update(id=(r["id"], d["start"], d["end"]), segment_id=r["id"])
+            out.append(d)
+        return out
+
+    def unit_texts(self, ids) -> dict[tuple[int, int, int], str]:
+        """(segment id, start, end) -> the words of that span (as :meth:`theme_fragments` ids)."""
+        ids = [tuple(int(x) for x in i) for i in ids]
+        segs: dict[int, tuple[int, str]] = {}
+        need = sorted({i[0] for i in ids})
+        for k in range(0, len(need), 500):
+            chunk = need[k:k + 500]
+            segs.update((r[0], (r[1], r[2])) for r in self.conn.execute(
+                f"SELECT id, start, text FROM segments WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        out = {}
+        for sid, start, end in ids:
+            s0, text = segs[sid]
+            out[(sid, start, end)] = text[start - s0:end - s0]
+        return out
 
     def segment_texts(self, ids) -> dict[int, str]:
         """segment id -> text, for the given ids (fetched in chunks)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
-from ..errors import unknown
+from ..errors import ConflictError, unknown
 from .core import Where, new_guid, now
 
 THEME_FIELDS = ("key", "name", "colour", "description", "status", "definition", "key_messages", "position",
@@ -20,7 +20,9 @@ SELECT c.id, c.guid, c.segment_id, c.code_id, cd.key AS code, cd.name AS code_na
        p.label AS participant,
        CASE WHEN p.id IS NULL THEN src.group_label || ' ' || s.speaker
             ELSE p.group_label || ' ' || p.label END AS key,
-       s.text, s.start, s."end"
+       CASE WHEN c.start IS NULL THEN s.text ELSE substr(src.text, c.start + 1, c."end" - c.start) END AS text,
+       COALESCE(c.start, s.start) AS start, COALESCE(c."end", s."end") AS "end",
+       c.start IS NOT NULL AS fragment, s.text AS segment_text
 FROM codings c JOIN codes cd ON cd.id = c.code_id
 LEFT JOIN themes t ON t.id = cd.theme_id
 JOIN segments s ON s.id = c.segment_id JOIN sources src ON src.id = s.source_id
@@ -160,13 +162,44 @@ class CodebookMixin:
 
     # --------------------------------------------------------------- codings
     def add_coding(self, segment_id: int, code_id: int, coder: str, origin: str = "manual",
-                   guid: str | None = None) -> bool:
-        """Record a coding; False when this coder already had it."""
+                   guid: str | None = None, span: tuple[int, int] | None = None) -> bool:
+        """Record a coding; False when this coder already had it. ``span`` (start, end into the
+        source's text, inside the segment) codes a fragment; None (or the segment's own span) the
+        whole segment."""
         self.ensure_coder(coder)
+        start, end = self.coding_span(segment_id, span)
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) VALUES (?,?,?,?,?,?)",
-            (guid or new_guid(), segment_id, code_id, coder, origin, now()))
+            'INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at, start, "end") '
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (guid or new_guid(), segment_id, code_id, coder, origin, now(), start, end))
         return cur.rowcount == 1
+
+    def coding_span(self, segment_id: int, span: tuple[int, int] | None) -> tuple[int | None, int | None]:
+        """The (start, end) stored for a coding of ``span`` on a segment: (None, None) for the whole
+        segment. The span lies inside the segment (so inside one speaker's turn); a span across
+        segments or turns is refused with a message saying which."""
+        if span is None:
+            return None, None
+        row = self.conn.execute('SELECT start, "end", source_id, turn, speaker FROM segments WHERE id = ?',
+                                (segment_id,)).fetchone()
+        if row is None:
+            raise ValueError(f"no segment {segment_id}")
+        start, end = int(span[0]), int(span[1])
+        if (start, end) == (row[0], row[1]):
+            return None, None
+        if row[0] <= start < end <= row[1]:
+            return start, end
+        turn_end = self.conn.execute(
+            'SELECT MAX("end") FROM segments WHERE source_id = ? AND turn = ? AND speaker = ?',
+            (row[2], row[3], row[4])).fetchone()[0]
+        if row[0] <= start < end <= turn_end:
+            raise ConflictError(
+                f"the span {start}-{end} runs over more than one segment of {row[4]}'s turn {row[3]} (segment "
+                f"{segment_id} ends at {row[1]}); code each segment's words separately, or cut the source "
+                "into turns first ('qualcode resegment --split turns').")
+        raise ConflictError(
+            f"the span {start}-{end} does not lie within one speaker's turn (segment {segment_id}, "
+            f"{row[4]}, turn {row[3]}); a quote has one speaker, so code each turn's words separately.")
 
     def add_codings(self, rows: Iterable[tuple[int, int]], coder: str, origin: str) -> int:
         """Bulk (segment_id, code_id) codings for one coder; existing ones are kept. Returns how many were new."""
@@ -177,10 +210,68 @@ class CodebookMixin:
             ((new_guid(), s, c, coder, origin, stamp) for s, c in rows))
         return max(cur.rowcount, 0)
 
-    def remove_coding(self, segment_id: int, code_id: int, coder: str) -> bool:
-        cur = self.conn.execute("DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?",
-                                (segment_id, code_id, coder))
+    def remove_coding(self, segment_id: int, code_id: int, coder: str,
+                      span: tuple[int, int] | None | bool = False) -> bool:
+        """Remove a coder's coding of a code on a segment: every one of its spans (``span`` False),
+        the whole-segment one (None) or the one on exactly ``span``."""
+        sql = "DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?"
+        args: tuple = (segment_id, code_id, coder)
+        if span is not False:
+            start, end = self.coding_span(segment_id, span)  # type: ignore[arg-type]
+            sql += ' AND start IS ? AND "end" IS ?'
+            args += (start, end)
+        cur = self.conn.execute(sql, args)
         return cur.rowcount > 0
+
+    def remove_span_codings(self, rows: Iterable[tuple[int, int, tuple[int, int] | None]], coder: str) -> int:
+        """Remove a coder's codings given as (segment_id, code_id, span); span None is the whole-segment
+        coding only. Returns how many went."""
+        cur = self.conn.executemany(
+            'DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ? AND start IS ? AND "end" IS ?',
+            ((sid, cid, coder, *(span if span else (None, None))) for sid, cid, span in rows))
+        return max(cur.rowcount, 0)
+
+    def fragment_integrity_rows(self) -> dict:
+        """Fragment codings re-read against their source: how many, and those whose span is not
+        inside their segment or their source's text any more."""
+        checked = self.conn.execute("SELECT COUNT(*) FROM codings WHERE start IS NOT NULL").fetchone()[0]
+        problems = [dict(r) for r in self.conn.execute(
+            """SELECT g.id, g.segment_id, g.start, g."end", g.coder, cd.key AS code, src.name AS source,
+                      s.start AS segment_start, s."end" AS segment_end, s.text AS segment_text,
+                      substr(src.text, g.start + 1, g."end" - g.start) AS text
+               FROM codings g JOIN segments s ON s.id = g.segment_id JOIN sources src ON src.id = s.source_id
+               JOIN codes cd ON cd.id = g.code_id
+               WHERE g.start IS NOT NULL AND (g.start < s.start OR g."end" > s."end" OR g."end" > length(src.text)
+                                              OR g."end" <= g.start)
+               ORDER BY g.id""")]
+        return {"checked": checked, "problems": problems}
+
+    def fragment_spans_of_source(self, source_id: int) -> list[tuple[int, int, int]]:
+        """(coding id, start, end) of the fragment codings in one source."""
+        return [tuple(r) for r in self.conn.execute(
+            'SELECT g.id, g.start, g."end" FROM codings g JOIN segments s ON s.id = g.segment_id '
+            "WHERE s.source_id = ? AND g.start IS NOT NULL", (source_id,))]
+
+    def move_fragment(self, coding_id: int, start: int, end: int) -> None:
+        """Give a fragment coding new offsets (its text moved); its segment's own span is stored as NULL."""
+        self.conn.execute(
+            'UPDATE codings SET start = CASE WHEN (SELECT s.start = ? AND s."end" = ? FROM segments s '
+            'WHERE s.id = codings.segment_id) THEN NULL ELSE ? END, "end" = CASE WHEN (SELECT s.start = ? AND '
+            's."end" = ? FROM segments s WHERE s.id = codings.segment_id) THEN NULL ELSE ? END WHERE id = ?',
+            (start, end, start, start, end, end, coding_id))
+
+    def fragment_codings(self, segment_ids: Iterable[int] | None = None) -> list[dict]:
+        """Codings on part of a segment: id, segment_id, code (key), coder, origin, start, end, text."""
+        sql = ('SELECT g.id, g.segment_id, cd.key AS code, g.coder, g.origin, g.start, g."end", '
+               'substr(src.text, g.start + 1, g."end" - g.start) AS text FROM codings g '
+               "JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id "
+               "JOIN sources src ON src.id = s.source_id WHERE g.start IS NOT NULL")
+        args: list = []
+        if segment_ids is not None:
+            ids = [int(i) for i in segment_ids]
+            sql += f" AND g.segment_id IN ({','.join('?' * len(ids))})"
+            args = ids
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY g.segment_id, g.start, g.\"end\", cd.position", args)]
 
     def codings(self, *, coder: str | None = None, code: str | None = None, theme: str | None = None,
                 group: str | None = None, origin: str | None = None) -> list[dict]:
@@ -205,6 +296,18 @@ class CodebookMixin:
         out: dict[int, list[str]] = {}
         for sid, key in self.conn.execute(sql + " ORDER BY g.segment_id, c.position, c.id", args):
             lst = out.setdefault(sid, [])
+            if key not in lst:
+                lst.append(key)
+        return out
+
+    def coder_spans(self, coder: str) -> dict[int, dict[tuple[int, int] | None, list[str]]]:
+        """segment id -> span ((start, end), or None for the whole segment) -> this coder's code keys
+        on it, in codebook order."""
+        out: dict[int, dict] = {}
+        for sid, start, end, key in self.conn.execute(
+                'SELECT g.segment_id, g.start, g."end", c.key FROM codings g JOIN codes c ON c.id = g.code_id '
+                "WHERE g.coder = ? ORDER BY g.segment_id, c.position, c.id", (coder,)):
+            lst = out.setdefault(sid, {}).setdefault(None if start is None else (start, end), [])
             if key not in lst:
                 lst.append(key)
         return out

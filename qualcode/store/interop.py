@@ -104,13 +104,15 @@ class InteropMixin:
         return {r[0] for r in self.conn.execute(f"SELECT key FROM {table}")}
 
     def add_coding_rows(self, rows: Iterable[tuple], coder: str, coder_guid: str | None = None) -> int:
-        """Many codings of one coder: (guid, segment_id, code_id, origin, created_at) rows; existing
+        """Many codings of one coder: (guid, segment_id, code_id, origin, created_at[, span]) rows;
+        span (start, end) codes a fragment inside the segment, None the whole segment. Existing
         ones are kept. Returns how many were new."""
         self.ensure_coder(coder, coder_guid)
         cur = self.conn.executemany(
-            "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) "
-            "VALUES (?,?,?,?,?,?)",
-            ((g or new_guid(), s, c, coder, o, t) for g, s, c, o, t in rows))
+            'INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at, start, "end") '
+            "VALUES (?,?,?,?,?,?,?,?)",
+            ((r[0] or new_guid(), r[1], r[2], coder, r[3], r[4], *(r[5] if len(r) > 5 and r[5] else (None, None)))
+             for r in rows))
         return max(cur.rowcount, 0)
 
     def ordinals(self, source_id: int) -> set[int]:

@@ -8,6 +8,11 @@ Version history
    sub-codes) are mutually exclusive categories (agreement per set, review check).
 3  derived caches (issue 24): the lemma cache (lemma_versions, segment_lemmas, lemma_forms) and
    report figures (figure_cache) (:func:`_migrate_add_lemma_cache`).
+4  fragments (issue 16): ``start``/``end`` on codings, the coded span as character offsets
+   into ``sources.text``. NULL (both) means the whole segment, so every coding made before and
+   every whole-segment coding keeps working unchanged; a span equal to the segment's own span is
+   stored as NULL too, so one span has one spelling. ``segment_id`` stays the segment that holds
+   the span (the span lies inside it). Uniqueness is (segment, code, coder, span).
 
 To change the schema: bump ``SCHEMA_VERSION``, change ``SCHEMA`` to the new
 layout (used for new projects) and append a function to ``MIGRATIONS`` that
@@ -17,7 +22,7 @@ project backs it up first, then runs the missing migrations in one transaction.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Tables whose row changes are recorded inside an audited act, so that the act
 # can be undone exactly. Sources and segments are deliberately not here: undoing
@@ -141,8 +146,12 @@ CREATE TABLE codings (
     origin     TEXT NOT NULL
                CHECK (origin IN ('manual', 'rule', 'suggested', 'imported', 'consensus')),
     created_at TEXT NOT NULL,
-    UNIQUE (segment_id, code_id, coder)
+    start      INTEGER,                      -- the coded span in sources.text, end exclusive,
+    "end"      INTEGER,                      -- NULL: the whole segment
+    CHECK ((start IS NULL) = ("end" IS NULL)),
+    CHECK (start IS NULL OR (start >= 0 AND "end" > start))
 );
+CREATE UNIQUE INDEX codings_unique ON codings(segment_id, code_id, coder, IFNULL(start, -1), IFNULL("end", -1));
 CREATE INDEX codings_code ON codings(code_id);
 CREATE INDEX codings_coder ON codings(coder);
 
@@ -270,5 +279,29 @@ def _migrate_add_lemma_cache(conn) -> None:
             conn.execute(statement)
 
 
+def _codings_table_sql() -> str:
+    """The CREATE statements of the codings table and its indexes, as in ``SCHEMA``."""
+    start = SCHEMA.index("CREATE TABLE codings (")
+    end = SCHEMA.index("-- A coder marks a source as done")
+    return SCHEMA[start:end]
+
+
+def _migrate_3_to_4(conn) -> None:
+    """Fragments (issue 16): span columns on codings (NULL = the whole segment, so every existing
+    coding keeps its meaning) and uniqueness over (segment, code, coder, span). SQLite cannot drop a
+    table constraint, so the table is rebuilt with the same ids and guids (the audit log still finds
+    every row)."""
+    conn.execute("ALTER TABLE codings RENAME TO codings_v2")
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'codings_v2' "
+                                "AND sql IS NOT NULL").fetchall():
+        conn.execute(f'DROP INDEX "{name}"')
+    for stmt in _codings_table_sql().split(";"):
+        if stmt.strip():
+            conn.execute(stmt)
+    conn.execute("""INSERT INTO codings(id, guid, segment_id, code_id, coder, origin, created_at)
+                    SELECT id, guid, segment_id, code_id, coder, origin, created_at FROM codings_v2""")
+    conn.execute("DROP TABLE codings_v2")
+
+
 # MIGRATIONS[v] takes a project at version v to version v + 1.
-MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_add_lemma_cache}
+MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_add_lemma_cache, 3: _migrate_3_to_4}

@@ -238,13 +238,51 @@ class SourcesMixin:
         sql += " GROUP BY unit, cd.key"
         return [tuple(r) for r in self.conn.execute(sql, args)]
 
+    # ------------------------------------------------------------ resegment
+    def resegment_rows(self, source_id: int) -> tuple[list[dict], list[dict]]:
+        """The segments of a source (all columns, in order) and the codings on them with their
+        effective span (a whole-segment coding has its segment's): for re-cutting the source."""
+        segs = [dict(r) for r in self.conn.execute(
+            "SELECT * FROM segments WHERE source_id = ? ORDER BY ordinal", (source_id,))]
+        codings = [dict(r) for r in self.conn.execute(
+            """SELECT g.id, g.segment_id, g.code_id, g.coder,
+                      COALESCE(g.start, s.start) AS start, COALESCE(g."end", s."end") AS "end"
+               FROM codings g JOIN segments s ON s.id = g.segment_id WHERE s.source_id = ? ORDER BY g.id""",
+            (source_id,))]
+        return segs, codings
+
+    def swap_segments(self, source_id: int, rows: list[dict], moves: list[tuple[int, int, int | None, int | None]],
+                      memo_moves: list[tuple[int, int]], *, extra: Iterable[tuple] = (),
+                      gone: Iterable[int] = ()) -> dict[int, int]:
+        """Replace a source's segments by ``rows`` (as :meth:`add_segments`): codings move to
+        (coding id, new segment index, start, end) and memos to (memo id, new segment index), keeping
+        their ids and guids; ``extra`` (coding id to copy, index, start, end) adds codings like an
+        existing one, ``gone`` removes codings; the old segments (and their suggestions) go.
+        Returns index -> new id."""
+        old = [r[0] for r in self.conn.execute("SELECT id FROM segments WHERE source_id = ?", (source_id,))]
+        self.conn.execute("UPDATE segments SET ordinal = -ordinal WHERE source_id = ?", (source_id,))
+        self.add_segments(source_id, rows)
+        new_ids = {i: r[0] for i, r in enumerate(self.conn.execute(
+            "SELECT id FROM segments WHERE source_id = ? AND ordinal > 0 ORDER BY ordinal", (source_id,)))}
+        self.conn.executemany('UPDATE codings SET segment_id = ?, start = ?, "end" = ? WHERE id = ?',
+                              [(new_ids[i], a, b, cid) for cid, i, a, b in moves])
+        self.conn.executemany(
+            'INSERT INTO codings(guid, segment_id, code_id, coder, origin, created_at, start, "end") '
+            'SELECT ?, ?, code_id, coder, origin, created_at, ?, ? FROM codings WHERE id = ?',
+            [(new_guid(), new_ids[i], a, b, cid) for cid, i, a, b in extra])
+        self.conn.executemany("DELETE FROM codings WHERE id = ?", [(g,) for g in gone])
+        self.conn.executemany("UPDATE memos SET target_id = ? WHERE id = ? AND target_type = 'segment'",
+                              [(new_ids[i], mid) for mid, i in memo_moves])
+        self.conn.executemany("DELETE FROM segments WHERE id = ?", [(i,) for i in old])
+        return new_ids
+
     def restore_coding_rows(self, rows: Iterable[dict]) -> None:
         """Re-insert codings (same id and guid, so the audit log and undo still find them)."""
         self.conn.executemany(
-            "INSERT OR IGNORE INTO codings(id, guid, segment_id, code_id, coder, origin, created_at) "
-            "VALUES (?,?,?,?,?,?,?)",
-            [(r.get("id"), r["guid"], r["segment_id"], r["code_id"], r["coder"], r["origin"], r["created_at"])
-             for r in rows])
+            'INSERT OR IGNORE INTO codings(id, guid, segment_id, code_id, coder, origin, created_at, start, "end") '
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            [(r.get("id"), r["guid"], r["segment_id"], r["code_id"], r["coder"], r["origin"], r["created_at"],
+              r.get("start"), r.get("end")) for r in rows])
 
 
 def natural_key(label: str) -> tuple:

@@ -54,8 +54,8 @@ class ThemesMixin:
     def move_codings(self, from_code: int, to_code: int, segment_ids: Iterable[int] | None = None) -> tuple[int, int]:
         """Move codings of ``from_code`` (optionally only on ``segment_ids``) to ``to_code``.
 
-        A coding whose segment and coder already carry ``to_code`` is a duplicate and is
-        removed instead. Returns (moved, collapsed)."""
+        A coding whose segment, span and coder already carry ``to_code`` is a duplicate and is
+        removed instead (a fragment of the segment is not a duplicate of the whole segment). Returns (moved, collapsed)."""
         seg_filter, args = "", []
         if segment_ids is not None:
             cond, args = sql_in("a.segment_id", [int(i) for i in segment_ids])
@@ -64,6 +64,7 @@ class ThemesMixin:
             f"""DELETE FROM codings WHERE id IN (
                   SELECT a.id FROM codings a JOIN codings b
                     ON b.segment_id = a.segment_id AND b.coder = a.coder AND b.code_id = ?
+                       AND b.start IS a.start AND b."end" IS a."end"
                   WHERE a.code_id = ?{seg_filter})""", (to_code, from_code, *args)).rowcount
         moved = self.conn.execute(
             f"UPDATE codings SET code_id = ? WHERE id IN (SELECT a.id FROM codings a WHERE a.code_id = ?{seg_filter})",

@@ -381,9 +381,11 @@ def sheet_cases(good: str | Path, foreign: str | Path, outdir: str | Path) -> li
     variant("sheet_edited_id.xlsx", "an id was edited",
             lambda wb, ws: ws.cell(2, col(ws, "qualcode id"), "1:0000000000"))
 
-    def dup(wb, ws):
+    def dup(wb, ws):  # a copied row codes another fragment of its turn (issue 16): here words not in it
         ws.append([c.value for c in ws[2]])
-    variant("sheet_duplicated_row.xlsx", "a row copied twice", dup)
+        ws.cell(ws.max_row, col(ws, "fragment"), "woorden die niet in de beurt staan")
+        put_code(ws, ws.max_row, "pros")
+    variant("sheet_duplicated_row.xlsx", "a row copied twice, its fragment not in the row's text", dup)
     variant("sheet_deleted_rows.xlsx", "rows deleted", lambda wb, ws: ws.delete_rows(2, 3))
     variant("sheet_added_row.xlsx", "a row added by hand",
             lambda wb, ws: ws.append(["F1 P1", "P1", "", "nieuw", "pros"]))
