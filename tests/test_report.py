@@ -272,8 +272,8 @@ def test_quotes_are_fragments_shown_once_and_say_where_else_they_are_coded(sampl
         assert care.elsewhere == [{"key": seg["key"], "theme": "Betaald werk", "text": " ".join(part.split())}]
         md = render_markdown(report)
         assert md.count(" ".join(part.split()[:6])) == 1            # ... and shown once in the report
-        assert f"({seg['key']}) — also coded under: Zorg en werk" in md
-        assert f"*Also coded here (quoted under another theme): ({seg['key']}) Betaald werk*" in md
+        assert f"({seg['key']}) — also coded under: Zorg en werk" in md    # (Markdown-escaped, issue 23:)
+        assert f"*Also coded here \\(quoted under another theme\\): \\({seg['key']}\\) Betaald werk*" in md
         assert seg["text"] not in md                               # the quote is the fragment, not the turn
     finally:
         store.close()

@@ -272,7 +272,8 @@ def render_markdown(report: Report, figure_names: dict[str, str] | None = None) 
         if t.codes:
             out += [f"**{L['codes']}:** " + ", ".join(f"{_md(c['name'])} ({c['n_segments']})" for c in t.codes), ""]
         out += [f"**{L['quotes']}:**", ""]
-        out += [f"> “{_md(q['text'])}” ({_md(q['key'])}){_md(_also(q, L))}\n" for q in t.quotes] or [L["no_quotes"], ""]
+        out += [f"> “{_md(q['text'])}” ({_md(q['key'])})" + (f" {_md(_also(q, L))}" if q.get("also") else "") + "\n"
+                for q in t.quotes] or [L["no_quotes"], ""]
         if t.elsewhere:
             out += [f"*{_md(_elsewhere(t, L))}*", ""]
         if t.supervisor:
