@@ -463,3 +463,28 @@ def test_limits_under_the_memory_cap(tmp_path):
         assert res.returncode == 0, (command, res.stderr)
     res = run_limited(["-p", str(project), "sheet", "import", str(tmp_path / "s.xlsx")], cwd=tmp_path)
     assert res.returncode == 0 and "0 codings added, 0 removed, 0 memos added" in res.stdout, res.stdout + res.stderr
+
+
+def test_typography_cannot_hide_names_from_pseudonymise_under_the_limits(tmp_path):
+    """Names, a phone number and an e-mail address written with non-breaking, thin and zero-width
+    characters and soft hyphens (issue 23), in a transcript whose file name holds a name: after
+    pseudonymise (in a memory- and time-limited process) none of them is left in the project file,
+    folded or not."""
+    from qualcode.privacy import fold
+
+    transcript = tmp_path / "F1 interview Jan Peeters.txt"
+    transcript.write_text("# group: F1\nModerator: Wie was er?\n"
+                          "P1: Mevrouw\u00a0Claes en Jan\u00a0Peeters, bel 0475\u202f12\u202f34\u202f56.\n"
+                          "P2: Pee\u00adters mailde van jan.peeters\u200b@voorbeeld.be, zei So\u200bfie.\n",
+                          encoding="utf-8")
+    names = tmp_path / "names.csv"
+    names.write_text("name\nJan Peeters\nPeeters\nSofie\n", encoding="utf-8")
+    project = tmp_path / "p.qualcode"
+    assert run_limited(["-p", str(project), "init"], cwd=tmp_path).returncode == 0
+    res = run_limited(["-p", str(project), "ingest", str(transcript), "--allow-new-speakers"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    res = run_limited(["-p", str(project), "pseudonymise", "--names", str(names)], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    everything = fold("\n".join(dump(project)))[0]
+    for leaked in ("Claes", "Peeters", "Sofie", "0475", "voorbeeld.be"):
+        assert leaked not in everything, leaked

@@ -168,3 +168,21 @@ def test_key_that_cannot_be_written_means_no_pseudonymisation(tmp_path, base_pro
     assert res.stderr == (f"Error: {key}: cannot be written: folder {key.parent} does not exist; create it first. "
                           "Nothing was pseudonymised.\n")
     assert state(project) == before
+
+
+def test_export_workbook_on_a_full_disk_keeps_the_earlier_workbook(small_disk, base_project, run, tmp_path):
+    """Was: 'unexpected OSError … This is a bug'. The project is elsewhere; the output folder is full."""
+    project = tmp_path / "p.qualcode"
+    shutil.copy(base_project, project)
+    out = small_disk.root / "analysis.xlsx"
+    assert run(project, "export", "workbook", out).exit_code == 0
+    earlier = out.read_bytes()
+    small_disk.fill(64 << 10)   # far less than a workbook needs
+    res = run(project, "export", "workbook", out, "--force")
+    (small_disk.root / "filler.bin").unlink()
+    assert res.exit_code == 1
+    assert res.stderr.startswith(f"Error: {out}: cannot be written (No space left on device); any previous file "
+                                 "there is unchanged.")
+    assert res.stderr.count("\n") == 1
+    assert out.read_bytes() == earlier
+    assert stray(small_disk.root) == []

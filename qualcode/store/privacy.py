@@ -24,6 +24,8 @@ TEXT_COLUMNS = {
     "suggestions": ("drivers",),
     "participant_attributes": ("value",),
     "groups": ("description",),
+    "sources": ("name",),         # a file name such as 'interview Jan Peeters.txt'
+
     "audit_log": ("summary", "details"),
 }
 AUDITED_TEXT = ("memos", "codes", "themes", "suggestions", "participant_attributes")
