@@ -32,6 +32,18 @@ def test_sigkill_leaves_import_all_or_nothing(scenario, tmp_path):
     assert all(o in ("absent", "present") for o in outcomes), outcomes
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", [crash.WorkbookScenario, crash.RefiImportScenario, crash.PseudonymiseScenario,
+                                      crash.RestoreScenario],
+                         ids=["export-workbook", "import-refi", "pseudonymise", "backup-restore"])
+def test_sigkill_leaves_outputs_whole_and_no_temporary_file_with_text(scenario, tmp_path):
+    """bench/crash.py runs 20 or more of each; here two kills each, at seeded moments."""
+    sc = scenario(tmp_path)
+    rng = random.Random(5)
+    outcomes = [sc.trial(delay, n) for n, delay in enumerate(sc.delays(rng, 2))]
+    assert all(o.split(" + ")[0] in ("absent", "present") for o in outcomes), outcomes
+
+
 def test_classify_detects_a_partial_import():
     before, after = {"sources": 0, "segments": 0}, {"sources": 3, "segments": 90}
     assert crash.classify(dict(before), before, after) == "absent"
