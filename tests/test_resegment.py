@@ -8,6 +8,11 @@ from hypothesis import strategies as st
 
 from qualcode.ingest.resegment import resegment
 
+try:  # at import time, not inside a Hypothesis test: importing test_sheet defines @given tests
+    from tests.test_sheet import make_project
+except ImportError:  # pragma: no cover
+    from test_sheet import make_project
+
 TRANSCRIPT = """\
 # group: F1
 Moderator: Welkom allemaal. Wat denken jullie over werk?
@@ -19,8 +24,6 @@ P3: Een jobcoach in het team. Bij de intake al.
 
 
 def make(tmp_path, name="p.qualcode"):
-    from tests.test_sheet import make_project
-
     return make_project(tmp_path, name=name, transcript=TRANSCRIPT)
 
 
