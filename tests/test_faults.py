@@ -186,3 +186,29 @@ def test_export_workbook_on_a_full_disk_keeps_the_earlier_workbook(small_disk, b
     assert res.stderr.count("\n") == 1
     assert out.read_bytes() == earlier
     assert stray(small_disk.root) == []
+
+
+def test_an_output_held_by_another_program_is_one_clear_line(base_project, run, tmp_path, monkeypatch):
+    """Excel on Windows keeps a workbook it has open locked: replacing it fails with 'permission
+    denied'. Simulated at the rename (as root, file modes do not stop anything here)."""
+    import errno
+
+    from qualcode import atomic
+
+    project = tmp_path / "p.qualcode"
+    shutil.copy(base_project, project)
+    out = tmp_path / "analysis.xlsx"
+    assert run(project, "export", "workbook", out).exit_code == 0
+    earlier = out.read_bytes()
+
+    def locked(src, dst):
+        raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+
+    monkeypatch.setattr(atomic.os, "replace", locked)
+    res = run(project, "export", "workbook", out, "--force")
+    assert res.exit_code == 1
+    assert res.stderr == (f"Error: {out}: cannot be written (Permission denied); any previous file there is "
+                          "unchanged. Check the disk space and that the folder is writable and the file not open "
+                          "elsewhere.\n")
+    assert out.read_bytes() == earlier
+    assert stray(tmp_path) == []
