@@ -38,39 +38,40 @@ _SQLITE_BUSY = 5
 _SQLITE_BUSY_SNAPSHOT = 517  # SQLITE_BUSY | (2 << 8): a read snapshot went stale before its first write
 
 
-def serialised(fn):
-    """For a library function ``fn(store, ...)`` that reads, decides and then writes (one act):
-    run all of it inside one write transaction, so nothing another command commits can fall
-    between what it read and what it writes. A second command doing the same waits for the first."""
-    @functools.wraps(fn)
-    def in_one_transaction(store, *args, **kwargs):
-        with store.transaction():
-            return fn(store, *args, **kwargs)
-    return in_one_transaction
+def _within(scope):
+    """A decorator running ``fn(store, ...)`` inside ``scope(store)`` (a context manager)."""
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(store, *args, **kwargs):
+            with scope(store):
+                return fn(store, *args, **kwargs)
+        return wrapper
+    return decorator
 
 
-def from_snapshot(fn):
-    """For a library function ``fn(store, ...)`` that reads a lot (an export, or long work such as
-    autocode that writes only at the end): run it on one read snapshot. An export shows the project
-    at one moment; long work whose project changed meanwhile writes nothing and says so
-    (:class:`ChangedError`) instead of writing on top of a state it did not read."""
-    @functools.wraps(fn)
-    def on_one_snapshot(store, *args, **kwargs):
-        with store.snapshot():
-            return fn(store, *args, **kwargs)
-    return on_one_snapshot
+def _export_scope(store):
+    stack = contextlib.ExitStack()
+    stack.enter_context(store.exclusive_of_pseudonymisation())
+    stack.enter_context(store.snapshot())
+    return stack
 
 
-def exported(fn):
-    """For a library function ``fn(store, ...)`` that writes project content to a file: one read
-    snapshot (see :func:`from_snapshot`), taken while no pseudonymisation runs. A pseudonymisation
-    waits for running exports to finish, and an export waits for a running pseudonymisation, so no
-    file can hold names that the project no longer has."""
-    @functools.wraps(fn)
-    def as_one_export(store, *args, **kwargs):
-        with store.exclusive_of_pseudonymisation(), store.snapshot():
-            return fn(store, *args, **kwargs)
-    return as_one_export
+#: For a library function ``fn(store, ...)`` that reads, decides and then writes (one act): run all
+#: of it inside one write transaction, so nothing another command commits can fall between what it
+#: read and what it writes. A second command doing the same waits for the first.
+serialised = _within(lambda store: store.transaction())
+
+#: For a library function ``fn(store, ...)`` that reads a lot (long work such as autocode that
+#: writes only at the end): run it on one read snapshot. Long work whose project changed meanwhile
+#: writes nothing and says so (:class:`ChangedError`) instead of writing on top of a state it did
+#: not read.
+from_snapshot = _within(lambda store: store.snapshot())
+
+#: For a library function ``fn(store, ...)`` that writes project content to a file: one read
+#: snapshot, taken while no pseudonymisation runs. A pseudonymisation waits for running exports to
+#: finish, and an export waits for a running pseudonymisation, so no file can hold names that the
+#: project no longer has.
+exported = _within(_export_scope)
 
 
 def busy_timeout() -> float:
