@@ -233,24 +233,54 @@ def kwic(store, term: str, *, width: int = 40, group: str | None = None, limit: 
     return out
 
 
-def code_count_table(store, by: str = "source", coder: str | None = None) -> tuple[list[str], list[list]]:
-    """A code x unit table of coded-segment counts: header and rows (one row per code, in
-    codebook order, a column per unit, a total column)."""
+UNITS = ("source", "group", "participant")
+
+
+def parse_by(store, by: str) -> tuple[str, str]:
+    """``--by`` as (rows, unit): rows 'code' (default) or 'theme'; unit 'source' (default), 'group',
+    'participant' or a participant attribute that does not identify anyone ('theme,gender')."""
+    from .errors import InputError, unknown
+
+    parts = [p.strip() for p in (by or "").split(",") if p.strip()]
+    rows = "theme" if "theme" in parts else "code"
+    rest = [p for p in parts if p not in ("theme", "code")]
+    if len(rest) > 1:
+        raise InputError(f"--by takes at most one unit besides 'theme' or 'code', not '{by}' "
+                         "(e.g. --by theme,gender).")
+    unit = rest[0] if rest else "source"
+    if unit not in UNITS:
+        if unit in store.identifying_attributes():
+            raise InputError(f"'{unit}' identifies participants, so it is never counted or exported; "
+                             "count by another attribute.")
+        known = store.attribute_names(include_identifying=False)
+        if unit not in known:
+            raise unknown("unit for --by", unit, [*UNITS, *known])
+    return rows, unit
+
+
+def code_count_table(store, by: str = "source", coder: str | None = None, *,
+                     coders=None) -> tuple[list[str], list[list]]:
+    """A code x unit (or theme x unit, ``by='theme,gender'``) table of coded-segment counts: header
+    and rows (one row per code or theme, in codebook order, a column per unit, a total column).
+    ``coder`` or ``coders``: only their codings."""
     from .store.sources import natural_key
 
-    counts = store.code_counts_by(by, coder)
+    rows_of, unit = parse_by(store, by)
+    counts = store.code_counts_by(unit, coder, coders=coders, rows=rows_of)
     units = sorted({u for u, _, _ in counts}, key=natural_key)
     cell = {(u, k): n for u, k, n in counts}
+    keys = [c["key"] for c in store.codes()] if rows_of == "code" else [t["key"] for t in store.themes()]
     rows = []
-    for c in store.codes():
-        vals = [cell.get((u, c["key"]), 0) for u in units]
-        rows.append([c["key"], *vals, sum(vals)])
-    return ["code", *units, "total"], rows
+    for k in keys:
+        vals = [cell.get((u, k), 0) for u in units]
+        rows.append([k, *vals, sum(vals)])
+    return [rows_of, *[u or "(no value)" for u in units], "total"], rows
 
 
-def code_count_document(store, by: str = "source", coder: str | None = None) -> dict:
-    """The code x unit table as plain data for ``--json``: the units, and per code its counts and total."""
-    header, rows = code_count_table(store, by=by, coder=coder)
+def code_count_document(store, by: str = "source", coder: str | None = None, *, coders=None) -> dict:
+    """The table as plain data for ``--json``: the units, and per code (or theme) its counts and total."""
+    header, rows = code_count_table(store, by=by, coder=coder, coders=coders)
     units = header[1:-1]
-    return {"by": by, "coder": coder, "units": units,
+    who = [coder] if coder else list(coders) if coders is not None else None
+    return {"by": by, "coder": ", ".join(who) if who else None, "coders": who, "rows": header[0], "units": units,
             "codes": [{"code": r[0], "counts": dict(zip(units, r[1:-1])), "total": r[-1]} for r in rows]}

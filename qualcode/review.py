@@ -88,16 +88,14 @@ class Review:
 
 
 @from_snapshot
-def run_review(store, *, coder: str | None = None, remember: bool = True) -> Review:
-    """Run every check; with ``remember`` store the warning count for ``qualcode status``."""
+def run_review(store, *, coder: str | None = None, remember: bool = True, progress=None) -> Review:
+    """Run every check; with ``remember`` store the warning count for ``qualcode status``.
+    ``progress``: a callback ``progress(items, label)`` (qualcode.cli.progress), or None."""
     r = Review()
-    _integrity(store, r)
-    _fragment_integrity(store, r)
-    _coverage(store, r, coder)
-    _spread(store, r, coder)
-    _size(store, r, coder)
-    _coherence(store, r, coder)
-    _exclusive(store, r, coder)
+    checks = [lambda: _integrity(store, r), lambda: _fragment_integrity(store, r)] + [
+        (lambda check=check: check(store, r, coder)) for check in (_coverage, _spread, _size, _coherence, _exclusive)]
+    for check in checks if progress is None else progress(checks, "reviewing"):
+        check()
     if remember:
         from .store import now
 

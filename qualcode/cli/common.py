@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import click
 
+from .progress import progress_factory  # noqa: F401  (the one shared progress helper)
+
 from ..errors import QualcodeError
 from ..textsafe import terminal_safe
 from ..store.core import DamagedFileError, DatabaseError
@@ -176,17 +178,12 @@ def resolve_coder(coder: str | None) -> str:
     return coder or default_actor()
 
 
-def progress_factory():
-    """A progress callback for long library work: a bar on a terminal, silent otherwise."""
-    if not sys.stderr.isatty():
-        return None
-
-    def progress(items, label):
-        items = list(items)
-        with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar:
-            yield from bar
-
-    return progress
+def whose_option(f):
+    """--coder NAME, repeatable: whose codings an output shows (qualcode.coding.coders)."""
+    return click.option("--coder", "coders", multiple=True, metavar="NAME",
+                        help="Whose codings to show; repeat for several, 'consensus' for agreed codings, 'rules' "
+                             "for autocode's rule matches (never shown unless named). Default: the project's "
+                             "analyst ('qualcode config analyst').")(f)
 
 
 def json_option(f):

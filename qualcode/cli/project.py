@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .common import Env, echo_json, echo_table, json_option, pass_env, progress_factory, refuse_overwrite
+from .common import Env, echo_json, echo_table, json_option, pass_env, progress_factory, refuse_overwrite, whose_option
 
 
 @cli.command()
@@ -177,22 +177,27 @@ def participants(env: Env, group):
 
 
 @cli.command()
-@click.option("--by", type=click.Choice(["source", "group", "participant"]), default="source", show_default=True,
-              help="Count per source file, focus group or participant.")
-@click.option("--coder", default=None, metavar="NAME", help="Only this coder's codings (default: anyone's).")
+@click.option("--by", default="source", show_default=True, metavar="[theme,]UNIT",
+              help="Count per source, group, participant or participant attribute (e.g. gender, age_band; "
+                   "never an identifying one); put 'theme,' first for themes as rows (--by theme,gender).")
+@whose_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of an aligned table.")
 @json_option
 @pass_env
-def counts(env: Env, by, coder, as_csv, as_json):
-    """Coded segments per code and per source, group or participant (a code x unit table)."""
+def counts(env: Env, by, coders, as_csv, as_json):
+    """Coded segments per code (or theme) and per source, group, participant or attribute value."""
+    from ..coding.coders import resolve_coders
     from ..overview import code_count_document, code_count_table
 
     if as_csv and as_json:
         raise click.UsageError("choose one of --csv and --json.")
+    store = env.open()
+    who = resolve_coders(store, coders)
     if as_json:
-        echo_json("counts", code_count_document(env.open(), by=by, coder=coder))
+        echo_json("counts", code_count_document(store, by=by, coders=who.coders))
         return
-    header, rows = code_count_table(env.open(), by=by, coder=coder)
+    click.echo(who.describe(), err=True)
+    header, rows = code_count_table(store, by=by, coders=who.coders)
     if as_csv:
         import sys
 

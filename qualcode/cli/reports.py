@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .common import Env, QualcodeGroup, pass_env, refuse_overwrite
+from .common import Env, QualcodeGroup, echo_json, json_option, pass_env, progress_factory, refuse_overwrite, whose_option
 
 
 @cli.group(cls=QualcodeGroup)
@@ -20,14 +20,16 @@ def export():
 @export.command("workbook")
 @click.argument("out", type=click.Path(dir_okay=False), default="reports/analysis.xlsx", required=False)
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists (files under reports/ are always replaced).")
+@whose_option
 @pass_env
-def export_workbook(env: Env, out, force):
+def export_workbook(env: Env, out, force, coders):
     """Write the analysis workbook OUT (default reports/analysis.xlsx): codebook, coded fragments,
-    by theme, theme summary, quotes, matrices with charts, co-occurrence, participants, audit log, memos."""
+    by theme, theme summary, quotes, matrices with charts, co-occurrence, counts by attribute,
+    participants, audit log, memos; in the project's language, set up for printing."""
     from ..export.workbook import write_workbook
 
     refuse_overwrite(out, force)
-    for line in write_workbook(env.open(), out).lines():
+    for line in write_workbook(env.open(), out, coders=coders, progress=progress_factory()).lines():
         click.echo(line)
 
 
@@ -40,10 +42,13 @@ def export_workbook(env: Env, out, force):
 @click.option("--language", type=click.Choice(["nl", "en"]), default=None,
               help="Language of the report's fixed labels (default: the project's language).")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists (files under reports/ are always replaced).")
+@click.option("--memos", is_flag=True, help="Also show your own theme memos (supervisor comments are always shown).")
+@whose_option
 @pass_env
-def report(env: Env, fmt, out, language, force):
+def report(env: Env, fmt, out, language, force, memos, coders):
     """Step 6: the supervisor report per theme (definition, key messages, spread, quotes keyed
-    "(F2 P2)", supervisor comments), the six steps' state and figures."""
+    "(F2 P2)", supervisor comments), the six steps' state and figures. Its first lines say whose
+    codings it shows."""
     from pathlib import Path
 
     from ..export.report import report_formats, report_paths, write_report
@@ -52,8 +57,81 @@ def report(env: Env, fmt, out, language, force):
         refuse_overwrite(out, force)
     for path in report_paths(out, report_formats(out, fmt)):
         refuse_overwrite(path, force)
-    for path in write_report(env.open(), out, fmt=fmt, language=language):
+    for path in write_report(env.open(), out, fmt=fmt, language=language, coders=coders, memos=memos,
+                             progress=progress_factory()):
         click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.option("--theme", help="Only this theme (key or name).")
+@click.option("-n", "n_quotes", default=3, show_default=True, help="Quotes per theme (pinned ones always show).")
+@whose_option
+@json_option
+@pass_env
+def quotes(env: Env, theme, n_quotes, coders, as_json):
+    """The report's quotes per theme, each turn once, pinned first, with segment ids for 'quote pin'."""
+    from ..export.quotes import quote_listing
+
+    doc = quote_listing(env.open(), theme=theme, n=n_quotes, coders=coders)
+    if as_json:
+        echo_json("quotes", doc)
+        return
+    click.echo(doc["whose"])
+    for t in doc["themes"]:
+        click.echo(f"\n{t['theme']}: {t['name']}")
+        for q in t["quotes"]:
+            click.echo(f"  #{q['segment_id']}{' [pinned]' if q['pinned'] else ''} “{q['text']}” ({q['key']})")
+
+
+@cli.group(cls=QualcodeGroup)
+def quote():
+    """Pin the quotes a theme must show (pinned quotes come first in report and workbook)."""
+
+
+@quote.command("pin")
+@click.argument("theme")
+@click.argument("segment", type=int)
+@pass_env
+def quote_pin(env: Env, theme, segment):
+    """Pin segment SEGMENT (its id, see 'qualcode quotes') as a quote of THEME (one undoable act)."""
+    from ..export.quotes import pin_quote
+
+    p = pin_quote(env.open(), theme, segment)
+    click.echo(f"pinned #{p['segment_id']} ({p['key']}) under {p['theme']}")
+
+
+@quote.command("unpin")
+@click.argument("theme")
+@click.argument("segment", type=int)
+@pass_env
+def quote_unpin(env: Env, theme, segment):
+    """Unpin segment SEGMENT from THEME's quotes (one undoable act)."""
+    from ..export.quotes import pin_quote
+
+    p = pin_quote(env.open(), theme, segment, pin=False)
+    click.echo(f"unpinned #{p['segment_id']} from {p['theme']}")
+
+
+@cli.group(cls=QualcodeGroup)
+def config():
+    """Project settings: the analyst whose codings reports show by default."""
+
+
+@config.command("analyst")
+@click.argument("name", required=False)
+@pass_env
+def config_analyst(env: Env, name):
+    """Show the project's analyst, or make NAME the analyst (workbook, report, counts, quotes and review
+    show the analyst's codings unless --coder says otherwise). The first person who codes becomes the
+    analyst when none is set."""
+    from ..coding.coders import set_analyst
+
+    store = env.open()
+    if not name:
+        click.echo(store.analyst() or "(no analyst set: reports show every coder's codings except rule matches)")
+        return
+    before = set_analyst(store, name)
+    click.echo(f"analyst: {name}" + (f" (was {before})" if before and before != name else ""))
 
 
 def _import_comments_command():

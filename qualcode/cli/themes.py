@@ -8,7 +8,7 @@ import click
 
 from . import cli
 from ..themes import STATUSES
-from .common import Env, QualcodeGroup, echo_json, echo_table, json_option, pass_env, refuse_overwrite
+from .common import Env, QualcodeGroup, echo_json, echo_table, json_option, pass_env, progress_factory, refuse_overwrite
 
 
 def _ids(value: str | None) -> list[int] | None:
@@ -266,7 +266,9 @@ def status(env: Env, as_json):
 
 @cli.command()
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the review to this .xlsx file.")
-@click.option("--coder", default=None, help="Only this coder's codings (default: everyone's).")
+@click.option("--coder", default=None, metavar="NAME",
+              help="Only this coder's codings ('rules' for autocode's rule matches); default: the project's "
+                   "analyst ('qualcode config analyst'), else everyone's.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @json_option
 @pass_env
@@ -277,7 +279,8 @@ def review(env: Env, out, coder, force, as_json):
     if out:
         check_out_path(out)
         refuse_overwrite(out, force)
-    r = run_review(env.open(), coder=coder)
+    store = env.open()
+    r = run_review(store, coder=coder or store.analyst() or None, progress=progress_factory())
     if as_json:
         echo_json("review", r.to_dict())
     else:

@@ -22,68 +22,15 @@ from .. import atomic
 from ..codebook import normalise_colour
 from ..errors import InputError
 from ..textsafe import xml_safe_tree
-from .quotes import pick_quotes, rank_by_typicality
+from ..reports.catalogues import all_catalogues
+from .quotes import report_quotes
 from ..store.core import exported
 
 FORMATS = ("html", "docx", "md")
 N_QUOTES = 3
 MAX_GROUPS_LISTED = 12
 
-LABELS = {
-    "en": {
-        "title": "Thematic analysis report", "project": "Project", "generated": "Generated",
-        "as_of": "the project as it was after act #{act} of {at}",
-        "steps": "The six steps", "themes": "Themes", "status": "Status", "definition": "Definition",
-        "key_messages": "Key messages", "spread": "Spread", "quotes": "Illustrative quotes",
-        "quote": "Quote", "key": "Key", "codes": "Codes", "supervisor": "Supervisor comments",
-        "figures": "Figures", "fragments": "coded fragments", "groups": "focus groups",
-        "participants": "participants", "per_group": "per group", "no_definition": "(no definition yet)",
-        "no_quotes": "(no coded participant fragments yet)", "none": "(none yet)", "step": "Step",
-        "state": "State", "done": "done", "open": "open",
-        "also_coded": "also coded under", "elsewhere": "Also coded here (quoted under another theme)",
-        "fig_fragments": "Coded fragments per theme", "fig_heatmap": "Coded fragments per theme and focus group",
-        "fig_map": "Thematic map: themes, their codes and the strongest co-occurrences",
-        "focus_group": "focus group", "n_fragments": "coded fragments",
-        "step_names": ["Familiarise with the data", "Generate initial codes", "Search for themes",
-                       "Review themes", "Define and name themes", "Write the report"],
-        "status_names": {"candidate": "candidate", "reviewed": "reviewed", "defined": "defined",
-                         "reported": "reported"},
-        "s1": "{sources} transcripts, {segments} participant segments",
-        "s2": "{codes} codes ({codes_used} used), {codings} codings on {coded_segments} segments",
-        "s3": "{themes_with_codes} of {themes} themes hold codes",
-        "s4": "{reviewed} of {themes} themes reviewed",
-        "s5": "{themes_defined} of {themes} themes defined",
-        "s6": "{status_reported} of {themes} themes reported; {memos} memos; {acts} acts in the log",
-        "contents": "Contents",
-    },
-    "nl": {
-        "title": "Rapport thematische analyse", "project": "Project", "generated": "Aangemaakt",
-        "as_of": "het project zoals het was na handeling #{act} van {at}",
-        "steps": "De zes stappen", "themes": "Thema's", "status": "Status", "definition": "Definitie",
-        "key_messages": "Kernboodschappen", "spread": "Spreiding", "quotes": "Illustratieve citaten",
-        "quote": "Citaat", "key": "Sleutel", "codes": "Codes", "supervisor": "Opmerkingen van de promotor",
-        "figures": "Figuren", "fragments": "gecodeerde fragmenten", "groups": "focusgroepen",
-        "participants": "deelnemers", "per_group": "per groep", "no_definition": "(nog geen definitie)",
-        "no_quotes": "(nog geen gecodeerde fragmenten van deelnemers)", "none": "(nog geen)", "step": "Stap",
-        "state": "Stand", "done": "klaar", "open": "open",
-        "also_coded": "ook gecodeerd onder", "elsewhere": "Ook hier gecodeerd (geciteerd bij een ander thema)",
-        "fig_fragments": "Gecodeerde fragmenten per thema",
-        "fig_heatmap": "Gecodeerde fragmenten per thema en focusgroep",
-        "fig_map": "Thematische kaart: thema's, hun codes en de sterkste co-occurrenties",
-        "focus_group": "focusgroep", "n_fragments": "gecodeerde fragmenten",
-        "step_names": ["Vertrouwd raken met de data", "Initiële codes genereren", "Thema's zoeken",
-                       "Thema's reviewen", "Thema's definiëren en benoemen", "Het rapport schrijven"],
-        "status_names": {"candidate": "kandidaat", "reviewed": "gereviewd", "defined": "gedefinieerd",
-                         "reported": "gerapporteerd"},
-        "s1": "{sources} transcripten, {segments} segmenten van deelnemers",
-        "s2": "{codes} codes ({codes_used} gebruikt), {codings} coderingen op {coded_segments} segmenten",
-        "s3": "{themes_with_codes} van {themes} thema's bevatten codes",
-        "s4": "{reviewed} van {themes} thema's gereviewd",
-        "s5": "{themes_defined} van {themes} thema's gedefinieerd",
-        "s6": "{status_reported} van {themes} thema's gerapporteerd; {memos} memo's; {acts} handelingen in het logboek",
-        "contents": "Inhoud",
-    },
-}
+LABELS = all_catalogues()   # language -> its strings (qualcode.reports.catalogues)
 
 
 @dataclass
@@ -104,6 +51,7 @@ class ThemeSection:
     quotes: list[dict]          # text, key, segment_id, participant_id, also (other themes coding this fragment)
     supervisor: list[dict]
     elsewhere: list[dict] = field(default_factory=list)  # quotes of earlier themes coded here too: key, theme
+    memos: list[dict] = field(default_factory=list)      # the researcher's own theme memos (--memos)
 
 
 @dataclass
@@ -114,12 +62,18 @@ class Report:
     generated: str
     steps: list[dict]
     themes: list[ThemeSection]
+    whose: str = ""                                           # whose codings it shows (its first lines)
     figures: dict[str, bytes] = field(default_factory=dict)   # name -> PNG
     captions: dict[str, str] = field(default_factory=dict)
 
 
-def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES, figures: bool = True) -> Report:
-    """Everything the report shows, in the theme order the student set."""
+def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES, figures: bool = True,
+                 coders=None, memos: bool = False, progress=None) -> Report:
+    """Everything the report shows, in the theme order the student set, from the codings of
+    ``coders`` (names as ``--coder``; default: the project's analyst, see qualcode.coding.coders).
+    ``memos``: also each theme's own memos (not only supervisor comments). ``progress``: a callback
+    ``progress(items, label)`` (qualcode.cli.progress) or None."""
+    from ..coding.coders import resolve_coders
     from ..lemma_cache import load
     from . import charts
 
@@ -127,31 +81,31 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
     if lang not in LABELS:
         raise InputError(f"report language must be one of {', '.join(LABELS)}, not '{lang}'.")
     L = LABELS[lang]
+    whose = resolve_coders(store, coders)
+    who = list(whose.coders)
     themes = store.themes()
-    spread = store.theme_spread()
-    by_group = store.theme_by_group()
+    spread = store.theme_spread(who)
+    by_group = store.theme_by_group(who)
     groups = store.groups()
-    codes = store.codes()
+    codes = store.codes(coders=who)
     sections = []
-    docs: dict = {}  # shared across themes: a segment coded under two themes is joined once
-    content = load(store).content  # lemmatised once, at ingest
-    fragments = {t["id"]: store.theme_fragments(t["id"]) for t in themes}
-    coded_under: dict[tuple, list[str]] = {}  # fragment id -> names of the themes coding it
+    fragments = {t["id"]: store.theme_fragments(t["id"], who)
+                 for t in (themes if progress is None else progress(themes, "reading themes"))}
+    coded_under: dict[int, list[str]] = {}  # segment id -> names of the themes coding (part of) it
     for t in themes:
         for f in fragments[t["id"]]:
-            coded_under.setdefault(f["id"], []).append(t["name"])
-    shown: list[tuple[dict, str]] = []  # (quote, theme name): a quote is shown once per report
+            names = coded_under.setdefault(f["segment_id"], [])
+            if t["name"] not in names:
+                names.append(t["name"])
+    # each turn is quoted once per report (qualcode.export.quotes.report_quotes)
+    quotes = report_quotes(store, themes, fragments, n_quotes, docs_cache={}, lemmas=load(store).content)
+    shown: list[tuple[dict, str]] = []
     for t in themes:
         sp = spread.get(t["id"], {})
-        mine = fragments[t["id"]]
-        elsewhere = [{"key": q["key"], "theme": name, "text": " ".join(q["text"].split())} for q, name in shown
-                     if any(_overlap(q, f) for f in mine)]
-        # the coded fragment is the quote: a turn with a fragment coded here is not quoted whole as well
-        trimmed = {f["segment_id"] for f in mine if f["fragment"]}
-        fresh = [f for f in mine if (f["fragment"] or f["segment_id"] not in trimmed)
-                 and not any(_overlap(q, f) for q, _ in shown)]
-        ranked = rank_by_typicality(fresh, store.language, docs_cache=docs, lemmas=content)
-        picked = pick_quotes(ranked, n_quotes)
+        mine = {f["segment_id"] for f in fragments[t["id"]]}
+        elsewhere = [{"key": q["key"], "theme": name, "text": q["quote"]} for q, name in shown
+                     if q["segment_id"] in mine]
+        picked = quotes[t["id"]]
         shown += [(q, t["name"]) for q in picked]
         sections.append(ThemeSection(
             # a colour that is not #RRGGBB (a project from before colours were checked) would be CSS
@@ -163,11 +117,12 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
             participants=sp.get("participants", 0),
             per_group=_per_group(t["id"], groups, by_group),
             codes=[c for c in codes if c["theme_id"] == t["id"]],
-            quotes=[{"text": " ".join(q["text"].split()), "key": q["key"], "segment_id": q["segment_id"],
-                     "participant_id": q["participant_id"],
-                     "also": [n for n in coded_under.get(q["id"], []) if n != t["name"]]} for q in picked],
-            supervisor=store.memos("theme", t["id"], kind="supervisor"), elsewhere=elsewhere))
-    c = store.step_counts()
+            quotes=[{"text": q["quote"], "key": q["key"], "segment_id": q["segment_id"],
+                     "participant_id": q["participant_id"], "pinned": q["pinned"],
+                     "also": [n for n in coded_under.get(q["segment_id"], []) if n != t["name"]]} for q in picked],
+            supervisor=store.memos("theme", t["id"], kind="supervisor"), elsewhere=elsewhere,
+            memos=store.memos("theme", t["id"], kind="memo") if memos else []))
+    c = store.step_counts(who)
     c["reviewed"] = c["status_reviewed"] + c["status_defined"] + c["status_reported"]
     n = c["themes"]
     done = [c["sources"] > 0, c["codings"] > 0, n > 0 and c["themes_with_codes"] == n,
@@ -175,15 +130,18 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
     steps = [{"n": i + 1, "name": L["step_names"][i], "state": L[f"s{i + 1}"].format(**c), "done": done[i]}
              for i in range(6)]
     report = Report(language=lang, labels=L, project=store.meta("name") or Path(store.path).stem,
-                    generated=f"{_dt.datetime.now():%Y-%m-%d %H:%M}, {L['as_of'].format(**store.as_of())}", steps=steps, themes=sections)
+                    generated=f"{_dt.datetime.now():%Y-%m-%d %H:%M}, {L['as_of'].format(**store.as_of())}",
+                    steps=steps, themes=sections, whose=whose.describe(L))
     if figures and themes:
         figs = _Figures(store)
+        if progress is not None:
+            list(progress(["figures"], "drawing figures"))
         report.figures["fragments"] = figs.draw(
             charts.fragments_per_theme, themes, {t["id"]: spread.get(t["id"], {}).get("fragments", 0) for t in themes},
             title=L["fig_fragments"], xlabel=L["n_fragments"])
         report.figures["heatmap"] = figs.draw(charts.theme_group_heatmap, themes, groups, by_group,
                                               title=L["fig_heatmap"], group_label=L["focus_group"])
-        report.figures["map"] = figs.draw(charts.thematic_map, themes, codes, store.code_cooccurrence(),
+        report.figures["map"] = figs.draw(charts.thematic_map, themes, codes, store.code_cooccurrence(who),
                                           title=L["fig_map"])
         figs.save()
         report.captions = {"fragments": L["fig_fragments"], "heatmap": L["fig_heatmap"], "map": L["fig_map"]}
@@ -217,7 +175,7 @@ class _Figures:
         self.store.save_figures(self.drawn, self.used)
 
 
-CHARTS_FORMAT = 1  # bump when charts.py draws differently from the same inputs
+CHARTS_FORMAT = 2  # bump when charts.py draws differently from the same inputs
 
 
 def _overlap(a: dict, b: dict) -> bool:
@@ -257,7 +215,8 @@ def render_markdown(report: Report, figure_names: dict[str, str] | None = None) 
     keys) passes :func:`_md`, so no HTML tag, image or link in the data reaches a Markdown viewer."""
     report = xml_safe_tree(report)   # no control characters in a text file read in terminals and viewers
     L = report.labels
-    out = [f"# {L['title']}: {_md(report.project)}", "", f"{L['generated']}: {report.generated}", "",
+    out = [f"# {L['title']}: {_md(report.project)}", "", f"*{_md(report.whose)}*", "",
+           f"{L['generated']}: {report.generated}", "",
            f"## {L['steps']}", "", f"| {L['step']} | | {L['state']} |", "|---|---|---|"]
     for s in report.steps:
         out.append(f"| {s['n']}. {s['name']} | {L['done'] if s['done'] else L['open']} | {s['state']} |")
@@ -276,10 +235,11 @@ def render_markdown(report: Report, figure_names: dict[str, str] | None = None) 
                 for q in t.quotes] or [L["no_quotes"], ""]
         if t.elsewhere:
             out += [f"*{_md(_elsewhere(t, L))}*", ""]
-        if t.supervisor:
-            out += [f"**{L['supervisor']}:**", ""]
-            out += [f"- {_md(m['author'])} ({_md(str(m['created_at'])[:10])}): {_md(m['text'])}"
-                    for m in t.supervisor] + [""]
+        for label, memos in ((L["memos"], t.memos), (L["supervisor"], t.supervisor)):
+            if memos:
+                out += [f"**{label}:**", ""]
+                out += [f"- {_md(m['author'])} ({_md(str(m['created_at'])[:10])}): {_md(m['text'])}"
+                        for m in memos] + [""]
     if report.figures:
         out += [f"## {L['figures']}", ""]
         for name in report.figures:
@@ -307,18 +267,18 @@ def _md(text) -> str:
 
 
 def write_docx(report: Report, path: Path) -> None:
-    import io
-
     from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.shared import Cm, Pt, RGBColor
+    from docx.shared import Pt, RGBColor
 
     report = xml_safe_tree(report)   # python-docx refuses characters XML cannot hold (qualcode.textsafe)
     L = report.labels
     doc = Document()
     doc.core_properties.title = f"{L['title']}: {report.project}"
     doc.add_heading(f"{L['title']}: {report.project}", level=0)
+    doc.add_paragraph().add_run(report.whose).bold = True
     doc.add_paragraph(f"{L['generated']}: {report.generated}")
+    section = doc.sections[0]
+    text_width = section.page_width - section.left_margin - section.right_margin
     doc.add_heading(L["steps"], level=1)
     table = doc.add_table(rows=1, cols=3)
     table.style = "Light Grid Accent 1"
@@ -353,38 +313,72 @@ def write_docx(report: Report, path: Path) -> None:
             doc.add_paragraph(", ".join(f"{c['name']} ({c['n_segments']})" for c in t.codes))
         doc.add_heading(L["quotes"], level=3)
         if t.quotes:
-            qt = doc.add_table(rows=1, cols=2)
-            qt.style = "Light List Accent 1"
-            qt.alignment = WD_TABLE_ALIGNMENT.CENTER
-            qt.rows[0].cells[0].text = L["quote"]
-            qt.rows[0].cells[1].text = L["key"]
-            for q in t.quotes:
-                cells = qt.add_row().cells
-                run = cells[0].paragraphs[0].add_run(f"“{q['text']}”")
-                run.italic = True
-                cells[1].text = f"({q['key']})"
-                if q.get("also"):
-                    cells[0].paragraphs[0].add_run(_also(q, L))
-            for row in qt.rows:
-                row.cells[0].width, row.cells[1].width = Cm(13.5), Cm(2.5)
+            _quote_table(doc, t.quotes, L, text_width)
         else:
             doc.add_paragraph(L["no_quotes"])
         if t.elsewhere:
             doc.add_paragraph().add_run(_elsewhere(t, L)).italic = True
-        if t.supervisor:
-            doc.add_heading(L["supervisor"], level=3)
-            for m in t.supervisor:
-                para = doc.add_paragraph(style="List Bullet")
-                para.add_run(f"{m['author']} ({m['created_at'][:10]}): ").bold = True
-                para.add_run(m["text"])
+        for label, memos in ((L["memos"], t.memos), (L["supervisor"], t.supervisor)):
+            if memos:
+                doc.add_heading(label, level=3)
+                for m in memos:
+                    para = doc.add_paragraph(style="List Bullet")
+                    para.add_run(f"{m['author']} ({m['created_at'][:10]}): ").bold = True
+                    para.add_run(m["text"])
     if report.figures:
         doc.add_heading(L["figures"], level=1)
         for name, png in report.figures.items():
-            doc.add_picture(io.BytesIO(png), width=Cm(15))
+            _picture(doc, png, text_width)
             cap = doc.add_paragraph(report.captions.get(name, name), style="Caption")
             for run in cap.runs:
                 run.font.size = Pt(9)
     doc.save(str(path))
+
+
+QUOTE_SHARE = 0.8   # of the text width: the quote column of a DOCX quote table (the key gets the rest)
+
+
+def _quote_table(doc, quotes: list[dict], L: dict, text_width: int) -> None:
+    """A two-column table, quote (80% of the text width) and key, in plain text: a table style with
+    no first-column or header emphasis, so quotes are not bold; the header row is bold and repeats."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    qt = doc.add_table(rows=1, cols=2)
+    qt.style = "Table Grid"
+    qt.autofit = False
+    widths = (int(text_width * QUOTE_SHARE), text_width - int(text_width * QUOTE_SHARE))
+    for col, w in zip(qt.columns, widths):
+        col.width = w
+    for cell_, h in zip(qt.rows[0].cells, (L["quote"], L["key"])):
+        cell_.paragraphs[0].add_run(h).bold = True
+    header = qt.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
+    for q in quotes:
+        cells = qt.add_row().cells
+        cells[0].paragraphs[0].add_run(f"“{q['text']}”")
+        if q.get("also"):
+            cells[0].paragraphs[0].add_run(_also(q, L)).italic = True
+        cells[1].paragraphs[0].add_run(f"({q['key']})")
+    for row in qt.rows:
+        for c, w in zip(row.cells, widths):
+            c.width = w
+
+
+def _picture(doc, png: bytes, text_width: int) -> None:
+    """A figure as wide as the text, or less when that would make it taller than 60% of the page."""
+    import io
+    import struct
+
+    section = doc.sections[0]
+    width_px, height_px = struct.unpack(">II", png[16:24])   # the PNG's IHDR
+    max_height = int((section.page_height - section.top_margin - section.bottom_margin) * 0.6)
+    width = text_width
+    if height_px and width * height_px / width_px > max_height:
+        width = int(max_height * width_px / height_px)
+    doc.add_picture(io.BytesIO(png), width=width)
 
 
 def report_formats(out: str | Path, fmt: str | None) -> list[str]:
@@ -410,7 +404,8 @@ def report_paths(out: str | Path, formats: list[str]) -> list[Path]:
 
 
 @exported
-def write_report(store, out: str | Path, *, fmt: str | None = None, language: str | None = None) -> list[Path]:
+def write_report(store, out: str | Path, *, fmt: str | None = None, language: str | None = None,
+                 coders=None, memos: bool = False, progress=None) -> list[Path]:
     """Write the report to ``out`` in ``fmt`` (default: from the file extension). ``fmt`` may name several
     formats (``html,docx,md``): the report and its figures are then built once and written in each, to
     ``out`` with each format's extension. Returns the files written (Markdown also writes its figures as
@@ -419,7 +414,7 @@ def write_report(store, out: str | Path, *, fmt: str | None = None, language: st
     formats = report_formats(out, fmt)
     if not out.parent.exists():
         raise InputError(f"folder {out.parent} does not exist; create it first.")
-    report = build_report(store, language)
+    report = build_report(store, language, coders=coders, memos=memos, progress=progress)
     written = []
     for f, path in zip(formats, report_paths(out, formats)):
         written += _write_one(report, path, f)

@@ -262,7 +262,7 @@ class StreamRows:
 
             letters.extend(get_column_letter(i) for i in range(len(letters) + 1, len(values) + 1))
         sattr = self._sattr
-        parts = [f'<row r="{r}">']
+        parts = [f'<row r="{r}"{self._height_attr(self._row)}>']
         add = parts.append
         for i, v in enumerate(values):
             if styles is None:
@@ -293,6 +293,17 @@ class StreamRows:
         self._buf.append("".join(parts))
         if len(self._buf) >= 2000:
             self._flush()
+
+    def _height_attr(self, row: int) -> str:
+        """' ht="H" customHeight="1"' when ``ws.row_dimensions[row].height`` was set before the row was
+        appended (as openpyxl itself honours it for :class:`CellRows`), else ''. The dimension is taken
+        out of ``row_dimensions`` (openpyxl would otherwise write an empty row of its own for it)."""
+        if not self.ws.row_dimensions:
+            return ""
+        dim = self.ws.row_dimensions.pop(row, None)
+        if dim is None or not dim.ht:
+            return ""
+        return f' ht="{dim.ht:g}" customHeight="1"'
 
     def _other_xml(self, ref: str, s: str, v: Any, i: int) -> str:
         from openpyxl.compat.numbers import NUMERIC_TYPES

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..errors import ConflictError, unknown
 from .core import Where, new_guid, now
@@ -12,6 +12,9 @@ THEME_FIELDS = ("key", "name", "colour", "description", "status", "definition", 
                 "exclusive")
 CODE_FIELDS = ("key", "name", "theme_id", "parent_id", "description", "include", "exclude", "example",
                "rules", "colour", "position", "exclusive")
+
+ANALYST_KEY = "analyst"   # meta key: whose codings reports show by default
+NOT_A_PERSON = ("rules", "consensus")   # autocode's coder and agreement's default consensus coder
 
 _CODING_SELECT = """
 SELECT c.id, c.guid, c.segment_id, c.code_id, cd.key AS code, cd.name AS code_name, t.id AS theme_id,
@@ -95,17 +98,21 @@ class CodebookMixin:
         self.conn.execute("DELETE FROM themes WHERE id = ?", (theme_id,))
 
     # ----------------------------------------------------------------- codes
-    def codes(self, theme: str | None = None) -> list[dict]:
-        """Codes in codebook order with theme key/name, display colour, parent key and counts."""
-        sql = """SELECT c.*, t.key AS theme, t.name AS theme_name, COALESCE(c.colour, t.colour) AS display_colour,
+    def codes(self, theme: str | None = None, coders: Sequence[str] | None = None) -> list[dict]:
+        """Codes in codebook order with theme key/name, display colour, parent key and counts
+        (of ``coders``' codings only, when given)."""
+        from .analysis import by_coders
+
+        who, who_args = by_coders("g.coder", coders)
+        sql = f"""SELECT c.*, t.key AS theme, t.name AS theme_name, COALESCE(c.colour, t.colour) AS display_colour,
                         pc.key AS parent,
-                        (SELECT COUNT(*) FROM codings g WHERE g.code_id = c.id) AS n_codings,
-                        (SELECT COUNT(DISTINCT g.segment_id) FROM codings g WHERE g.code_id = c.id) AS n_segments
+                        (SELECT COUNT(*) FROM codings g WHERE g.code_id = c.id{who}) AS n_codings,
+                        (SELECT COUNT(DISTINCT g.segment_id) FROM codings g WHERE g.code_id = c.id{who}) AS n_segments
                  FROM codes c LEFT JOIN themes t ON t.id = c.theme_id LEFT JOIN codes pc ON pc.id = c.parent_id"""
-        args: tuple = ()
+        args: tuple = (*who_args, *who_args)
         if theme:
             sql += " WHERE t.key = ?"
-            args = (theme,)
+            args += (theme,)
         sql += " ORDER BY COALESCE(t.position, 1e9), t.id, c.position, c.id"
         return [_code_row(r) for r in self.conn.execute(sql, args)]
 
@@ -160,6 +167,16 @@ class CodebookMixin:
     def ensure_coder(self, name: str, guid: str | None = None) -> None:
         self.conn.execute("INSERT OR IGNORE INTO coders(name, guid) VALUES (?, ?)", (name, guid or new_guid()))
 
+    def analyst(self) -> str:
+        """Whose analysis the project's reports show by default ('' until someone codes or sets it)."""
+        return self.meta(ANALYST_KEY)
+
+    def _claim_analyst(self, coder: str, origin: str) -> None:
+        """The first person who codes becomes the analyst when none is set (written in the coding's act,
+        so undoing that act undoes this too). Rule matches and consensus codings are not a person coding."""
+        if origin in ("manual", "suggested", "imported") and coder not in NOT_A_PERSON and not self.analyst():
+            self.set_meta(ANALYST_KEY, coder)
+
     # --------------------------------------------------------------- codings
     def add_coding(self, segment_id: int, code_id: int, coder: str, origin: str = "manual",
                    guid: str | None = None, span: tuple[int, int] | None = None) -> bool:
@@ -167,6 +184,7 @@ class CodebookMixin:
         source's text, inside the segment) codes a fragment; None (or the segment's own span) the
         whole segment."""
         self.ensure_coder(coder)
+        self._claim_analyst(coder, origin)
         start, end = self.coding_span(segment_id, span)
         cur = self.conn.execute(
             'INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at, start, "end") '
@@ -204,6 +222,7 @@ class CodebookMixin:
     def add_codings(self, rows: Iterable[tuple[int, int]], coder: str, origin: str) -> int:
         """Bulk (segment_id, code_id) codings for one coder; existing ones are kept. Returns how many were new."""
         self.ensure_coder(coder)
+        self._claim_analyst(coder, origin)
         stamp = now()
         cur = self.conn.executemany(
             "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) VALUES (?,?,?,?,?,?)",

@@ -168,6 +168,17 @@ class SourcesMixin:
                                     timestamp, text, n_words) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""", data)
         return len(data)
 
+    def segment_guid(self, segment_id: int) -> str | None:
+        row = self.conn.execute("SELECT guid FROM segments WHERE id = ?", (int(segment_id),)).fetchone()
+        return row[0] if row else None
+
+    def segment_ids_by_guid(self, guids) -> dict[str, int]:
+        """guid -> segment id, for the guids that name a segment."""
+        from .core import sql_in
+
+        sql, args = sql_in("guid", list(guids))
+        return {g: i for g, i in self.conn.execute(f"SELECT guid, id FROM segments WHERE {sql}", args)}
+
     def segments(self, *, group: str | None = None, participant: str | None = None,
                  source: str | None = None, role: str | None = None, ids: Iterable[int] | None = None,
                  limit: int | None = None) -> Iterator[dict]:
@@ -224,18 +235,39 @@ class SourcesMixin:
                JOIN segments s ON s.id = c.segment_id WHERE s.source_id = ? ORDER BY s.ordinal""",
             (source_id,))]
 
-    def code_counts_by(self, by: str = "source", coder: str | None = None) -> list[tuple[str, str, int]]:
-        """(unit, code key, number of distinct coded segments) per source, group or participant."""
-        unit = {"source": "src.name", "group": "src.group_label",
-                "participant": "src.group_label || ' ' || COALESCE(p.label, s.speaker)"}[by]
-        sql = f"""SELECT {unit} AS unit, cd.key, COUNT(DISTINCT c.segment_id) FROM codings c
+    def code_counts_by(self, by: str = "source", coder: str | None = None, *, coders=None,
+                       rows: str = "code") -> list[tuple[str, str, int]]:
+        """(unit, code or theme key, number of distinct coded segments) per source, group, participant or
+        participant attribute (``by`` names one; an attribute counts participants' turns only, '' where
+        a participant has no value). ``rows``: 'code' or 'theme'. ``coder`` (one) or ``coders`` (several)
+        limit the codings counted."""
+        args: list = []
+        if by in ("source", "group", "participant"):
+            unit = {"source": "src.name", "group": "src.group_label",
+                    "participant": "src.group_label || ' ' || COALESCE(p.label, s.speaker)"}[by]
+            join = ""
+        else:
+            unit, join = "COALESCE(pa.value, '')", " LEFT JOIN participant_attributes pa ON pa.participant_id = p.id AND pa.name = ?"
+            args.append(by)
+        row = "cd.key" if rows == "code" else "t.key"
+        sql = f"""SELECT {unit} AS unit, {row} AS row_key, COUNT(DISTINCT c.segment_id) FROM codings c
                   JOIN codes cd ON cd.id = c.code_id JOIN segments s ON s.id = c.segment_id
-                  JOIN sources src ON src.id = s.source_id LEFT JOIN participants p ON p.id = s.participant_id"""
-        args: tuple = ()
+                  JOIN sources src ON src.id = s.source_id LEFT JOIN participants p ON p.id = s.participant_id
+                  LEFT JOIN themes t ON t.id = cd.theme_id{join} WHERE 1"""
         if coder:
-            sql += " WHERE c.coder = ?"
-            args = (coder,)
-        sql += " GROUP BY unit, cd.key"
+            sql += " AND c.coder = ?"
+            args.append(coder)
+        if coders is not None:
+            from .analysis import by_coders
+
+            who, who_args = by_coders("c.coder", coders)
+            sql += who
+            args += who_args
+        if join:
+            sql += " AND s.role = 'participant'"
+        if rows == "theme":
+            sql += " AND t.id IS NOT NULL"
+        sql += " GROUP BY unit, row_key"
         return [tuple(r) for r in self.conn.execute(sql, args)]
 
     # ------------------------------------------------------------ resegment
