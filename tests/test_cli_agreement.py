@@ -198,7 +198,8 @@ def test_analysis_workbook_gets_comparison_sheet(project, tmp_path):
     workbook = pytest.importorskip("qualcode.export.workbook")
     with Store.open(project) as store:
         ag.mark_done(store, "coder_b", ["F1.txt"])
-        workbook.write_workbook(store, tmp_path / "analysis.xlsx")
+        # comparing coders is added when the workbook shows two or more coders' codings
+        workbook.write_workbook(store, tmp_path / "analysis.xlsx", coders=["coder_a", "coder_b"])
     wb = openpyxl.load_workbook(tmp_path / "analysis.xlsx", read_only=True)
     assert "Coder comparison" in wb.sheetnames
     first = next(wb["Coder comparison"].iter_rows(values_only=True))

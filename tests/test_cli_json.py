@@ -27,8 +27,8 @@ AGREEMENT = {"command": str, "schema_version": int, "coders": [str], "groups": (
              "n_segments": int, "n_left_out": int, "left_out_by_coder": dict, "resamples": int, "seed": int,
              "confidence": float, "min_positives": int, "codes": [CODE_ROW], "overall": CODE_ROW,
              "exclusive_sets": [SET_ROW]}
-COUNTS = {"command": str, "schema_version": int, "by": str, "coder": (str, type(None)), "units": [str],
-          "codes": [{"code": str, "counts": dict, "total": int}]}
+COUNTS = {"command": str, "schema_version": int, "by": str, "coder": (str, type(None)), "coders": [str],
+          "rows": str, "units": [str], "codes": [{"code": str, "counts": dict, "total": int}]}
 OVERVIEW = {"command": str, "schema_version": int,
             "groups": [{"group": str, "sources": int, "participants": int, "turns": int, "words": int,
                         "moderator_turns": int, "moderator_words": int, "gini": NUM, "largest_share": NUM}],
@@ -180,9 +180,11 @@ def test_agreement_exclusive_option(project, run):
 
 
 def test_counts_json(project, run):
-    doc = document(run(project, "counts", "--json", "--by", "group"), "counts", COUNTS)
-    assert doc["by"] == "group" and doc["coder"] is None and doc["units"] == ["F1", "F2"]
-    header_line = run(project, "counts", "--by", "group").stdout.splitlines()[2].split()
+    both = ["--coder", "coder_a", "--coder", "coder_b"]
+    doc = document(run(project, "counts", "--json", "--by", "group", *both), "counts", COUNTS)
+    assert doc["by"] == "group" and doc["coder"] == "coder_a, coder_b" and doc["units"] == ["F1", "F2"]
+    assert doc["coders"] == ["coder_a", "coder_b"] and doc["rows"] == "code"
+    header_line = run(project, "counts", "--by", "group", *both).stdout.splitlines()[2].split()
     pros = next(c for c in doc["codes"] if c["code"] == "pros")
     assert [str(pros["counts"]["F1"]), str(pros["counts"]["F2"]), str(pros["total"])] == header_line[1:]
     doc = document(run(project, "counts", "--json", "--coder", "coder_b"), "counts", COUNTS)
@@ -205,7 +207,7 @@ def test_overview_json(project, run, tmp_path):
 
 def test_review_json_lists_double_coded_segments(project, run, tmp_path):
     out = tmp_path / "r.xlsx"
-    r = run(project, "review", "--json", "--out", out)
+    r = run(project, "review", "--json", "--out", out, "--coder", "coder_b")
     doc = document(r, "review", REVIEW)
     assert r.stderr.strip() == f"wrote {out}"
     [x] = doc["exclusive"]

@@ -18,14 +18,19 @@ def project(tmp_path, monkeypatch):
 
 
 def test_export_workbook_and_report_all_formats(project, run, tmp_path):
-    r = run(project, "export", "workbook", "reports/analysis.xlsx")
+    r = run(project, "export", "workbook", "reports/analysis.xlsx", "--coder", "anna", "--coder", "ben")
     assert r.exit_code == 0, r.output
-    # 10 sheets, plus any registered by other areas (the coder comparison when two coders coded)
-    assert re.fullmatch(r"wrote reports/analysis.xlsx: 1\d sheets, 3 themes, 15 coded fragment rows\n", r.output)
+    # 12 sheets, plus any registered by other areas (the coder comparison when two coders are shown)
+    assert re.fullmatch(r"Codings shown: anna, ben \(chosen with --coder\)\.\n"
+                        r"wrote reports/analysis.xlsx: 1\d sheets, 3 themes, 15 coded fragment rows\n", r.output)
+    r = run(project, "export", "workbook", "reports/analysis.xlsx")   # the analyst's: anna's 13 codings
+    assert r.output.splitlines() == [
+        "Codings shown: anna, the project's analyst (another coder: --coder NAME).",
+        "wrote reports/analysis.xlsx: 12 sheets, 3 themes, 13 coded fragment rows"]
     for fmt in ("html", "docx", "md"):
         r = run(project, "report", "--format", fmt, "--out", f"reports/report.{fmt}", "--language", "nl")
         assert r.exit_code == 0, r.output
-        assert r.output.splitlines()[0] == f"wrote reports/report.{fmt}"
+        assert r.output.splitlines()[0] == f"wrote reports/report.{fmt}", r.output
         assert (tmp_path / "reports" / f"report.{fmt}").stat().st_size > 1000
     assert "Rapport thematische analyse" in (tmp_path / "reports" / "report.md").read_text(encoding="utf-8")
 
@@ -36,7 +41,7 @@ def test_comments_round_trip_into_next_report(project, run, tmp_path):
     assert run(project, "export", "workbook").exit_code == 0   # default reports/analysis.xlsx
     path = tmp_path / "reports" / "analysis.xlsx"
     wb = load_workbook(path)
-    wb["Theme summary"]["J3"].value = "=Let op: definitie nog te breed"
+    wb["Themaoverzicht"]["J3"].value = "=Let op: definitie nog te breed"   # a Dutch project's sheet name
     wb.save(path)
     r = run(project, "sheet", "import-comments", str(path), "--author", "prof. Claes")
     assert r.exit_code == 0, r.output

@@ -219,11 +219,16 @@ def sample(sample_project, tmp_path) -> Path:
 
 
 def _sheet(path: Path, name: str) -> list[tuple]:
+    """The rows of the analysis workbook's sheet named ``name`` in English (the sample project is
+    Dutch, so its workbook's sheet has the Dutch name of the language catalogues)."""
     import openpyxl
 
+    from qualcode.reports.catalogues import catalogue
+
+    key = next(k for k, v in catalogue("en").items() if k.startswith("sheet_") and v == name)
     wb = openpyxl.load_workbook(path, read_only=True)
     try:
-        return list(wb[name].iter_rows(values_only=True))
+        return list(wb[catalogue("nl")[key]].iter_rows(values_only=True))
     finally:
         wb.close()
 
@@ -246,7 +251,7 @@ def test_a_workbook_shows_the_project_at_one_moment(sample, tmp_path):
     out = tmp_path / "analysis.xlsx"
     write_workbook(store, out)
     assert merged.error is None
-    codebook = {r[1] for r in _sheet(out, "Codebook")[1:] if r[0] == "theme"}
+    codebook = {r[1] for r in _sheet(out, "Codebook")[1:] if r[0] == "thema"}
     summary = {r[0] for r in _sheet(out, "Theme summary")[1:] if r[0]}
     assert "support" in codebook and codebook == summary
     codes = {r[1] for r in _sheet(out, "Codebook")[1:] if r[0] == "code"}
@@ -255,7 +260,7 @@ def test_a_workbook_shows_the_project_at_one_moment(sample, tmp_path):
     import openpyxl
 
     props = openpyxl.load_workbook(out, read_only=True).properties
-    assert props.description.startswith(f"The project as it was after act #{last} of ")
+    assert props.description.startswith(f"Het project zoals het was na handeling #{last} van ")   # Dutch project
     store.close()
     after = Store.open(sample)  # the merges did commit
     assert "support" not in {t["key"] for t in after.themes()}

@@ -112,6 +112,7 @@ def test_workbook_tables_longer_than_a_sheet_go_on_in_continuation_sheets(empty_
         for s in empty_store.segments(role="participant"):
             empty_store.add_coding(s["id"], ids["pros"], "ann")
     out = tmp_path / "wb.xlsx"
+    empty_store.set_meta("language", "en")   # English sheet names and headers
     summary = workbook.write_workbook(empty_store, out, streamed=streamed)
     wb = load_workbook(out)
     names = wb.sheetnames
@@ -120,13 +121,15 @@ def test_workbook_tables_longer_than_a_sheet_go_on_in_continuation_sheets(empty_
     pages = [wb[n] for n in ("Coded fragments", "Coded fragments (2)", "Coded fragments (3)")]
     assert [p.max_row for p in pages] == [5, 5, 3]  # 10 fragments: 4 + 4 + 2, each under the header
     assert all([c.value for c in p[1]] == workbook._FRAGMENT_HEADER for p in pages)
+    assert all(p.print_title_rows == "$1:$1" for p in pages)   # each continuation prints its header
     got = [p.cell(r, 12).value for p in pages for r in range(2, p.max_row + 1)]
     assert sorted(got) == sorted(f"fragment {k}" for k in range(10))
     assert pages[1].auto_filter.ref == "A1:L5" and pages[2].auto_filter.ref == "A1:L3"
     assert "By theme (4)" in names and "By theme (5)" not in names  # band + 10 rows + 2 subtotals: 13 rows
     assert all(wb[n].max_row <= 5 for n in names if n.startswith(("Coded fragments", "By theme")))
-    assert summary.lines()[1] == ("more rows than an Excel sheet holds (5); continued in: Codebook (2), "
-                                  "Coded fragments (2), Coded fragments (3), By theme (2), By theme (3), By theme (4)")
+    assert summary.lines()[2] == ("more rows than an Excel sheet holds (5); continued in: Codebook (2), "
+                                  "Coded fragments (2), Coded fragments (3), By theme (2), By theme (3), By theme (4), "
+                                  "Quotes (2), Quotes (3), Quotes (4)")
 
 
 def test_workbook_at_the_row_limit_stays_on_one_sheet(empty_store, tmp_path, monkeypatch, tiny_codebook_factory):
@@ -140,6 +143,7 @@ def test_workbook_at_the_row_limit_stays_on_one_sheet(empty_store, tmp_path, mon
     with empty_store.act("code"):
         for s in empty_store.segments(role="participant"):
             empty_store.add_coding(s["id"], ids["pros"], "ann")
+    empty_store.set_meta("language", "en")
     workbook.write_workbook(empty_store, tmp_path / "wb.xlsx")
     names = load_workbook(tmp_path / "wb.xlsx").sheetnames
     assert "Coded fragments" in names and "Coded fragments (2)" not in names

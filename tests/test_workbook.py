@@ -51,12 +51,13 @@ CODINGS = {
 }
 
 
-def make_project(path: Path):
+def make_project(path: Path, language: str = "nl"):
     """Two groups (F1, F2) with P1 and P2 each, a moderator, an identifying 'name' attribute,
-    three themes (one without codes), four codes, two coders, definitions, key messages, a memo."""
+    three themes (one without codes), four codes, two coders, definitions, key messages, a memo.
+    The first coder, anna, becomes the project's analyst."""
     from qualcode.store import Store
 
-    store = Store.create(path, language="nl", name="mini")
+    store = Store.create(path, language=language, name="mini")
     with store.act("test ingest", undoable=False, capture=False):
         pids = {k: store.add_participant(k[0], k[1], v) for k, v in PEOPLE.items()}
         store.set_attribute_identifying("name", True)
@@ -100,7 +101,7 @@ def make_project(path: Path):
 
 @pytest.fixture
 def mini(tmp_path):
-    store = make_project(tmp_path / "mini.qualcode")
+    store = make_project(tmp_path / "mini.qualcode", language="en")   # English sheet names and headers
     yield store
     store.close()
 
@@ -112,7 +113,7 @@ def book(mini, tmp_path):
     from qualcode.export.workbook import write_workbook
 
     out = tmp_path / "analysis.xlsx"
-    summary = write_workbook(mini, out)
+    summary = write_workbook(mini, out, coders=["anna", "ben"])   # both coders: every coding shows
     wb = load_workbook(out)
     yield mini, wb, out, summary
     wb.close()
@@ -128,12 +129,13 @@ def _expected_key(store, segment_id) -> str:
 
 
 # ------------------------------------------------------------------ tests
-def test_ten_sheets_in_order(book):
+def test_twelve_sheets_in_order(book):
     from qualcode.export.workbook import SHEETS
 
     _, wb, _, summary = book
-    assert wb.sheetnames[:10] == list(SHEETS)
-    assert summary.sheets[:10] == list(SHEETS)
+    assert len(SHEETS) == 12
+    assert wb.sheetnames[:12] == list(SHEETS)
+    assert summary.sheets[:12] == list(SHEETS)
 
 
 def test_codebook_sheet_colours_and_counts(book):
@@ -270,11 +272,11 @@ def test_matrices_counts_heatmaps_and_charts(book):
     people = {p["key"]: p["id"] for p in store.participants()}
     for t, r in zip(store.themes(), rows[i + 2:i + 5]):
         assert r[1:5] == [by_person.get((t["id"], people[k]), 0) for k in rows[i + 1][1:5]]
-    # framework matrix: rows participants, columns themes
-    j = next(n for n, r in enumerate(rows) if str(r[0]).startswith("Framework matrix"))
-    assert rows[j + 1][:4] == ["participant", "Zorg en werk", "Betaald werk", "Nog te bekijken"]
-    assert [r[0] for r in rows[j + 2:j + 6]] == ["F1 P1", "F1 P2", "F2 P1", "F2 P2"]
-    assert "jobcoach" in rows[j + 2][1].lower()  # F1 P1 on care: the jobcoach fragment
+    # framework matrix (its own sheet): rows participants, columns themes
+    frame = _rows(wb["Framework matrix"])
+    assert frame[0][:4] == ["participant", "Zorg en werk", "Betaald werk", "Nog te bekijken"]
+    assert [r[0] for r in frame[1:5]] == ["F1 P1", "F1 P2", "F2 P1", "F2 P2"]
+    assert "jobcoach" in frame[1][1].lower()  # F1 P1 on care: the jobcoach fragment
     assert len(ws.conditional_formatting) == 2
     with zipfile.ZipFile(out) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
