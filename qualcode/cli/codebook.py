@@ -1,4 +1,4 @@
-"""Codebook and coding commands: codebook, code, uncode, autocode, sheet (issue 3).
+"""Codebook and coding commands: codebook, code, uncode, autocode, sheet.
 
 The ``sheet`` and ``code`` groups are created here; other areas attach subcommands
 to them (``sheet import-comments``, ``code rename|merge|move``).

@@ -1,4 +1,4 @@
-"""REFI-QDA import and export (issue 8): ``import refi`` and ``export refi``.
+"""REFI-QDA import and export: ``import refi`` and ``export refi``.
 
 The ``import`` group is created here; ``export refi`` joins the ``export`` group that
 ``reports.py`` creates.

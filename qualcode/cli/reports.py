@@ -1,4 +1,4 @@
-"""Step 6 commands: export workbook, report, sheet import-comments (issue 5).
+"""Step 6 commands: export workbook, report, sheet import-comments.
 
 The ``export`` group is created here; other areas attach subcommands to it
 (``export refi``).
