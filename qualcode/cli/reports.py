@@ -1,4 +1,4 @@
-"""Step 6 commands: export workbook, report, sheet import-comments (issue 5).
+"""Step 6 commands: export workbook, report, sheet import-comments.
 
 The ``export`` group is created here; other areas attach subcommands to it
 (``export refi``).
@@ -26,7 +26,7 @@ def export_workbook(env: Env, out, force, coders):
     """Write the analysis workbook OUT (default reports/analysis.xlsx): codebook, coded fragments,
     by theme, theme summary, quotes, matrices with charts, co-occurrence, counts by attribute,
     participants, audit log, memos; in the project's language, set up for printing."""
-    from ..export.workbook import write_workbook
+    from ..excel.analysis import write_workbook
 
     refuse_overwrite(out, force)
     for line in write_workbook(env.open(), out, coders=coders, progress=progress_factory()).lines():
@@ -51,7 +51,7 @@ def report(env: Env, fmt, out, language, force, memos, coders):
     codings it shows."""
     from pathlib import Path
 
-    from ..export.report import report_formats, report_paths, write_report
+    from ..reports.report import report_formats, report_paths, write_report
 
     if Path(out).exists():  # a project, backup or transcript at --out: say that first
         refuse_overwrite(out, force)
@@ -70,7 +70,7 @@ def report(env: Env, fmt, out, language, force, memos, coders):
 @pass_env
 def quotes(env: Env, theme, n_quotes, coders, as_json):
     """The report's quotes per theme, each turn once, pinned first, with segment ids for 'quote pin'."""
-    from ..export.quotes import quote_listing
+    from ..reports.quotes import quote_listing
 
     doc = quote_listing(env.open(), theme=theme, n=n_quotes, coders=coders)
     if as_json:
@@ -94,7 +94,7 @@ def quote():
 @pass_env
 def quote_pin(env: Env, theme, segment):
     """Pin segment SEGMENT (its id, see 'qualcode quotes') as a quote of THEME (one undoable act)."""
-    from ..export.quotes import pin_quote
+    from ..reports.quotes import pin_quote
 
     p = pin_quote(env.open(), theme, segment)
     click.echo(f"pinned #{p['segment_id']} ({p['key']}) under {p['theme']}")
@@ -106,7 +106,7 @@ def quote_pin(env: Env, theme, segment):
 @pass_env
 def quote_unpin(env: Env, theme, segment):
     """Unpin segment SEGMENT from THEME's quotes (one undoable act)."""
-    from ..export.quotes import pin_quote
+    from ..reports.quotes import pin_quote
 
     p = pin_quote(env.open(), theme, segment, pin=False)
     click.echo(f"unpinned #{p['segment_id']} from {p['theme']}")
@@ -142,7 +142,7 @@ def _import_comments_command():
     def import_comments(env: Env, file, author):
         """Read the 'supervisor comments' column of the workbook's Theme summary sheet back as theme
         memos (kind supervisor); the next report shows them. A comment already imported is skipped."""
-        from ..export.workbook import import_comments as run
+        from ..excel.analysis import import_comments as run
 
         added = run(env.open(), file, author)
         for a in added:
