@@ -124,13 +124,15 @@ def resegment(env: Env, split, source, group):
 @click.option("--moderator/--no-moderator", default=True, help="Show moderator turns (context).")
 @click.option("--codes", "show_codes", is_flag=True, help="Show each segment's codes.")
 @click.option("--limit", type=int, help="At most this many segments.")
+@click.option("--code", help="Only segments coded with this code (its key), by any coder.")
+@click.option("--theme", help="Only segments coded with a code of this theme (its key), by any coder.")
 @pass_env
-def segments(env: Env, group, participant, source, moderator, show_codes, limit):
+def segments(env: Env, group, participant, source, moderator, show_codes, limit, code, theme):
     """Read segments in transcript order, with their (F2 P2) key and id."""
     from ..ingest.project import list_segments
 
     for line in list_segments(env.open(), group=group, participant=participant, source=source,
-                              moderator=moderator, show_codes=show_codes, limit=limit):
+                              moderator=moderator, show_codes=show_codes, limit=limit, code=code, theme=theme):
         click.echo(line)
 
 

@@ -233,7 +233,7 @@ def row_height(values: Sequence[Any], wrap_widths: dict[int, float], bold: bool 
     lines = 1
     for i, width in wrap_widths.items():
         if i < len(values) and isinstance(values[i], str) and values[i]:
-            per_line = max(1.0, width * (1.0 if bold else 1.2))   # characters of proportional text per width unit
+            per_line = max(1.0, width * (1.0 if bold else 1.1))   # characters of proportional text per width unit
             n = sum(max(1, -(-len(part) // int(per_line))) for part in values[i].split("\n"))
             lines = max(lines, n)
     return None if lines == 1 else min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + 2)

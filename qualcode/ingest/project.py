@@ -42,8 +42,10 @@ def format_timestamp(seconds: float | None) -> str:
 
 def list_segments(store: Store, *, group: str | None = None, participant: str | None = None,
                   source: str | None = None, moderator: bool = True, show_codes: bool = False,
-                  limit: int | None = None, width: int = 100) -> Iterator[str]:
-    """Readable lines for segments in transcript order: '#12 (F2 P2) 00:12:03' then the text."""
+                  limit: int | None = None, width: int = 100, code: str | None = None,
+                  theme: str | None = None) -> Iterator[str]:
+    """Readable lines for segments in transcript order: '#12 (F2 P2) 00:12:03' then the text.
+    ``code`` / ``theme`` (key or name): only segments coded with that code, or any code of that theme."""
     from ..errors import NotFoundError, unknown
 
     from .parse import normalise_group, normalise_person
@@ -74,7 +76,11 @@ def list_segments(store: Store, *, group: str | None = None, participant: str | 
         for f in store.fragment_codings():
             fragments.setdefault(f["segment_id"], []).append(f)
     n = 0
-    for seg in store.segments(group=group, participant=participant, source=source,
+    ids = None
+    if code or theme:
+        ids = store.coded_segment_ids(code_id=store.code(code)["id"] if code else None,
+                                      theme_id=store.theme(theme)["id"] if theme else None)
+    for seg in store.segments(group=group, participant=participant, source=source, ids=ids,
                               role=None if moderator and not participant else "participant", limit=limit):
         n += 1
         head = f"#{seg['id']} ({seg['key']})"

@@ -90,7 +90,59 @@ def theme_group_heatmap(themes: list[dict], groups: list[str], counts: dict[tupl
 
 def thematic_map(themes: list[dict], codes: list[dict], cooccurrence: dict[tuple[int, int], int], *,
                  title: str, top_links: int = 8) -> bytes:
-    """Themes on a circle, each theme's codes on a small circle around it, strongest co-occurrences as lines."""
+    """Themes on a circle, each theme's codes on a small circle around it, strongest co-occurrences as
+    lines; no label overlaps another or hides behind a theme's box (see :func:`thematic_map_figure`)."""
+    fig, _labels = thematic_map_figure(themes, codes, cooccurrence, title=title, top_links=top_links)
+    return _png(fig)
+
+
+def label_boxes(fig, labels) -> list:
+    """The display-space bounding boxes of text artists as the figure is drawn."""
+    renderer = fig.canvas.get_renderer()
+    return [t.get_window_extent(renderer) for t in labels]
+
+
+def _separate(fig, ax, movable: list, fixed: list, *, rounds: int = 300, pad: float = 3.0) -> None:
+    """Move the ``movable`` text artists apart until no two of them, and none of them and a ``fixed``
+    one, overlap: each round pushes every overlapping pair apart along the line between their centres
+    (a label pushed off a fixed one moves alone). Boxes are measured once and moved arithmetically
+    (a text's box moves with its anchor), so the figure is drawn once."""
+    import numpy as np
+
+    fig.canvas.draw()
+    mov = np.array([[b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad] for b in label_boxes(fig, movable)], float)
+    wall = np.array([[b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad] for b in label_boxes(fig, fixed)], float)
+    shift = np.zeros((len(movable), 2))
+    boxes = mov.copy()
+    for _ in range(rounds):
+        pushes = np.zeros_like(shift)
+        moved = False
+        for i in range(len(boxes)):
+            a = boxes[i]
+            for j, b in [(j, boxes[j]) for j in range(len(boxes)) if j != i] + [(None, w) for w in wall]:
+                if a[0] >= b[2] or b[0] >= a[2] or a[1] >= b[3] or b[1] >= a[3]:
+                    continue
+                d = np.array([(a[0] + a[2]) - (b[0] + b[2]), (a[1] + a[3]) - (b[1] + b[3])]) / 2
+                if not d.any():
+                    d = np.array([0.0, 1.0 if j is None or i < j else -1.0])
+                overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+                step = max(1.5, min(overlap_y, 6.0))
+                pushes[i] += d / np.linalg.norm(d) * step * (1.0 if j is None else 0.5)
+                moved = True
+        if not moved:
+            break
+        shift += pushes
+        boxes = mov + np.hstack([shift, shift])
+    inv = ax.transData.inverted()
+    for t, (dx, dy) in zip(movable, shift):
+        if dx or dy:
+            x, y = ax.transData.transform(t.get_position())
+            t.set_position(inv.transform((x + dx, y + dy)))
+
+
+def thematic_map_figure(themes: list[dict], codes: list[dict], cooccurrence: dict[tuple[int, int], int], *,
+                        title: str, top_links: int = 8):
+    """The thematic map as a matplotlib figure and its labels (theme and code names)."""
     plt = _plt()
     n = max(len(themes), 1)
     fig, ax = plt.subplots(figsize=(9, 8.5) if n > 3 else (9, 6))
@@ -98,6 +150,8 @@ def thematic_map(themes: list[dict], codes: list[dict], cooccurrence: dict[tuple
     ring = max(2.3, 0.4 * radius)
     pos_theme, pos_code = {}, {}
     theme_angle, code_angle = {}, {}
+    code_labels: list = []
+    theme_labels: list = []
     for i, t in enumerate(themes):
         a = math.pi / 2 - 2 * math.pi * i / n + (math.pi / 2 if n == 2 else 0.0)
         theme_angle[t["id"]] = a
@@ -135,15 +189,19 @@ def thematic_map(themes: list[dict], codes: list[dict], cooccurrence: dict[tuple
             a = code_angle[c["id"]]
             ha = "left" if math.cos(a) > 0.3 else "right" if math.cos(a) < -0.3 else "center"
             va = "bottom" if math.sin(a) > 0.3 else "top" if math.sin(a) < -0.3 else "center"
-            ax.text(x + 0.45 * math.cos(a), y + 0.45 * math.sin(a), _wrap(c["name"], 20), ha=ha, va=va,
-                    fontsize=7.5, zorder=3)
+            code_labels.append(ax.text(x + 0.45 * math.cos(a), y + 0.45 * math.sin(a), _wrap(c["name"], 20),
+                                       ha=ha, va=va, fontsize=7.5, zorder=6))
     for t in themes:
         x, y = pos_theme[t["id"]]
         ax.scatter([x], [y], s=900, color=t["colour"], edgecolor="#222222", linewidth=1, zorder=2)
-        ax.text(x, y, _wrap(t["name"], 18), ha="center", va="center", fontsize=8.5, fontweight="bold", zorder=5,
-                bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": t["colour"], "lw": 1.5, "alpha": 0.92})
+        theme_labels.append(ax.text(x, y, _wrap(t["name"], 18), ha="center", va="center", fontsize=8.5,
+                                    fontweight="bold", zorder=5,
+                                    bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": t["colour"], "lw": 1.5,
+                                          "alpha": 0.92}))
     ax.set_title(_wrap(title, 60), fontsize=11, loc="left")
     ax.set_aspect("equal")
     ax.axis("off")
     ax.margins(0.15)
-    return _png(fig)
+    _separate(fig, ax, code_labels, theme_labels)
+    _separate(fig, ax, theme_labels + code_labels, [], rounds=50)   # themes that crowd each other too
+    return fig, theme_labels + code_labels

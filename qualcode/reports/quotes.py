@@ -147,7 +147,8 @@ def shorten(text: str, fragment: bool, max_words: int = MAX_QUOTE_WORDS) -> str:
             return " ".join(sent.split()[:max_words]) + " …"
         out.append(sent.strip())
         n += k
-    return " ".join(out) + " …"
+    kept = " ".join(out)
+    return kept if kept.endswith(("…", "...")) else kept + " …"
 
 
 def report_quotes(store, themes: list[dict], fragments: dict[int, list[dict]] | None, n: int = 3, *,

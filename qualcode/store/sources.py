@@ -193,6 +193,12 @@ class SourcesMixin:
         for r in self.conn.execute(sql, where.args):
             yield dict(r)
 
+    def coded_segment_ids(self, *, code_id: int | None = None, theme_id: int | None = None) -> list[int]:
+        """Ids of the segments coded (by anyone, whole or in part) with a code, or with any code of a theme."""
+        where = Where().equals("g.code_id", code_id).equals("cd.theme_id", theme_id)
+        return [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT g.segment_id FROM codings g JOIN codes cd ON cd.id = g.code_id" + where.sql, where.args)]
+
     def segment(self, segment_id: int) -> dict:
         row = self.conn.execute(_SEGMENT_SELECT + " WHERE s.id = ?", (int(segment_id),)).fetchone()
         if row is None:
