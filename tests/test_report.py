@@ -277,3 +277,38 @@ def test_quotes_are_fragments_shown_once_and_say_where_else_they_are_coded(sampl
         assert seg["text"] not in md                               # the quote is the fragment, not the turn
     finally:
         store.close()
+
+
+# ------------------------------------------------------------------ the thematic map's labels
+@pytest.mark.parametrize("n_themes,n_codes", [(6, 3), (3, 6), (8, 2)])
+def test_thematic_map_labels_do_not_overlap(n_themes, n_codes):
+    """No two labels' bounding boxes (themes and codes, as rendered) intersect, with long names too."""
+    from qualcode.reports import charts
+
+    themes = [{"id": t, "name": f"Thema {t} met een vrij lange naam over werk en zorg", "colour": "#E69F00"}
+              for t in range(1, n_themes + 1)]
+    codes = [{"id": 100 * t + k, "theme_id": t, "name": f"Code {k} over drempels en begeleiding",
+              "display_colour": "#56B4E9", "n_segments": 10 + k} for t in range(1, n_themes + 1)
+             for k in range(n_codes)]
+    co = {(codes[i]["id"], codes[i + 1]["id"]): 5 + i for i in range(0, len(codes) - 1, 2)}
+    fig, labels = charts.thematic_map_figure(themes, codes, co, title="Thematische kaart")
+    boxes = charts.label_boxes(fig, labels)
+    assert len(boxes) == n_themes * (1 + n_codes)
+    clashes = [(labels[i].get_text(), labels[j].get_text()) for i in range(len(boxes))
+               for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+    assert clashes == []
+    charts._plt().close(fig)
+
+
+def test_docx_quote_table_is_80_20_and_plain(outputs):
+    from docx import Document
+
+    _, d, _ = outputs
+    doc = Document(str(d / "report.docx"))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text in ("Citaat", "Quote"))
+    grid = [c.width for c in table.columns]
+    assert abs(grid[0] / sum(grid) - 0.8) < 0.01
+    assert table.style.name == "Table Grid"
+    quote_run = table.rows[1].cells[0].paragraphs[0].runs[0]
+    assert not quote_run.bold and not quote_run.italic        # plain quote text
+    assert doc.paragraphs[1].text.startswith(("Getoonde coderingen", "Codings shown"))   # whose codings, first

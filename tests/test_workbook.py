@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -417,3 +415,44 @@ def test_import_comments_wrong_workbook(mini, tmp_path):
 
 
 # (LibreOffice renders the workbook in tests/test_render.py: pages, blank pages, heat-map colours)
+
+
+def test_every_conditional_format_covers_its_data_rows_exactly(book):
+    """Each heat map's range spans exactly its table's rows (every theme or code, the last included) and
+    its count columns; the rows above (header) and below (blank) are outside it."""
+    store, wb, _, _ = book
+    labels = {t["name"] for t in store.themes()} | {c["key"] for c in store.codes()}
+    seen = 0
+    for ws in wb.worksheets:
+        for cf in ws.conditional_formatting:
+            for rng in cf.sqref.ranges:
+                seen += 1
+                rows = range(rng.min_row, rng.max_row + 1)
+                assert all(ws.cell(r, 1).value in labels for r in rows), (ws.title, str(rng))
+                assert ws.cell(rng.min_row - 1, 1).value not in labels, (ws.title, str(rng))
+                assert ws.cell(rng.max_row + 1, 1).value not in labels, (ws.title, str(rng))
+                assert all(isinstance(ws.cell(r, c).value, int) for r in rows
+                           for c in range(rng.min_col, rng.max_col + 1)), (ws.title, str(rng))
+    assert seen >= 4   # theme x group, theme x participant, co-occurrence, counts by gender
+
+
+def test_every_sheet_is_set_up_for_printing(book):
+    _, wb, _, _ = book
+    for ws in wb.worksheets[:12]:
+        assert ws.page_setup.paperSize == 9 and ws.page_setup.fitToWidth == 1, ws.title   # A4, one page wide
+        assert ws.page_setup.fitToHeight == 0 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.oddFooter.right.text == "page &P of &N", ws.title
+    assert wb["Quotes"].print_title_rows == "$1:$1" and wb["Quotes"].page_setup.orientation == "landscape"
+    assert wb["Codebook"].print_title_rows == "$1:$1"
+
+
+def test_wrapped_rows_get_heights_that_show_their_text(book):
+    from qualcode.excel.analysis import LINE_HEIGHT
+
+    _, wb, _, _ = book
+    ws = wb["Framework matrix"]
+    assert ws.row_dimensions[1].height and ws.row_dimensions[1].height >= LINE_HEIGHT   # theme names wrap
+    quotes = wb["Quotes"]
+    tall = [r for r in range(2, quotes.max_row + 1) if quotes.row_dimensions[r].height]
+    long_quote = [r for r in range(2, quotes.max_row + 1) if len(str(quotes.cell(r, 2).value or "")) > 120]
+    assert long_quote and set(long_quote) <= set(tall)

@@ -198,8 +198,8 @@ def counts(env: Env, by, coders, as_csv, as_json):
     if as_json:
         echo_json("counts", code_count_document(store, by=by, coders=who.coders))
         return
-    click.echo(who.describe(), err=True)
     header, rows = code_count_table(store, by=by, coders=who.coders)
+    click.echo(who.describe(), err=True)
     if as_csv:
         import sys
 

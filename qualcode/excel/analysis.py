@@ -703,8 +703,8 @@ def _memos(wb, ctx: _Ctx) -> None:
     def rows():
         for m in ctx.store.memos_with_targets():
             tid = theme_ids.get(m["target_label"]) if m["target_type"] == "theme" else None
-            yield ([m["id"], m["created_at"], m["author"], m["kind"], m["target_type"], m["target_label"] or "",
-                    m["text"]], tid)
+            yield ([m["id"], m["created_at"], m["author"], L["memo_kinds"].get(m["kind"], m["kind"]),
+                    L["target_types"].get(m["target_type"], m["target_type"]), m["target_label"] or "", m["text"]], tid)
 
     _table(wb, ctx, L["sheet_memos"], header, rows(), wrap_cols=(5, 6), caps={5: 30, 6: 80})
 

@@ -52,6 +52,8 @@ TEXT = {
     "h_summary": "summary", "h_details": "details", "h_undoable": "undoable", "h_undone": "undone at",
     "h_created": "created at", "h_author": "author", "h_kind": "kind", "h_about": "about",
     "h_target": "target", "h_memo": "memo", "h_pinned": "pinned",
+    "target_types": {"project": "project", "theme": "theme", "code": "code", "segment": "segment", "source": "source", "participant": "participant"},
+    "memo_kinds": {"memo": "memo", "supervisor": "supervisor"},
     "v_theme": "theme", "v_code": "code", "yes": "yes", "no": "no",
     "subtotal": "subtotal {code}", "total_theme": "total {theme}: fragments", "no_theme": "(no theme)",
     "no_fragments": "(no participant fragments yet)", "more": "(+{n} more)",

@@ -54,6 +54,8 @@ TEXT = {
     "h_command": "opdracht", "h_summary": "samenvatting", "h_details": "details", "h_undoable": "ongedaan te maken",
     "h_undone": "ongedaan gemaakt op", "h_created": "aangemaakt op", "h_author": "auteur", "h_kind": "soort memo",
     "h_about": "over", "h_target": "onderwerp", "h_memo": "memo", "h_pinned": "vastgezet",
+    "target_types": {"project": "project", "theme": "thema", "code": "code", "segment": "segment", "source": "bron", "participant": "deelnemer"},
+    "memo_kinds": {"memo": "memo", "supervisor": "promotor"},
     "v_theme": "thema", "v_code": "code", "yes": "ja", "no": "nee",
     "subtotal": "subtotaal {code}", "total_theme": "totaal {theme}: fragmenten", "no_theme": "(geen thema)",
     "no_fragments": "(nog geen fragmenten van deelnemers)", "more": "(+{n} meer)",
