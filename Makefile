@@ -118,9 +118,9 @@ demo-agreement: venv
 
 # Step 6: write the report
 demo-step6: venv
-	@echo "== step 6: analysis workbook and supervisor report =="
-	$(QC) export workbook reports/analysis.xlsx
-	$(QC) report --format html,docx,md --out reports/report.html
+	@echo "== step 6: analysis workbook and supervisor report (the demo has no coding of its own: it shows autocode's rule matches, --coder rules) =="
+	$(QC) export workbook reports/analysis.xlsx --coder rules
+	$(QC) report --format html,docx,md --out reports/report.html --coder rules --memos
 
 # Interoperability: REFI-QDA export
 demo-interop: venv

@@ -29,5 +29,7 @@ def test_commands_use_it(monkeypatch, tmp_path):
 
     from qualcode.cli import reports, themes
 
-    for fn in (reports.report, reports.export_workbook, themes.review):
+    from qualcode.cli import suggest
+
+    for fn in (reports.report, reports.export_workbook, themes.review, suggest.discover):
         assert "progress=progress_factory()" in inspect.getsource(fn.callback), fn.name

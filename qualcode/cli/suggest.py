@@ -85,7 +85,7 @@ def discover(env: Env, n_clusters, seed, create, theme, out, force):
         return
     if out:
         refuse_overwrite(out, force)
-    result = lib.discover(store, n_clusters=n_clusters, seed=seed)
+    result = lib.discover(store, n_clusters=n_clusters, seed=seed, progress=progress_factory())
     click.echo("\n".join(result.lines()))
     if out:
         lib.write_clusters(result, out)

@@ -57,12 +57,16 @@ class Discovery:
 
 
 @from_snapshot
-def discover(store, *, n_clusters: int = 8, seed: int = 0, n_terms: int = 8) -> Discovery:
-    """Cluster uncoded participant segments (deterministic for a given seed)."""
+def discover(store, *, n_clusters: int = 8, seed: int = 0, n_terms: int = 8, progress=None) -> Discovery:
+    """Cluster uncoded participant segments (deterministic for a given seed). ``progress``: a callback
+    ``progress(items, label)`` (qualcode.cli.progress) shown over its three stages, or None."""
     from ..text.lemmas import load
     from ..text.tfidf import as_scipy, tfidf
     from .nmf import nmf
 
+    stage_names = ["segments", "weights", "clusters"]
+    stages = iter(stage_names if progress is None else progress(stage_names, "discovering"))
+    next(stages)
     cached = load(store).content  # lemmatised once, at ingest
     ids = store.uncoded_segment_ids(role="participant")
     segs = [s for s in store.segments(role="participant") if s["id"] in ids]
@@ -73,11 +77,15 @@ def discover(store, *, n_clusters: int = 8, seed: int = 0, n_terms: int = 8) -> 
     if len(segs) < 2 * n_clusters:
         raise QualcodeError(f"only {len(segs)} uncoded participant segments with enough words to cluster; "
                             f"ask for fewer clusters (--n) or discover before coding everything.")
+    next(stages)
     try:
         X = tfidf(lemmas, min_df=2, max_df=0.5, sublinear_tf=True)
     except ValueError:
         raise QualcodeError("the uncoded segments share too few words to cluster.") from None
+    next(stages)
     W, H = nmf(as_scipy(X), n_clusters, seed=seed, max_iter=500)
+    for _ in stages:   # finish the bar
+        pass
     names = X.vocabulary
     members: dict[int, list[int]] = {}
     for i, row in enumerate(W):
