@@ -229,13 +229,18 @@ def _print_setup(ws, ctx: "_Ctx", widths: Sequence[float], title_rows: str | Non
 
 def row_height(values: Sequence[Any], wrap_widths: dict[int, float], bold: bool = False) -> float | None:
     """The height (points) a row needs to show its wrapped cells' text whole, or None for one line.
-    ``wrap_widths``: column index -> width (characters) of the columns that wrap."""
+    ``wrap_widths``: column index -> width (characters) of the columns that wrap. An estimate (the
+    characters over the characters a line holds, plus one line per line break), erring tall."""
     lines = 1
+    n_values = len(values)
     for i, width in wrap_widths.items():
-        if i < len(values) and isinstance(values[i], str) and values[i]:
-            per_line = max(1.0, width * (1.0 if bold else 1.1))   # characters of proportional text per width unit
-            n = sum(max(1, -(-len(part) // int(per_line))) for part in values[i].split("\n"))
-            lines = max(lines, n)
+        if i < n_values:
+            v = values[i]
+            if v.__class__ is str and v:
+                per_line = int(max(1.0, width * (1.0 if bold else 1.1)))   # characters of proportional text a line holds
+                n = -(-len(v) // per_line) + v.count("\n")
+                if n > lines:
+                    lines = n
     return None if lines == 1 else min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + 2)
 
 
@@ -251,8 +256,8 @@ class _Paged:
         self._first: tuple | None = None
 
     def append(self, values, styles=None, height: float | None = None) -> None:
-        """Append a row; ``height`` (points) sets its height (openpyxl's row dimensions, which both
-        row writers of qualcode.excel.xlsx honour)."""
+        """Append a row; ``height`` (points) sets its height (``set_height`` of the row writers in
+        qualcode.excel.xlsx)."""
         if self._first is None:
             self._first = (list(values), styles)
         elif self.sheets[-1][1] >= MAX_SHEET_ROWS:
@@ -263,7 +268,7 @@ class _Paged:
 
     def _put(self, values, styles, height: float | None = None) -> None:
         if height:
-            self.sheets[-1][0].row_dimensions[self.sheets[-1][1] + 1].height = height
+            self._out.set_height(self.sheets[-1][1] + 1, height)
         self._out.append(values, styles)
         self.sheets[-1][1] += 1
 
@@ -638,10 +643,12 @@ def _counts(wb, ctx: _Ctx) -> None:
 
     st, L, store = ctx.st, ctx.L, ctx.store
     blocks = []
+    counts: dict[str, dict[tuple[str, str], int]] = {}
+    for a, value, theme, n in store.theme_counts_by_attribute(ctx.who):
+        counts.setdefault(a, {})[(value, theme)] = n
     for a in ctx.attrs:
-        counts = store.code_counts_by(a, coders=ctx.who, rows="theme")
-        values = sorted({u for u, _, _ in counts}, key=natural_key)
-        blocks.append((a, values, {(u, k): n for u, k, n in counts}))
+        cell = counts.get(a, {})
+        blocks.append((a, sorted({v for v, _ in cell}, key=natural_key), cell))
     most = max([len(v) for _, v, _ in blocks] + [1])
     name_width = min(50, max([len(t["name"]) for t in ctx.themes] + [12]) + 2)
     ws, out = _sheet(wb, ctx, L["sheet_counts"], [name_width] + [12] * (most + 1), freeze="B1", title_rows=None)

@@ -205,6 +205,10 @@ class CellRows:
         else:
             ws.append([cell(ws, v, **s.kwargs()) if s is not None else cell(ws, v) for v, s in zip(values, styles)])
 
+    def set_height(self, row: int, height: float) -> None:
+        """Give row ``row`` (1-based, not appended yet) a height in points (openpyxl's row dimensions)."""
+        self.ws.row_dimensions[row].height = height
+
     def close(self) -> None:
         """Nothing to do: openpyxl finishes the sheet when the workbook is saved."""
 
@@ -235,6 +239,7 @@ class StreamRows:
         self._row = 0
         self._letters: list[str] = []
         self._sattr: dict[CellStyle | None, str] = {None: ""}
+        self._heights: dict[int, float] = {}
 
     def _style_attr(self, style: CellStyle) -> str:
         """' s="N"' for a style (registered with the workbook on first use, as openpyxl does)."""
@@ -294,16 +299,16 @@ class StreamRows:
         if len(self._buf) >= 2000:
             self._flush()
 
+    def set_height(self, row: int, height: float) -> None:
+        """Give row ``row`` (1-based, not appended yet) a height in points, as :meth:`CellRows.set_height`."""
+        self._heights[row] = height
+
     def _height_attr(self, row: int) -> str:
-        """' ht="H" customHeight="1"' when ``ws.row_dimensions[row].height`` was set before the row was
-        appended (as openpyxl itself honours it for :class:`CellRows`), else ''. The dimension is taken
-        out of ``row_dimensions`` (openpyxl would otherwise write an empty row of its own for it)."""
-        if not self.ws.row_dimensions:
+        """' ht="H" customHeight="1"' for a row given a height with :meth:`set_height`, else ''."""
+        if not self._heights:
             return ""
-        dim = self.ws.row_dimensions.pop(row, None)
-        if dim is None or not dim.ht:
-            return ""
-        return f' ht="{dim.ht:g}" customHeight="1"'
+        ht = self._heights.pop(row, None)
+        return f' ht="{ht:g}" customHeight="1"' if ht else ""
 
     def _other_xml(self, ref: str, s: str, v: Any, i: int) -> str:
         from openpyxl.compat.numbers import NUMERIC_TYPES

@@ -33,7 +33,9 @@ def rank_by_typicality(segments: list[dict], language: str = "nl", *,
     from ..text.tfidf import SKLEARN_TOKEN, tfidf
 
     def doc(s: dict) -> str:
-        known = None if lemmas is None else lemmas.get(s["id"])
+        # the cache holds whole segments: a theme fragment that is a whole segment is found by its segment id
+        key = s["id"] if "segment_id" not in s else None if s.get("fragment") else s["segment_id"]
+        known = None if lemmas is None or key is None else lemmas.get(key)
         return " ".join(known if known is not None else content_lemmas(s["text"], language)) or s["text"].lower()
 
     if docs_cache is None:

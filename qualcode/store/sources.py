@@ -241,6 +241,19 @@ class SourcesMixin:
                JOIN segments s ON s.id = c.segment_id WHERE s.source_id = ? ORDER BY s.ordinal""",
             (source_id,))]
 
+    def theme_counts_by_attribute(self, coders=None) -> list[tuple[str, str, str, int]]:
+        """(attribute, value, theme key, distinct coded participant segments), every attribute at once
+        (identifying ones included: the caller leaves them out)."""
+        from .analysis import by_coders
+
+        who, args = by_coders("c.coder", coders)
+        return [tuple(r) for r in self.conn.execute(
+            f"""SELECT pa.name, pa.value, t.key, COUNT(DISTINCT c.segment_id) FROM codings c
+                JOIN codes cd ON cd.id = c.code_id JOIN themes t ON t.id = cd.theme_id
+                JOIN segments s ON s.id = c.segment_id
+                JOIN participant_attributes pa ON pa.participant_id = s.participant_id
+                WHERE s.role = 'participant'{who} GROUP BY pa.name, pa.value, t.key""", args)]
+
     def code_counts_by(self, by: str = "source", coder: str | None = None, *, coders=None,
                        rows: str = "code") -> list[tuple[str, str, int]]:
         """(unit, code or theme key, number of distinct coded segments) per source, group, participant or
