@@ -112,6 +112,7 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
     from ..codebook.yamlfile import codebook_from_store, codebook_rows, write_codebook_sheet
     from ..errors import unknown
     from ..ingest.project import format_timestamp
+    from .analysis import row_height
     from .xlsx import Styles, cell, hex_fill, light, write_only_workbook
 
     if group and group not in store.groups():
@@ -147,6 +148,7 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
         ws.column_dimensions[id_col].hidden = True
         ws.freeze_panes = f"{get_column_letter(first_code + 1)}2"
         wrapped = set(range(3, first_code)) | set(range(first_code + n_code_cols, len(header) - 1))
+        wrap_widths = {i: widths[i] for i in wrapped}
         ws.append([cell(ws, h, font=st.header_font, fill=st.header_fill) for h in header])
         for s in segs:
             by_span = spans.get(s["id"], {})
@@ -164,6 +166,9 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
                 values += [fragment] + mine + [""] * (n_code_cols - len(mine))
                 values += _padded(memo_texts.get(s["id"], [""]) if span is None else [""], n_memo)
                 values.append(row_id)
+                height = row_height(values, wrap_widths)
+                if height:   # LibreOffice shows a wrapped turn whole only with a row height (Excel too, on print)
+                    ws.row_dimensions[n_rows + 2].height = height
                 ws.append([cell(ws, v, fill=fill if i < first_code else None,
                                 alignment=st.wrap if i in wrapped else st.top) for i, v in enumerate(values)])
                 n_rows += 1
