@@ -102,7 +102,8 @@ def label_boxes(fig, labels) -> list:
     return [t.get_window_extent(renderer) for t in labels]
 
 
-def _separate(fig, ax, movable: list, fixed: list, *, rounds: int = 300, pad: float = 3.0) -> None:
+def _separate(fig, ax, movable: list, fixed: list, *, rounds: int = 300, pad: float = 3.0,
+              markers: list | None = None) -> None:
     """Move the ``movable`` text artists apart until no two of them, and none of them and a ``fixed``
     one, overlap: each round pushes every overlapping pair apart along the line between their centres
     (a label pushed off a fixed one moves alone). Boxes are measured once and moved arithmetically
@@ -111,7 +112,12 @@ def _separate(fig, ax, movable: list, fixed: list, *, rounds: int = 300, pad: fl
 
     fig.canvas.draw()
     mov = np.array([[b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad] for b in label_boxes(fig, movable)], float)
-    wall = np.array([[b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad] for b in label_boxes(fig, fixed)], float)
+    walls = [[b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad] for b in label_boxes(fig, fixed)]
+    for x, y, size in markers or ():   # scatter markers (data x, y; area in points²) labels must not cover
+        cx, cy = ax.transData.transform((x, y))
+        r = math.sqrt(size) / 2 * fig.dpi / 72
+        walls.append([cx - r, cy - r, cx + r, cy + r])
+    wall = np.array(walls, float).reshape(-1, 4)
     shift = np.zeros((len(movable), 2))
     boxes = mov.copy()
     for _ in range(rounds):
@@ -152,6 +158,7 @@ def thematic_map_figure(themes: list[dict], codes: list[dict], cooccurrence: dic
     theme_angle, code_angle = {}, {}
     code_labels: list = []
     theme_labels: list = []
+    markers: list = []
     for i, t in enumerate(themes):
         a = math.pi / 2 - 2 * math.pi * i / n + (math.pi / 2 if n == 2 else 0.0)
         theme_angle[t["id"]] = a
@@ -184,6 +191,7 @@ def thematic_map_figure(themes: list[dict], codes: list[dict], cooccurrence: dic
             x, y = pos_code[c["id"]]
             ax.plot([cx, x], [cy, y], color=c.get("display_colour") or "#999999", linewidth=1.2, zorder=1)
             size = 40 + 25 * (c.get("n_segments") or 0) ** 0.5
+            markers.append((x, y, size))
             ax.scatter([x], [y], s=size, color=c.get("display_colour") or "#BBBBBB", edgecolor="#333333",
                        linewidth=0.5, zorder=2)
             a = code_angle[c["id"]]
@@ -202,6 +210,6 @@ def thematic_map_figure(themes: list[dict], codes: list[dict], cooccurrence: dic
     ax.set_aspect("equal")
     ax.axis("off")
     ax.margins(0.15)
-    _separate(fig, ax, code_labels, theme_labels)
+    _separate(fig, ax, code_labels, theme_labels, markers=markers)
     _separate(fig, ax, theme_labels + code_labels, [], rounds=50)   # themes that crowd each other too
     return fig, theme_labels + code_labels
