@@ -3,7 +3,8 @@ checked for page counts within stated bounds, no blank pages, every sheet fitted
 and the last row of the theme x participant heat map coloured (a pixel check on the rendered page).
 
 LibreOffice is installed by .ci/run; without it these tests are skipped with the reason. The project
-is made here: 120 participant turns of about 45 words, four themes, one coder (so 120 quotes of about 45 words, near the 50-word cap a quote is shortened to).
+is made here: 75 participant turns of about 45 words (near the 50-word cap a quote is shortened to),
+four themes, one coder: 75 quotes.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def rendered(tmp_path_factory):
                 for g in ("F1", "F2", "F3") for k in range(1, 5)}
         for g in ("F1", "F2", "F3"):
             text, rows = "", []
-            for i in range(40):
+            for i in range(25):
                 who, said = f"P{1 + i % 4}", _turn(i + 100 * int(g[1]))
                 start = len(text) + len(who) + 2
                 text += f"{who}: {said}\n"

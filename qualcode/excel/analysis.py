@@ -49,6 +49,7 @@ from typing import Any, Callable, Iterable, Sequence
 from ..files.atomic import atomic_output
 from ..store.core import exported
 from ..files.textsafe import xml_text
+from ..reports.catalogues import catalogue
 from ..reports.quotes import cite, rank_by_typicality, report_quotes, shorten, short_quote
 from .xlsx import CellRows, CellStyle, Styles, StreamRows, fit_widths, hex_fill, light, safe_title
 
@@ -59,8 +60,7 @@ PLUGIN_MODULES = ("qualcode.agreement.workbook",)
 SHEET_KEYS = ("sheet_codebook", "sheet_fragments", "sheet_by_theme", "sheet_summary", "sheet_quotes",
               "sheet_matrices", "sheet_framework", "sheet_cooccurrence", "sheet_counts", "sheet_participants",
               "sheet_audit", "sheet_memos")
-SHEETS = tuple(__import__("qualcode.reports.catalogues", fromlist=["catalogue"]).catalogue("en")[k]
-               for k in SHEET_KEYS)   # the English names (a Dutch project's workbook uses its own)
+SHEETS = tuple(catalogue("en")[k] for k in SHEET_KEYS)   # the English names (a Dutch project's: its own)
 THEME_SUMMARY = "Theme summary"
 COMMENTS_HEADER = "supervisor comments"
 LINE_HEIGHT = 15.0     # points per line of 11-point text
@@ -114,7 +114,6 @@ class _Ctx:
         from openpyxl.styles import Alignment, Font
 
         from ..coding.coders import resolve_coders
-        from ..reports.catalogues import catalogue
 
         self.store = store
         self.whose = resolve_coders(store, coders)

@@ -178,11 +178,6 @@ class _Figures:
 CHARTS_FORMAT = 2  # bump when charts.py draws differently from the same inputs
 
 
-def _overlap(a: dict, b: dict) -> bool:
-    """Whether two theme fragments (see ``theme_fragments``) share words of one segment."""
-    return a["segment_id"] == b["segment_id"] and a["start"] < b["end"] and b["start"] < a["end"]
-
-
 def _also(q: dict, L: dict) -> str:
     return f" — {L['also_coded']}: {', '.join(q['also'])}" if q.get("also") else ""
 
