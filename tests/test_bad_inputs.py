@@ -407,11 +407,13 @@ def test_hostile_text_reaches_reports_and_csv_inert(tmp_path):
                                        "P2: ![p](http://evil.example/p.png) werk =HYPERLINK(1)"], cb,
                             name="=HYPERLINK(1).txt")
     assert run_limited(["-p", str(project), "autocode"], cwd=tmp_path).returncode == 0
-    res = run_limited(["-p", str(project), "report", "--out", str(tmp_path / "r.md")], cwd=tmp_path)
+    # the codings are autocode's rule matches: outputs show them only when asked (--coder rules)
+    res = run_limited(["-p", str(project), "report", "--out", str(tmp_path / "r.md"), "--coder", "rules"],
+                      cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     md = (tmp_path / "r.md").read_text(encoding="utf-8")
     assert "<script" not in md and "<iframe" not in md and "](http" not in md and "&lt;script&gt;" in md
-    res = run_limited(["-p", str(project), "counts", "--csv"], cwd=tmp_path)
+    res = run_limited(["-p", str(project), "counts", "--csv", "--coder", "rules"], cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     import csv
     import io

@@ -220,6 +220,20 @@ _NEEDS_CARE = re.compile(f"[&<>\r{ILLEGAL_XML_CHARS}]")
 _MAX_TEXT = 32767  # Excel's limit on a cell's text; openpyxl cuts longer text to it as well
 
 
+def _write_error(path) -> OSError:
+    """The error for a sheet file openpyxl left cut short: 'no space left' when its disk is full."""
+    import errno
+    import os
+
+    try:
+        st = os.statvfs(os.path.dirname(path) or ".")
+        full = st.f_bavail * st.f_frsize < (1 << 20)
+    except OSError:
+        full = False
+    code = errno.ENOSPC if full else errno.EIO
+    return OSError(code, os.strerror(code), str(path))
+
+
 class StreamRows:
     """Rows of a write-only sheet serialised straight to SpreadsheetML, without a cell object per
     value: the same XML openpyxl writes for :class:`CellRows` (inline strings, numbers, the same
@@ -340,6 +354,8 @@ class StreamRows:
             if k >= 0:
                 break
         else:
+            if not data.rstrip().endswith(b"</worksheet>"):   # cut short: writing it failed (a full disk)
+                raise _write_error(path)
             raise RuntimeError(f"openpyxl wrote sheet '{ws.title}' without an empty <sheetData> element")
         with open(path, "wb") as out:
             out.write(data[:k] + b"<sheetData>")

@@ -23,14 +23,19 @@ def _plt():
     return plt
 
 
+def _clean_texts(fig) -> None:
+    """Labels from the project through the same character filter as every output (qualcode.files.textsafe)."""
+    from matplotlib.text import Text
+
+    for t in fig.findobj(Text):
+        if t.get_text():
+            t.set_text(xml_text(t.get_text()))
+
+
 def _png(fig) -> bytes:
     import warnings
 
-    from matplotlib.text import Text
-
-    for t in fig.findobj(Text):           # labels from the project: the same filter as every output
-        if t.get_text():
-            t.set_text(xml_text(t.get_text()))
+    _clean_texts(fig)
     buf = io.BytesIO()
     with warnings.catch_warnings():       # a character the font lacks (a C1 control) is drawn as a box
         warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
@@ -108,9 +113,13 @@ def _separate(fig, ax, movable: list, fixed: list, *, rounds: int = 300, pad: fl
     one, overlap: each round pushes every overlapping pair apart along the line between their centres
     (a label pushed off a fixed one moves alone). Boxes are measured once and moved arithmetically
     (a text's box moves with its anchor), so the figure is drawn once."""
+    import warnings
+
     import numpy as np
 
-    fig.canvas.draw()
+    with warnings.catch_warnings():   # a character the font lacks (a C1 control) is drawn as a box, as in _png
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+        fig.canvas.draw()
     mov = np.array([[b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad] for b in label_boxes(fig, movable)], float)
     walls = [[b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad] for b in label_boxes(fig, fixed)]
     for x, y, size in markers or ():   # scatter markers (data x, y; area in points²) labels must not cover
@@ -210,6 +219,7 @@ def thematic_map_figure(themes: list[dict], codes: list[dict], cooccurrence: dic
     ax.set_aspect("equal")
     ax.axis("off")
     ax.margins(0.15)
+    _clean_texts(fig)   # before the first draw: the same text as the saved figure
     _separate(fig, ax, code_labels, theme_labels, markers=markers)
     _separate(fig, ax, theme_labels + code_labels, [], rounds=50)   # themes that crowd each other too
     return fig, theme_labels + code_labels

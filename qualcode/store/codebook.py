@@ -172,10 +172,21 @@ class CodebookMixin:
         return self.meta(ANALYST_KEY)
 
     def _claim_analyst(self, coder: str, origin: str) -> None:
-        """The first person who codes becomes the analyst when none is set (written in the coding's act,
-        so undoing that act undoes this too). Rule matches and consensus codings are not a person coding."""
+        """The first person who codes becomes the analyst when none is set. Rule matches and consensus
+        codings are not a person coding. Inside an act the analyst is written when the act ends (so a
+        block of captured inserts holds inserts only), as part of that act: undoing it undoes this too."""
         if origin in ("manual", "suggested", "imported") and coder not in NOT_A_PERSON and not self.analyst():
+            if self._act is None:
+                self.set_meta(ANALYST_KEY, coder)
+            else:
+                self._act.details.setdefault("_analyst", coder)
+
+    def _settle_analyst(self, act) -> None:
+        """At the end of an act: the analyst its codings claimed (see :meth:`_claim_analyst`)."""
+        coder = act.details.pop("_analyst", None)
+        if coder and not self.analyst():
             self.set_meta(ANALYST_KEY, coder)
+            act.details["analyst"] = coder
 
     # --------------------------------------------------------------- codings
     def add_coding(self, segment_id: int, code_id: int, coder: str, origin: str = "manual",

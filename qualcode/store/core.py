@@ -529,6 +529,9 @@ class StoreCore:
             self._act = act
             try:
                 yield act
+                settle = getattr(self, "_settle_analyst", None)   # the first person who codes (store/codebook.py)
+                if settle is not None:
+                    settle(act)
                 self.conn.execute("UPDATE audit_log SET summary = ?, details = ? WHERE id = ?",
                                   (act.summary, json.dumps(act.details, ensure_ascii=False, default=str),
                                    act.id))
