@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-QUOTE_PAGES_PER_100 = 12  # the Quotes sheet prints in at most this many A4 pages per 100 quotes of ~45 words
+QUOTE_PAGES_PER_100 = 14  # the Quotes sheet prints in at most this many A4 pages per 100 quotes of ~45 words
 REPORT_PAGES = 14         # the Word report of four themes prints in at most this many pages
 
 WORDS = ("werk stage begeleiding jobcoach uitkering stress ritme trots collega werkgever zorg herstel "
