@@ -60,22 +60,3 @@ class SuggestionsMixin:
 
     def set_suggestion_status(self, suggestion_id: int, status: str) -> None:
         self.conn.execute("UPDATE suggestions SET status = ? WHERE id = ?", (status, int(suggestion_id)))
-
-    def coded_source_ids(self, coder: str) -> set[int]:
-        """Sources this coder has finished: marked done, or (when the coder never marks sources done)
-        holding at least one of their codings."""
-        done = {r[0] for r in self.conn.execute("SELECT source_id FROM coder_progress WHERE coder = ?", (coder,))}
-        if done:
-            return done
-        return {r[0] for r in self.conn.execute(
-            "SELECT DISTINCT s.source_id FROM codings g JOIN segments s ON s.id = g.segment_id WHERE g.coder = ?",
-            (coder,))}
-
-    def uncoded_segment_ids(self, *, role: str | None = "participant") -> set[int]:
-        """Segments nobody has coded (optionally of one role)."""
-        sql = "SELECT s.id FROM segments s WHERE NOT EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id)"
-        args: tuple = ()
-        if role:
-            sql += " AND s.role = ?"
-            args = (role,)
-        return {r[0] for r in self.conn.execute(sql, args)}
