@@ -16,6 +16,7 @@ def _audit_row(r: sqlite3.Row) -> dict:
     d["details"] = json.loads(d["details"] or "{}")
     return d
 
+
 class AuditMixin:
     # ----------------------------------------------------------------- history
     def history(self, limit: int | None = None) -> list[dict]:

@@ -30,6 +30,7 @@ def _code_row(r) -> dict:
         d["exclusive"] = bool(d["exclusive"])
     return d
 
+
 class CodebookMixin:
     # ------------------------------------------------------------------ themes
     def themes(self) -> list[dict]:
@@ -154,14 +155,12 @@ class CodebookMixin:
         moved = 0
         if holding_id is not None:
             # a coder who already has the holding code on a segment keeps one coding
-            moved = self.conn.execute(
-                "UPDATE OR IGNORE codings SET code_id = ? WHERE code_id = ?", (holding_id, code_id)).rowcount
-            self.conn.execute("UPDATE memos SET target_id = ? WHERE target_type = 'code' AND target_id = ?",
-                              (holding_id, code_id))
-        self.conn.execute("DELETE FROM codings WHERE code_id = ?", (code_id,))
+            moved, _ = self._recode("codings", code_id, holding_id)
+            self.retarget_memos("code", code_id, holding_id)
+        self.remove_codings([code_id], by="code")
         self.conn.execute("DELETE FROM suggestions WHERE code_id = ?", (code_id,))
-        self.conn.execute("UPDATE codes SET parent_id = NULL WHERE parent_id = ?", (code_id,))
-        self.conn.execute("DELETE FROM codes WHERE id = ?", (code_id,))
+        self.reparent_codes(code_id, None)
+        self.delete_code(code_id)
         return moved
 
     def move_codes_to_theme(self, code_ids: Iterable[int], theme_id: int | None) -> int:

@@ -35,6 +35,29 @@ _ORDER_TRANSCRIPT = (" ORDER BY length(src.group_label), src.group_label, src.na
 _ORDER_THEME = (" ORDER BY COALESCE(t.position, 1e9), t.id, cd.position, cd.id, length(src.group_label), "
                 "src.group_label, src.name, s.ordinal, c.coder")
 
+# A span as stored: the value of column ``par`` (:start or :end), or NULL when the span is its
+# segment's own (``seg``: the SQL of that segment's id), so one span has one spelling.
+_STORED_SPAN = ('(SELECT CASE WHEN s.start = :start AND s."end" = :end THEN NULL ELSE :{par} END '
+                "FROM segments s WHERE s.id = {seg})")
+
+# What ``remove_codings(rows, by=...)`` matches, and the parameters of one row.
+_REMOVE_BY = {
+    "segment_code": ("segment_id = :segment AND code_id = :code",
+                     lambda r: {"segment": int(r[0]), "code": int(r[1])}),
+    "span": ("segment_id = :segment AND code_id = :code"
+             f" AND start IS {_STORED_SPAN.format(par='start', seg=':segment')}"
+             f""" AND "end" IS {_STORED_SPAN.format(par='end', seg=':segment')}""",
+             lambda r: {"segment": int(r[0]), "code": int(r[1]), "start": r[2][0] if r[2] else None,
+                        "end": r[2][1] if r[2] else None}),
+    "segment": ("segment_id = :segment", lambda r: {"segment": int(r)}),
+    "code": ("code_id = :code", lambda r: {"code": int(r)}),
+    "coding": ("id = :id", lambda r: {"id": int(r)}),
+}
+
+# Two rows that would be the same row once they carry the same code (the unique index, less the code).
+_SAME_ROW = {"codings": ("segment_id", "coder", "start", "end"), "suggestions": ("segment_id", "coder", "source")}
+
+
 class CodingsMixin:
     # ------------------------------------------------------------------- write
     def add_coding(self, segment_id: int, code_id: int, coder: str, origin: str = "manual",
@@ -44,11 +67,37 @@ class CodingsMixin:
         whole segment."""
         self.ensure_coder(coder)
         start, end = self.coding_span(segment_id, span)
-        cur = self.conn.execute(
-            'INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at, start, "end") '
-            "VALUES (?,?,?,?,?,?,?,?)",
-            (guid or new_guid(), segment_id, code_id, coder, origin, now(), start, end))
-        return cur.rowcount == 1
+        return self._insert_codings([(None, guid or new_guid(), segment_id, code_id, coder, origin, now(),
+                                      start, end)]) == 1
+
+    def add_codings(self, rows: Iterable[tuple[int, int]], coder: str, origin: str) -> int:
+        """Bulk (segment_id, code_id) codings for one coder; existing ones are kept. Returns how many were new."""
+        self.ensure_coder(coder)
+        stamp = now()
+        return self._insert_codings((None, new_guid(), s, c, coder, origin, stamp, None, None) for s, c in rows)
+
+    def add_coding_rows(self, rows: Iterable[tuple], coder: str, coder_guid: str | None = None) -> int:
+        """Many codings of one coder: (guid, segment_id, code_id, origin, created_at[, span]) rows;
+        span (start, end) codes a fragment inside the segment, None the whole segment. Existing
+        ones are kept. Returns how many were new."""
+        self.ensure_coder(coder, coder_guid)
+        return self._insert_codings(
+            (None, r[0] or new_guid(), r[1], r[2], coder, r[3], r[4], *(r[5] if len(r) > 5 and r[5] else (None, None)))
+            for r in rows)
+
+    def restore_coding_rows(self, rows: Iterable[dict]) -> None:
+        """Re-insert codings (same id and guid, so the audit log and undo still find them)."""
+        self._insert_codings((r.get("id"), r["guid"], r["segment_id"], r["code_id"], r["coder"], r["origin"],
+                              r["created_at"], r.get("start"), r.get("end")) for r in rows)
+
+    def _insert_codings(self, rows: Iterable[tuple]) -> int:
+        """The one INSERT into codings: (id or None, guid, segment_id, code_id, coder, origin, created_at,
+        start, end) rows; one that exists already (same segment, code, coder and span) is kept.
+        Returns how many were new."""
+        cur = self.conn.executemany(
+            'INSERT OR IGNORE INTO codings(id, guid, segment_id, code_id, coder, origin, created_at, start, "end") '
+            "VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        return max(cur.rowcount, 0)  # not total_changes: the audit triggers' rows would count too
 
     def coding_span(self, segment_id: int, span: tuple[int, int] | None) -> tuple[int | None, int | None]:
         """The (start, end) stored for a coding of ``span`` on a segment: (None, None) for the whole
@@ -77,103 +126,74 @@ class CodingsMixin:
             f"the span {start}-{end} does not lie within one speaker's turn (segment {segment_id}, "
             f"{row[4]}, turn {row[3]}); a quote has one speaker, so code each turn's words separately.")
 
-    def add_codings(self, rows: Iterable[tuple[int, int]], coder: str, origin: str) -> int:
-        """Bulk (segment_id, code_id) codings for one coder; existing ones are kept. Returns how many were new."""
-        self.ensure_coder(coder)
-        stamp = now()
-        cur = self.conn.executemany(
-            "INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at) VALUES (?,?,?,?,?,?)",
-            ((new_guid(), s, c, coder, origin, stamp) for s, c in rows))
-        return max(cur.rowcount, 0)
+    def remove_codings(self, rows: Iterable, coder: str | None = None, *, by: str = "segment_code") -> int:
+        """Delete codings; returns how many went. Call inside an act. ``rows`` say which, as ``by`` names:
 
-    def add_coding_rows(self, rows: Iterable[tuple], coder: str, coder_guid: str | None = None) -> int:
-        """Many codings of one coder: (guid, segment_id, code_id, origin, created_at[, span]) rows;
-        span (start, end) codes a fragment inside the segment, None the whole segment. Existing
-        ones are kept. Returns how many were new."""
-        self.ensure_coder(coder, coder_guid)
-        cur = self.conn.executemany(
-            'INSERT OR IGNORE INTO codings(guid, segment_id, code_id, coder, origin, created_at, start, "end") '
-            "VALUES (?,?,?,?,?,?,?,?)",
-            ((r[0] or new_guid(), r[1], r[2], coder, r[3], r[4], *(r[5] if len(r) > 5 and r[5] else (None, None)))
-             for r in rows))
-        return max(cur.rowcount, 0)
+        * ``"segment_code"``: (segment id, code id) pairs: every coding of the code on the segment,
+          whole or fragment (anything after the first two items is ignored);
+        * ``"span"``: (segment id, code id, span): only the coding on exactly that span, (start, end)
+          into the source's text or None for the whole segment (the segment's own span is the whole
+          segment, as :meth:`coding_span` stores it);
+        * ``"segment"``: segment ids: every coding on those segments;
+        * ``"code"``: code ids: every coding of those codes;
+        * ``"coding"``: coding ids.
 
-    def restore_coding_rows(self, rows: Iterable[dict]) -> None:
-        """Re-insert codings (same id and guid, so the audit log and undo still find them)."""
-        self.conn.executemany(
-            'INSERT OR IGNORE INTO codings(id, guid, segment_id, code_id, coder, origin, created_at, start, "end") '
-            "VALUES (?,?,?,?,?,?,?,?,?)",
-            [(r.get("id"), r["guid"], r["segment_id"], r["code_id"], r["coder"], r["origin"], r["created_at"],
-              r.get("start"), r.get("end")) for r in rows])
-
-    def remove_codings(self, pairs: Iterable[tuple[int, int]], coder: str) -> int:
-        cur = self.conn.executemany("DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?",
-                                    ((s, c, coder) for s, c in pairs))
+        ``coder``: only that coder's codings; None: anyone's."""
+        cond, params = _REMOVE_BY[by]
+        sql = f"DELETE FROM codings WHERE {cond}"
+        if coder is not None:
+            sql += " AND coder = :coder"
+        cur = self.conn.executemany(sql, ({**params(r), "coder": coder} for r in rows))
         return max(cur.rowcount, 0)  # not total_changes: the audit triggers' rows would count too
 
-    def remove_coding(self, segment_id: int, code_id: int, coder: str,
-                      span: tuple[int, int] | None | bool = False) -> bool:
-        """Remove a coder's coding of a code on a segment: every one of its spans (``span`` False),
-        the whole-segment one (None) or the one on exactly ``span``."""
-        sql = "DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?"
-        args: tuple = (segment_id, code_id, coder)
-        if span is not False:
-            start, end = self.coding_span(segment_id, span)  # type: ignore[arg-type]
-            sql += ' AND start IS ? AND "end" IS ?'
-            args += (start, end)
-        cur = self.conn.execute(sql, args)
-        return cur.rowcount > 0
+    def place_codings(self, moves: Iterable[tuple[int, int, int | None, int | None]]) -> None:
+        """Put codings, given as (coding id, segment id, start, end), on another segment and span (as
+        stored: None, None for the whole segment), keeping their ids and guids."""
+        self.conn.executemany('UPDATE codings SET segment_id = ?, start = ?, "end" = ? WHERE id = ?',
+                              [(sid, a, b, cid) for cid, sid, a, b in moves])
 
-    def remove_span_codings(self, rows: Iterable[tuple[int, int, tuple[int, int] | None]], coder: str) -> int:
-        """Remove a coder's codings given as (segment_id, code_id, span); span None is the whole-segment
-        coding only. Returns how many went."""
-        cur = self.conn.executemany(
-            'DELETE FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ? AND start IS ? AND "end" IS ?',
-            ((sid, cid, coder, *(span if span else (None, None))) for sid, cid, span in rows))
-        return max(cur.rowcount, 0)
-
-    def remove_codings_of(self, coder: str, segment_ids: Iterable[int]) -> int:
-        """Delete a coder's codings on the given segments; returns how many. Call inside an act."""
-        cur = self.conn.executemany("DELETE FROM codings WHERE coder = ? AND segment_id = ?",
-                                    [(coder, int(s)) for s in segment_ids])
-        return max(cur.rowcount, 0)
+    def copy_codings(self, copies: Iterable[tuple[int, int, int | None, int | None]]) -> None:
+        """New codings like existing ones (same code, coder, origin and time), given as (coding id to
+        copy, segment id, start, end)."""
+        self.conn.executemany(
+            'INSERT INTO codings(guid, segment_id, code_id, coder, origin, created_at, start, "end") '
+            'SELECT ?, ?, code_id, coder, origin, created_at, ?, ? FROM codings WHERE id = ?',
+            [(new_guid(), sid, a, b, cid) for cid, sid, a, b in copies])
 
     def move_codings(self, from_code: int, to_code: int, segment_ids: Iterable[int] | None = None) -> tuple[int, int]:
         """Move codings of ``from_code`` (optionally only on ``segment_ids``) to ``to_code``.
 
         A coding whose segment, span and coder already carry ``to_code`` is a duplicate and is
-        removed instead (a fragment of the segment is not a duplicate of the whole segment). Returns (moved, collapsed)."""
+        removed instead (a fragment of the segment is not a duplicate of the whole segment). Returns
+        (moved, collapsed). Suggestions follow their code the same way (open suggestions stay useful)."""
+        moved, dup = self._recode("codings", from_code, to_code, segment_ids)
+        self._recode("suggestions", from_code, to_code, segment_ids)
+        return moved, dup
+
+    def _recode(self, table: str, from_code: int, to_code: int,
+                segment_ids: Iterable[int] | None = None) -> tuple[int, int]:
+        """Give the rows of ``table`` (codings or suggestions) with ``from_code`` the code ``to_code``;
+        a row that would then equal one already there (see ``_SAME_ROW``) is deleted instead.
+        Returns (moved, deleted)."""
         seg_filter, args = "", []
         if segment_ids is not None:
             cond, args = sql_in("a.segment_id", [int(i) for i in segment_ids])
             seg_filter = f" AND {cond}"
+        same = " AND ".join(f'b."{col}" IS a."{col}"' for col in _SAME_ROW[table])
         dup = self.conn.execute(
-            f"""DELETE FROM codings WHERE id IN (
-                  SELECT a.id FROM codings a JOIN codings b
-                    ON b.segment_id = a.segment_id AND b.coder = a.coder AND b.code_id = ?
-                       AND b.start IS a.start AND b."end" IS a."end"
+            f"""DELETE FROM {table} WHERE id IN (
+                  SELECT a.id FROM {table} a JOIN {table} b ON {same} AND b.code_id = ?
                   WHERE a.code_id = ?{seg_filter})""", (to_code, from_code, *args)).rowcount
         moved = self.conn.execute(
-            f"UPDATE codings SET code_id = ? WHERE id IN (SELECT a.id FROM codings a WHERE a.code_id = ?{seg_filter})",
+            f"UPDATE {table} SET code_id = ? WHERE id IN (SELECT a.id FROM {table} a WHERE a.code_id = ?{seg_filter})",
             (to_code, from_code, *args)).rowcount
-        # suggestions follow their code the same way (open suggestions stay useful)
-        self.conn.execute(
-            f"""DELETE FROM suggestions WHERE id IN (
-                  SELECT a.id FROM suggestions a JOIN suggestions b
-                    ON b.segment_id = a.segment_id AND b.coder = a.coder AND b.source = a.source AND b.code_id = ?
-                  WHERE a.code_id = ?{seg_filter})""", (to_code, from_code, *args))
-        self.conn.execute(
-            f"UPDATE suggestions SET code_id = ? WHERE id IN (SELECT a.id FROM suggestions a WHERE a.code_id = ?"
-            f"{seg_filter})", (to_code, from_code, *args))
         return moved, dup
 
     def move_fragment(self, coding_id: int, start: int, end: int) -> None:
         """Give a fragment coding new offsets (its text moved); its segment's own span is stored as NULL."""
-        self.conn.execute(
-            'UPDATE codings SET start = CASE WHEN (SELECT s.start = ? AND s."end" = ? FROM segments s '
-            'WHERE s.id = codings.segment_id) THEN NULL ELSE ? END, "end" = CASE WHEN (SELECT s.start = ? AND '
-            's."end" = ? FROM segments s WHERE s.id = codings.segment_id) THEN NULL ELSE ? END WHERE id = ?',
-            (start, end, start, start, end, end, coding_id))
+        stored = {par: _STORED_SPAN.format(par=par, seg="codings.segment_id") for par in ("start", "end")}
+        self.conn.execute(f'UPDATE codings SET start = {stored["start"]}, "end" = {stored["end"]} WHERE id = :id',
+                          {"start": start, "end": end, "id": coding_id})
 
     # -------------------------------------------------------------------- list
     def codings(self, *, coder: str | None = None, code: str | None = None, theme: str | None = None,
@@ -509,7 +529,7 @@ class CodingsMixin:
     def coded_source_ids(self, coder: str) -> set[int]:
         """Sources this coder has finished: marked done, or (when the coder never marks sources done)
         holding at least one of their codings."""
-        done = {r[0] for r in self.conn.execute("SELECT source_id FROM coder_progress WHERE coder = ?", (coder,))}
+        done = self.done_sources(coder)
         if done:
             return done
         return {r[0] for r in self.conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 class CountsMixin:
     # ------------------------------------------------------------------ counts
     def status_counts(self) -> dict:

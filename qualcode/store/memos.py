@@ -6,6 +6,7 @@ from .core import Where, new_guid, now
 
 TARGET_TYPES = ("project", "theme", "code", "segment", "source", "participant")
 
+
 class MemosMixin:
     # ------------------------------------------------------------------- memos
     def add_memo(self, target_type: str, target_id: int | None, text: str, author: str, *,
@@ -18,8 +19,10 @@ class MemosMixin:
         return cur.lastrowid
 
     def memos(self, target_type: str | None = None, target_id: int | None = None,
-              kind: str | None = None) -> list[dict]:
-        where = Where().equals("target_type", target_type).equals("target_id", target_id).equals("kind", kind)
+              kind: str | None = None, *, author: str | None = None) -> list[dict]:
+        """Memos (of one target, kind or author) in the order they were written."""
+        where = (Where().equals("target_type", target_type).equals("target_id", target_id).equals("kind", kind)
+                 .equals("author", author))
         sql = "SELECT * FROM memos" + where.sql + " ORDER BY created_at, id"
         return [dict(r) for r in self.conn.execute(sql, where.args)]
 
@@ -45,11 +48,10 @@ class MemosMixin:
         return [dict(r) for r in rows]
 
     def segment_memo_texts(self, author: str) -> dict[int, list[str]]:
+        """segment id -> the texts of the author's memos on it (kind 'memo'), oldest first."""
         out: dict[int, list[str]] = {}
-        for tid, text in self.conn.execute(
-                "SELECT target_id, text FROM memos WHERE target_type = 'segment' AND author = ? AND kind = 'memo' "
-                "ORDER BY created_at, id", (author,)):
-            out.setdefault(tid, []).append(text)
+        for m in self.memos("segment", kind="memo", author=author):
+            out.setdefault(m["target_id"], []).append(m["text"])
         return out
 
     def retarget_memo(self, memo_id: int, target_type: str, target_id: int | None) -> None:

@@ -25,6 +25,7 @@ LEFT JOIN participants p ON p.id = s.participant_id
 #: Transcript order: group (F2 before F10), source, segment.
 TRANSCRIPT_ORDER = "length(src.group_label), src.group_label, src.name, s.ordinal"
 
+
 class SegmentsMixin:
     # ------------------------------------------------------------------ groups
     def groups(self) -> list[str]:
@@ -384,15 +385,11 @@ class SegmentsMixin:
         self.add_segments(source_id, rows)
         new_ids = {i: r[0] for i, r in enumerate(self.conn.execute(
             "SELECT id FROM segments WHERE source_id = ? AND ordinal > 0 ORDER BY ordinal", (source_id,)))}
-        self.conn.executemany('UPDATE codings SET segment_id = ?, start = ?, "end" = ? WHERE id = ?',
-                              [(new_ids[i], a, b, cid) for cid, i, a, b in moves])
-        self.conn.executemany(
-            'INSERT INTO codings(guid, segment_id, code_id, coder, origin, created_at, start, "end") '
-            'SELECT ?, ?, code_id, coder, origin, created_at, ?, ? FROM codings WHERE id = ?',
-            [(new_guid(), new_ids[i], a, b, cid) for cid, i, a, b in extra])
-        self.conn.executemany("DELETE FROM codings WHERE id = ?", [(g,) for g in gone])
-        self.conn.executemany("UPDATE memos SET target_id = ? WHERE id = ? AND target_type = 'segment'",
-                              [(new_ids[i], mid) for mid, i in memo_moves])
+        self.place_codings([(cid, new_ids[i], a, b) for cid, i, a, b in moves])
+        self.copy_codings([(cid, new_ids[i], a, b) for cid, i, a, b in extra])
+        self.remove_codings(gone, by="coding")
+        for mid, i in memo_moves:
+            self.retarget_memo(mid, "segment", new_ids[i])
         self.conn.executemany("DELETE FROM segments WHERE id = ?", [(i,) for i in old])
         return new_ids
 
