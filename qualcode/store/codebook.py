@@ -6,7 +6,7 @@ import json
 from typing import Iterable
 
 from ..errors import unknown
-from .core import new_guid, sql_in
+from .core import Where, new_guid, sql_in
 
 THEME_FIELDS = ("key", "name", "colour", "description", "status", "definition", "key_messages", "position",
                 "exclusive")
@@ -15,20 +15,25 @@ CODE_FIELDS = ("key", "name", "theme_id", "parent_id", "description", "include",
 _KEYED_TABLES = {"theme": "themes", "code": "codes"}
 
 
-def _theme_row(r) -> dict:
+# The fields stored as JSON, and how a value is made ready for it.
+_JSON_FIELDS = {"key_messages": lambda v: list(v), "rules": lambda v: v or {}}
+
+
+def _row(r, json_field: str, empty: str) -> dict:
+    """A theme or code row as a dict: its JSON field decoded, ``exclusive`` as a bool."""
     d = dict(r)
-    d["key_messages"] = json.loads(d.get("key_messages") or "[]")
+    d[json_field] = json.loads(d.get(json_field) or empty)
     if "exclusive" in d:
         d["exclusive"] = bool(d["exclusive"])
     return d
+
+
+def _theme_row(r) -> dict:
+    return _row(r, "key_messages", "[]")
 
 
 def _code_row(r) -> dict:
-    d = dict(r)
-    d["rules"] = json.loads(d.get("rules") or "{}")
-    if "exclusive" in d:
-        d["exclusive"] = bool(d["exclusive"])
-    return d
+    return _row(r, "rules", "{}")
 
 
 class CodebookMixin:
@@ -56,7 +61,7 @@ class CodebookMixin:
                   status: str = "candidate", definition: str = "", key_messages: list | None = None,
                   guid: str | None = None, exclusive: bool = False) -> int:
         if position is None:
-            position = self.conn.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM themes").fetchone()[0]
+            position = self._next_position("themes")
         cur = self.conn.execute(
             "INSERT INTO themes(guid, key, name, colour, description, status, definition, key_messages, position, "
             "exclusive) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -65,16 +70,11 @@ class CodebookMixin:
         return cur.lastrowid
 
     def update_theme(self, theme_id: int, **fields) -> None:
-        bad = set(fields) - set(THEME_FIELDS)
-        if bad:
-            raise TypeError(f"unknown theme fields {bad}")
-        if "key_messages" in fields:
-            fields["key_messages"] = json.dumps(list(fields["key_messages"]), ensure_ascii=False)
-        if "exclusive" in fields:
-            fields["exclusive"] = int(bool(fields["exclusive"]))
-        if fields:
-            sets = ", ".join(f"{k} = ?" for k in fields)
-            self.conn.execute(f"UPDATE themes SET {sets} WHERE id = ?", (*fields.values(), theme_id))
+        self._update_keyed("theme", theme_id, fields)
+
+    def _next_position(self, table: str) -> int:
+        """The position after the last theme or code (``table``)."""
+        return self.conn.execute(f"SELECT COALESCE(MAX(position), -1) + 1 FROM {table}").fetchone()[0]
 
     def delete_theme(self, theme_id: int) -> None:
         self.conn.execute("DELETE FROM themes WHERE id = ?", (theme_id,))
@@ -84,7 +84,7 @@ class CodebookMixin:
             "SELECT id FROM codes WHERE theme_id = ? ORDER BY position, id", (theme_id,))]
 
     def theme_code_count(self, theme_id: int) -> int:
-        return self.conn.execute("SELECT COUNT(*) FROM codes WHERE theme_id = ?", (theme_id,)).fetchone()[0]
+        return len(self.theme_code_ids(theme_id))
 
     # ------------------------------------------------------------------- codes
     def codes(self, theme: str | None = None) -> list[dict]:
@@ -94,12 +94,9 @@ class CodebookMixin:
                         (SELECT COUNT(*) FROM codings g WHERE g.code_id = c.id) AS n_codings,
                         (SELECT COUNT(DISTINCT g.segment_id) FROM codings g WHERE g.code_id = c.id) AS n_segments
                  FROM codes c LEFT JOIN themes t ON t.id = c.theme_id LEFT JOIN codes pc ON pc.id = c.parent_id"""
-        args: tuple = ()
-        if theme:
-            sql += " WHERE t.key = ?"
-            args = (theme,)
-        sql += " ORDER BY COALESCE(t.position, 1e9), t.id, c.position, c.id"
-        return [_code_row(r) for r in self.conn.execute(sql, args)]
+        where = Where().equals("t.key", theme or None)
+        sql += where.sql + " ORDER BY COALESCE(t.position, 1e9), t.id, c.position, c.id"
+        return [_code_row(r) for r in self.conn.execute(sql, where.args)]
 
     def code(self, ref: str | int) -> dict:
         """A code by key or numeric id."""
@@ -119,7 +116,7 @@ class CodebookMixin:
                  rules: dict | None = None, colour: str | None = None, position: int | None = None,
                  guid: str | None = None, exclusive: bool = False) -> int:
         if position is None:
-            position = self.conn.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM codes").fetchone()[0]
+            position = self._next_position("codes")
         cur = self.conn.execute(
             """INSERT INTO codes(guid, key, name, theme_id, parent_id, description, include, exclude, example,
                                  rules, colour, position, exclusive) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
@@ -128,16 +125,21 @@ class CodebookMixin:
         return cur.lastrowid
 
     def update_code(self, code_id: int, **fields) -> None:
-        bad = set(fields) - set(CODE_FIELDS)
+        self._update_keyed("code", code_id, fields)
+
+    def _update_keyed(self, kind: str, row_id: int, fields: dict) -> None:
+        """Set ``fields`` of the theme or code (``kind``) ``row_id``; JSON and flags are encoded here."""
+        bad = set(fields) - set(THEME_FIELDS if kind == "theme" else CODE_FIELDS)
         if bad:
-            raise TypeError(f"unknown code fields {bad}")
-        if "rules" in fields:
-            fields["rules"] = json.dumps(fields["rules"] or {}, ensure_ascii=False)
+            raise TypeError(f"unknown {kind} fields {bad}")
+        for name, ready in _JSON_FIELDS.items():
+            if name in fields:
+                fields[name] = json.dumps(ready(fields[name]), ensure_ascii=False)
         if "exclusive" in fields:
             fields["exclusive"] = int(bool(fields["exclusive"]))
         if fields:
             sets = ", ".join(f"{k} = ?" for k in fields)
-            self.conn.execute(f"UPDATE codes SET {sets} WHERE id = ?", (*fields.values(), code_id))
+            self.conn.execute(f"UPDATE {_KEYED_TABLES[kind]} SET {sets} WHERE id = ?", (*fields.values(), row_id))
 
     def delete_code(self, code_id: int) -> None:
         self.conn.execute("DELETE FROM codes WHERE id = ?", (code_id,))
@@ -210,7 +212,7 @@ class CodebookMixin:
 
     # ------------------------------------------------------------------ coders
     def coders(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT name FROM coders ORDER BY name")]
+        return list(self.coder_guids())
 
     def coder_guids(self) -> dict[str, str]:
         """coder name -> guid."""

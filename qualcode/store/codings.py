@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from ..errors import ConflictError
-from .core import Where, new_guid, now, sql_in
+from .core import TRANSCRIPT_ORDER, Where, new_guid, now, sql_in
 
 _CODING_SELECT = """
 SELECT c.id, c.guid, c.segment_id, c.code_id, cd.key AS code, cd.name AS code_name, t.id AS theme_id,
@@ -30,10 +30,8 @@ JOIN segments s ON s.id = c.segment_id JOIN sources src ON src.id = s.source_id
 LEFT JOIN participants p ON p.id = s.participant_id
 """
 
-_ORDER_TRANSCRIPT = (" ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal, t.position, "
-                     "cd.position, c.coder")
-_ORDER_THEME = (" ORDER BY COALESCE(t.position, 1e9), t.id, cd.position, cd.id, length(src.group_label), "
-                "src.group_label, src.name, s.ordinal, c.coder")
+_ORDER_TRANSCRIPT = f" ORDER BY {TRANSCRIPT_ORDER}, t.position, cd.position, c.coder"
+_ORDER_THEME = f" ORDER BY COALESCE(t.position, 1e9), t.id, cd.position, cd.id, {TRANSCRIPT_ORDER}, c.coder"
 
 # A span as stored: the value of column ``par`` (:start or :end), or NULL when the span is its
 # segment's own (``seg``: the SQL of that segment's id), so one span has one spelling.
@@ -206,7 +204,7 @@ class CodingsMixin:
         where = (Where().equals("c.coder", coder).equals("cd.key", code).equals("t.key", theme)
                  .equals("src.group_label", group).equals("c.origin", origin))
         sql = _CODING_SELECT + where.sql
-        sql += " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal, t.position, cd.position"
+        sql += f" ORDER BY {TRANSCRIPT_ORDER}, t.position, cd.position"
         return [dict(r) for r in self.conn.execute(sql, where.args)]
 
     def iter_coded_fragments(self, order: str = "transcript", *, as_dict: bool = True) -> Iterator[dict]:
@@ -275,13 +273,10 @@ class CodingsMixin:
 
     def segment_codes(self, coder: str | None = None) -> dict[int, list[str]]:
         """segment id -> code keys (of one coder, or of anyone)."""
-        sql = "SELECT g.segment_id, c.key FROM codings g JOIN codes c ON c.id = g.code_id"
-        args: tuple = ()
-        if coder is not None:
-            sql += " WHERE g.coder = ?"
-            args = (coder,)
+        where = Where().equals("g.coder", coder)
+        sql = "SELECT g.segment_id, c.key FROM codings g JOIN codes c ON c.id = g.code_id" + where.sql
         out: dict[int, list[str]] = {}
-        for sid, key in self.conn.execute(sql + " ORDER BY g.segment_id, c.position, c.id", args):
+        for sid, key in self.conn.execute(sql + " ORDER BY g.segment_id, c.position, c.id", where.args):
             lst = out.setdefault(sid, [])
             if key not in lst:
                 lst.append(key)
@@ -321,12 +316,9 @@ class CodingsMixin:
 
     def uncoded_segment_ids(self, *, role: str | None = "participant") -> set[int]:
         """Segments nobody has coded (optionally of one role)."""
-        sql = "SELECT s.id FROM segments s WHERE NOT EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id)"
-        args: tuple = ()
-        if role:
-            sql += " AND s.role = ?"
-            args = (role,)
-        return {r[0] for r in self.conn.execute(sql, args)}
+        where = (Where().holds("NOT EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id)")
+                 .equals("s.role", role or None))
+        return {r[0] for r in self.conn.execute("SELECT s.id FROM segments s" + where.sql, where.args)}
 
     # ------------------------------------------------------------------ counts
     def count_codings(self, code_id: int | None = None) -> int:
@@ -335,10 +327,9 @@ class CodingsMixin:
         return self.conn.execute("SELECT COUNT(*) FROM codings WHERE code_id = ?", (code_id,)).fetchone()[0]
 
     def count_coded_segments(self, role: str | None = "participant") -> int:
-        sql = "SELECT COUNT(DISTINCT g.segment_id) FROM codings g JOIN segments s ON s.id = g.segment_id"
-        if role:
-            return self.conn.execute(sql + " WHERE s.role = ?", (role,)).fetchone()[0]
-        return self.conn.execute(sql).fetchone()[0]
+        where = Where().equals("s.role", role or None)
+        return self.conn.execute("SELECT COUNT(DISTINCT g.segment_id) FROM codings g JOIN segments s "
+                                 "ON s.id = g.segment_id" + where.sql, where.args).fetchone()[0]
 
     def code_counts_by(self, by: str = "source", coder: str | None = None) -> list[tuple[str, str, int]]:
         """(unit, code key, number of distinct coded segments) per source, group or participant."""
@@ -347,12 +338,9 @@ class CodingsMixin:
         sql = f"""SELECT {unit} AS unit, cd.key, COUNT(DISTINCT c.segment_id) FROM codings c
                   JOIN codes cd ON cd.id = c.code_id JOIN segments s ON s.id = c.segment_id
                   JOIN sources src ON src.id = s.source_id LEFT JOIN participants p ON p.id = s.participant_id"""
-        args: tuple = ()
-        if coder:
-            sql += " WHERE c.coder = ?"
-            args = (coder,)
-        sql += " GROUP BY unit, cd.key"
-        return [tuple(r) for r in self.conn.execute(sql, args)]
+        where = Where().equals("c.coder", coder or None)
+        sql += where.sql + " GROUP BY unit, cd.key"
+        return [tuple(r) for r in self.conn.execute(sql, where.args)]
 
     # ---------------------------------------------------------------- by theme
     def theme_segments(self, theme_id: int) -> list[dict]:
@@ -365,7 +353,7 @@ class CodingsMixin:
                FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id
                JOIN sources src ON src.id = s.source_id LEFT JOIN participants p ON p.id = s.participant_id
                WHERE cd.theme_id = ?
-               GROUP BY s.id ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal""",
+               GROUP BY s.id ORDER BY """ + TRANSCRIPT_ORDER,
             (theme_id,)).fetchall()
         return [dict(r) for r in rows]
 
@@ -425,36 +413,32 @@ class CodingsMixin:
 
     def theme_voices(self, coder: str | None = None) -> list[dict]:
         """(theme, group, participant, segments) for participant segments coded under each theme."""
-        extra = " AND g.coder = ?" if coder else ""
-        args = (coder,) if coder else ()
+        where = Where().holds("s.role = 'participant'").equals("g.coder", coder or None)
         rows = self.conn.execute(
             f"""SELECT t.key AS theme, p.group_label AS "group", p.label AS participant,
                        COUNT(DISTINCT s.id) AS segments
                 FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN themes t ON t.id = cd.theme_id
-                JOIN segments s ON s.id = g.segment_id JOIN participants p ON p.id = s.participant_id
-                WHERE s.role = 'participant'{extra}
-                GROUP BY t.id, p.id ORDER BY t.position, t.id""", args).fetchall()
+                JOIN segments s ON s.id = g.segment_id JOIN participants p ON p.id = s.participant_id{where.sql}
+                GROUP BY t.id, p.id ORDER BY t.position, t.id""", where.args).fetchall()
         return [dict(r) for r in rows]
 
     def coded_segment_pairs(self, coder: str | None = None, level: str = "theme") -> list[tuple[str, int, str]]:
         """Distinct (theme or code key, segment id, segment text) for coherence."""
         col = "t.key" if level == "theme" else "cd.key"
-        extra = " WHERE g.coder = ?" if coder else ""
-        args = (coder,) if coder else ()
+        where = Where().equals("g.coder", coder or None)
         sql = f"""SELECT DISTINCT {col}, s.id, s.text FROM codings g JOIN codes cd ON cd.id = g.code_id
                   {'JOIN' if level == 'theme' else 'LEFT JOIN'} themes t ON t.id = cd.theme_id
-                  JOIN segments s ON s.id = g.segment_id{extra} ORDER BY 1, 2"""
-        return [tuple(r) for r in self.conn.execute(sql, args)]
+                  JOIN segments s ON s.id = g.segment_id{where.sql} ORDER BY 1, 2"""
+        return [tuple(r) for r in self.conn.execute(sql, where.args)]
 
     def coverage_rows(self, coder: str | None = None) -> list[dict]:
         """Per participant: participant segments and how many carry no code (of ``coder`` or anyone)."""
-        cond = "g.segment_id = s.id" + (" AND g.coder = ?" if coder else "")
-        args = (coder,) if coder else ()
+        coded = Where().holds("g.segment_id = s.id").equals("g.coder", coder or None)
         rows = self.conn.execute(
             f"""SELECT p.group_label AS "group", p.label AS participant, COUNT(s.id) AS segments,
-                       SUM(CASE WHEN EXISTS (SELECT 1 FROM codings g WHERE {cond}) THEN 0 ELSE 1 END) AS uncoded
+                       SUM(CASE WHEN EXISTS (SELECT 1 FROM codings g{coded.sql}) THEN 0 ELSE 1 END) AS uncoded
                 FROM segments s JOIN participants p ON p.id = s.participant_id
-                WHERE s.role = 'participant' GROUP BY p.id""", args).fetchall()
+                WHERE s.role = 'participant' GROUP BY p.id""", coded.args).fetchall()
         return [dict(r) for r in rows]
 
     def participant_talk(self) -> list[dict]:

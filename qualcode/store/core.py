@@ -142,6 +142,10 @@ def sql_in(column: str, values: Iterable) -> tuple[str, list]:
     return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(vals)]
 
 
+#: Transcript order of segments ``s`` of sources ``src``: group (F2 before F10), source, segment.
+TRANSCRIPT_ORDER = "length(src.group_label), src.group_label, src.name, s.ordinal"
+
+
 class Where:
     """Conditions ANDed into a WHERE clause, with their arguments; a condition on None is left out."""
 
@@ -153,6 +157,12 @@ class Where:
         if value is not None:
             self.parts.append(f"{column} = ?")
             self.args.append(value)
+        return self
+
+    def holds(self, condition: str, *args) -> "Where":
+        """A condition written out, with its arguments."""
+        self.parts.append(condition)
+        self.args.extend(args)
         return self
 
     def within(self, column: str, values: Iterable | None) -> "Where":
@@ -750,24 +760,10 @@ def _backup_dir(path: Path) -> Path:
 
 
 def _connect(path: Path, wal: bool = True) -> sqlite3.Connection:
-    try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout())
-    except sqlite3.OperationalError as exc:
-        raise ProjectError(f"cannot open {path}: {exc}.") from None
-    conn.row_factory = sqlite3.Row
-    try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        if wal:
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
-        # Up to 64 MiB of page cache (SQLite's default is 2 MiB, taken only as pages are used): large
-        # imports insert random GUIDs into unique indexes, and a small cache spills to disk mid-transaction.
-        conn.execute("PRAGMA cache_size = -65536")
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise _open_error(path, exc) from None
-    return conn
+    # Up to 64 MiB of page cache (SQLite's default is 2 MiB, taken only as pages are used): large
+    # imports insert random GUIDs into unique indexes, and a small cache spills to disk mid-transaction.
+    return _sqlite(path, path, ["foreign_keys = ON", *(["journal_mode = WAL"] if wal else []), "synchronous = FULL",
+                                f"busy_timeout = {int(busy_timeout() * 1000)}", "cache_size = -65536"])
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
@@ -781,15 +777,20 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
                            "Open it once where it can be written, or copy the project with its -wal file to a "
                            "folder you can write to.")
     uri = path.resolve().as_uri() + ("?mode=ro" if folder_writable else "?mode=ro&immutable=1")
+    return _sqlite(path, uri, ["query_only = ON", f"busy_timeout = {int(busy_timeout() * 1000)}",
+                               "cache_size = -65536"], uri=True)
+
+
+def _sqlite(path: Path, target, pragmas: list[str], *, uri: bool = False) -> sqlite3.Connection:
+    """A connection to ``target`` (the project's path or URI) with rows by name and ``pragmas`` set."""
     try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout())
+        conn = sqlite3.connect(target, uri=uri, isolation_level=None, timeout=busy_timeout())
     except sqlite3.OperationalError as exc:
         raise ProjectError(f"cannot open {path}: {exc}.") from None
     conn.row_factory = sqlite3.Row
     try:
-        conn.execute("PRAGMA query_only = ON")
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
-        conn.execute("PRAGMA cache_size = -65536")
+        for pragma in pragmas:
+            conn.execute(f"PRAGMA {pragma}")
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _open_error(path, exc) from None

@@ -7,7 +7,7 @@ import re
 from typing import Iterable, Iterator
 
 from ..errors import NotFoundError, unknown
-from .core import Where, new_guid, now, sql_in
+from .core import TRANSCRIPT_ORDER, Where, new_guid, now, sql_in
 
 SEGMENT_COLUMNS = ("id", "source_id", "source", "group_label", "ordinal", "turn", "speaker", "role",
                    "participant_id", "participant", "key", "start", "end", "timestamp", "text", "n_words")
@@ -21,9 +21,6 @@ SELECT s.id, s.source_id, src.name AS source, src.group_label, s.ordinal, s.turn
 FROM segments s JOIN sources src ON src.id = s.source_id
 LEFT JOIN participants p ON p.id = s.participant_id
 """
-
-#: Transcript order: group (F2 before F10), source, segment.
-TRANSCRIPT_ORDER = "length(src.group_label), src.group_label, src.name, s.ordinal"
 
 
 class SegmentsMixin:
@@ -142,12 +139,9 @@ class SegmentsMixin:
 
         Each row: id, guid, group, label, key ('F2 P2') and one entry per attribute.
         """
-        sql = "SELECT id, guid, group_label, label FROM participants"
-        args: tuple = ()
-        if group:
-            sql += " WHERE group_label = ?"
-            args = (group,)
-        people = [dict(r) for r in self.conn.execute(sql, args)]
+        where = Where().equals("group_label", group or None)
+        people = [dict(r) for r in self.conn.execute(
+            "SELECT id, guid, group_label, label FROM participants" + where.sql, where.args)]
         attrs = self.attribute_names(include_identifying=include_identifying)
         values: dict[int, dict] = {}
         for pid, name, value in self.conn.execute("SELECT participant_id, name, value FROM participant_attributes"):
@@ -226,7 +220,7 @@ class SegmentsMixin:
                  .equals("src.name", source or None).equals("s.role", role or None)
                  .within("s.id", None if ids is None else [int(i) for i in ids]))
         sql = _SEGMENT_SELECT + where.sql
-        sql += " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal"
+        sql += " ORDER BY " + TRANSCRIPT_ORDER
         if limit:
             sql += f" LIMIT {int(limit)}"
         for r in self.conn.execute(sql, where.args):
@@ -244,9 +238,8 @@ class SegmentsMixin:
         return self.conn.execute("SELECT 1 FROM segments WHERE id = ?", (int(segment_id),)).fetchone() is not None
 
     def count_segments(self, role: str | None = None) -> int:
-        if role:
-            return self.conn.execute("SELECT COUNT(*) FROM segments WHERE role = ?", (role,)).fetchone()[0]
-        return self.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0]
+        where = Where().equals("role", role or None)
+        return self.conn.execute("SELECT COUNT(*) FROM segments" + where.sql, where.args).fetchone()[0]
 
     def segment_offsets(self, source_id: int) -> list[dict]:
         return [dict(r) for r in self.conn.execute(
@@ -289,47 +282,43 @@ class SegmentsMixin:
                                                     (source_id,))}
 
     def segment_texts(self, ids) -> dict[int, str]:
-        """segment id -> text, for the given ids (fetched in chunks)."""
-        ids = [int(i) for i in ids]
-        out: dict[int, str] = {}
-        for k in range(0, len(ids), 500):
-            chunk = ids[k:k + 500]
-            out.update(self.conn.execute(
-                f"SELECT id, text FROM segments WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
-        return out
+        """segment id -> text, for the given ids."""
+        return {i: text for i, text in self._segments_by_id(ids, "text")}
 
     def unit_texts(self, ids) -> dict[tuple[int, int, int], str]:
         """(segment id, start, end) -> the words of that span (as :meth:`theme_fragments` ids)."""
         ids = [tuple(int(x) for x in i) for i in ids]
-        segs: dict[int, tuple[int, str]] = {}
-        need = sorted({i[0] for i in ids})
-        for k in range(0, len(need), 500):
-            chunk = need[k:k + 500]
-            segs.update((r[0], (r[1], r[2])) for r in self.conn.execute(
-                f"SELECT id, start, text FROM segments WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        segs = {i: (s0, text) for i, s0, text in self._segments_by_id({i[0] for i in ids}, "start, text")}
         out = {}
         for sid, start, end in ids:
             s0, text = segs[sid]
             out[(sid, start, end)] = text[start - s0:end - s0]
         return out
 
+    def _segments_by_id(self, ids, columns: str) -> list[tuple]:
+        """(id, ``columns``...) of the segments with the given ids, in id order."""
+        cond, args = sql_in("id", sorted({int(i) for i in ids}))
+        return [tuple(r) for r in self.conn.execute(f"SELECT id, {columns} FROM segments WHERE {cond} ORDER BY id",
+                                                    args)]
+
     def segment_id_texts(self) -> list[tuple[int, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT id, text FROM segments ORDER BY id")]
 
     def rule_segment_texts(self, *, role: str | None = "participant") -> list[tuple[int, str]]:
         """(segment id, text) in transcript order, participant turns only by default."""
-        sql = ("SELECT s.id, s.text FROM segments s JOIN sources src ON src.id = s.source_id"
-               + (" WHERE s.role = ?" if role else "")
-               + " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal")
-        return list(self.conn.execute(sql, (role,) if role else ()))
+        return self._transcript_segments("s.id, s.text", roles=[role] if role else None)
 
     def agreement_segments(self, *, groups: Iterable[str] | None = None,
                            roles: Iterable[str] | None = ("participant",)) -> list[tuple[int, int]]:
         """(segment id, source id) of candidate units, in transcript order."""
+        return self._transcript_segments("s.id, s.source_id", groups=groups, roles=roles)
+
+    def _transcript_segments(self, columns: str, *, groups: Iterable[str] | None = None,
+                             roles: Iterable[str] | None = None) -> list[tuple]:
+        """``columns`` of the segments (of some groups and roles) in transcript order."""
         where = Where().within("src.group_label", groups).within("s.role", roles)
-        sql = "SELECT s.id, s.source_id FROM segments s JOIN sources src ON src.id = s.source_id" + where.sql
-        sql += " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal"
-        return [(a, b) for a, b in self.conn.execute(sql, where.args)]
+        sql = f"SELECT {columns} FROM segments s JOIN sources src ON src.id = s.source_id{where.sql} ORDER BY "
+        return [tuple(r) for r in self.conn.execute(sql + TRANSCRIPT_ORDER, where.args)]
 
     def move_segment(self, segment_id: int, start: int, end: int, text: str, n_words: int) -> None:
         self.conn.execute('UPDATE segments SET start = ?, "end" = ?, text = ?, n_words = ? WHERE id = ?',

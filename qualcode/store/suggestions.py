@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .core import now, sql_in
+from .core import TRANSCRIPT_ORDER, Where, now
 
 _SUGGESTION_SELECT = """
 SELECT sg.id, sg.segment_id, sg.code_id, c.key AS code, c.name AS code_name, sg.coder, sg.confidence,
@@ -26,19 +26,10 @@ class SuggestionsMixin:
 
         Row keys: id, segment_id, code_id, code, code_name, coder, confidence, drivers, source (model,
         rules, discover), status, created_at, source_name, group_label, ordinal, speaker, role, key, text."""
-        where, args = [], []
-        for col, val in (("sg.coder", coder), ("sg.source", source), ("sg.status", status)):
-            if val is not None:
-                where.append(f"{col} = ?")
-                args.append(val)
-        if ids is not None:
-            cond, id_args = sql_in("sg.id", [int(i) for i in ids])
-            where.append(cond)
-            args.extend(id_args)
-        sql = _SUGGESTION_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        sql += (" ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal, sg.confidence DESC, "
-                "c.position")
-        return [dict(r) for r in self.conn.execute(sql, args)]
+        where = (Where().equals("sg.coder", coder).equals("sg.source", source).equals("sg.status", status)
+                 .within("sg.id", None if ids is None else [int(i) for i in ids]))
+        sql = _SUGGESTION_SELECT + where.sql + f" ORDER BY {TRANSCRIPT_ORDER}, sg.confidence DESC, c.position"
+        return [dict(r) for r in self.conn.execute(sql, where.args)]
 
     def replace_open_suggestions(self, rows: Iterable[tuple[int, int, float, str]], *, coder: str,
                                  source: str) -> int:
