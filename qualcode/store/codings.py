@@ -1,5 +1,6 @@
-"""Queries for codings (who gave which code to which segment or fragment) and coders' 'done' marks:
-every write to the codings table and every count and matrix read from it.
+"""Queries for codings (who gave which code to which segment or span) and coders' 'done' marks.
+
+Every write to the codings table and every count and matrix read from it is here.
 
 Counting rule used everywhere in step 6: a *fragment* is a coded segment. A theme's fragment count
 is the number of distinct segments that carry at least one of its codes (by any coder), so a segment
@@ -137,6 +138,8 @@ class CodingsMixin:
         * ``"coding"``: coding ids.
 
         ``coder``: only that coder's codings; None: anyone's."""
+        if by not in _REMOVE_BY:
+            raise ValueError(f"remove_codings: by must be one of {', '.join(_REMOVE_BY)}, not {by!r}")
         cond, params = _REMOVE_BY[by]
         sql = f"DELETE FROM codings WHERE {cond}"
         if coder is not None:

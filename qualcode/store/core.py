@@ -1,11 +1,12 @@
-"""The SQLite project file: opening and creating it, schema migrations, meta data, transactions
-and read snapshots, audited acts (with the row capture undo replays), and backups.
+"""The SQLite project file: connection, schema migrations, meta, transactions, acts and backups.
+
+Opening and creating the file, running the migrations of :mod:`.schema`, meta data, transactions
+and read snapshots, audited acts (with the row capture :mod:`.audit` replays for undo), backups.
 
 Only the ``qualcode.store`` package imports ``sqlite3``; everything else talks
 to a :class:`Store`. A user-level act (ingest a file, merge two themes, import a
 sheet) runs inside :meth:`StoreCore.act`: one transaction that also writes its
-audit-log row and, for audited tables, the row images needed to undo it
-(replayed by :mod:`.audit`).
+audit-log row and, for audited tables, the row images needed to undo it.
 """
 
 from __future__ import annotations

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+# Every project-wide count, by name, written once.
+_COUNT_SQL = {
+    "sources": "SELECT COUNT(*) FROM sources",
+    "groups": "SELECT COUNT(*) FROM groups",
+    "participants": "SELECT COUNT(*) FROM participants",
+    "segments": "SELECT COUNT(*) FROM segments WHERE role = 'participant'",
+    "segments_coded": """SELECT COUNT(*) FROM segments s WHERE s.role = 'participant'
+                         AND EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id)""",
+    "codes": "SELECT COUNT(*) FROM codes",
+    "codes_used": "SELECT COUNT(DISTINCT code_id) FROM codings",
+    "codings": "SELECT COUNT(*) FROM codings",
+    "coded_segments": "SELECT COUNT(DISTINCT segment_id) FROM codings",
+    "themes": "SELECT COUNT(*) FROM themes",
+    "themes_with_codes": "SELECT COUNT(DISTINCT theme_id) FROM codes WHERE theme_id IS NOT NULL",
+    "themes_defined": "SELECT COUNT(*) FROM themes WHERE definition != ''",
+    "memos": "SELECT COUNT(*) FROM memos",
+    "acts": "SELECT COUNT(*) FROM audit_log",
+}
+THEME_STATUSES = ("candidate", "reviewed", "defined", "reported")
+
 
 class CountsMixin:
-    # ------------------------------------------------------------------ counts
+    def _counts(self, *names: str) -> dict[str, int]:
+        return {n: self.conn.execute(_COUNT_SQL[n]).fetchone()[0] for n in names}
+
     def status_counts(self) -> dict:
         """Indexed counts for ``qualcode status`` (no heavy imports, a handful of queries)."""
         q = self.conn.execute
         out = {
-            "sources": q("SELECT COUNT(*) FROM sources").fetchone()[0],
-            "groups": q("SELECT COUNT(*) FROM groups").fetchone()[0],
-            "participants": q("SELECT COUNT(*) FROM participants").fetchone()[0],
-            "segments": q("SELECT COUNT(*) FROM segments WHERE role = 'participant'").fetchone()[0],
-            "segments_coded": q("""SELECT COUNT(*) FROM segments s WHERE s.role = 'participant'
-                                   AND EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id)""").fetchone()[0],
-            "codes": q("SELECT COUNT(*) FROM codes").fetchone()[0],
-            "codings": q("SELECT COUNT(*) FROM codings").fetchone()[0],
+            **self._counts("sources", "groups", "participants", "segments", "segments_coded", "codes", "codings"),
             "coders": self.coders_with_codings(),
             "codes_without_codings": [r[0] for r in q(
                 """SELECT c.key FROM codes c WHERE NOT EXISTS (SELECT 1 FROM codings g WHERE g.code_id = c.id)
@@ -30,20 +45,9 @@ class CountsMixin:
 
     def step_counts(self) -> dict[str, int]:
         """Figures for the six steps' state: sources, segments, codes, codings, themes by status."""
-        q = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
-        out = {
-            "sources": q("SELECT COUNT(*) FROM sources"),
-            "segments": q("SELECT COUNT(*) FROM segments WHERE role = 'participant'"),
-            "codes": q("SELECT COUNT(*) FROM codes"),
-            "codes_used": q("SELECT COUNT(DISTINCT code_id) FROM codings"),
-            "codings": q("SELECT COUNT(*) FROM codings"),
-            "coded_segments": q("SELECT COUNT(DISTINCT segment_id) FROM codings"),
-            "themes": q("SELECT COUNT(*) FROM themes"),
-            "themes_with_codes": q("SELECT COUNT(DISTINCT theme_id) FROM codes WHERE theme_id IS NOT NULL"),
-            "themes_defined": q("SELECT COUNT(*) FROM themes WHERE definition != ''"),
-            "memos": q("SELECT COUNT(*) FROM memos"),
-            "acts": q("SELECT COUNT(*) FROM audit_log"),
-        }
-        for status in ("candidate", "reviewed", "defined", "reported"):
-            out[f"status_{status}"] = q(f"SELECT COUNT(*) FROM themes WHERE status = '{status}'")
+        out = self._counts("sources", "segments", "codes", "codes_used", "codings", "coded_segments", "themes",
+                           "themes_with_codes", "themes_defined", "memos", "acts")
+        by_status = dict(self.conn.execute("SELECT status, COUNT(*) FROM themes GROUP BY status").fetchall())
+        for status in THEME_STATUSES:
+            out[f"status_{status}"] = by_status.get(status, 0)
         return out

@@ -1,5 +1,6 @@
-"""The figure cache: report figures as PNG, keyed by a hash of what they show, so a report whose
-figures have not changed reuses them without loading matplotlib. Derived data: not audited."""
+"""The figure cache: report figures as PNG, keyed by a hash of what they show.
+
+A report whose figures have not changed reuses them without loading matplotlib. Derived data: not audited."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The lemma cache: each segment's content lemmas and overview terms, and the lemma of every word form
-seen, computed once and read by every command instead of lemmatising again.
+"""The lemma cache: each segment's content lemmas and overview terms, and every word form's lemma.
+
+They are computed once and read by every command instead of lemmatising again.
 
 Rows belong to a *version* (the lemmatiser, its version, the language, the stop words, the spaCy
 pipeline); writing rows of a new version drops every row of the old ones. A segment row also keeps

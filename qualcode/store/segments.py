@@ -48,11 +48,12 @@ class SegmentsMixin:
     def source(self, ref: int | str) -> dict:
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
             row = self.conn.execute("SELECT * FROM sources WHERE id = ?", (int(ref),)).fetchone()
+            found = dict(row) if row else None
         else:
-            row = self.conn.execute("SELECT * FROM sources WHERE name = ?", (ref,)).fetchone()
-        if row is None:
+            found = self.source_by_name(ref)
+        if found is None:
             raise unknown("source", str(ref), [s["name"] for s in self.sources()])
-        return dict(row)
+        return found
 
     def source_by_name(self, name: str) -> dict | None:
         row = self.conn.execute("SELECT * FROM sources WHERE name = ?", (name,)).fetchone()
@@ -99,14 +100,10 @@ class SegmentsMixin:
     # meta, one row per source: key 'refi_read:<source guid>', value JSON {"file", "unit", "text_sha256",
     # "segments": {segment guid: hash}}. ``qualcode review`` re-checks it.
     def refi_read_record(self, source_guid: str) -> dict | None:
-        import json
-
         value = self.meta(f"refi_read:{source_guid}", "")
         return json.loads(value) if value else None
 
     def set_refi_read_record(self, source_guid: str, record: dict) -> None:
-        import json
-
         self.set_meta(f"refi_read:{source_guid}", json.dumps(record, ensure_ascii=False, sort_keys=True))
 
     def drop_refi_read_record(self, source_guid: str) -> None:
@@ -114,8 +111,6 @@ class SegmentsMixin:
         self.conn.execute("DELETE FROM meta WHERE key = ?", (f"refi_read:{source_guid}",))
 
     def refi_read_records(self) -> list[tuple[str, dict]]:
-        import json
-
         return [(k.split(":", 1)[1], json.loads(v)) for k, v in self.conn.execute(
             "SELECT key, value FROM meta WHERE key LIKE 'refi\\_read:%' ESCAPE '\\' ORDER BY key")]
 
