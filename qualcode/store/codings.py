@@ -13,15 +13,14 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from ..errors import ConflictError
-from .core import TRANSCRIPT_ORDER, Where, new_guid, now, sql_in
+from .core import SEGMENT_IS_CODED, SPEAKER_KEY, TRANSCRIPT_ORDER, Where, new_guid, now, sql_in
 
-_CODING_SELECT = """
+_CODING_SELECT = f"""
 SELECT c.id, c.guid, c.segment_id, c.code_id, cd.key AS code, cd.name AS code_name, t.id AS theme_id,
        t.key AS theme, t.name AS theme_name, COALESCE(cd.colour, t.colour) AS colour, c.coder, c.origin,
        c.created_at, src.name AS source, src.group_label, s.ordinal, s.speaker, s.role,
        p.label AS participant,
-       CASE WHEN p.id IS NULL THEN src.group_label || ' ' || s.speaker
-            ELSE p.group_label || ' ' || p.label END AS key,
+       {SPEAKER_KEY} AS key,
        CASE WHEN c.start IS NULL THEN s.text ELSE substr(src.text, c.start + 1, c."end" - c.start) END AS text,
        COALESCE(c.start, s.start) AS start, COALESCE(c."end", s."end") AS "end",
        c.start IS NOT NULL AS fragment, s.text AS segment_text
@@ -33,6 +32,10 @@ LEFT JOIN participants p ON p.id = s.participant_id
 
 _ORDER_TRANSCRIPT = f" ORDER BY {TRANSCRIPT_ORDER}, t.position, cd.position, c.coder"
 _ORDER_THEME = f" ORDER BY COALESCE(t.position, 1e9), t.id, cd.position, cd.id, {TRANSCRIPT_ORDER}, c.coder"
+
+# Codings ``g`` of a code ``cd`` in a theme, with their segment ``s`` and source ``src``.
+_THEMED_CODINGS = """FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id
+JOIN sources src ON src.id = s.source_id WHERE cd.theme_id IS NOT NULL"""
 
 # A span as stored: the value of column ``par`` (:start or :end), or NULL when the span is its
 # segment's own (``seg``: the SQL of that segment's id), so one span has one spelling.
@@ -319,7 +322,7 @@ class CodingsMixin:
 
     def uncoded_segment_ids(self, *, role: str | None = "participant") -> set[int]:
         """Segments nobody has coded (optionally of one role)."""
-        where = (Where().holds("NOT EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id)")
+        where = (Where().holds(f"NOT {SEGMENT_IS_CODED}")
                  .equals("s.role", role or None))
         return {r[0] for r in self.conn.execute("SELECT s.id FROM segments s" + where.sql, where.args)}
 
@@ -349,9 +352,8 @@ class CodingsMixin:
     def theme_segments(self, theme_id: int) -> list[dict]:
         """Distinct segments coded under a theme's codes, with their key and the codes."""
         rows = self.conn.execute(
-            """SELECT s.id AS segment_id, src.group_label, s.role, p.label AS participant,
-                      CASE WHEN p.id IS NULL THEN src.group_label || ' ' || s.speaker
-                           ELSE p.group_label || ' ' || p.label END AS key,
+            f"""SELECT s.id AS segment_id, src.group_label, s.role, p.label AS participant,
+                      {SPEAKER_KEY} AS key,
                       s.text, group_concat(DISTINCT cd.key) AS codes
                FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id
                JOIN sources src ON src.id = s.source_id LEFT JOIN participants p ON p.id = s.participant_id
@@ -390,29 +392,22 @@ class CodingsMixin:
         out = {t: {"fragments": 0, "codings": 0, "groups": 0, "participants": 0}
                for (t,) in self.conn.execute("SELECT id FROM themes")}
         for tid, frags, codings, groups, people in self.conn.execute(
-                """SELECT cd.theme_id, COUNT(DISTINCT g.segment_id), COUNT(*), COUNT(DISTINCT src.group_label),
-                          COUNT(DISTINCT s.participant_id)
-                   FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id
-                   JOIN sources src ON src.id = s.source_id
-                   WHERE cd.theme_id IS NOT NULL GROUP BY cd.theme_id"""):
+                f"""SELECT cd.theme_id, COUNT(DISTINCT g.segment_id), COUNT(*), COUNT(DISTINCT src.group_label),
+                           COUNT(DISTINCT s.participant_id) {_THEMED_CODINGS} GROUP BY cd.theme_id"""):
             out[tid] = {"fragments": frags, "codings": codings, "groups": groups, "participants": people}
         return out
 
     def theme_by_group(self) -> dict[tuple[int, str], int]:
         """(theme id, group) -> distinct coded segments."""
         return {(t, g): n for t, g, n in self.conn.execute(
-            """SELECT cd.theme_id, src.group_label, COUNT(DISTINCT g.segment_id)
-               FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id
-               JOIN sources src ON src.id = s.source_id
-               WHERE cd.theme_id IS NOT NULL GROUP BY cd.theme_id, src.group_label""")}
+            f"""SELECT cd.theme_id, src.group_label, COUNT(DISTINCT g.segment_id) {_THEMED_CODINGS}
+                GROUP BY cd.theme_id, src.group_label""")}
 
     def theme_by_participant(self) -> dict[tuple[int, int], int]:
         """(theme id, participant id) -> distinct coded segments."""
         return {(t, p): n for t, p, n in self.conn.execute(
-            """SELECT cd.theme_id, s.participant_id, COUNT(DISTINCT g.segment_id)
-               FROM codings g JOIN codes cd ON cd.id = g.code_id JOIN segments s ON s.id = g.segment_id
-               WHERE cd.theme_id IS NOT NULL AND s.participant_id IS NOT NULL
-               GROUP BY cd.theme_id, s.participant_id""")}
+            f"""SELECT cd.theme_id, s.participant_id, COUNT(DISTINCT g.segment_id) {_THEMED_CODINGS}
+                AND s.participant_id IS NOT NULL GROUP BY cd.theme_id, s.participant_id""")}
 
     def theme_voices(self, coder: str | None = None) -> list[dict]:
         """(theme, group, participant, segments) for participant segments coded under each theme."""

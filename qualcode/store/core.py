@@ -146,6 +146,14 @@ def sql_in(column: str, values: Iterable) -> tuple[str, list]:
 #: Transcript order of segments ``s`` of sources ``src``: group (F2 before F10), source, segment.
 TRANSCRIPT_ORDER = "length(src.group_label), src.group_label, src.name, s.ordinal"
 
+#: The speaker key ('F2 P2') of segment ``s`` of source ``src`` with participant ``p`` (LEFT JOINed):
+#: the participant's, or group and speaker label for a moderator.
+SPEAKER_KEY = ("CASE WHEN p.id IS NULL THEN src.group_label || ' ' || s.speaker "
+               "ELSE p.group_label || ' ' || p.label END")
+
+#: Whether segment ``s`` carries any coding.
+SEGMENT_IS_CODED = "EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id)"
+
 
 class Where:
     """Conditions ANDed into a WHERE clause, with their arguments; a condition on None is left out."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from .core import SEGMENT_IS_CODED
+
 # Every project-wide count, by name, written once.
 _COUNT_SQL = {
     "sources": "SELECT COUNT(*) FROM sources",
     "groups": "SELECT COUNT(*) FROM groups",
     "participants": "SELECT COUNT(*) FROM participants",
     "segments": "SELECT COUNT(*) FROM segments WHERE role = 'participant'",
-    "segments_coded": """SELECT COUNT(*) FROM segments s WHERE s.role = 'participant'
-                         AND EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id)""",
+    "segments_coded": f"SELECT COUNT(*) FROM segments s WHERE s.role = 'participant' AND {SEGMENT_IS_CODED}",
     "codes": "SELECT COUNT(*) FROM codes",
     "codes_used": "SELECT COUNT(DISTINCT code_id) FROM codings",
     "codings": "SELECT COUNT(*) FROM codings",

@@ -7,16 +7,15 @@ import re
 from typing import Iterable, Iterator
 
 from ..errors import NotFoundError, unknown
-from .core import TRANSCRIPT_ORDER, Where, new_guid, now, sql_in
+from .core import SEGMENT_IS_CODED, SPEAKER_KEY, TRANSCRIPT_ORDER, Where, new_guid, now, sql_in
 
 SEGMENT_COLUMNS = ("id", "source_id", "source", "group_label", "ordinal", "turn", "speaker", "role",
                    "participant_id", "participant", "key", "start", "end", "timestamp", "text", "n_words")
 
-_SEGMENT_SELECT = """
+_SEGMENT_SELECT = f"""
 SELECT s.id, s.source_id, src.name AS source, src.group_label, s.ordinal, s.turn, s.speaker, s.role,
        s.participant_id, p.label AS participant,
-       CASE WHEN p.id IS NULL THEN src.group_label || ' ' || s.speaker
-            ELSE p.group_label || ' ' || p.label END AS key,
+       {SPEAKER_KEY} AS key,
        s.start, s."end", s.timestamp, s.text, s.n_words
 FROM segments s JOIN sources src ON src.id = s.source_id
 LEFT JOIN participants p ON p.id = s.participant_id
@@ -260,9 +259,9 @@ class SegmentsMixin:
     def segments_of_source_guid(self, source_guid: str) -> list[dict]:
         """The segments of one source (by guid) with their text and whether they are coded."""
         return [dict(r) for r in self.conn.execute(
-            """SELECT s.id AS segment_id, s.guid, s.ordinal, s.start, s."end", s.text, src.name AS source,
+            f"""SELECT s.id AS segment_id, s.guid, s.ordinal, s.start, s."end", s.text, src.name AS source,
                       src.sha256 AS source_sha256,
-                      EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id) AS coded
+                      {SEGMENT_IS_CODED} AS coded
                FROM segments s JOIN sources src ON src.id = s.source_id WHERE src.guid = ?
                ORDER BY s.ordinal""", (source_guid,))]
 
@@ -335,9 +334,9 @@ class SegmentsMixin:
     def integrity_rows(self) -> list[dict]:
         """Every segment with its text and the source text at its offsets (compared in SQL)."""
         rows = self.conn.execute(
-            """SELECT s.id AS segment_id, src.name AS source, src.group_label, s.ordinal, s.start, s."end",
+            f"""SELECT s.id AS segment_id, src.name AS source, src.group_label, s.ordinal, s.start, s."end",
                       s.text, substr(src.text, s.start + 1, s."end" - s.start) AS source_text,
-                      EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id) AS coded
+                      {SEGMENT_IS_CODED} AS coded
                FROM segments s JOIN sources src ON src.id = s.source_id
                WHERE s.text IS NOT substr(src.text, s.start + 1, s."end" - s.start)
                ORDER BY src.name, s.ordinal""").fetchall()

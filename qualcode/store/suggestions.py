@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .core import TRANSCRIPT_ORDER, Where, now
+from .core import SPEAKER_KEY, TRANSCRIPT_ORDER, Where, now
 
-_SUGGESTION_SELECT = """
+_SUGGESTION_SELECT = f"""
 SELECT sg.id, sg.segment_id, sg.code_id, c.key AS code, c.name AS code_name, sg.coder, sg.confidence,
        sg.drivers, sg.source, sg.status, sg.created_at, src.name AS source_name, src.group_label,
        s.ordinal, s.speaker, s.role,
-       CASE WHEN p.id IS NULL THEN src.group_label || ' ' || s.speaker
-            ELSE p.group_label || ' ' || p.label END AS key,
+       {SPEAKER_KEY} AS key,
        s.text
 FROM suggestions sg JOIN codes c ON c.id = sg.code_id
 JOIN segments s ON s.id = sg.segment_id JOIN sources src ON src.id = s.source_id
