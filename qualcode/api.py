@@ -171,6 +171,6 @@ class Project:
         seg, c, coder = self._coding_target(segment_id, code, coder)
         with self._store.act("uncode", actor=coder, summary=f"#{seg['id']} ({seg['key']}) - {c['key']} [api]",
                              details={"segment": seg["id"], "code": c["key"], "coder": coder, "via": "api"}):
-            if not self._store.remove_coding(seg["id"], c["id"], coder):
+            if not self._store.remove_codings([(seg["id"], c["id"])], coder):
                 raise NotFoundError(f"segment {seg['id']} has no coding '{c['key']}' by {coder}; nothing removed.")
         return True
