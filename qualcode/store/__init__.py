@@ -5,7 +5,8 @@ sit together: :mod:`.core` (connection, schema, transactions, audited acts,
 undo, backups), :mod:`.sources` (groups, sources, participants, segments),
 :mod:`.codebook` (themes, codes, coders, codings), :mod:`.memos`, and the
 areas later features add: :mod:`.codebook_rules`, :mod:`.themes`, :mod:`.analysis`,
-:mod:`.suggestions`, :mod:`.agreement`, :mod:`.interop`, :mod:`.privacy`.
+:mod:`.suggestions`, :mod:`.agreement`, :mod:`.interop`, :mod:`.privacy`, :mod:`.workspace`
+(the web workspace's pages).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from .schema import SCHEMA_VERSION
 from .sources import SourcesMixin
 from .suggestions import SuggestionsMixin
 from .themes import ThemesMixin
+from .workspace import WorkspaceMixin
 
 
-class Store(ThemesMixin, AgreementMixin, SuggestionsMixin, InteropMixin, PrivacyMixin, AnalysisMixin,
+class Store(WorkspaceMixin, ThemesMixin, AgreementMixin, SuggestionsMixin, InteropMixin, PrivacyMixin, AnalysisMixin,
             MemosMixin, CodebookRulesMixin, CodebookMixin, LemmasMixin, FiguresMixin, SourcesMixin,
             StoreCore):
     """An open qualcode project file. Use :meth:`Store.open` or :meth:`Store.create`."""
