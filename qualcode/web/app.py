@@ -72,7 +72,7 @@ class Workspace:
         return HTMLResponse(html, status_code=status, headers=_NO_STORE)
 
 
-_NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+_NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
              "X-Frame-Options": "DENY",
              "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'; "
                                         "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"}
@@ -200,7 +200,7 @@ async def _form(request: Request) -> dict | None:
 
 
 def _refuse(request: Request, ws: Workspace, message: str, status: int) -> Response:
-    if _wants_json(request) or request.method != "GET":
+    if _wants_json(request):
         return JSONResponse({"ok": False, "error": message}, status_code=status)
     html = ws.templates.get_template("refused.html").render(message=message)
     return HTMLResponse(html, status_code=status, headers=_NO_STORE)
