@@ -84,3 +84,21 @@ class WorkspaceMixin:
 
         cond, args = sql_in("id", ids)
         return {r[0]: r[1] for r in self.conn.execute(f"SELECT id, source_id FROM segments WHERE {cond}", args)}
+
+    def code_names(self) -> list[dict]:
+        """Codes in codebook order with their theme's key and name and display colour, without counts
+        (cheap: for pickers and filters)."""
+        return [dict(r) for r in self.conn.execute(
+            """SELECT c.key, c.name, t.key AS theme, t.name AS theme_name,
+                      COALESCE(c.colour, t.colour) AS display_colour
+               FROM codes c LEFT JOIN themes t ON t.id = c.theme_id
+               ORDER BY COALESCE(t.position, 1e9), t.id, c.position, c.id""")]
+
+    def theme_names(self) -> list[dict]:
+        """Themes in report order: key and name only."""
+        return [dict(r) for r in self.conn.execute("SELECT key, name FROM themes ORDER BY position, id")]
+
+    def source_order(self) -> list[int]:
+        """Source ids in reading order (group, then name)."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM sources ORDER BY length(group_label), group_label, name")]

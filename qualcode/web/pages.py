@@ -80,7 +80,7 @@ def pieces(seg: dict, frags: list[dict]) -> list[dict]:
 def code_choices(store) -> list[dict]:
     """The codes for the type-ahead: key, name, theme and colour, in codebook order."""
     return [{"key": c["key"], "name": c["name"], "theme": c["theme"] or "", "theme_name": c["theme_name"] or "",
-             "colour": safe_colour(c["display_colour"])} for c in store.codes()]
+             "colour": safe_colour(c["display_colour"])} for c in store.code_names()]
 
 
 def read_page(store, source_ref, *, code: str | None = None, theme: str | None = None, coder: str | None = None,
@@ -134,19 +134,18 @@ def read_page(store, source_ref, *, code: str | None = None, theme: str | None =
                       "text": _short(text[c["start"]:c["end"]], 240), "fragment": c["fragment"],
                       "mine": c["coder"] == me}
             for c in codings}
-    sources = store.sources()
-    names = [x["name"] for x in sources]
-    i = names.index(src["name"])
+    order = store.source_order()
+    i = order.index(src["id"])
     return {"source": {k: src[k] for k in ("id", "name", "group_label")}, "turns": turns,
             "legend": [dict(t, codes=list(t["codes"].values())) for t in legend.values()],
             "codings": info, "codes": code_choices(store),
-            "themes": [{"key": t["key"], "name": t["name"]} for t in store.themes()],
+            "themes": store.theme_names(),
             "coders": store.coders_with_codings(), "participants": participants,
             "filters": {"code": code or "", "theme": theme or "", "coder": coder or "",
                         "participant": participant or ""},
             "n_codings": len(codings), "n_shown": len(shown),
-            "prev": sources[i - 1]["id"] if i > 0 else None,
-            "next": sources[i + 1]["id"] if i + 1 < len(sources) else None}
+            "prev": order[i - 1] if i > 0 else None,
+            "next": order[i + 1] if i + 1 < len(order) else None}
 
 
 def _short(text: str, limit: int) -> str:
