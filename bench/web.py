@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 def build(path: Path, n: int, turns: int) -> None:
     from make_corpus import make
 
-    from qualcode.codebook import apply_codebook, load_codebook
+    from qualcode.codebook.yamlfile import apply_codebook, load_codebook
     from qualcode.ingest import ingest
     from qualcode.store import Store
 

@@ -16,7 +16,7 @@ pytest.importorskip("httpx2", reason="Starlette's test client needs httpx2 (the 
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from qualcode import themes as T  # noqa: E402
+from qualcode.themes import retheme as T  # noqa: E402
 from qualcode.store import Store  # noqa: E402
 from qualcode.web import pages  # noqa: E402
 from qualcode.web.app import create_app  # noqa: E402

@@ -41,7 +41,7 @@ def demo() -> Path:
 
 def student_work(project: Path) -> None:
     """A student's fragment codings in F2 (some overlapping) and a supervisor's comment."""
-    from qualcode import themes as T
+    from qualcode.themes import retheme as T
     from qualcode.coding.manual import code_span
     from qualcode.store import Store
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..coding import manual
 from ..errors import ChangedError, InputError
 from ..store.core import serialised
-from .. import themes as retheme
+from ..themes import retheme
 
 
 def _int(form: dict, name: str) -> int:

@@ -161,7 +161,7 @@ def index_page(store) -> dict:
 def board_page(store) -> dict:
     """The theme board: a column per theme (in report order) with its codes and counts, and one for
     codes without a theme."""
-    from ..themes import STATUSES
+    from ..themes.retheme import STATUSES
 
     codes = store.codes()
     columns = []
@@ -191,7 +191,7 @@ def fragments_page(store, *, theme: str | None = None, code: str | None = None) 
 
 def history_page(store, limit: int = 60) -> dict:
     """The newest acts with which of them can be undone."""
-    from ..themes import history_rows
+    from ..themes.retheme import history_rows
 
     undoable = {a["id"] for a in store.undoable_acts()}
     return {"acts": [{**a, "can_undo": a["id"] in undoable} for a in history_rows(store, limit)]}
@@ -201,9 +201,9 @@ _SEGMENT_REF = re.compile(r"(?:segment #|#)(\d+)(?= \(|\b)")
 
 
 def review_page(store) -> dict:
-    """Step 4's checks (:func:`qualcode.review.run_review`), each warning with links to what it names:
+    """Step 4's checks (:func:`qualcode.themes.review.run_review`), each warning with links to what it names:
     the fragments of a theme or code, the segments it cites, the transcript of a group or participant."""
-    from ..review import run_review
+    from ..themes.review import run_review
 
     r = run_review(store, remember=False)
     themes = {t["key"] for t in store.themes()}
@@ -242,7 +242,7 @@ def review_page(store) -> dict:
 def supervisor_page(store) -> dict:
     """Each theme as the supervisor reads it in the report: definition, key messages, spread,
     representative quotes (with links into the transcripts) and the supervisor's comments."""
-    from ..export.report import build_report
+    from ..reports.report import build_report
 
     report = build_report(store, figures=False)
     where = store.segment_sources(q["segment_id"] for t in report.themes for q in t.quotes)
