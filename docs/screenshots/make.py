@@ -63,6 +63,19 @@ def student_work(project: Path) -> None:
                    "nog wat scherper in de definitie.", author="promotor", kind="supervisor")
 
 
+SELECT = """
+const p = document.querySelector('p.text[data-seg="' + arguments[0] + '"]');
+const spans = p.querySelectorAll('span.p');
+const words = (n) => { const t = spans[0].textContent; let at = 0; for (let i = 0; i < n; i++) { at = t.indexOf(' ', at) + 1; } return at; };
+const range = document.createRange();
+range.setStart(spans[0].firstChild, words(arguments[1]));
+range.setEnd(spans[0].firstChild, words(arguments[2]) - 1);
+window.getSelection().removeAllRanges();
+window.getSelection().addRange(range);
+p.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+"""
+
+
 def shoot(project: Path) -> None:
     import uvicorn
     from selenium import webdriver
@@ -95,6 +108,10 @@ def shoot(project: Path) -> None:
         driver.get(url.replace("/?", f"/read/{f2}?"))
         driver.execute_script("document.getElementById(arguments[0]).scrollIntoView();", f"seg-{coded[0]['id']}")
         driver.execute_script("window.scrollBy(0, -80);")
+        # a selection of words with the code picker open, as a student codes them
+        driver.execute_script(SELECT, coded[1]["id"], 4, 9)
+        driver.find_element(By.ID, "picker-input").send_keys("werk")
+        time.sleep(0.3)
         driver.save_screenshot(str(OUT / "web-read.png"))
         for name, path in (("web-board", "/board"), ("web-review", "/review"), ("web-supervisor", "/supervisor#theme-obstacles")):
             driver.set_window_size(1600 if name == "web-board" else 1440, 900)

@@ -83,7 +83,13 @@
       el.style.left = Math.max(8, left) + "px";
     }
 
-    function closeAll() { picker.hidden = true; panel.hidden = true; chosen = null; }
+    function mark(range) {  // keep the chosen words visibly selected while the picker has the focus
+      if (window.Highlight && window.CSS && CSS.highlights) {
+        if (range) { CSS.highlights.set("qc-pick", new Highlight(range)); } else { CSS.highlights.delete("qc-pick"); }
+      }
+    }
+
+    function closeAll() { picker.hidden = true; panel.hidden = true; chosen = null; mark(null); }
 
     function render() {
       const q = input.value.trim().toLowerCase();
@@ -123,6 +129,7 @@
       panel.hidden = true;
       document.getElementById("picker-words").textContent = text.trim();
       input.value = ""; active = 0; render();
+      mark(sel.getRangeAt(0).cloneRange());
       place(picker, sel.getRangeAt(0).getBoundingClientRect());
       input.focus();
     });
@@ -181,7 +188,7 @@
       openPanel(ids, seg, hit);
     });
     document.addEventListener("mousedown", e => {
-      if (!picker.hidden && !picker.contains(e.target)) { picker.hidden = true; }
+      if (!picker.hidden && !picker.contains(e.target)) { picker.hidden = true; mark(null); }
       if (!panel.hidden && !panel.contains(e.target) && !e.target.closest("span.hl, .chip")) { panel.hidden = true; }
     });
   }
