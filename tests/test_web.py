@@ -498,3 +498,62 @@ def test_colours_and_clock():
     assert pages.highlight_style(["#000000", "#FFFFFF", "#00FF00"]).endswith(
         "box-shadow: inset 0 -3px 0 #FFFFFF, inset 0 -6px 0 #00FF00; padding-bottom: 6px;")
     assert pages.clock(None) == "" and pages.clock(75.9) == "1:15" and pages.clock(3725) == "1:02:05"
+
+
+# ------------------------------------------------------------- undo of each act
+def _dump(project: Path) -> dict:
+    try:
+        from tests.test_themes_helpers import dump
+    except ImportError:  # pragma: no cover
+        from test_themes_helpers import dump
+    with Store.open(project) as store:
+        return dump(store)
+
+
+def _fields(project: Path, path: str) -> dict:
+    seg, start, text = rows(project, "SELECT id, start, text FROM segments WHERE role = 'participant' AND n_words > 12 "
+                                     "ORDER BY id LIMIT 1 OFFSET 9")[0]
+    rule = rows(project, "SELECT id FROM codings WHERE coder = 'rules' ORDER BY id LIMIT 1")[0][0]
+    sug = rows(project, "SELECT id FROM suggestions ORDER BY id LIMIT 1")[0][0]
+    return {
+        "/act/code": {"segment": seg, "start": start, "end": start + 12, "text": text[:12], "code": "intake"},
+        "/act/uncode": {"coding": rule}, "/act/confirm": {"coding": rule},
+        "/act/suggestion": {"suggestion": sug, "decision": "yes"},
+        "/act/memo": {"target": f"segment:{seg}", "text": "Een memo."},
+        "/act/move": {"code": "cons", "theme": "care", "from": "work"},
+        "/act/merge-codes": {"code": "cons", "into": "pros"},
+        "/act/merge-themes": {"theme": "care", "into": "work"},
+        "/act/split-theme": {"theme": "work", "codes": "cons", "new_key": "costs", "new_name": "Kosten"},
+        "/act/split-code": {"code": "pros", "group": "F1", "new_key": "pros_f1", "new_name": "Voordelen F1"},
+        "/act/rename-theme": {"theme": "care", "name": "Zorg"}, "/act/rename-code": {"code": "coach", "key": "jobcoach"},
+        "/act/status": {"theme": "care", "status": "reviewed"},
+        "/act/define": {"theme": "care", "definition": "Zorg en werk.", "key_messages": "Een boodschap."},
+        "/act/add-theme": {"key": "stigma", "name": "Stigma"},
+    }[path]
+
+
+@pytest.mark.parametrize("path", ["/act/code", "/act/uncode", "/act/confirm", "/act/suggestion", "/act/memo",
+                                  "/act/move", "/act/merge-codes", "/act/merge-themes", "/act/split-theme",
+                                  "/act/split-code", "/act/rename-theme", "/act/rename-code", "/act/status",
+                                  "/act/define", "/act/add-theme"])
+def test_every_act_of_the_workspace_is_one_act_that_undo_reverses_exactly(client, app, project, path):
+    before, n = _dump(project), acts(project)
+    r = post(client, app, path, **_fields(project, path))
+    assert r.status_code == 200 and r.json()["ok"], r.text
+    assert acts(project) == n + 1  # one audited act, named after the workspace's coder or the OS user
+    assert _dump(project) != before
+    last = rows(project, "SELECT id FROM audit_log ORDER BY id DESC LIMIT 1")[0][0]
+    assert f'data-undo="{last}"' in client.get("/history").text
+    assert post(client, app, "/act/undo", act=last).json()["ok"]
+    assert _dump(project) == before
+
+
+def test_a_refusal_to_the_page_script_is_json(client, app):
+    r = client.post("/act/memo", data={"csrf": "wrong", "target": "project", "text": "x"},
+                    headers={"Accept": "application/json"})
+    assert r.status_code == 403 and r.json() == {
+        "ok": False, "error": "this form is out of date or did not come from the workspace (its CSRF token is "
+                              "missing or wrong); reload the page and try again."}
+    r = client.post("/act/memo", content=b"\xff\xfe", headers={"Accept": "application/json",
+                                                                "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 403

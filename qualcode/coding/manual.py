@@ -1,4 +1,5 @@
-"""Scripted manual coding: ``qualcode code SEGMENT_ID... CODE_ID`` and ``qualcode uncode``."""
+"""Manual coding: ``qualcode code SEGMENT_ID... CODE_ID`` and ``qualcode uncode``, and the single acts of
+the web workspace (code a selection, remove or confirm one coding, accept or reject a suggestion)."""
 
 from __future__ import annotations
 
