@@ -265,12 +265,26 @@ def test_board_review_supervisor_history_fragments(client, project):
     assert client.get("/fragments").status_code == 404
 
 
+def test_review_links_to_the_segment_a_warning_cites(client, project):
+    cid, seg = rows(project, "SELECT id, segment_id FROM codings WHERE start IS NOT NULL ORDER BY id LIMIT 1")[0]
+    conn = sqlite3.connect(project)
+    with conn:  # a fragment that no longer lies inside its segment (as after a bad hand edit)
+        conn.execute('UPDATE codings SET "end" = "end" + 100000 WHERE id = ?', (cid,))
+    conn.close()
+    html = client.get("/review").text
+    assert f"coding #{cid} (" in unescape(html)
+    assert f'<a href="/read/{source_id(project)}#seg-{seg}">segment #{seg}</a>' in html
+    assert f">segment #{cid}</a>" not in html or cid == seg
+
+
 def test_review_links_to_what_each_warning_names(client, project):
     page = client.get("/review")
     assert page.status_code == 200
     links = re.findall(r'<p class="links">(.*?)</p>', page.text, flags=re.S)
     assert links, "the sample has coverage warnings with links"
-    assert any("/read/" in x for x in links)
+    f1 = source_id(project)
+    assert f'<a href="/read/{f1}">read group F1</a>' in page.text
+    assert re.search(rf'<a href="/read/{f1}\?participant=F1%20P\d">read F1 P\d</a>', page.text)
 
 
 # ----------------------------------------------------------------------- acts

@@ -85,10 +85,11 @@ def served(project, monkeypatch):
 
 
 @pytest.fixture
-def browser(tmp_path):
+def browser(tmp_path, monkeypatch):
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
+    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager, should it run, downloads nothing
     opts = Options()
     opts.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

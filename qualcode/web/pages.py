@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from urllib.parse import quote
 
 from ..errors import NotFoundError
 
@@ -197,7 +198,7 @@ def history_page(store, limit: int = 60) -> dict:
     return {"acts": [{**a, "can_undo": a["id"] in undoable} for a in history_rows(store, limit)]}
 
 
-_SEGMENT_REF = re.compile(r"(?:segment #|#)(\d+)(?= \(|\b)")
+_SEGMENT_REF = re.compile(r"(?<!coding )#(\d+)\b")  # '#12 (F1 P3 ...' and 'segment #12', not 'coding #7'
 
 
 def review_page(store) -> dict:
@@ -226,7 +227,7 @@ def review_page(store) -> dict:
         elif kind == "group" and ref in first_source:
             links.append((f"read group {ref}", f"/read/{first_source[ref]}"))
         elif ref and kind in first_source and not ref.startswith("("):
-            links.append((f"read {subject}", f"/read/{first_source[kind]}?participant={kind} {ref}"))
+            links.append((f"read {subject}", f"/read/{first_source[kind]}?participant={quote(subject)}"))
         for n in dict.fromkeys(int(x) for x in _SEGMENT_REF.findall(f"{w.subject} {w.message}")):
             if n in where and len(links) < 12:
                 links.append((f"segment #{n}", f"/read/{where[n]}#seg-{n}"))
