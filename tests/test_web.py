@@ -571,3 +571,33 @@ def test_a_refusal_to_the_page_script_is_json(client, app):
     r = client.post("/act/memo", content=b"\xff\xfe", headers={"Accept": "application/json",
                                                                 "Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 403
+
+
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def _segment_and_fragments(draw):
+    text = draw(st.text(alphabet="ab c\u00e9\U0001F600\n", min_size=1, max_size=40))
+    start = draw(st.integers(0, 500))
+    spans = draw(st.lists(st.tuples(st.integers(0, len(text) - 1), st.integers(1, len(text))), max_size=6))
+    frags = [{"id": i + 1, "start": start + min(a, b), "end": start + max(a, b), "colour": "#123456"}
+             for i, (a, b) in enumerate(spans) if min(a, b) < max(a, b)]
+    return {"start": start, "end": start + len(text), "text": text}, frags
+
+
+@settings(deadline=None, max_examples=200)
+@given(_segment_and_fragments())
+@example(({"start": 0, "end": 3, "text": "abc"}, []))
+@example(({"start": 5, "end": 9, "text": "abcd"}, [{"id": 1, "start": 5, "end": 9, "colour": "#000000"},
+                                                   {"id": 2, "start": 6, "end": 7, "colour": "#FFFFFF"}]))
+def test_pieces_tile_the_segment_and_carry_exactly_the_covering_codings(case):
+    seg, frags = case
+    got = pages.pieces(seg, frags)
+    assert "".join(p["text"] for p in got) == seg["text"]
+    for p, nxt in zip(got, got[1:] + [None]):
+        end = nxt["o"] if nxt else seg["end"]
+        assert p["o"] + len(p["text"]) == end and p["text"]
+        assert p["ids"] == [f["id"] for f in frags if f["start"] <= p["o"] and f["end"] >= end]
+        assert bool(p["style"]) == bool(p["ids"])
