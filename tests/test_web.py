@@ -103,7 +103,7 @@ def source_id(project: Path, name: str = "F1.txt") -> int:
 
 
 # ------------------------------------------------------------------ the door
-PAGES = ["/", "/read/1", "/board", "/review", "/supervisor", "/history", "/fragments?theme=work"]
+PAGES = ["/", "/read/1", "/board", "/review", "/supervisor", "/history", "/fragments?theme=work", "/as-of"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -243,6 +243,19 @@ def test_read_filters(client, project):
     assert "(F1 P3)" in html and "(F1 P1)" not in html and "(F1 Moderator)" in html
     html = client.get(f"/read/{sid}?theme=care").text
     assert "faded" in html
+
+
+def test_pages_say_which_act_they_show_and_as_of_names_the_newest(client, app, project):
+    last = rows(project, "SELECT MAX(id) FROM audit_log")[0][0]
+    for path in PAGES[:-1]:
+        assert f'data-as-of="{last}"' in client.get(path).text, path
+    assert client.get("/as-of").json() == {"act": last, "command": "test codings", "actor": rows(
+        project, "SELECT actor FROM audit_log WHERE id = ?", last)[0][0], "summary": ""}
+    with Store.open(project) as store:  # a CLI command meanwhile
+        T.add_memo(store, "project", "Van de CLI.", author="anna")
+    assert client.get("/as-of").json() == {"act": last + 1, "command": "memo add", "actor": "anna",
+                                           "summary": "memo on project"}
+    assert 'data-as-of=' not in client.get("/read/999").text  # an error page does not watch
 
 
 def test_read_unknown_source_is_a_message_not_a_traceback(client):

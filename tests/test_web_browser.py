@@ -203,3 +203,20 @@ def test_drag_a_code_to_another_theme_on_the_board(served, browser, project):
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '.dropzone[data-theme="care"] #code-pros'),
              "the code in its new column after the reload")
     assert browser.current_url == f"{base}/board"
+
+
+def test_a_page_says_when_another_command_changed_the_project(served, browser, project):
+    from selenium.webdriver.common.by import By
+
+    from qualcode.store import Store
+    from qualcode.themes import retheme
+
+    browser.get(served.replace("/?", "/board?"))
+    banner = wait_for(browser, lambda d: d.find_element(By.ID, "changed"), "the board")
+    assert not banner.is_displayed()
+    with Store.open(project) as store:  # as 'qualcode theme rename' in a terminal would
+        retheme.rename_theme(store, "care", "Zorg en werk samen")
+    wait_for(browser, lambda d: banner.is_displayed(), "the changed-project notice")
+    assert "The project changed since this page was drawn" in banner.text and "theme rename" in banner.text
+    browser.find_element(By.CSS_SELECTOR, "[data-reload]").click()
+    wait_for(browser, lambda d: "Zorg en werk samen" in d.page_source, "the board after reloading")

@@ -136,7 +136,7 @@ def create_app(project: str | Path, *, coder: str, token: str | None = None) -> 
             args = {p: request.query_params.get(p) or None for p in param_names}
             args.update(request.path_params)
             try:
-                data = await run_in_threadpool(ws.run, build, **args)
+                data = await run_in_threadpool(ws.run, _drawn_at(build), **args)
             except Exception as exc:  # a readable message, never a traceback
                 msg, status = _message(exc)
                 return ws.render(request, "error.html", {"message": msg}, status)
@@ -162,8 +162,16 @@ def create_app(project: str | Path, *, coder: str, token: str | None = None) -> 
             return JSONResponse({"ok": True, "message": message})
         return RedirectResponse(_with(back, msg=message), status_code=303)
 
+    async def as_of(request: Request) -> Response:
+        try:
+            return JSONResponse(await run_in_threadpool(ws.run, pages.latest_act), headers=_NO_STORE)
+        except Exception as exc:
+            msg, status = _message(exc)
+            return JSONResponse({"ok": False, "error": msg}, status_code=status)
+
     routes = [
         Route("/", page("index.html", pages.index_page)),
+        Route("/as-of", as_of),
         Route("/read/{source_ref}", page("read.html", _read_as(ws.coder), "code", "theme", "coder", "participant")),
         Route("/board", page("board.html", pages.board_page)),
         Route("/fragments", page("fragments.html", pages.fragments_page, "theme", "code")),
@@ -176,6 +184,15 @@ def create_app(project: str | Path, *, coder: str, token: str | None = None) -> 
     app = Starlette(routes=routes)
     app.state.workspace = ws
     return _Guard(app, ws)
+
+
+def _drawn_at(build):
+    """``build`` plus ``as_of``: the newest act's number, read before the page's data, so that a page
+    whose data is older than the project shows it (the page's script asks /as-of now and then)."""
+    def wrapped(store, **args):
+        seen = store.last_act_id()
+        return {**build(store, **args), "as_of": seen}
+    return wrapped
 
 
 def _read_as(me: str):

@@ -154,6 +154,15 @@ def _short(text: str, limit: int) -> str:
     return t if len(t) <= limit else t[:limit - 1] + "…"
 
 
+def latest_act(store) -> dict:
+    """The newest act: its number, command, actor and summary (number 0 before the first act)."""
+    rows = store.history(1)
+    if not rows:
+        return {"act": 0, "command": "", "actor": "", "summary": ""}
+    a = rows[0]
+    return {"act": a["id"], "command": a["command"], "actor": a["actor"], "summary": a["summary"]}
+
+
 def index_page(store) -> dict:
     """The project's transcripts with how much of each is coded, and the project's counts."""
     return {"sources": store.source_overview(), "counts": store.step_counts(), "as_of": store.as_of()}

@@ -34,6 +34,29 @@
   const flash = sessionStorage.getItem("qc-flash");
   if (flash) { sessionStorage.removeItem("qc-flash"); say(flash, true); window.scrollTo({top: window.scrollY}); }
 
+  // Another program (a CLI command, a second browser tab) changed the project since this page was drawn:
+  // say so, once, with a way to reload. Acts made from a stale page are refused anyway.
+  const drawnAt = document.body.dataset.asOf;
+  if (drawnAt !== undefined) {
+    const poll = window.setInterval(async () => {
+      if (document.hidden) { return; }
+      try {
+        const res = await fetch("/as-of", {credentials: "same-origin", headers: {"Accept": "application/json"}});
+        const now = await res.json();
+        if (now.act > Number(drawnAt)) {
+          window.clearInterval(poll);
+          const box = document.getElementById("changed");
+          box.querySelector("span").textContent = "The project changed since this page was drawn: #" + now.act + " "
+            + now.command + " by " + now.actor + (now.summary ? " (" + now.summary + ")" : "") + ".";
+          box.hidden = false;
+        }
+      } catch (e) { window.clearInterval(poll); }
+    }, 4000);
+  }
+
+  document.querySelectorAll("[data-reload]").forEach(a => a.addEventListener("click", e => {
+    e.preventDefault(); window.location.reload();
+  }));
   document.querySelectorAll("[data-back]").forEach(a => a.addEventListener("click", e => {
     if (history.length > 1) { e.preventDefault(); history.back(); }
   }));
