@@ -13,6 +13,15 @@ LEFT JOIN themes t ON t.id = cd.theme_id
 """
 
 
+def _with_span(row) -> dict:
+    """A coding row with start and end: its fragment's, or its segment's for a whole-segment coding."""
+    d = dict(row)
+    fstart, fend, sstart, send = d.pop("fstart"), d.pop("fend"), d.pop("sstart"), d.pop("send")
+    d["fragment"] = fstart is not None
+    d["start"], d["end"] = (fstart, fend) if d["fragment"] else (sstart, send)
+    return d
+
+
 class WorkspaceMixin:
     def source_codings(self, source_id: int) -> list[dict]:
         """Codings of one source's segments: id, segment_id, code_id, code, code_name, theme, theme_name,
@@ -21,16 +30,7 @@ class WorkspaceMixin:
         rows = self.conn.execute(
             _SOURCE_CODINGS + " WHERE s.source_id = ? ORDER BY s.ordinal, IFNULL(t.position, 1e9), cd.position, g.id",
             (int(source_id),))
-        out = []
-        for r in rows:
-            d = dict(r)
-            frag = d.pop("fstart") is not None
-            fend = d.pop("fend")
-            sstart, send = d.pop("sstart"), d.pop("send")
-            d["start"], d["end"] = (r["fstart"], fend) if frag else (sstart, send)
-            d["fragment"] = frag
-            out.append(d)
-        return out
+        return [_with_span(r) for r in rows]
 
     def coding(self, coding_id: int) -> dict:
         """One coding with its code, theme and span (keys as :meth:`source_codings`, plus source_id)."""
@@ -40,12 +40,7 @@ class WorkspaceMixin:
         if row is None:
             raise NotFoundError(f"coding #{coding_id} is not in the project (any more); reload the page to see "
                                 "the codings as they are now.")
-        d = dict(row)
-        frag = d.pop("fstart") is not None
-        fend, sstart, send = d.pop("fend"), d.pop("sstart"), d.pop("send")
-        d["start"], d["end"] = (row["fstart"], fend) if frag else (sstart, send)
-        d["fragment"] = frag
-        return d
+        return _with_span(row)
 
     def source_suggestion_rows(self, source_id: int, status: str = "open") -> list[dict]:
         """Suggestions on one source's segments: id, segment_id, code_id, code, code_name, coder,
