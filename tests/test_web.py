@@ -375,7 +375,8 @@ def test_accept_and_reject_suggestions(client, app, project):
 def test_memo_on_a_segment_and_a_supervisor_comment(client, app, project):
     seg = rows(project, "SELECT id FROM segments ORDER BY id LIMIT 1")[0][0]
     assert post(client, app, "/act/memo", target=f"segment:{seg}", text="Mooi citaat.").json()["ok"]
-    assert post(client, app, "/act/memo", target="theme:work", text="Scherper formuleren.", kind="supervisor").json()["ok"]
+    assert post(client, app, "/act/memo", target="theme:work", text="Scherper formuleren.",
+                kind="supervisor").json()["ok"]
     assert rows(project, "SELECT target_type, kind, author, text FROM memos ORDER BY id") == [
         ("segment", "memo", "student", "Mooi citaat."), ("theme", "supervisor", "student", "Scherper formuleren.")]
     assert "Scherper formuleren." in client.get("/supervisor").text
@@ -552,7 +553,8 @@ def _fields(project: Path, path: str) -> dict:
         "/act/merge-themes": {"theme": "care", "into": "work"},
         "/act/split-theme": {"theme": "work", "codes": "cons", "new_key": "costs", "new_name": "Kosten"},
         "/act/split-code": {"code": "pros", "group": "F1", "new_key": "pros_f1", "new_name": "Voordelen F1"},
-        "/act/rename-theme": {"theme": "care", "name": "Zorg"}, "/act/rename-code": {"code": "coach", "key": "jobcoach"},
+        "/act/rename-theme": {"theme": "care", "name": "Zorg"},
+        "/act/rename-code": {"code": "coach", "key": "jobcoach"},
         "/act/status": {"theme": "care", "status": "reviewed"},
         "/act/define": {"theme": "care", "definition": "Zorg en werk.", "key_messages": "Een boodschap."},
         "/act/add-theme": {"key": "stigma", "name": "Stigma"},

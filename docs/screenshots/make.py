@@ -66,7 +66,11 @@ def student_work(project: Path) -> None:
 SELECT = """
 const p = document.querySelector('p.text[data-seg="' + arguments[0] + '"]');
 const spans = p.querySelectorAll('span.p');
-const words = (n) => { const t = spans[0].textContent; let at = 0; for (let i = 0; i < n; i++) { at = t.indexOf(' ', at) + 1; } return at; };
+const words = (n) => {
+  const t = spans[0].textContent; let at = 0;
+  for (let i = 0; i < n; i++) { at = t.indexOf(' ', at) + 1; }
+  return at;
+};
 const range = document.createRange();
 range.setStart(spans[0].firstChild, words(arguments[1]));
 range.setEnd(spans[0].firstChild, words(arguments[2]) - 1);
@@ -113,7 +117,8 @@ def shoot(project: Path) -> None:
         driver.find_element(By.ID, "picker-input").send_keys("werk")
         time.sleep(0.3)
         driver.save_screenshot(str(OUT / "web-read.png"))
-        for name, path in (("web-board", "/board"), ("web-review", "/review"), ("web-supervisor", "/supervisor#theme-obstacles")):
+        for name, path in (("web-board", "/board"), ("web-review", "/review"),
+                           ("web-supervisor", "/supervisor#theme-obstacles")):
             driver.set_window_size(1600 if name == "web-board" else 1440, 900)
             driver.get(base + path)
             if "#" in path:

@@ -81,7 +81,8 @@ def move(store, form: dict, me: str) -> str:
 
 
 def merge_codes(store, form: dict, me: str) -> str:
-    r = retheme.merge_codes(store, _need(form, "code", "the code to merge"), _need(form, "into", "the code to merge into"))
+    r = retheme.merge_codes(store, _need(form, "code", "the code to merge"),
+                            _need(form, "into", "the code to merge into"))
     return f"merged code {r['from']} into {r['into']} ({r['moved']} codings moved)"
 
 
@@ -100,7 +101,8 @@ def split_theme(store, form: dict, me: str) -> str:
 
 
 def split_code(store, form: dict, me: str) -> str:
-    r = retheme.split_code(store, _need(form, "code", "the code to split"), _need(form, "new_key", "an id for the new code"),
+    r = retheme.split_code(store, _need(form, "code", "the code to split"),
+                           _need(form, "new_key", "an id for the new code"),
                            _need(form, "new_name", "a name for the new code"),
                            contains=(form.get("contains") or "").strip() or None,
                            group=(form.get("group") or "").strip() or None,
