@@ -33,6 +33,7 @@ def cli(ctx: click.Context, project: str, debug: bool) -> None:
     Step 3-5 themes:     theme, status, review, history, undo, memo
     Step 6 report:       export, report
     Also:                agreement, import, pseudonymise, backup
+    In the browser:      serve (read in colour, code by selecting words, theme board)
 
     Every command works on one project file, chosen with -p PATH or
     QUALCODE_PROJECT (default ./project.qualcode). Start with 'qualcode init'.

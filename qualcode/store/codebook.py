@@ -224,3 +224,16 @@ class CodebookMixin:
 
     def ensure_coder(self, name: str, guid: str | None = None) -> None:
         self.conn.execute("INSERT OR IGNORE INTO coders(name, guid) VALUES (?, ?)", (name, guid or new_guid()))
+
+    def code_names(self) -> list[dict]:
+        """Codes in codebook order with their theme's key and name and display colour, without counts
+        (cheap: for pickers and filters)."""
+        return [dict(r) for r in self.conn.execute(
+            """SELECT c.key, c.name, t.key AS theme, t.name AS theme_name,
+                      COALESCE(c.colour, t.colour) AS display_colour
+               FROM codes c LEFT JOIN themes t ON t.id = c.theme_id
+               ORDER BY COALESCE(t.position, 1e9), t.id, c.position, c.id""")]
+
+    def theme_names(self) -> list[dict]:
+        """Themes in report order: key and name only."""
+        return [dict(r) for r in self.conn.execute("SELECT key, name FROM themes ORDER BY position, id")]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator
 
-from ..errors import ConflictError
+from ..errors import ConflictError, NotFoundError
 from .core import SEGMENT_IS_CODED, SPEAKER_KEY, TRANSCRIPT_ORDER, Where, new_guid, now, sql_in
 
 _CODING_SELECT = f"""
@@ -58,6 +58,24 @@ _REMOVE_BY = {
 
 # Two rows that would be the same row once they carry the same code (the unique index, less the code).
 _SAME_ROW = {"codings": ("segment_id", "coder", "start", "end"), "suggestions": ("segment_id", "coder", "source")}
+
+
+_SOURCE_CODINGS = """
+SELECT g.id, g.segment_id, g.code_id, cd.key AS code, cd.name AS code_name, t.key AS theme,
+       t.name AS theme_name, COALESCE(cd.colour, t.colour, '#999999') AS colour, g.coder, g.origin,
+       g.start AS fstart, g."end" AS fend, s.start AS sstart, s."end" AS send
+FROM codings g JOIN segments s ON s.id = g.segment_id JOIN codes cd ON cd.id = g.code_id
+LEFT JOIN themes t ON t.id = cd.theme_id
+"""
+
+
+def _with_span(row) -> dict:
+    """A coding row with start and end: its fragment's, or its segment's for a whole-segment coding."""
+    d = dict(row)
+    fstart, fend, sstart, send = d.pop("fstart"), d.pop("fend"), d.pop("sstart"), d.pop("send")
+    d["fragment"] = fstart is not None
+    d["start"], d["end"] = (fstart, fend) if d["fragment"] else (sstart, send)
+    return d
 
 
 class CodingsMixin:
@@ -517,3 +535,22 @@ class CodingsMixin:
         return {r[0] for r in self.conn.execute(
             "SELECT DISTINCT s.source_id FROM codings g JOIN segments s ON s.id = g.segment_id WHERE g.coder = ?",
             (coder,))}
+
+    def source_codings(self, source_id: int) -> list[dict]:
+        """Codings of one source's segments: id, segment_id, code_id, code, code_name, theme, theme_name,
+        colour, coder, origin, start, end (the span in the source's text; the segment's own for a
+        whole-segment coding) and fragment (True for part of a segment), in codebook order."""
+        rows = self.conn.execute(
+            _SOURCE_CODINGS + " WHERE s.source_id = ? ORDER BY s.ordinal, IFNULL(t.position, 1e9), cd.position, g.id",
+            (int(source_id),))
+        return [_with_span(r) for r in rows]
+
+    def coding(self, coding_id: int) -> dict:
+        """One coding with its code, theme and span (keys as :meth:`source_codings`, plus source_id)."""
+        row = self.conn.execute(
+            _SOURCE_CODINGS.replace("SELECT g.id,", "SELECT s.source_id, g.id,") + " WHERE g.id = ?",
+            (int(coding_id),)).fetchone()
+        if row is None:
+            raise NotFoundError(f"coding #{coding_id} is not in the project (any more); reload the page to see "
+                                "the codings as they are now.")
+        return _with_span(row)

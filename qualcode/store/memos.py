@@ -61,3 +61,10 @@ class MemosMixin:
     def retarget_memos(self, target_type: str, old_id: int, new_id: int) -> int:
         return self.conn.execute("UPDATE memos SET target_id = ? WHERE target_type = ? AND target_id = ?",
                                  (new_id, target_type, old_id)).rowcount
+
+    def source_segment_memos(self, source_id: int) -> list[dict]:
+        """Memos on one source's segments, oldest first."""
+        return [dict(r) for r in self.conn.execute(
+            """SELECT m.* FROM memos m JOIN segments s ON s.id = m.target_id
+               WHERE m.target_type = 'segment' AND s.source_id = ? ORDER BY m.created_at, m.id""",
+            (int(source_id),))]

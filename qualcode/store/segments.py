@@ -376,6 +376,32 @@ class SegmentsMixin:
         self.conn.executemany("DELETE FROM segments WHERE id = ?", [(i,) for i in old])
         return new_ids
 
+    def source_overview(self) -> list[dict]:
+        """Every source with its group, segment count, number of codings and of coded segments."""
+        return [dict(r) for r in self.conn.execute(
+            """SELECT src.id, src.name, src.group_label, src.n_words,
+                      (SELECT COUNT(*) FROM segments s WHERE s.source_id = src.id) AS n_segments,
+                      (SELECT COUNT(*) FROM codings g JOIN segments s ON s.id = g.segment_id
+                       WHERE s.source_id = src.id) AS n_codings,
+                      (SELECT COUNT(DISTINCT g.segment_id) FROM codings g JOIN segments s ON s.id = g.segment_id
+                       WHERE s.source_id = src.id) AS n_coded
+               FROM sources src ORDER BY length(src.group_label), src.group_label, src.name""")]
+
+    def segment_sources(self, segment_ids) -> dict[int, int]:
+        """segment id -> its source's id."""
+        ids = [int(i) for i in segment_ids]
+        if not ids:
+            return {}
+        from .core import sql_in
+
+        cond, args = sql_in("id", ids)
+        return {r[0]: r[1] for r in self.conn.execute(f"SELECT id, source_id FROM segments WHERE {cond}", args)}
+
+    def source_order(self) -> list[int]:
+        """Source ids in reading order (group, then name)."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM sources ORDER BY length(group_label), group_label, name")]
+
 
 def natural_key(label: str) -> tuple:
     """Sort 'F2' before 'F10' and 'P2' before 'P10'."""

@@ -50,3 +50,13 @@ class SuggestionsMixin:
 
     def set_suggestion_status(self, suggestion_id: int, status: str) -> None:
         self.conn.execute("UPDATE suggestions SET status = ? WHERE id = ?", (status, int(suggestion_id)))
+
+    def source_suggestion_rows(self, source_id: int, status: str = "open") -> list[dict]:
+        """Suggestions on one source's segments: id, segment_id, code_id, code, code_name, coder,
+        confidence, drivers, source, status."""
+        return [dict(r) for r in self.conn.execute(
+            """SELECT sg.id, sg.segment_id, sg.code_id, c.key AS code, c.name AS code_name, sg.coder,
+                      sg.confidence, sg.drivers, sg.source, sg.status
+               FROM suggestions sg JOIN codes c ON c.id = sg.code_id JOIN segments s ON s.id = sg.segment_id
+               WHERE s.source_id = ? AND sg.status = ? ORDER BY s.ordinal, sg.confidence DESC, c.position""",
+            (int(source_id), status))]
