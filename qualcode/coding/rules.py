@@ -37,13 +37,35 @@ from .saferegex import TimedRegex
 
 RULES_CODER = "rules"
 ORIGIN = "rule"
+SEP = "\x1f"  # joins a code key, the rule's kind and the rule's text into one matcher label
+
+
+def rule_label(key: str, kind: str, text: str) -> str:
+    """The matcher label of one rule: which code, which kind (keyword, phrase, pattern), which words."""
+    return f"{key}{SEP}{kind}{SEP}{text}"
+
+
+def split_label(label: str) -> tuple[str, str, str]:
+    """(code key, kind, rule text) of a matcher label; a bare code key gives (key, '', '')."""
+    parts = label.split(SEP, 2)
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else (label, "", "")
 
 
 @dataclass
 class Match:
+    """A code's match on a segment: where (``spans``), why (``hits``: the rules that matched) and how
+    sure (``score``, :func:`qualcode.coding.rulescore.score_hits`)."""
+
     segment_id: int
     code: str
     spans: list[tuple[int, int]]
+    hits: list = field(default_factory=list)
+    score: float = 1.0
+
+    def why(self) -> str:
+        from .rulescore import explain
+
+        return explain(self.hits)
 
 
 @dataclass
@@ -71,6 +93,7 @@ class CompiledRules:
     _regex_needs: dict = field(default_factory=dict)
 
     def wildcard_codes(self, lower: str) -> tuple[str, ...]:
+        """The labels of the wildcard rules that the lower-case word ``lower`` matches."""
         hit = self._word_cache.get(lower)
         if hit is None:
             if self._any_wildcard is None:
@@ -90,6 +113,11 @@ class CompiledRules:
     def match_docs(self, docs: list, texts: list[str] | None = None) -> list[dict[str, list[tuple[int, int]]]]:
         """For each processed doc, code key -> character spans, in the order of :meth:`match_doc`:
         phrases, stems, token patterns, wildcards, regular expressions; each in text order."""
+        return [collapse(found) for found in self.match_docs_rules(docs, texts)]
+
+    def match_docs_rules(self, docs: list, texts: list[str] | None = None) -> list[dict[str, list[tuple[int, int]]]]:
+        """For each processed doc, rule label (:func:`rule_label`) -> character spans: which rule of
+        which code matched where (:func:`collapse` turns it into code key -> spans)."""
         import numpy as np
         from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
 
@@ -263,43 +291,52 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
     lemma_only = _lemma_pipe(nlp)
     for c in codes:
         key, rules = c["key"], c.get("rules") or {}
-        plain: list[str] = []
-        for word in list(rules.get("keywords", [])) + list(rules.get("phrases", [])):
-            word = str(word).strip().lower()
-            if not word:
-                continue
-            if "*" not in word:
-                plain.append(word)
-            elif " " not in word:
-                wildcards.append((key, _wildcard_regex(word)))
-            else:
-                toks = []
-                for part in word.split():
-                    if "*" in part:
-                        toks.append({"LOWER": {"REGEX": "^" + _wildcard_regex(part).pattern + "$"}})
-                    else:
-                        toks.append({"LEMMA": next(iter(lemma_only([part])))[0].lemma_})
-                token_patterns.append((key, toks))
+        plain: list[tuple[str, str]] = []   # (word, label)
+        for kind in ("keyword", "phrase"):
+            for word in rules.get(kind + "s", []):
+                word = str(word).strip().lower()
+                if not word:
+                    continue
+                label = rule_label(key, kind, word)
+                if "*" not in word:
+                    plain.append((word, label))
+                elif " " not in word:
+                    wildcards.append((label, _wildcard_regex(word)))
+                else:
+                    toks = []
+                    for part in word.split():
+                        if "*" in part:
+                            toks.append({"LOWER": {"REGEX": "^" + _wildcard_regex(part).pattern + "$"}})
+                        else:
+                            toks.append({"LEMMA": next(iter(lemma_only([part])))[0].lemma_})
+                    token_patterns.append((label, toks))
         if plain:
-            phrase_docs = list(lemma_only(plain))
-            phrase_matcher.add(key, phrase_docs)
+            phrase_docs = list(lemma_only([w for w, _ in plain]))
+            for (_, label), doc in zip(plain, phrase_docs):
+                phrase_matcher.add(label, [doc])
             phrase_needs = _add_need(phrase_needs, phrase_docs, "lemma")
             if nlp.lang == "nl":
-                stems = sorted({st for w in plain if " " not in w and (st := dutch_stem(w)) and st not in plain})
+                words = {w for w, _ in plain}
+                stems = {}
+                for w, label in plain:
+                    if " " not in w and (st := dutch_stem(w)) and st not in words:
+                        stems.setdefault(st, label)
                 if stems:
-                    stem_docs = [nlp.make_doc(st) for st in stems]
-                    stem_matcher.add(key, stem_docs)
+                    stem_docs = [nlp.make_doc(st) for st in sorted(stems)]
+                    for st, doc in zip(sorted(stems), stem_docs):
+                        stem_matcher.add(stems[st], [doc])
                     stem_needs = _add_need(stem_needs, stem_docs, "lower")
         for p in rules.get("patterns", []):
-            if "regex" in p:
-                regexes.append((key, TimedRegex(p["regex"], key)))  # searched with a time-out per segment
+            if "regex" in p:  # searched with a time-out per segment
+                regexes.append((rule_label(key, "pattern", p["regex"]), TimedRegex(p["regex"], key)))
             elif "tokens" in p:
-                token_patterns.append((key, p["tokens"]))
+                token_patterns.append((rule_label(key, "pattern", _pattern_text(p["tokens"])), p["tokens"]))
     token_matchers = []
-    for key, pattern in token_patterns:
+    for label, pattern in token_patterns:
+        key = split_label(label)[0]
         matcher = Matcher(nlp.vocab, validate=True)
         try:
-            matcher.add(key, [pattern])
+            matcher.add(label, [pattern])
         except Exception as exc:  # spaCy's pattern validation
             raise CodebookError(f"invalid token pattern {pattern}: {exc}".strip(), where=f"code {key}") from None
         token_matchers.append((required_words(pattern, nlp.vocab.strings), matcher))
@@ -307,6 +344,34 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
                          token_matchers=token_matchers, wildcards=wildcards,
                          regexes=regexes, codes=[c["key"] for c in codes], phrase_needs=phrase_needs,
                          stem_needs=stem_needs)
+
+
+def _pattern_text(tokens: list[dict]) -> str:
+    """A token pattern as one short line, e.g. ``meteen|direct … werk|job``."""
+    parts = []
+    for tok in tokens:
+        words = None
+        for attr in _TEXT_ATTRS:
+            v = tok.get(attr)
+            if isinstance(v, str):
+                words = v
+            elif isinstance(v, dict) and isinstance(v.get("IN"), list):
+                words = "|".join(str(x) for x in v["IN"][:4]) + ("|…" if len(v["IN"]) > 4 else "")
+            if words:
+                break
+        parts.append(words or ("…" if str(tok.get("OP", "")) in ("*", "+", "?") else "·"))
+    return " ".join(parts)
+
+
+def collapse(found: dict[str, list[tuple[int, int]]]) -> dict[str, list[tuple[int, int]]]:
+    """Rule label -> spans, as code key -> spans (each span once per code, in the order met)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for label, spans in found.items():
+        here = out.setdefault(split_label(label)[0], [])
+        for span in spans:
+            if span not in here:
+                here.append(span)
+    return out
 
 
 def _add_need(needs: set[int] | None, docs, attr: str) -> set[int] | None:
@@ -335,12 +400,18 @@ def _lemma_pipe(nlp):
 
 def match_texts(compiled: CompiledRules, texts, batch_size: int = 1000):
     """For each text, a dict code key -> spans (one ``nlp.pipe`` pass, matched a batch at a time)."""
+    for found in match_texts_rules(compiled, texts, batch_size):
+        yield collapse(found)
+
+
+def match_texts_rules(compiled: CompiledRules, texts, batch_size: int = 1000):
+    """For each text, a dict rule label -> spans (:meth:`CompiledRules.match_docs_rules`)."""
     from itertools import islice
 
     run = _lemma_pipe(compiled.nlp)
     it = iter(texts)
     while chunk := list(islice(it, batch_size)):
-        yield from compiled.match_docs(list(run(chunk, batch_size=batch_size)), chunk)
+        yield from compiled.match_docs_rules(list(run(chunk, batch_size=batch_size)), chunk)
 
 
 # --------------------------------------------------------------------- autocode
@@ -355,6 +426,11 @@ class AutocodeResult:
     removed: int = 0
     matches: list[Match] = field(default_factory=list)
     texts: dict[int, tuple[str, str]] = field(default_factory=dict)  # segment id -> (key, text)
+    min_score: float = 0.0
+    below: int = 0                 # code matches under min_score, not coded
+    introductions: int = 0         # introduction-round turns left out
+    rejected: int = 0              # matches the researcher rejected before, not coded again
+    precision: dict[str, tuple[int, int]] = field(default_factory=dict)  # code -> (right, checked)
 
     @property
     def share(self) -> float:
@@ -365,18 +441,33 @@ class AutocodeResult:
         if self.dry_run:
             for m in self.matches[:limit]:
                 key, text = self.texts[m.segment_id]
-                out.append(f"#{m.segment_id} ({key}) {m.code}: {highlight(text, m.spans)}")
+                out.append(f"#{m.segment_id} ({key}) {m.code} {m.score:.2f}: {highlight(text, m.spans)}")
+                out.append(f"    why: {m.why()}")
             if len(self.matches) > limit:
                 out.append(f"... {len(self.matches) - limit} more matches (--limit N shows more)")
         width = max([len(c) for c in self.codes] + [4])
-        out.append(f"{'code'.ljust(width)}  segments")
+        out.append(f"{'code'.ljust(width)}  segments  precision")
         for code in self.codes:
-            out.append(f"{code.ljust(width)}  {self.per_code.get(code, 0)}")
-        out.append(f"{self.n_coded} of {self.n_segments} participant segments matched ({self.share:.0%})")
+            right, checked = self.precision.get(code, (0, 0))
+            prec = f"{right / checked:.2f} ({right}/{checked})" if checked else "-"
+            out.append(f"{code.ljust(width)}  {self.per_code.get(code, 0):>8}  {prec}")
+        out.append(f"{self.n_coded} of {self.n_segments} participant segments matched ({self.share:.0%}) "
+                   f"with a score of at least {self.min_score:g}")
+        left = [f"{self.below} weaker matches (--min-score 0 shows them)"] if self.below else []
+        if self.introductions:
+            left.append(f"{self.introductions} turns of the introduction round (--introductions codes them)")
+        if self.rejected:
+            left.append(f"{self.rejected} matches you rejected")
+        if left:
+            out.append("left out: " + "; ".join(left))
+        if any(checked for _, checked in self.precision.values()):
+            out.append("precision: share of the matches in sources you coded that you coded the same "
+                       "(or confirmed); '-': nothing to compare yet.")
         if self.dry_run:
             out.append("dry run: nothing was written.")
         else:
-            out.append(f"codings by 'rules': {self.added} added, {self.removed} removed (manual codings untouched)")
+            out.append(f"codings by 'rules': {self.added} added, {self.removed} removed (manual codings untouched); "
+                       f"they are suggestions until you confirm them: qualcode code confirm --code ID")
         return out
 
 
@@ -419,32 +510,98 @@ def rule_codes(store, codes: list[str] | None = None) -> list[dict]:
     return chosen
 
 
+def score_matches(compiled: CompiledRules, segs: list[tuple[int, str]], language: str,
+                  min_score: float = 0.0) -> tuple[list[Match], int]:
+    """Every code match on ``segs`` ((id, text) pairs) with its rules and score, in segment order and
+    most confident first within a segment; and how many matches scored under ``min_score`` (left out)."""
+    from .rulescore import rule_hits, score_hits
+
+    out: list[Match] = []
+    below = 0
+    for (sid, text), found in zip(segs, match_texts_rules(compiled, (t for _, t in segs))):
+        by_code: dict[str, dict[tuple[str, str], list[tuple[int, int]]]] = {}
+        for label, spans in found.items():
+            key, kind, rule = split_label(label)
+            by_code.setdefault(key, {}).setdefault((kind, rule), []).extend(spans)
+        here = []
+        for code, rules in by_code.items():
+            spans = sorted({sp for v in rules.values() for sp in v})
+            hits = rule_hits(text, rules, language)
+            score = score_hits(hits, text, spans)
+            if score < min_score:
+                below += 1
+                continue
+            here.append(Match(sid, code, spans, hits, score))
+        out.extend(sorted(here, key=lambda m: -m.score))
+    return out, below
+
+
+def precision_estimates(store, matches: list[Match], source_of: dict[int, int]) -> dict[str, tuple[int, int]]:
+    """code -> (right, checked): of the rule matches in sources a researcher coded (or matches they
+    confirmed or rejected), how many they coded the same. Coders other than 'rules' count as researchers."""
+    humans = [c for c in store.coders_with_codings() if c != RULES_CODER]
+    done: set[int] = set()
+    coded: set[tuple[int, str]] = set()
+    keys = {c["id"]: c["key"] for c in store.codes()}
+    for coder in humans:
+        done |= store.coded_source_ids(coder)
+        coded |= {(s, keys[c]) for s, c in store.coding_pairs(coder)}
+    verdict = {(r["segment_id"], r["code"]): r["status"]
+               for r in store.suggestions(coder=RULES_CODER, source="rules") if r["status"] != "open"}
+    out: dict[str, tuple[int, int]] = {}
+    for m in matches:
+        pair = (m.segment_id, m.code)
+        status = verdict.get(pair)
+        if status is None and source_of.get(m.segment_id) not in done:
+            continue
+        right = status == "accepted" or (status is None and pair in coded)
+        r, n = out.get(m.code, (0, 0))
+        out[m.code] = (r + right, n + 1)
+    return out
+
+
 @from_snapshot
-def autocode(store, codes: list[str] | None = None, dry_run: bool = False) -> AutocodeResult:
-    """Apply the rules of ``codes`` (default: every code with rules) to all participant segments."""
+def autocode(store, codes: list[str] | None = None, dry_run: bool = False, min_score: float | None = None,
+             introductions: bool = False) -> AutocodeResult:
+    """Apply the rules of ``codes`` (default: every code with rules) to all participant segments.
+
+    A code is given where its rules score at least ``min_score`` (default
+    :data:`~qualcode.coding.rulescore.DEFAULT_MIN_SCORE`); the introduction round is left out unless
+    ``introductions``; a match the researcher rejected (:func:`review_matches`) is not coded again. Each
+    coding's explanation and score is stored as a rule suggestion (source 'rules')."""
     from ..lemma_cache import load
     from ..nlp import pipeline
+    from .rulescore import DEFAULT_MIN_SCORE, introduction_segments
 
+    min_score = DEFAULT_MIN_SCORE if min_score is None else float(min_score)
+    if not 0.0 <= min_score <= 1.0:
+        raise QualcodeError(f"--min-score must be between 0 and 1, got {min_score:g}.")
     chosen = rule_codes(store, codes)
     load(store)  # teaches the lemmatiser the project's word forms (lemmatised once, at ingest)
     nlp = pipeline(store.language, store.meta("spacy_pipeline") or None)
     compiled = compile_rules(chosen, nlp)
+    everything = list(store.segments())
+    intro = set() if introductions else introduction_segments(everything, store.language)
+    source_of = {s["id"]: s["source_id"] for s in everything}
     segs = store.rule_segment_texts(role="participant")
     code_id = {c["key"]: c["id"] for c in chosen}
-    pairs: set[tuple[int, int]] = set()
+    rejected = {(r["segment_id"], r["code_id"]) for r in store.suggestions(coder=RULES_CODER, source="rules",
+                                                                            status="rejected")}
+    found, below = score_matches(compiled, [(s, t) for s, t in segs if s not in intro], store.language, min_score)
+    matches = [m for m in found if (m.segment_id, code_id[m.code]) not in rejected]
     per_code = {c["key"]: 0 for c in chosen}
-    matches: list[Match] = []
-    for (sid, _), found in zip(segs, match_texts(compiled, (t for _, t in segs))):
-        for code, spans in found.items():
-            pairs.add((sid, code_id[code]))
-            per_code[code] += 1
-            if dry_run:
-                matches.append(Match(sid, code, spans))
+    for m in matches:
+        per_code[m.code] += 1
+    pairs = {(m.segment_id, code_id[m.code]) for m in matches}
+    n_intro = sum(1 for s, _ in segs if s in intro)
     result = AutocodeResult(dry_run=dry_run, codes=[c["key"] for c in chosen], per_code=per_code,
-                            n_segments=len(segs), n_coded=len({s for s, _ in pairs}), matches=matches)
+                            n_segments=len(segs), n_coded=len({s for s, _ in pairs}),
+                            matches=matches if dry_run else [], min_score=min_score, below=below,
+                            introductions=n_intro, rejected=len(found) - len(matches),
+                            precision=precision_estimates(store, matches, source_of))
     if dry_run:
         ids = {m.segment_id for m in matches}
-        result.texts = {s["id"]: (s["key"], s["text"]) for s in store.segments(ids=ids)}
+        result.texts = {s["id"]: (s["key"], s["text"]) for s in everything if s["id"] in ids}
         return result
     with store.act("autocode") as act:
         before = store.coding_pairs(RULES_CODER, code_id.values())
@@ -453,8 +610,11 @@ def autocode(store, codes: list[str] | None = None, dry_run: bool = False) -> Au
         with store.captured_inserts("codings"):  # undo records in one statement, not a trigger per row
             store.add_codings(new, RULES_CODER, ORIGIN)
         store.remove_codings(stale, RULES_CODER)
+        store.replace_open_suggestions(
+            ((m.segment_id, code_id[m.code], m.score, m.why()) for m in matches), coder=RULES_CODER,
+            source="rules", code_ids=list(code_id.values()))
         result.added, result.removed = len(new), len(stale)
         act.summary = (f"{result.n_coded} of {result.n_segments} participant segments matched; "
                        f"{result.added} codings added, {result.removed} removed")
-        act.details.update(codes=result.codes, per_code=per_code)
+        act.details.update(codes=result.codes, per_code=per_code, min_score=min_score)
     return result

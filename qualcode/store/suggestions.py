@@ -41,12 +41,16 @@ class SuggestionsMixin:
         return [dict(r) for r in self.conn.execute(sql, args)]
 
     def replace_open_suggestions(self, rows: Iterable[tuple[int, int, float, str]], *, coder: str,
-                                 source: str) -> int:
-        """Drop this coder's open suggestions of ``source`` and store new (segment_id, code_id, confidence,
-        drivers) rows. Accepted and rejected ones are kept (and not suggested again). Returns how many
-        were stored."""
-        self.conn.execute("DELETE FROM suggestions WHERE coder = ? AND source = ? AND status = 'open'",
-                          (coder, source))
+                                 source: str, code_ids: Iterable[int] | None = None) -> int:
+        """Drop this coder's open suggestions of ``source`` (only of ``code_ids``, if given) and store new
+        (segment_id, code_id, confidence, drivers) rows. Accepted and rejected ones are kept (and not
+        suggested again). Returns how many were stored."""
+        sql, args = "DELETE FROM suggestions WHERE coder = ? AND source = ? AND status = 'open'", [coder, source]
+        if code_ids is not None:
+            cond, more = sql_in("code_id", [int(c) for c in code_ids])
+            sql += " AND " + cond
+            args += more
+        self.conn.execute(sql, args)
         return self.add_suggestions(rows, coder=coder, source=source)
 
     def add_suggestions(self, rows: Iterable[tuple[int, int, float, str]], *, coder: str, source: str) -> int:
