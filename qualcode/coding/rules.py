@@ -292,7 +292,7 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
     for c in codes:
         key, rules = c["key"], c.get("rules") or {}
         plain: list[tuple[str, str]] = []   # (word, label)
-        for kind in ("keyword", "phrase"):
+        for kind in ("keyword", "phrase", "hint"):
             for word in rules.get(kind + "s", []):
                 word = str(word).strip().lower()
                 if not word:
@@ -451,9 +451,8 @@ class AutocodeResult:
             right, checked = self.precision.get(code, (0, 0))
             prec = f"{right / checked:.2f} ({right}/{checked})" if checked else "-"
             out.append(f"{code.ljust(width)}  {self.per_code.get(code, 0):>8}  {prec}")
-        out.append(f"{self.n_coded} of {self.n_segments} participant segments matched ({self.share:.0%}) "
-                   f"with a score of at least {self.min_score:g}")
-        left = [f"{self.below} weaker matches (--min-score 0 shows them)"] if self.below else []
+        left = [f"{self.below} weaker matches (score under {self.min_score:g}; --min-score 0 shows them)"] \
+            if self.below else []
         if self.introductions:
             left.append(f"{self.introductions} turns of the introduction round (--introductions codes them)")
         if self.rejected:
@@ -463,11 +462,14 @@ class AutocodeResult:
         if any(checked for _, checked in self.precision.values()):
             out.append("precision: share of the matches in sources you coded that you coded the same "
                        "(or confirmed); '-': nothing to compare yet.")
+        if not self.dry_run and self.added:
+            out.append("rule codings are suggestions until you confirm them: qualcode code confirm --code ID "
+                       "(or reject: qualcode code reject SEGMENT_ID... CODE_ID)")
+        out.append(f"{self.n_coded} of {self.n_segments} participant segments matched ({self.share:.0%})")
         if self.dry_run:
             out.append("dry run: nothing was written.")
         else:
-            out.append(f"codings by 'rules': {self.added} added, {self.removed} removed (manual codings untouched); "
-                       f"they are suggestions until you confirm them: qualcode code confirm --code ID")
+            out.append(f"codings by 'rules': {self.added} added, {self.removed} removed (manual codings untouched)")
         return out
 
 
@@ -503,7 +505,7 @@ def rule_codes(store, codes: list[str] | None = None) -> list[dict]:
                 raise unknown("code", k, list(by_key))
             chosen.append(by_key[k])
         return chosen
-    chosen = [c for c in all_codes if any(c["rules"].get(k) for k in ("keywords", "phrases", "patterns"))]
+    chosen = [c for c in all_codes if any(c["rules"].get(k) for k in ("keywords", "phrases", "patterns", "hints"))]
     if not chosen:
         raise QualcodeError("no code in the codebook has rules (keywords, phrases or patterns); add some to the "
                             "YAML codebook and run 'qualcode codebook apply FILE'.")
@@ -610,9 +612,11 @@ def autocode(store, codes: list[str] | None = None, dry_run: bool = False, min_s
         with store.captured_inserts("codings"):  # undo records in one statement, not a trigger per row
             store.add_codings(new, RULES_CODER, ORIGIN)
         store.remove_codings(stale, RULES_CODER)
-        store.replace_open_suggestions(
-            ((m.segment_id, code_id[m.code], m.score, m.why()) for m in matches), coder=RULES_CODER,
-            source="rules", code_ids=list(code_id.values()))
+        # each coding's explanation and score, as an open rule suggestion (confirmed or rejected ones stay)
+        store.drop_open_suggestions(coder=RULES_CODER, source="rules", code_ids=code_id.values())
+        with store.captured_inserts("suggestions"):
+            store.add_suggestions(((m.segment_id, code_id[m.code], m.score, m.why()) for m in matches),
+                                  coder=RULES_CODER, source="rules")
         result.added, result.removed = len(new), len(stale)
         act.summary = (f"{result.n_coded} of {result.n_segments} participant segments matched; "
                        f"{result.added} codings added, {result.removed} removed")

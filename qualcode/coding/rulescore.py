@@ -5,11 +5,12 @@ rule's kind -- keyword, phrase or pattern --, the rule as written in the codeboo
 the segment it matched, and whether they were negated) and scored from them
 (:func:`score_hits`), between 0 and 1:
 
-* **how specific each rule is**: a ``phrases`` entry (a word group, or a single word the codebook
-  author chose as specific enough) weighs 0.75, a ``patterns`` entry 0.8, a ``keywords`` entry
-  0.45: one keyword alone is a topic word, not evidence;
+* **how specific each rule is**: a ``keywords`` entry weighs 0.6, a ``phrases`` entry 0.75, a
+  ``patterns`` entry 0.8, a ``hints`` entry 0.4: a hint is a topic word that is evidence only
+  together with another rule of the code (two hints, or a hint and a keyword);
 * **how many rules matched**: the weights combine as independent evidence,
-  ``1 - (1 - w1) * (1 - w2) * ...``, so two different keywords of a code give 0.70;
+  ``1 - (1 - w1) * (1 - w2) * ...``, so two different hints of a code give 0.64, a keyword and a
+  hint 0.76;
   the same rule matching twice counts once, and a rule that matched only words another (weightier)
   rule of the code already matched counts not at all ("herval*" and "hervallen" on "herval" are one
   piece of evidence, not two);
@@ -17,10 +18,11 @@ the segment it matched, and whether they were negated) and scored from them
   "niet uitdagend", "not stressful"; up to three words before) weighs half, unless the rule itself
   holds the negation ("niet betaald");
 * **where in the turn**: in a turn of four or more sentences, a code whose rules all fall in a
-  few of them (a passing mention) is scaled by ``0.8 + 0.2 * share of sentences matched``.
+  few of them (a passing mention) is scaled by ``0.85 + 0.15 * share of sentences matched``
+  (it ranks lower; a keyword on its own still reaches 0.5).
 
 ``autocode`` codes a segment only when the score reaches ``min_score`` (:data:`DEFAULT_MIN_SCORE`:
-0.5, so a single keyword never codes on its own, two keywords or one phrase do). Turns of the
+0.5: one keyword, phrase or pattern codes, one hint alone or a negated keyword does not). Turns of the
 introduction round (:func:`introduction_segments`) are not coded at all by default.
 """
 
@@ -30,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 
 DEFAULT_MIN_SCORE = 0.5
-WEIGHTS = {"keyword": 0.45, "phrase": 0.75, "pattern": 0.8}
+WEIGHTS = {"keyword": 0.6, "phrase": 0.75, "pattern": 0.8, "hint": 0.4}
 NEGATED_FACTOR = 0.5
 NEGATION_WINDOW = 3   # words before a match searched for a negation
 LONG_TURN = 4         # sentences from which a passing mention weighs less
@@ -57,7 +59,7 @@ INTRO_END_WORDS = 25  # a moderator turn this long after the round moves the dis
 class RuleHit:
     """One rule of a code that matched a segment."""
 
-    kind: str                 # keyword, phrase or pattern
+    kind: str                 # keyword, phrase, pattern or hint
     rule: str                 # the rule as written in the codebook (lower case)
     words: list[str]          # the segment's words it matched, each once, in text order
     negated: bool = False     # every match of the rule follows a negation
@@ -117,7 +119,7 @@ def score_hits(hits: list[RuleHit], text: str = "", spans: list[tuple[int, int]]
             import bisect
 
             matched = {bisect.bisect_right(starts, s) for s, _ in spans}
-            score *= 0.8 + 0.2 * len(matched) / len(starts)
+            score *= 0.85 + 0.15 * len(matched) / len(starts)
     return round(score, 3)
 
 
