@@ -31,8 +31,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..errors import CodebookError, QualcodeError, unknown
-from ..store.core import from_snapshot
+from ..errors import CodebookError, NotFoundError, QualcodeError, unknown
+from ..store.core import from_snapshot, serialised
 from .saferegex import TimedRegex
 
 RULES_CODER = "rules"
@@ -460,8 +460,8 @@ class AutocodeResult:
         if left:
             out.append("left out: " + "; ".join(left))
         if any(checked for _, checked in self.precision.values()):
-            out.append("precision: share of the matches in sources you coded that you coded the same "
-                       "(or confirmed); '-': nothing to compare yet.")
+            out.append("precision: of the matches you confirmed or rejected, or in transcripts you coded yourself, "
+                       "the share you confirmed or coded the same; '-': nothing to compare yet.")
         if not self.dry_run and self.added:
             out.append("rule codings are suggestions until you confirm them: qualcode code confirm --code ID "
                        "(or reject: qualcode code reject SEGMENT_ID... CODE_ID)")
@@ -539,15 +539,18 @@ def score_matches(compiled: CompiledRules, segs: list[tuple[int, str]], language
 
 
 def precision_estimates(store, matches: list[Match], source_of: dict[int, int]) -> dict[str, tuple[int, int]]:
-    """code -> (right, checked): of the rule matches in sources a researcher coded (or matches they
-    confirmed or rejected), how many they coded the same. Coders other than 'rules' count as researchers."""
-    humans = [c for c in store.coders_with_codings() if c != RULES_CODER]
+    """code -> (right, checked): of the rule matches the researcher confirmed or rejected, or that lie in a
+    transcript they coded themselves (codings of their own, not confirmed rule codings), how many they
+    confirmed or coded the same. Every coder other than 'rules' counts as a researcher."""
     done: set[int] = set()
     coded: set[tuple[int, str]] = set()
-    keys = {c["id"]: c["key"] for c in store.codes()}
-    for coder in humans:
-        done |= store.coded_source_ids(coder)
-        coded |= {(s, keys[c]) for s, c in store.coding_pairs(coder)}
+    for coder in store.coders_with_codings():
+        if coder == RULES_CODER:
+            continue
+        for c in store.codings(coder=coder):
+            coded.add((c["segment_id"], c["code"]))
+            if c["origin"] != ORIGIN:
+                done.add(source_of.get(c["segment_id"]))
     verdict = {(r["segment_id"], r["code"]): r["status"]
                for r in store.suggestions(coder=RULES_CODER, source="rules") if r["status"] != "open"}
     out: dict[str, tuple[int, int]] = {}
@@ -600,7 +603,7 @@ def autocode(store, codes: list[str] | None = None, dry_run: bool = False, min_s
                             n_segments=len(segs), n_coded=len({s for s, _ in pairs}),
                             matches=matches if dry_run else [], min_score=min_score, below=below,
                             introductions=n_intro, rejected=len(found) - len(matches),
-                            precision=precision_estimates(store, matches, source_of))
+                            precision=precision_estimates(store, found, source_of))  # rejections count too
     if dry_run:
         ids = {m.segment_id for m in matches}
         result.texts = {s["id"]: (s["key"], s["text"]) for s in everything if s["id"] in ids}
@@ -621,4 +624,109 @@ def autocode(store, codes: list[str] | None = None, dry_run: bool = False, min_s
         act.summary = (f"{result.n_coded} of {result.n_segments} participant segments matched; "
                        f"{result.added} codings added, {result.removed} removed")
         act.details.update(codes=result.codes, per_code=per_code, min_score=min_score)
+    return result
+
+
+# --------------------------------------------------------------------- confirm / reject rule codings
+@dataclass
+class ReviewResult:
+    """What ``code confirm`` or ``code reject`` did."""
+
+    action: str                   # confirmed or rejected
+    coder: str
+    per_code: dict[str, int]
+    already: int = 0              # confirm: the researcher already had the coding
+
+    @property
+    def n(self) -> int:
+        return sum(self.per_code.values())
+
+    def lines(self) -> list[str]:
+        codes = ", ".join(f"{k} {v}" for k, v in sorted(self.per_code.items()))
+        out = [f"{self.action} {self.n} rule coding(s) as {self.coder}: {codes}"]
+        if self.already:
+            out.append(f"{self.already} of them {self.coder} had coded already")
+        out.append("undo with: qualcode undo")
+        return out
+
+
+def _rule_codings(store, code: str | None, segment_ids, min_score: float | None) -> list[tuple[int, int, str]]:
+    """(segment id, code id, code key) of the rule codings selected, in transcript order."""
+    key = store.code(code)["key"] if code else None
+    wanted = None
+    if segment_ids:
+        wanted = set()
+        for s in segment_ids:
+            text = str(s).lstrip("#")
+            if not text.isdigit():
+                raise NotFoundError(f"segment ids are numbers (see 'qualcode segments'), got '{s}'.")
+            wanted.add(store.segment(int(text))["id"])
+    score = {(r["segment_id"], r["code_id"]): r["confidence"]
+             for r in store.suggestions(coder=RULES_CODER, source="rules")}
+    out = []
+    for c in store.codings(coder=RULES_CODER, code=key):
+        if wanted is not None and c["segment_id"] not in wanted:
+            continue
+        if min_score is not None and score.get((c["segment_id"], c["code_id"]), 1.0) < min_score:
+            continue
+        pair = (c["segment_id"], c["code_id"], c["code"])
+        if pair not in out:
+            out.append(pair)
+    return out
+
+
+def _set_rule_suggestion(store, segment_id: int, code_id: int, status: str) -> None:
+    """Mark the rule suggestion behind a rule coding confirmed or rejected (made if it is missing)."""
+    row = next((r for r in store.suggestions(coder=RULES_CODER, source="rules")
+                if r["segment_id"] == segment_id and r["code_id"] == code_id), None)
+    if row is None:
+        store.add_suggestions([(segment_id, code_id, 1.0, "")], coder=RULES_CODER, source="rules")
+        row = next(r for r in store.suggestions(coder=RULES_CODER, source="rules")
+                   if r["segment_id"] == segment_id and r["code_id"] == code_id)
+    store.set_suggestion_status(row["id"], status)
+
+
+@serialised
+def confirm_rule_codings(store, *, coder: str, code: str | None = None, segment_ids=None,
+                         min_score: float | None = None) -> ReviewResult:
+    """Make rule codings the researcher's own, in one audited act: each selected coding by 'rules' (of
+    ``code``, on ``segment_ids``, scoring at least ``min_score``; at least one filter) becomes a coding
+    by ``coder`` (origin rule) and its rule suggestion is marked accepted. Undo takes it all back."""
+    if not (code or segment_ids or min_score is not None):
+        raise QualcodeError("say which rule codings to confirm: --code ID, segment ids, --min-score X "
+                            "(or several); see them first with 'qualcode autocode --dry-run'.")
+    chosen = _rule_codings(store, code, segment_ids, min_score)
+    if not chosen:
+        raise NotFoundError("no rule coding matches that selection; run 'qualcode autocode' first, or see the "
+                            "matches with 'qualcode autocode --dry-run'.")
+    result = ReviewResult("confirmed", coder, {})
+    with store.act("code confirm", actor=coder, details={"code": code, "segments": segment_ids and list(segment_ids),
+                                                          "min_score": min_score}) as act:
+        for sid, cid, key in chosen:
+            if not store.add_coding(sid, cid, coder, ORIGIN):
+                result.already += 1
+            _set_rule_suggestion(store, sid, cid, "accepted")
+            result.per_code[key] = result.per_code.get(key, 0) + 1
+        act.summary = f"{result.n} rule coding(s) confirmed as {coder}"
+    return result
+
+
+@serialised
+def reject_rule_codings(store, segment_ids, code: str, *, coder: str) -> ReviewResult:
+    """Reject rule codings in one audited act: the 'rules' coding of ``code`` on each segment goes and its
+    rule suggestion is marked rejected, so autocode does not code it again. Undo brings it back."""
+    key = store.code(code)["key"]
+    chosen = _rule_codings(store, key, segment_ids, None)
+    found = {sid for sid, _, _ in chosen}
+    missing = [str(s) for s in segment_ids if store.segment(int(str(s).lstrip("#")))["id"] not in found]
+    if missing:
+        raise NotFoundError(f"the rules did not code {key} on segment(s) {', '.join(missing)}; nothing was "
+                            f"rejected. See the rule codings with 'qualcode autocode --dry-run --codes {key}'.")
+    result = ReviewResult("rejected", coder, {})
+    with store.act("code reject", actor=coder, details={"code": key, "segments": sorted(found)}) as act:
+        store.remove_codings([(sid, cid) for sid, cid, _ in chosen], RULES_CODER)
+        for sid, cid, _ in chosen:
+            _set_rule_suggestion(store, sid, cid, "rejected")
+        result.per_code[key] = len(chosen)
+        act.summary = f"{len(chosen)} rule coding(s) of {key} rejected by {coder}"
     return result

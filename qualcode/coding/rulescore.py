@@ -52,7 +52,9 @@ INTRO_CUES = {
                      r"kennismak\w*|wie er rond de tafel)\b", re.IGNORECASE),
     "en": re.compile(r"\b(introduc\w+|round of|go around|around the table|who you are)\b", re.IGNORECASE),
 }
-INTRO_END_WORDS = 25  # a moderator turn this long after the round moves the discussion on
+INTRO_END_WORDS = 25  # a moderator turn this long after the round moves the discussion on,
+INTRO_END_QUESTION = 12  # ... and so does a question of this many words
+INTRO_MAX_TURNS = 40  # a round never runs longer than this (a cue word used later in passing)
 
 
 @dataclass
@@ -128,23 +130,31 @@ def introduction_segments(segments: list[dict], language: str) -> set[int]:
 
     The round starts after the first moderator turn that announces it (``INTRO_CUES``: "een kort
     rondje", "stel u even voor", "introduce yourselves") and ends at the next moderator turn of
-    ``INTRO_END_WORDS`` words or more, the one that moves the discussion on; short moderator turns
-    in between ("Dank u. Naast u?") keep it going. ``segments`` are dicts with id, source_id, role and
-    text, in transcript order. A source without such a turn has no introduction round."""
+    ``INTRO_END_WORDS`` words or more (or a question of ``INTRO_END_QUESTION`` words or more), the one
+    that moves the discussion on; short moderator turns in between ("Dank u. Naast u?") keep it going,
+    for at most ``INTRO_MAX_TURNS`` turns. ``segments`` are dicts with id, source_id, role and text, in
+    transcript order. A source without such a turn has no introduction round."""
     cue = INTRO_CUES.get(language)
     if cue is None:
         return set()
     out: set[int] = set()
     state: dict[int, str] = {}   # source id -> 'before', 'in', 'after'
+    turns: dict[int, int] = {}
     for s in segments:
         src = s["source_id"]
         now = state.get(src, "before")
         if now == "after":
             continue
+        if now == "in":
+            turns[src] = turns.get(src, 0) + 1
+            if turns[src] > INTRO_MAX_TURNS:
+                state[src] = "after"
+                continue
         if s["role"] == "moderator":
+            n = len(_WORD.findall(s["text"]))
             if now == "before" and cue.search(s["text"]):
                 state[src] = "in"
-            elif now == "in" and len(_WORD.findall(s["text"])) >= INTRO_END_WORDS:
+            elif now == "in" and (n >= INTRO_END_WORDS or (n >= INTRO_END_QUESTION and "?" in s["text"])):
                 state[src] = "after"
         elif now == "in":
             out.add(s["id"])
