@@ -32,8 +32,8 @@ def read_gold(path: Path = GOLD) -> dict[tuple[str, int], tuple[str, set[str]]]:
 
 def rule_pairs(codebook: Path, min_score: float | None = None) -> tuple[dict[tuple[str, int], set[str]], dict, dict]:
     """(source, ordinal) -> codes the rules give, for every participant segment; code -> parent; code -> name."""
-    from qualcode.codebook import apply_codebook, load_codebook
-    from qualcode.coding.rules import autocode
+    from qualcode.codebook.yamlfile import apply_codebook, load_codebook
+    from qualcode.coding.autocode import autocode
     from qualcode.ingest import ingest
     from qualcode.store import Store
 
