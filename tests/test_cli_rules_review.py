@@ -170,3 +170,35 @@ def test_reject_removes_the_rule_coding_for_good_and_undo_restores_it(project, r
     assert r.exit_code == 1 and r.stderr.startswith("Error: the rules did not code stress on segment(s)")
     r = run(project, "code", "reject", "coach")
     assert r.exit_code == 2
+
+
+def test_coding_sheet_has_a_why_column_that_import_ignores(project, run, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "coding.xlsx"
+    assert run(project, "sheet", "export", out).exit_code == 0
+    assert "why" not in [c.value for c in load_workbook(out)["Coding"][1]]  # no autocode yet: no column
+    assert run(project, "autocode").exit_code == 0
+    assert run(project, "code", "confirm", seg(project, "belde"), "--code", "coach").exit_code == 0
+    r = run(project, "sheet", "export", out, "--force")
+    assert r.exit_code == 0, r.output
+    ws = load_workbook(out)["Coding"]
+    header = [c.value for c in ws[1]]
+    why_col, text_col = header.index("why"), header.index("text")
+    assert header[-1] == "qualcode id" and header[why_col - 1] == "memo"
+    rows = {row[text_col].value: row[why_col].value for row in ws.iter_rows(min_row=2)}
+    assert rows["Mijn jobcoach belde de werkgever als het moeilijk ging, dat was een steun."] == (
+        "coach (0.86, confirmed): keyword 'jobcoach' (\"jobcoach\"); hint 'steun' (\"steun\"); "
+        "hint 'werkgever' (\"werkgever\")")
+    assert rows["Die stage was niet betaald, maar mijn jobcoach hielp mij stap voor stap."].splitlines() == [
+        "stage (0.97): phrase 'niet betaald' (\"niet betaald\"); phrase 'stap voor stap' (\"stap voor stap\"); "
+        "keyword 'stage*' (\"stage\")",
+        "coach (0.60): keyword 'jobcoach' (\"jobcoach\")"]
+    assert rows["Ik had geen stress op het werk, echt niet."] is None
+    # the column is for reading: an edit there changes nothing, and the import reads the codes as before
+    ws.cell(row=3, column=why_col + 1, value="my own note")
+    ws.parent.save(out)
+    before = codings(project, "tester")
+    r = run(project, "sheet", "import", out)
+    assert r.exit_code == 0, r.output
+    assert codings(project, "tester") == before

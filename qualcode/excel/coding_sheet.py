@@ -2,7 +2,8 @@
 
 Export (:func:`export_sheet`) writes the sheet ``Coding`` with one row per segment in
 transcript order: key ("F1 P2"), speaker, time, text, a ``fragment`` column, the coder's
-current codes in ``code 1..N`` columns (drop-down lists of code ids), a ``memo`` column, and a
+current codes in ``code 1..N`` columns (drop-down lists of code ids), a ``memo`` column, after
+``autocode`` a ``why`` column (which rules of which codes matched, with scores; import ignores it), and a
 hidden ``qualcode id`` column holding ``SEGMENT_ID:CHECKSUM``. An empty ``fragment`` means the
 codes are on the whole segment; words in it (pasted, or trimmed from the text) put the row's
 codes on just those words. Each fragment the coder coded gets its own row beneath its segment's
@@ -37,6 +38,7 @@ ID_HEADER = "qualcode id"
 MEMO_HEADER = "memo"
 TEXT_HEADER = "text"
 FRAGMENT_HEADER = "fragment"
+WHY_HEADER = "why"   # the rules behind the rule codings of the segment (read-only: import ignores it)
 FORMAT = "qualcode coding sheet 1"
 _CODE_HEADER = re.compile(r"^code\s*\d*$", re.IGNORECASE)
 CELL_LIMIT = 32767       # Excel's limit on the text of one cell (in UTF-16 units)
@@ -131,16 +133,18 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
     memo_texts = {sid: split_cell_text("\n\n".join(m)) for sid, m in memos.items()}
     n_text = max(len(v) for v in texts.values())
     n_memo = max([len(v) for v in memo_texts.values()] + [1])
+    why = rule_reasons(store)
     header = ["key", "speaker", "time", TEXT_HEADER] + [f"{TEXT_HEADER} ({k})" for k in range(2, n_text + 1)] + [
         FRAGMENT_HEADER] + [f"code {i}" for i in range(1, n_code_cols + 1)] + [MEMO_HEADER] + [
-        f"{MEMO_HEADER} ({k})" for k in range(2, n_memo + 1)] + [ID_HEADER]
+        f"{MEMO_HEADER} ({k})" for k in range(2, n_memo + 1)] + ([WHY_HEADER] if why else []) + [ID_HEADER]
     frag_col = 3 + n_text    # 0-based index of 'fragment'
     first_code = frag_col + 1  # 0-based index of 'code 1'
     st = Styles()
     n_rows = 0
     with write_only_workbook(path) as wb:
         ws = wb.create_sheet(SHEET)
-        widths = [9, 11, 9, 80] + [80] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + [16]
+        widths = [9, 11, 9, 80] + [80] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + (
+            [60] if why else []) + [16]
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w
         id_col = get_column_letter(len(header))
@@ -163,6 +167,8 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
                 values = [s["key"], s["speaker"], format_timestamp(s["timestamp"])] + _padded(texts[s["id"]], n_text)
                 values += [fragment] + mine + [""] * (n_code_cols - len(mine))
                 values += _padded(memo_texts.get(s["id"], [""]) if span is None else [""], n_memo)
+                if why:
+                    values.append(why.get(s["id"], "") if span is None else "")
                 values.append(row_id)
                 ws.append([cell(ws, v, fill=fill if i < first_code else None,
                                 alignment=st.wrap if i in wrapped else st.top) for i, v in enumerate(values)])
@@ -193,6 +199,18 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
     return (f"wrote {path}: {len(segs)} segments ({n_coded} with codes by {coder}{frag}), {n_codes} codes in the "
             f"drop-down lists. Code in the 'code' columns (words in 'fragment' code just those words; "
             f"duplicate a row for another fragment), then: qualcode sheet import {Path(path).name}")
+
+
+def rule_reasons(store) -> dict[int, str]:
+    """segment id -> why the rules coded it: one line per code the rules coded there (or suggested and were
+    confirmed), ``code (score): the rules that matched``, most confident first. Empty without autocode."""
+    out: dict[int, list[str]] = {}
+    for r in store.suggestions(source="rules"):
+        if r["status"] == "rejected" or not r["drivers"]:
+            continue
+        mark = ", confirmed" if r["status"] == "accepted" else ""
+        out.setdefault(r["segment_id"], []).append(f"{r['code']} ({r['confidence']:.2f}{mark}): {r['drivers']}")
+    return {sid: "\n".join(lines)[:CELL_LIMIT // 2] for sid, lines in out.items()}
 
 
 def _padded(pieces: list[str], n: int) -> list[str]:
