@@ -145,7 +145,8 @@ def test_sheet_export_import(tmp_path, project, run):
     assert r.exit_code == 1
     assert r.stderr == (f"Error: {out}: 1 problem; nothing was imported (fix them, or use --accept-partial to "
                         "import the other rows):\n  sheet Coding, row 4, cell G4: unknown code "
-                        "'pw_inactivteitsval'. Did you mean: pw_inactiviteitsval, pw_nadelen?\n")
+                        "'pw_inactivteitsval'. Did you mean: pw_inactiviteitsval (Inactiviteitsval en uitkering)? To "
+                        "create it, import with --new-codes.\n")
     r = run(project, "sheet", "import", out, "--accept-partial")
     assert r.exit_code == 0
     assert r.output.splitlines()[:2] == [f"{out}: 4 rows read for coder tester: 1 codings added, 0 removed, "

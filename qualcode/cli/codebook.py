@@ -214,12 +214,17 @@ def sheet_export(env: Env, out, coder, group, force):
 @click.option("--coder", envvar="QUALCODE_CODER", default=None, metavar="NAME",
               help="Coder name (env QUALCODE_CODER; default: the coder the sheet was exported for).")
 @click.option("--accept-partial", is_flag=True, help="Import the good rows even when some rows have problems.")
+@click.option("--new-codes", is_flag=True,
+              help="Create the codes typed in code cells that the codebook lacks (under the theme 'nieuw'/'new') "
+                   "and the codes added as rows on the Codebook sheet (under the theme named there).")
 @pass_env
-def sheet_import(env: Env, file, coder, accept_partial):
-    """Read a coding workbook back: codings added/removed per code, memos; one transaction."""
+def sheet_import(env: Env, file, coder, accept_partial, new_codes):
+    """Read a coding workbook back: codings added/removed per code, memos; one transaction.
+
+    Code cells take code ids or code names; with --new-codes, new codes are created in the same act."""
     from ..excel.coding_sheet import import_sheet
 
-    result = import_sheet(env.open(), file, coder=coder, accept_partial=accept_partial)
+    result = import_sheet(env.open(), file, coder=coder, accept_partial=accept_partial, new_codes=new_codes)
     for line in result.lines():
         click.echo(line)
 
