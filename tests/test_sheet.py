@@ -241,7 +241,9 @@ def test_error_unknown_code(store, exported):
     sh.set(3, "code 2", "prso")
     sh.set(4, "code 1", "cons")
     sh.save()
-    assert _problem(store, exported) == HEAD + "sheet Coding, row 3, cell G3: unknown code 'prso'. Did you mean: pros?"
+    assert _problem(store, exported) == HEAD + (
+        "sheet Coding, row 3, cell G3: unknown code 'prso'. Did you mean: pros (Voordelen)? To create it, import "
+        "with --new-codes.")
 
 
 def test_error_edited_text(store, exported):
@@ -405,9 +407,11 @@ def test_accept_partial_imports_good_rows(store, exported):
     result = import_sheet(store, str(exported), coder="ann", accept_partial=True)
     assert codings(store) == {(ids[2], "cons")}
     assert [str(p) for p in result.problems] == [
-        "sheet Coding, row 3, cell F3: unknown code 'prso'. Did you mean: pros?"]
+        "sheet Coding, row 3, cell F3: unknown code 'prso'. Did you mean: pros (Voordelen)? To create it, import "
+        "with --new-codes."]
     assert result.lines()[-2:] == ["1 problems; 1 rows left unchanged (--accept-partial):",
-                                   "  sheet Coding, row 3, cell F3: unknown code 'prso'. Did you mean: pros?"]
+                                   "  sheet Coding, row 3, cell F3: unknown code 'prso'. Did you mean: pros (Voordelen)? To create "
+                                   "it, import with --new-codes."]
 
 
 # ------------------------------------------------------------------ property

@@ -127,20 +127,65 @@ def uncode(env: Env, segment_ids, coder, fragment):
 @cli.command()
 @click.option("--codes", default=None, metavar="ID,ID",
               help="Only these codes (comma-separated ids); default every code with rules.")
-@click.option("--dry-run", is_flag=True, help="Show the matches with the matched words in [brackets]; write nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Show each match: its score, the matched words in [brackets] and why (which keyword, phrase, "
+                   "pattern or hint of the code matched); write nothing.")
 @click.option("--limit", default=20, show_default=True, help="With --dry-run: at most this many matches shown.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None, metavar="X",
+              help="Code only matches scoring at least X (0-1; default 0.5: one keyword, phrase or pattern, "
+                   "or two hints; 0 gives every match).")
+@click.option("--introductions", is_flag=True,
+              help="Also code the turns of the introduction round (left out by default).")
 @pass_env
-def autocode(env: Env, codes, dry_run, limit):
+def autocode(env: Env, codes, dry_run, limit, min_score, introductions):
     """Apply the codebook's keyword, phrase and pattern rules (coder 'rules', origin rule).
 
-    Manual codings are never touched; running it again changes nothing unless
-    the rules or transcripts changed.
+    Each match is scored (how specific and how many rules matched, negation, a passing mention in a
+    long turn) and explained; rule codings are suggestions until you confirm them ('qualcode code
+    confirm'). Manual codings are never touched; running it again changes nothing unless the rules
+    or transcripts changed.
     """
     from ..coding.autocode import autocode as run
 
     wanted = [c.strip() for c in codes.split(",") if c.strip()] if codes else None
-    result = run(env.open(), codes=wanted, dry_run=dry_run)
+    result = run(env.open(), codes=wanted, dry_run=dry_run, min_score=min_score, introductions=introductions)
     for line in result.lines(limit=limit):
+        click.echo(line)
+
+
+@code.command("confirm")
+@click.argument("segment_ids", nargs=-1, metavar="[SEGMENT_ID]...")
+@click.option("--code", "code_id", default=None, metavar="ID", help="Only the rule codings of this code.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None, metavar="X",
+              help="Only rule codings scoring at least X.")
+@coder_option
+@pass_env
+def code_confirm(env: Env, segment_ids, code_id, min_score, coder):
+    """Make rule codings (from 'autocode') your own codings, in one act (undo with 'qualcode undo').
+
+    Choose them by segment ids, --code and/or --min-score, e.g. 'qualcode code confirm --code
+    st_jobcoach --min-score 0.7' or 'qualcode code confirm 12 40 --code st_jobcoach'.
+    """
+    from ..coding.autocode import confirm_rule_codings
+
+    result = confirm_rule_codings(env.open(), coder=resolve_coder(coder), code=code_id, segment_ids=segment_ids,
+                                  min_score=min_score)
+    for line in result.lines():
+        click.echo(line)
+
+
+@code.command("reject")
+@click.argument("segment_ids", nargs=-1, required=True, metavar="SEGMENT_ID... CODE_ID")
+@coder_option
+@pass_env
+def code_reject(env: Env, segment_ids, coder):
+    """Reject rule codings of a code on segments: they go, and 'autocode' does not code them again."""
+    from ..coding.autocode import reject_rule_codings
+
+    *segs, code_id = segment_ids
+    if not segs:
+        raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
+    for line in reject_rule_codings(env.open(), segs, code_id, coder=resolve_coder(coder)).lines():
         click.echo(line)
 
 
@@ -169,12 +214,17 @@ def sheet_export(env: Env, out, coder, group, force):
 @click.option("--coder", envvar="QUALCODE_CODER", default=None, metavar="NAME",
               help="Coder name (env QUALCODE_CODER; default: the coder the sheet was exported for).")
 @click.option("--accept-partial", is_flag=True, help="Import the good rows even when some rows have problems.")
+@click.option("--new-codes", is_flag=True,
+              help="Create the codes typed in code cells that the codebook lacks (under the theme 'nieuw'/'new') "
+                   "and the codes added as rows on the Codebook sheet (under the theme named there).")
 @pass_env
-def sheet_import(env: Env, file, coder, accept_partial):
-    """Read a coding workbook back: codings added/removed per code, memos; one transaction."""
+def sheet_import(env: Env, file, coder, accept_partial, new_codes):
+    """Read a coding workbook back: codings added/removed per code, memos; one transaction.
+
+    Code cells take code ids or code names; with --new-codes, new codes are created in the same act."""
     from ..excel.coding_sheet import import_sheet
 
-    result = import_sheet(env.open(), file, coder=coder, accept_partial=accept_partial)
+    result = import_sheet(env.open(), file, coder=coder, accept_partial=accept_partial, new_codes=new_codes)
     for line in result.lines():
         click.echo(line)
 

@@ -54,9 +54,12 @@ def init(env: Env, codebook, language, name, force):
                    "(e.g. --column text=utterance_text). Repeatable.")
 @click.option("--coder", envvar="QUALCODE_CODER", default=None, metavar="NAME",
               help="Coder for codes carried in a table without a coder column.")
+@click.option("--create-codes", is_flag=True,
+              help="Create the codes of a coded table that the codebook lacks (ids made from the names, names "
+                   "kept as written, under the theme 'nieuw'/'new').")
 @pass_env
 def ingest(env: Env, files, participants, group, group_from, split, replace, allow_new_speakers, speaker_labels,
-           moderators, default_speaker, names_file, strict, columns, coder):
+           moderators, default_speaker, names_file, strict, columns, coder, create_codes):
     """Read transcripts (.txt .md .docx .odt .rtf .vtt .srt .csv .xlsx) into segments.
 
     \b
@@ -73,7 +76,8 @@ def ingest(env: Env, files, participants, group, group_from, split, replace, all
     report = run(env.open(), files, participants=participants, group=group, split=split, replace=replace,
                  allow_new_speakers=allow_new_speakers, columns=mapping or None, coder=coder,
                  progress=progress_factory(), speaker_labels=speaker_labels, moderators=moderators,
-                 default_speaker=default_speaker, names_file=names_file, group_from=group_from, strict=strict)
+                 default_speaker=default_speaker, names_file=names_file, group_from=group_from, strict=strict,
+                 create_codes=create_codes)
     for line in report.lines():
         click.echo(line)
 

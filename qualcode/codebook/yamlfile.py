@@ -44,7 +44,8 @@ TOP_KEYS = ("name", "language", "spacy_pipeline", "description", "themes", "code
 THEME_KEYS = ("id", "name", "colour", "description", "exclusive", "codes")
 CODE_KEYS = ("id", "name", "theme", "colour", "description", "include", "exclude", "example", "rules", "exclusive",
              "codes")
-RULE_KEYS = ("keywords", "phrases", "patterns")
+RULE_KEYS = ("keywords", "phrases", "patterns", "hints")
+WORD_RULE_KEYS = ("keywords", "phrases", "hints")  # lists of words (a * is a wildcard)
 PATTERN_KEYS = ("regex", "tokens")
 TOKEN_ATTRS = {
     "ORTH", "TEXT", "LOWER", "LEMMA", "NORM", "POS", "TAG", "MORPH", "DEP", "ENT_TYPE", "SHAPE", "LENGTH",
@@ -257,7 +258,7 @@ class _Validator:
         w = _join(where, "rules")
         r = self.mapping(m["rules"], w, _kline(m, "rules"), RULE_KEYS, "rules")
         out: dict = {}
-        for key in ("keywords", "phrases"):
+        for key in WORD_RULE_KEYS:
             items = r.get(key)
             if items is None:
                 continue
@@ -691,7 +692,7 @@ def show_lines(store, *, rules: bool = False) -> list[str]:
                        + ("  [exclusive: one of its sub-codes per segment]" if c["exclusive"] else ""))
             if rules and c["rules"]:
                 r = c["rules"]
-                for k in ("keywords", "phrases"):
+                for k in WORD_RULE_KEYS:
                     if r.get(k):
                         out.append(f"{pad}    {k}: {', '.join(r[k])}")
                 for p in r.get("patterns", []):
@@ -739,9 +740,9 @@ def to_yaml(cb: Codebook) -> str:
 
 XLSX_HEADER = ["theme", "theme name", "theme colour", "theme description", "code", "code name", "parent",
                "code colour", "description", "include", "exclude", "example", "keywords", "phrases", "patterns",
-               "theme exclusive", "code exclusive"]
-# Columns added after the first release: a sheet without them still reads (as 'no').
-XLSX_OPTIONAL = ("theme exclusive", "code exclusive")
+               "theme exclusive", "code exclusive", "hints"]
+# Columns added after the first release: a sheet without them still reads (as 'no' / none).
+XLSX_OPTIONAL = ("theme exclusive", "code exclusive", "hints")
 
 
 def codebook_rows(cb: Codebook) -> list[list]:
@@ -750,14 +751,14 @@ def codebook_rows(cb: Codebook) -> list[list]:
         mine = [c for c in cb.codes if c.theme == t.id]
         t_ex = "yes" if t.exclusive else ""
         if not mine:
-            rows.append([t.id, t.name, t.colour, t.description] + [""] * 11 + [t_ex, ""])
+            rows.append([t.id, t.name, t.colour, t.description] + [""] * 11 + [t_ex, "", ""])
         for c in mine:
             r = c.rules or {}
             rows.append([t.id, t.name, t.colour, t.description, c.id, c.name, c.parent or "", c.colour or "",
                          c.description, c.include, c.exclude, c.example, "; ".join(r.get("keywords", [])),
                          "; ".join(r.get("phrases", [])),
                          json.dumps(r.get("patterns", []), ensure_ascii=False) if r.get("patterns") else "",
-                         t_ex, "yes" if c.exclusive else ""])
+                         t_ex, "yes" if c.exclusive else "", "; ".join(r.get("hints", []))])
     return rows
 
 
@@ -768,8 +769,8 @@ def write_codebook_sheet(wb, cb: Codebook, title: str = "Codebook"):
     rows = codebook_rows(cb)
     colours = {t.id: t.colour for t in cb.themes}
     fills = [hex_fill(light(r[7] or colours[r[0]])) for r in rows]
-    widths = [14, 22, 10, 40, 24, 30, 16, 10, 50, 40, 40, 40, 40, 30, 30, 10, 10]
-    return write_table(wb, title, XLSX_HEADER, rows, widths=widths, wrap_cols=(3, 8, 9, 10, 11, 12, 13, 14),
+    widths = [14, 22, 10, 40, 24, 30, 16, 10, 50, 40, 40, 40, 40, 30, 30, 10, 10, 40]
+    return write_table(wb, title, XLSX_HEADER, rows, widths=widths, wrap_cols=(3, 8, 9, 10, 11, 12, 13, 14, 17),
                        styles=Styles(), row_fills=fills)
 
 
@@ -828,7 +829,7 @@ def codebook_from_xlsx(path: Path) -> Codebook:
             exclusive_themes.add(get("theme"))
         if get("code"):
             rules: dict = {}
-            for k in ("keywords", "phrases"):
+            for k in WORD_RULE_KEYS:
                 if get(k):
                     rules[k] = [w.strip() for w in get(k).split(";") if w.strip()]
             if get("patterns"):

@@ -2,7 +2,8 @@
 
 Export (:func:`export_sheet`) writes the sheet ``Coding`` with one row per segment in
 transcript order: key ("F1 P2"), speaker, time, text, a ``fragment`` column, the coder's
-current codes in ``code 1..N`` columns (drop-down lists of code ids), a ``memo`` column, and a
+current codes in ``code 1..N`` columns (drop-down lists of code ids), a ``memo`` column, after
+``autocode`` a ``why`` column (which rules of which codes matched, with scores; import ignores it), and a
 hidden ``qualcode id`` column holding ``SEGMENT_ID:CHECKSUM``. An empty ``fragment`` means the
 codes are on the whole segment; words in it (pasted, or trimmed from the text) put the row's
 codes on just those words. Each fragment the coder coded gets its own row beneath its segment's
@@ -27,16 +28,18 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, close_matches
+from ..errors import InputError
 from ..store.core import exported
 from ..files.textsafe import xml_text
 
 SHEET = "Coding"
+CODEBOOK_SHEET = "Codebook"
 META_SHEET = "_qualcode"
 ID_HEADER = "qualcode id"
 MEMO_HEADER = "memo"
 TEXT_HEADER = "text"
 FRAGMENT_HEADER = "fragment"
+WHY_HEADER = "why"   # the rules behind the rule codings of the segment (read-only: import ignores it)
 FORMAT = "qualcode coding sheet 1"
 _CODE_HEADER = re.compile(r"^code\s*\d*$", re.IGNORECASE)
 CELL_LIMIT = 32767       # Excel's limit on the text of one cell (in UTF-16 units)
@@ -131,16 +134,18 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
     memo_texts = {sid: split_cell_text("\n\n".join(m)) for sid, m in memos.items()}
     n_text = max(len(v) for v in texts.values())
     n_memo = max([len(v) for v in memo_texts.values()] + [1])
+    why = rule_reasons(store)
     header = ["key", "speaker", "time", TEXT_HEADER] + [f"{TEXT_HEADER} ({k})" for k in range(2, n_text + 1)] + [
         FRAGMENT_HEADER] + [f"code {i}" for i in range(1, n_code_cols + 1)] + [MEMO_HEADER] + [
-        f"{MEMO_HEADER} ({k})" for k in range(2, n_memo + 1)] + [ID_HEADER]
+        f"{MEMO_HEADER} ({k})" for k in range(2, n_memo + 1)] + ([WHY_HEADER] if why else []) + [ID_HEADER]
     frag_col = 3 + n_text    # 0-based index of 'fragment'
     first_code = frag_col + 1  # 0-based index of 'code 1'
     st = Styles()
     n_rows = 0
     with write_only_workbook(path) as wb:
         ws = wb.create_sheet(SHEET)
-        widths = [9, 11, 9, 80] + [80] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + [16]
+        widths = [9, 11, 9, 80] + [80] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + (
+            [60] if why else []) + [16]
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w
         id_col = get_column_letter(len(header))
@@ -163,6 +168,8 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
                 values = [s["key"], s["speaker"], format_timestamp(s["timestamp"])] + _padded(texts[s["id"]], n_text)
                 values += [fragment] + mine + [""] * (n_code_cols - len(mine))
                 values += _padded(memo_texts.get(s["id"], [""]) if span is None else [""], n_memo)
+                if why:
+                    values.append(why.get(s["id"], "") if span is None else "")
                 values.append(row_id)
                 ws.append([cell(ws, v, fill=fill if i < first_code else None,
                                 alignment=st.wrap if i in wrapped else st.top) for i, v in enumerate(values)])
@@ -195,6 +202,18 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
             f"duplicate a row for another fragment), then: qualcode sheet import {Path(path).name}")
 
 
+def rule_reasons(store) -> dict[int, str]:
+    """segment id -> why the rules coded it: one line per code the rules coded there (or suggested and were
+    confirmed), ``code (score): the rules that matched``, most confident first. Empty without autocode."""
+    out: dict[int, list[str]] = {}
+    for r in store.suggestions(source="rules"):
+        if r["status"] == "rejected" or not r["drivers"]:
+            continue
+        mark = ", confirmed" if r["status"] == "accepted" else ""
+        out.setdefault(r["segment_id"], []).append(f"{r['code']} ({r['confidence']:.2f}{mark}): {r['drivers']}")
+    return {sid: "\n".join(lines)[:CELL_LIMIT // 2] for sid, lines in out.items()}
+
+
 def _padded(pieces: list[str], n: int) -> list[str]:
     return pieces + [""] * (n - len(pieces))
 
@@ -210,6 +229,8 @@ class ImportResult:
     memos: int = 0
     problems: list[Problem] = field(default_factory=list)
     skipped_rows: int = 0
+    new_codes: list[str] = field(default_factory=list)   # codes created by --new-codes
+    notes: list[str] = field(default_factory=list)       # what was read but not done
 
     @property
     def n_added(self) -> int:
@@ -222,12 +243,15 @@ class ImportResult:
     def lines(self) -> list[str]:
         out = [f"{self.path}: {self.rows} rows read for coder {self.coder}: {self.n_added} codings added, "
                f"{self.n_removed} removed, {self.memos} memos added"]
+        if self.new_codes:
+            out.append(f"new codes: {', '.join(self.new_codes)} (see them with 'qualcode codebook show')")
         for code in sorted(set(self.added) | set(self.removed)):
             out.append(f"  {code}: +{self.added.get(code, 0)} -{self.removed.get(code, 0)}")
         if self.problems:
             out.append(f"{len(self.problems)} problems; {self.skipped_rows} rows left unchanged (--accept-partial):")
             out.extend(f"  {p}" for p in self.problems)
-        if not (self.n_added or self.n_removed or self.memos):
+        out += self.notes
+        if not (self.n_added or self.n_removed or self.memos or self.new_codes):
             out.append("nothing changed.")
         return out
 
@@ -243,6 +267,7 @@ class _Sheet:
     meta: dict[str, list]
     formulas: set[tuple[int, int]]          # (row, column index from 0) of cells holding a formula
     merged: list[tuple[int, int, int, int, str]]  # min_row, max_row, min_col, max_col (from 1), "E2:E4"
+    codebook: list[dict] = field(default_factory=list)  # rows of the Codebook sheet: header -> value, 'row'
 
 
 def _read(path: str) -> _Sheet:
@@ -280,17 +305,70 @@ def _read(path: str) -> _Sheet:
             values.append(c.value)
         rows.append(values)
     merged = [(m.min_row, m.max_row, m.min_col, m.max_col, m.coord) for m in ws.merged_cells.ranges]
+    codebook: list[dict] = []
+    if CODEBOOK_SHEET in wb.sheetnames:
+        cb_rows = [list(r) for r in wb[CODEBOOK_SHEET].iter_rows(values_only=True)]
+        if cb_rows:
+            head = [_norm(h).lower() for h in cb_rows[0]]
+            for r_i, r in enumerate(cb_rows[1:], start=2):
+                if any(v is not None and str(v).strip() for v in r):
+                    codebook.append({"row": r_i, **{h: _norm(v) for h, v in zip(head, r) if h and v is not None}})
     meta: dict[str, list] = {}
     if META_SHEET in wb.sheetnames:
         for r in wb[META_SHEET].iter_rows(values_only=True):
             if r and r[0] is not None:  # a long list ('segments') goes on over several rows with the same key
                 meta.setdefault(str(r[0]), []).extend(v for v in r[1:] if v is not None)
     wb.close()
-    return _Sheet(rows, meta, formulas, merged)
+    return _Sheet(rows, meta, formulas, merged, codebook)
 
 
-def import_sheet(store, path: str, coder: str | None = None, accept_partial: bool = False) -> ImportResult:
-    """Read a coding workbook back into the project for ``coder`` (default: the coder it was exported for)."""
+def _codebook_tab_codes(store, sheet: "_Sheet") -> tuple[list, list[Problem]]:
+    """The codes on the sheet's Codebook tab that the project does not have (rows the student added), as
+    NewCode, with problems for rows that cannot become a code (no id and no name, a bad name)."""
+    from ..codebook.ids import KEY_RE, slug
+    from ..codebook.newcodes import NewCode, check_name, new_theme
+
+    known = {c["key"] for c in store.codes()}
+    themes = {t["key"]: t["name"] for t in store.themes()}
+    theme_of_name = {_norm(n).lower(): k for k, n in themes.items()}
+    out, problems, taken = [], [], set(known)
+    for r in sheet.codebook:
+        key, name = r.get("code", ""), r.get("code name", "")
+        if not key and not name:
+            continue
+        if key in known:
+            continue
+        try:
+            name = check_name(name or key)
+        except InputError as exc:
+            problems.append(Problem(r["row"], None, exc.raw_message, sheet=CODEBOOK_SHEET))
+            continue
+        key = key if key and KEY_RE.match(key) and key not in taken else slug(name)
+        base, n = key, 2
+        while key in taken:
+            key, n = f"{base}_{n}", n + 1
+        taken.add(key)
+        theme_key, theme_name = r.get("theme", ""), r.get("theme name", "")
+        if not theme_key and theme_name:
+            theme_key = theme_of_name.get(theme_name.lower(), slug(theme_name, "theme"))
+        if not theme_key:
+            theme_key, theme_name = new_theme(store.language)
+        elif not KEY_RE.match(theme_key):
+            theme_key = theme_of_name.get(theme_key.lower(), slug(theme_key, "theme"))
+        out.append(NewCode(key=key, name=name, theme=theme_key, theme_name=theme_name or themes.get(theme_key, ""),
+                           description=r.get("description", ""), include=r.get("include", ""),
+                           exclude=r.get("exclude", ""), example=r.get("example", "")))
+    return out, problems
+
+
+def import_sheet(store, path: str, coder: str | None = None, accept_partial: bool = False,
+                 new_codes: bool = False) -> ImportResult:
+    """Read a coding workbook back into the project for ``coder`` (default: the coder it was exported for).
+
+    A code cell may hold code ids or code names. With ``new_codes``, a code typed that the project does not
+    have is created (under the theme 'nieuw'/'new'), and so are the codes added as rows on the Codebook tab
+    (under the theme named there); without it, both are problems."""
+    from ..codebook.newcodes import did_you_mean, find_code, plan_new_codes
     from openpyxl.utils import get_column_letter
 
     from ..store import default_actor
@@ -321,10 +399,18 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
     if gone:
         raise InputError(f"sheet {SHEET} lacks the column(s) {', '.join(gone)} it was exported with; their codes "
                          "would be lost. Put the column(s) back (hide them if you like) and import again.", path=path)
-    known = {c["key"]: c["id"] for c in store.codes()}
-    known_ci = {k.lower(): k for k in known}
+    code_rows = store.codes()
+    known = {c["key"]: c["id"] for c in code_rows}
+    tab_new, problems = _codebook_tab_codes(store, sheet)
+    if not new_codes:
+        problems = []  # the tab is only read for new codes
+    notes = [] if new_codes or not tab_new else [
+        f"the Codebook sheet lists {len(tab_new)} code(s) the project does not have ("
+        + ", ".join(f"{c.name}" for c in tab_new[:5]) + (", …" if len(tab_new) > 5 else "")
+        + "): added there, or removed from the project since the export; import with --new-codes to create them."]
+    reachable = code_rows + ([{"key": c.key, "name": c.name} for c in tab_new] if new_codes else [])
+    typed_new: dict[str, str] = {}   # name as typed -> the cell it was first typed in
     guids = store.segment_guids()
-    problems: list[Problem] = []
     bad_rows: set[int] = set()
     seen: dict[int, int] = {}
     rows_of: dict[int, list[int]] = {}
@@ -381,17 +467,23 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
         codes: list[str] = []
         row_ok = True
         for i in code_is:
-            for word in _SPLIT.split(str(row[i] if row[i] is not None else "")):
+            cell_text = str(row[i] if row[i] is not None else "")
+            whole = find_code(cell_text, reachable)  # a code's name may hold a comma
+            for word in [whole] if whole else _SPLIT.split(cell_text):
                 word = word.strip()
                 if not word:
                     continue
-                word = known_ci.get(word.lower(), word)  # 'Pros' is 'pros'
-                if word not in known:
+                key = find_code(word, reachable)  # the id or the name, any capitals: 'Pros' is 'pros'
+                if key is None and new_codes:
+                    typed_new.setdefault(word, f"sheet {SHEET}, row {r_i}, cell {col(i)}{r_i}")
+                    key = "\x00new:" + word
+                if key is None:
+                    hint = did_you_mean(word, reachable)
                     problems.append(Problem(r_i, f"{col(i)}{r_i}",
-                                            f"unknown code '{word}'.{close_matches(word, known)}"))
+                                            f"unknown code '{word}'.{hint} To create it, import with --new-codes."))
                     row_ok = False
-                elif word not in codes:
-                    codes.append(word)
+                elif key not in codes:
+                    codes.append(key)
         span = None
         if frag_i is not None and row_ok:
             span, problem = _fragment_span(seg, row[frag_i], was, (r_i, frag_i) in sheet.formulas)
@@ -422,7 +514,28 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
             seg = store.segment(sid)
             problems.append(Problem(None, None, f"the row of segment #{sid} ({seg['key']}) is missing (deleted?); "
                                                 "its codings are left as they were."))
-    result = ImportResult(path=path, coder=coder, rows=n_rows, problems=problems,
+    new = list(tab_new) if new_codes else []
+    if typed_new:
+        by_name = {}
+        try:
+            planned = plan_new_codes(store, [w for w in typed_new if find_code(w, reachable) is None],
+                                     where=typed_new)
+        except InputError as exc:
+            raise InputError(f"{exc.raw_message} Nothing was imported.", path=path) from None
+        taken = {c.key for c in new}
+        for c in planned:
+            base, n = c.key, 2
+            while c.key in taken:
+                c.key, n = f"{base}_{n}", n + 1
+            taken.add(c.key)
+            by_name[" ".join(c.name.split()).casefold()] = c.key
+        new += planned
+        for by_span in wanted.values():
+            for span, codes in by_span.items():
+                by_span[span] = list(dict.fromkeys(
+                    by_name.get(" ".join(c[len("\x00new:"):].split()).casefold(), c) if c.startswith("\x00new:")
+                    else c for c in codes))
+    result = ImportResult(path=path, coder=coder, rows=n_rows, problems=problems, notes=notes,
                           skipped_rows=len(bad_rows) + sum(1 for p in problems if p.row is None))
     if problems and not accept_partial:
         listing = "\n".join(f"  {p}" for p in problems)
@@ -430,7 +543,7 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
                                f"(fix them, or use --accept-partial to import the other rows):\n{listing}",
                                problems, path)
     _apply(store, result, wanted, {sid: "\n\n".join(m) for sid, m in memo_cells.items()}, known, coder,
-           fragments=frag_i is not None)
+           fragments=frag_i is not None, new=new)
     return result
 
 
@@ -459,13 +572,21 @@ def _fragment_span(seg: dict, value, was: tuple[int, int] | None,
 
 
 def _apply(store, result: ImportResult, wanted: dict[int, dict[tuple[int, int] | None, list[str]]],
-           memo_cells: dict[int, str], known: dict[str, int], coder: str, *, fragments: bool = True) -> None:
+           memo_cells: dict[int, str], known: dict[str, int], coder: str, *, fragments: bool = True,
+           new: list | None = None) -> None:
     """Make the coder's codings on each segment in ``wanted`` exactly its (span, code) pairs. Without
     a fragment column (``fragments`` False) only whole-segment codings are compared."""
     current = store.coder_spans(coder)
     memos = store.segment_memo_texts(coder)
     key_of = {v: k for k, v in known.items()}
     with store.act("sheet import", actor=coder, details={"file": Path(result.path).name}) as act:
+        if new:  # codes typed in the sheet or added on its Codebook tab, created in the same act
+            from ..codebook.newcodes import create_codes
+
+            result.new_codes = create_codes(store, new)
+            known = {**known, **{c["key"]: c["id"] for c in store.codes() if c["key"] in result.new_codes}}
+            key_of = {v: k for k, v in known.items()}
+            act.details["new_codes"] = result.new_codes
         add, add_frag, remove = [], [], []
         for sid, by_span in wanted.items():
             want = {(span, c) for span, codes in by_span.items() for c in codes}

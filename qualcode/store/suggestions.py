@@ -35,9 +35,17 @@ class SuggestionsMixin:
         """Drop this coder's open suggestions of ``source`` and store new (segment_id, code_id, confidence,
         drivers) rows. Accepted and rejected ones are kept (and not suggested again). Returns how many
         were stored."""
-        self.conn.execute("DELETE FROM suggestions WHERE coder = ? AND source = ? AND status = 'open'",
-                          (coder, source))
+        self.drop_open_suggestions(coder=coder, source=source)
         return self.add_suggestions(rows, coder=coder, source=source)
+
+    def drop_open_suggestions(self, *, coder: str, source: str, code_ids: Iterable[int] | None = None) -> int:
+        """Delete this coder's open suggestions of ``source`` (only of ``code_ids``, if given)."""
+        sql, args = "DELETE FROM suggestions WHERE coder = ? AND source = ? AND status = 'open'", [coder, source]
+        if code_ids is not None:
+            cond, more = sql_in("code_id", [int(c) for c in code_ids])
+            sql += " AND " + cond
+            args += more
+        return max(self.conn.execute(sql, args).rowcount, 0)
 
     def add_suggestions(self, rows: Iterable[tuple[int, int, float, str]], *, coder: str, source: str) -> int:
         """Insert suggestions; ones that already exist (same segment, code, coder, source) are left alone."""
