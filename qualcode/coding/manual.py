@@ -107,7 +107,6 @@ def remove_coding(store, coding_id: int, *, coder: str) -> dict:
     """Remove one coding (by its id, of any coder) in one act by ``coder``: rejecting a rule's match
     or taking back one's own. Returns what was removed."""
     c = store.coding(int(coding_id))
-    span = (c["start"], c["end"]) if c["fragment"] else None
     with store.act("uncode", actor=coder, details={"code": c["code"], "segments": [c["segment_id"]],
                                                     "coder": c["coder"], "coding": c["id"]}) as act:
         store.remove_codings([c["id"]], by="coding")

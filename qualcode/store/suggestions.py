@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .core import SPEAKER_KEY, TRANSCRIPT_ORDER, Where, now
+from .core import SPEAKER_KEY, TRANSCRIPT_ORDER, Where, now, sql_in
 
 _SUGGESTION_SELECT = f"""
 SELECT sg.id, sg.segment_id, sg.code_id, c.key AS code, c.name AS code_name, sg.coder, sg.confidence,
