@@ -386,7 +386,7 @@ def test_pseudonymise_renumbers_speaker_labels_of_older_projects(empty_store):
                                   "participant_id": pid, "start": start, "end": start + 4, "timestamp": 1.0,
                                   "text": "Dag.", "n_words": 1}])
     assert pid2
-    from qualcode.privacy import pseudonymise
+    from qualcode.privacy.pseudonyms import pseudonymise
 
     report = pseudonymise(store)
     assert "1 speaker label(s) that were names now are keys: F1 P2" in report.lines()
@@ -405,13 +405,13 @@ def test_names_file_in_a_missing_folder_is_refused_first(run, project, tmp_path)
 
 
 def test_names_table_that_cannot_be_written_leaves_the_project_unchanged(empty_store, monkeypatch, tmp_path):
-    import qualcode.atomic
+    import qualcode.files.atomic
     from qualcode.errors import InputError
 
     def broken(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(qualcode.atomic.os, "replace", broken)
+    monkeypatch.setattr(qualcode.files.atomic.os, "replace", broken)
     table = tmp_path / "sleutel.csv"
     with pytest.raises(InputError) as exc:
         ingest(empty_store, [str(DATA / "zoom.vtt")], group="F1", moderators=["An De Smet"], allow_new_speakers=True,

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from qualcode.errors import InputError
-from qualcode.export.sheet import SheetImportError, export_sheet, import_sheet
+from qualcode.excel.coding_sheet import SheetImportError, export_sheet, import_sheet
 
 def set_text(c, value) -> None:
     """Set an openpyxl cell's value as Excel does for typed text: text stays text, never a formula."""

@@ -1,4 +1,4 @@
-"""qualcode's own xlsx writer (qualcode.export.spreadsheetml), read back with openpyxl.
+"""qualcode's own xlsx writer (qualcode.excel.spreadsheetml), read back with openpyxl.
 
 Every kind of value and style, every sheet setting the exports use (widths, hidden columns,
 frozen panes, filters, colour scales, drop-down lists, print set-up, hyperlinks, hidden sheets,
@@ -13,7 +13,7 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-from qualcode.export.spreadsheetml import (Alignment, BarChart, Border, Cell, CellStyle, Fill, Font, Link, Series,
+from qualcode.excel.spreadsheetml import (Alignment, BarChart, Border, Cell, CellStyle, Fill, Font, Link, Series,
                                            Workbook, column_letter, split_ref)
 
 TRICKY = ["=SUM(A1:A3)", "+32 procent", "- ja maar", "@iedereen", "#N/A", "a & b < c > d \"e\" 'f'",

@@ -28,8 +28,8 @@ TRICKY = ["=SUM(A1:A3)", "+32 procent", "- ja maar", "@iedereen", "#N/A", "a & b
 def _tricky_project(store) -> None:
     """The three sample groups, coded with the shipped IPS codebook's rules, plus tricky text in a
     participant attribute, a theme description, memos and a manual coding by a second coder."""
-    from qualcode.codebook import apply_codebook, load_codebook
-    from qualcode.coding.rules import autocode
+    from qualcode.codebook.yamlfile import apply_codebook, load_codebook
+    from qualcode.coding.autocode import autocode
 
     apply_codebook(store, load_codebook(ROOT / "codebooks" / "ips.yaml"), source="ips.yaml")
     with store.act("autocode"):
@@ -50,7 +50,7 @@ def _tricky_project(store) -> None:
 def sample_books(tmp_path_factory, _sample_project_file):
     import shutil
 
-    from qualcode.export.workbook import write_workbook
+    from qualcode.excel.analysis import write_workbook
     from qualcode.store import Store
 
     d = tmp_path_factory.mktemp("equivalence")
@@ -83,7 +83,7 @@ def test_same_project_gives_the_same_bytes(sample_books):
 def test_tricky_text_stays_text_in_the_workbook(sample_books):
     from openpyxl import load_workbook
 
-    from qualcode.export.xlsxutil import light
+    from qualcode.excel.xlsx import light
 
     store, first, _, _, _ = sample_books
     wb = load_workbook(first)
@@ -112,7 +112,7 @@ def test_tricky_text_stays_text_in_the_workbook(sample_books):
 
 
 def test_lemma_cache_does_not_change_the_ranking(sample_books):
-    from qualcode.export.quotes import rank_by_typicality
+    from qualcode.reports.quotes import rank_by_typicality
 
     store = sample_books[0]
     cache: dict = {}

@@ -223,7 +223,7 @@ def check_shares(parsed: Parsed, path: str, default_given: bool, group: str = ""
     """Refuse a file whose words fall (almost) all to the moderator or to no one: its labels are missing."""
     if default_given:
         return
-    from ..nlp import count_words
+    from ..text.nlp import count_words
 
     mod = part = 0
     per_person: dict[str, int] = {}
@@ -324,7 +324,7 @@ def write_names_file(ctx: SpeakerContext, path: str | Path) -> Path | None:
     written atomically; the file is also a participants file for later ingests."""
     if not ctx.new_names:
         return None
-    from ..export.xlsxutil import csv_safe
+    from ..excel.xlsx import csv_safe
 
     path = Path(path)
     rows: list[list[str]] = []
@@ -338,11 +338,11 @@ def write_names_file(ctx: SpeakerContext, path: str | Path) -> Path | None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["group", "participant", "name", "role"])
     w.writerows([csv_safe(v) for v in r] for r in rows)
-    from ..atomic import write_text
+    from ..files.atomic import write_text
     from ..errors import OutputError
 
     try:
-        write_text(path, buf.getvalue(), newline="")   # temporary file beside it, then renamed (qualcode.atomic)
+        write_text(path, buf.getvalue(), newline="")   # temporary file beside it, then renamed (qualcode.files.atomic)
     except OutputError as exc:
         raise InputError(f"cannot write the name -> key table ({exc.reason}); nothing was ingested. "
                          "Choose another place with --names-file", path=str(path)) from None
