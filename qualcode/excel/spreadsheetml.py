@@ -23,8 +23,9 @@ copied into the archive on :meth:`Workbook.save`, so memory stays flat for any n
 Text is always written as text: a value that starts with ``=``, ``+``, ``-`` or ``@`` is an
 inline string, never a formula. Characters XML 1.0 cannot hold are replaced through
 :func:`qualcode.files.textsafe.xml_text` (the one filter), and text longer than the 32,767 characters an
-Excel cell holds is cut to that length. The same input gives the same bytes (zip entries carry a
-fixed date); only the created/modified times in ``docProps/core.xml`` change from run to run.
+Excel cell holds is cut to that length. The same input gives the same parts, byte for byte; only
+times differ from run to run (the zip entries' dates and the created/modified times in
+``docProps/core.xml``).
 
 The element order inside each part follows the ECMA-376 schema (Excel refuses a sheet whose
 elements are out of order; LibreOffice and openpyxl are more forgiving).
@@ -44,7 +45,6 @@ from ..files.textsafe import ILLEGAL_XML_CHARS, xml_text
 MAX_ROWS = 1_048_576      # rows per worksheet
 MAX_COLUMNS = 16_384      # columns per worksheet
 MAX_TEXT = 32_767         # characters per cell
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)   # every entry's date: the same input gives the same bytes
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -633,7 +633,7 @@ class Workbook:
 
     def _write(self, zf: zipfile.ZipFile, active: int) -> None:
         def put(name: str, text: str) -> None:
-            zf.writestr(zipfile.ZipInfo(name, ZIP_DATE), text.encode("utf-8"), zipfile.ZIP_DEFLATED)
+            zf.writestr(name, text.encode("utf-8"))
 
         overrides = [("/xl/workbook.xml", "officedocument.spreadsheetml.sheet.main+xml"),
                      ("/xl/styles.xml", "officedocument.spreadsheetml.styles+xml"),
@@ -663,7 +663,7 @@ class Workbook:
             if rels:
                 put(f"xl/worksheets/_rels/sheet{i}.xml.rels", _rels_xml(rels))
             sheet._flush()
-            with zf.open(zipfile.ZipInfo(f"xl/worksheets/sheet{i}.xml", ZIP_DATE), "w", force_zip64=True) as out:
+            with zf.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as out:
                 out.write(sheet._head_xml(i, selected=(i - 1 == active)).encode("utf-8"))
                 sheet._fh.seek(0)
                 while chunk := sheet._fh.read(1 << 20):
