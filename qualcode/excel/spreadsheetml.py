@@ -274,12 +274,16 @@ class BarChart(NamedTuple):
     height_cm: float = 7.5
 
 
+#: Series colours, in order (the classic Office chart palette), for series without colours of their own.
+SERIES_COLOURS = ("#4F81BD", "#C0504D", "#9BBB59", "#8064A2", "#4BACC6", "#F79646")
+
+
 def _chart_xml(chart: BarChart, sheet: str) -> str:
     q = quote_sheet(sheet)
     cat_col = column_letter(chart.category_column)
     out = [_HEAD, f'<c:chartSpace xmlns:c="{_CHART_NS}" xmlns:a="{_A_NS}" xmlns:r="{_REL}">',
            '<c:roundedCorners val="0"/><c:chart>',
-           f'<c:title><c:tx><c:rich><a:bodyPr/><a:p><a:r><a:t>{_text(chart.title)}</a:t></a:r></a:p></c:rich>'
+           f'<c:title><c:tx><c:rich><a:bodyPr/><a:p><a:pPr><a:defRPr/></a:pPr><a:r><a:t>{_text(chart.title)}</a:t></a:r></a:p></c:rich>'
            '</c:tx><c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>',
            f'<c:barChart><c:barDir val="{"bar" if chart.horizontal else "col"}"/><c:grouping val="clustered"/>'
            '<c:varyColors val="0"/>']
@@ -288,25 +292,26 @@ def _chart_xml(chart: BarChart, sheet: str) -> str:
         out.append(f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>')
         if s.title_row is not None:
             out.append(f"<c:tx><c:strRef><c:f>{_text(q)}!${col}${s.title_row}</c:f></c:strRef></c:tx>")
-        out.append('<c:invertIfNegative val="0"/>')
+        fill = argb(SERIES_COLOURS[i % len(SERIES_COLOURS)])[2:]   # readers draw a series without a fill blank
+        out.append(f'<c:spPr><a:solidFill><a:srgbClr val="{fill}"/></a:solidFill></c:spPr><c:invertIfNegative val="0"/>')
         for k, colour in enumerate(s.colours or ()):
             out.append(f'<c:dPt><c:idx val="{k}"/><c:invertIfNegative val="0"/><c:bubble3D val="0"/><c:spPr>'
                        f'<a:solidFill><a:srgbClr val="{argb(colour)[2:]}"/></a:solidFill></c:spPr></c:dPt>')
         out.append(f"<c:cat><c:strRef><c:f>{_text(q)}!${cat_col}${s.first}:${cat_col}${s.last}</c:f></c:strRef>"
                    f"</c:cat><c:val><c:numRef><c:f>{_text(q)}!${col}${s.first}:${col}${s.last}</c:f></c:numRef>"
                    "</c:val></c:ser>")
-    cat_pos, val_pos = ("l", "b") if chart.horizontal else ("b", "l")
+    # the axes as plain as LibreOffice and Excel draw them well: every category label (wrapped when
+    # long), grey value gridlines (drawn only with a line given), no tick marks; <c:delete val="0"/>
+    # or Excel hides the axes
+    cat_pos = "l" if chart.horizontal else "b"
     out.append('<c:gapWidth val="150"/><c:axId val="10"/><c:axId val="100"/></c:barChart>'
-               f'<c:catAx><c:axId val="10"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
-               f'<c:axPos val="{cat_pos}"/><c:numFmt formatCode="General" sourceLinked="1"/>'
-               '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
-               '<c:crossAx val="100"/><c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'
-               '<c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
-               f'<c:valAx><c:axId val="100"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
-               f'<c:axPos val="{val_pos}"/><c:majorGridlines/><c:numFmt formatCode="General" sourceLinked="1"/>'
-               '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
-               '<c:crossAx val="10"/><c:crosses val="autoZero"/><c:crossBetween val="between"/></c:valAx>'
-               "</c:plotArea>")
+               '<c:catAx><c:axId val="10"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
+               f'<c:axPos val="{cat_pos}"/><c:majorTickMark val="none"/><c:minorTickMark val="none"/>'
+               '<c:crossAx val="100"/><c:lblOffset val="100"/></c:catAx>'
+               '<c:valAx><c:axId val="100"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
+               '<c:axPos val="l"/><c:majorGridlines><c:spPr><a:ln w="6350"><a:solidFill><a:srgbClr val="B3B3B3"/>'
+               '</a:solidFill></a:ln></c:spPr></c:majorGridlines><c:majorTickMark val="none"/><c:minorTickMark val="none"/>'
+               '<c:crossAx val="10"/></c:valAx></c:plotArea>')
     if chart.legend:
         out.append('<c:legend><c:legendPos val="r"/><c:overlay val="0"/></c:legend>')
     out.append('<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>')
@@ -559,7 +564,7 @@ class Sheet:
         if self._links:
             out.append("<hyperlinks>" + "".join(f'<hyperlink ref="{ref}" r:id="rId{k}"/>'
                                                 for (ref, _), k in zip(self._links, link_rels)) + "</hyperlinks>")
-        out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+        out.append('<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')
         if self._print:
             attrs = ' orientation="landscape"' if self._print["landscape"] else ""
             if self._print["fit_width"]:
