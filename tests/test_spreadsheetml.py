@@ -38,7 +38,9 @@ def _save(tmp_path, build, name="t.xlsx"):
 
 
 def test_values_round_trip_as_written(tmp_path):
-    numbers = [0, -7, 12345678901234567890, 2.5, 1e-300, True, False]
+    import numpy as np
+
+    numbers = [0, -7, 12345678901234567890, 2.5, 1e-300, True, False, np.int64(42), np.float64(0.5)]
 
     def build(wb):
         ws = wb.add_sheet("t")
@@ -53,8 +55,8 @@ def test_values_round_trip_as_written(tmp_path):
     assert got == [_expected_text(t) for t in TRICKY]
     assert all(c.data_type == "s" for c in ws[1] if c.value is not None)   # '=SUM(...)' is text, not a formula
     row2 = [c.value for c in ws[2]]
-    assert row2[:7] == [0, -7, float("%.16g" % 12345678901234567890), 2.5, 1e-300, True, False]
-    assert row2[7:10] == [None, None, None] and row2[10] == "gestyled" and ws[2][10].font.b
+    assert row2[:9] == [0, -7, float("%.16g" % 12345678901234567890), 2.5, 1e-300, True, False, 42, 0.5]
+    assert row2[9:12] == [None, None, None] and row2[12] == "gestyled" and ws[2][12].font.b
     assert ws.max_row == 4 and ws["A4"].value == "na een lege rij"
     assert wb.properties.title == "Titel & zo" and wb.properties.description == "beschrijving"
     assert wb.properties.creator == "qualcode"

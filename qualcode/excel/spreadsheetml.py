@@ -34,6 +34,7 @@ elements are out of order; LibreOffice and openpyxl are more forgiving).
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import tempfile
 import zipfile
@@ -491,7 +492,7 @@ class Sheet:
             return f'<c r="{ref}"{s}/>' if s else ""
         if isinstance(v, bool):
             return f'<c r="{ref}"{s} t="b"><v>{int(v)}</v></c>'
-        if isinstance(v, (int, float)):
+        if isinstance(v, numbers.Real):   # also numpy's numbers
             if math.isnan(v) or math.isinf(v):
                 return f'<c r="{ref}"{s}/>' if s else ""
             return f'<c r="{ref}"{s} t="n"><v>{_num(v)}</v></c>'
