@@ -480,7 +480,7 @@ class Sheet:
         add("</row>")
         self._buf.append("".join(parts))
         if len(self._buf) >= 2000:
-            self._flush()
+            self.flush()
 
     def _style_attr(self, style: CellStyle) -> str:
         i = self.book.styles.index(style)
@@ -513,7 +513,8 @@ class Sheet:
         space = ' xml:space="preserve"' if v != v.strip() else ""
         return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_text(v).replace(chr(13), "&#13;")}</t></is></c>'
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write the rows appended so far to the sheet's temporary file."""
         if self._buf:
             self._fh.write("".join(self._buf).encode("utf-8"))
             self._buf.clear()
@@ -668,7 +669,7 @@ class Workbook:
                 link_rels.append(len(rels))
             if rels:
                 put(f"xl/worksheets/_rels/sheet{i}.xml.rels", _rels_xml(rels))
-            sheet._flush()
+            sheet.flush()
             with zf.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as out:
                 out.write(sheet._head_xml(i, selected=(i - 1 == active)).encode("utf-8"))
                 sheet._fh.seek(0)
