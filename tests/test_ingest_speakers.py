@@ -405,13 +405,13 @@ def test_names_file_in_a_missing_folder_is_refused_first(run, project, tmp_path)
 
 
 def test_names_table_that_cannot_be_written_leaves_the_project_unchanged(empty_store, monkeypatch, tmp_path):
-    import qualcode.ingest.speakers as speakers
+    import qualcode.files.atomic
     from qualcode.errors import InputError
 
     def broken(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(speakers.os, "replace", broken)
+    monkeypatch.setattr(qualcode.files.atomic.os, "replace", broken)
     table = tmp_path / "sleutel.csv"
     with pytest.raises(InputError) as exc:
         ingest(empty_store, [str(DATA / "zoom.vtt")], group="F1", moderators=["An De Smet"], allow_new_speakers=True,

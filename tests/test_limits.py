@@ -97,9 +97,8 @@ def test_more_segments_than_excel_has_columns(empty_store, tmp_path, tiny_codebo
 
 
 # ------------------------------------------------------------------ rows per worksheet
-@pytest.mark.parametrize("streamed", [True, False])
 def test_workbook_tables_longer_than_a_sheet_go_on_in_continuation_sheets(empty_store, tmp_path, monkeypatch,
-                                                                          tiny_codebook_factory, streamed):
+                                                                          tiny_codebook_factory):
     """Excel's 1,048,576 rows, tested with the limit set to 5: the header plus 4 rows per sheet."""
     from openpyxl import load_workbook
 
@@ -112,7 +111,7 @@ def test_workbook_tables_longer_than_a_sheet_go_on_in_continuation_sheets(empty_
         for s in empty_store.segments(role="participant"):
             empty_store.add_coding(s["id"], ids["pros"], "ann")
     out = tmp_path / "wb.xlsx"
-    summary = workbook.write_workbook(empty_store, out, streamed=streamed)
+    summary = workbook.write_workbook(empty_store, out)
     wb = load_workbook(out)
     names = wb.sheetnames
     assert names[names.index("Coded fragments"):names.index("Coded fragments") + 4] == [

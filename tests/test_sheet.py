@@ -10,8 +10,14 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from qualcode.errors import InputError
-from qualcode.excel.xlsx import set_text
 from qualcode.excel.coding_sheet import SheetImportError, export_sheet, import_sheet
+
+def set_text(c, value) -> None:
+    """Set an openpyxl cell's value as Excel does for typed text: text stays text, never a formula."""
+    c.value = value
+    if isinstance(value, str):
+        c.data_type = "s"
+
 
 TRANSCRIPT = """\
 # group: F1
@@ -125,7 +131,8 @@ def test_export_content(store, tmp_path):
     # the row takes the (light) colour of its first code's theme; uncoded rows stay white
     assert ws["A3"].fill.fgColor.rgb == "FFF5D999" and ws["A2"].fill.fill_type is None
     dv = ws.data_validations.dataValidation[0]
-    assert dv.type == "list" and dv.formula1 == "=Codebook!$E$2:$E$5" and str(dv.sqref) == "F2:I7"
+    # stored as Excel stores it: the range without a leading "="
+    assert dv.type == "list" and dv.formula1 == "Codebook!$E$2:$E$5" and str(dv.sqref) == "F2:I7"
     cb = wb["Codebook"]
     assert [cb.cell(r, 5).value for r in range(2, 6)] == ["pros", "cons", "coach", "intake"]
     assert cb["C2"].value == "#E69F00" and cb["M2"].value == "structuur; trots"
@@ -385,8 +392,7 @@ def test_error_wrong_sheet_and_coder(store, exported, tmp_path):
     bad = tmp_path / "bad.xlsx"
     bad.write_text("not a workbook")
     got = _refusal(store, bad)
-    assert got == (f"{bad}: cannot read the workbook; is it an .xlsx file saved "
-                   "by Excel or LibreOffice?")
+    assert got == f"{bad}: is not a valid coding workbook (not a ZIP archive; is it damaged or renamed?)"
 
 
 def test_error_deleted_code_column(store, exported):

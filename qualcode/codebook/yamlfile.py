@@ -781,13 +781,13 @@ def export_codebook(store, out: str) -> str:
     if suffix in (".yaml", ".yml"):
         write_text(out, to_yaml(cb))
     elif suffix == ".xlsx":
-        from ..excel.xlsx import cell, write_only_workbook
+        from ..excel.xlsx import write_only_workbook
 
         with write_only_workbook(out) as wb:
             write_codebook_sheet(wb, cb)
-            info = wb.create_sheet("About")
+            info = wb.add_sheet("About")
             for k, v in (("name", cb.name), ("language", cb.language), ("spacy_pipeline", cb.spacy_pipeline or "")):
-                info.append([cell(info, k), cell(info, v)])
+                info.append([k, v])
     else:
         raise CodebookError("choose a file name ending in .xlsx, .yaml or .yml.", path=out)
     return f"wrote {out}: {len(cb.themes)} themes, {len(cb.codes)} codes"
@@ -795,21 +795,20 @@ def export_codebook(store, out: str) -> str:
 
 def codebook_from_xlsx(path: Path) -> Codebook:
     """Read a codebook sheet written by :func:`export_codebook` (edited in Excel) back."""
-    from openpyxl import load_workbook
+    from ..errors import InputError
+    from ..excel.xlsx import read_xlsx
 
-    from ..files.guards import guard_archive
-
-    guard_archive(path, "codebook workbook")  # zip bombs, ../ entries, DTDs
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise CodebookError(f"cannot read the workbook: {exc}", path=str(path)) from None
-    if "Codebook" not in wb.sheetnames:
+        book = read_xlsx(path, "codebook workbook", sheets=["Codebook", "About"])
+    except CodebookError:
+        raise
+    except InputError as exc:   # the codebook's own error class, same message
+        raise CodebookError(exc.raw_message, path=exc.path) from None
+    if "Codebook" not in book:
         raise CodebookError("no sheet named 'Codebook'; export one with 'qualcode codebook export FILE.xlsx'.",
                             path=str(path))
-    rows = list(wb["Codebook"].iter_rows(values_only=True))
-    about = {str(r[0]): r[1] for r in wb["About"].iter_rows(values_only=True)} if "About" in wb.sheetnames else {}
-    wb.close()
+    rows = book["Codebook"].rows
+    about = {str(r[0]): r[1] for r in book["About"].rows if len(r) > 1} if "About" in book else {}
     header = [str(h or "").strip().lower() for h in rows[0]] if rows else []
     missing = [h for h in XLSX_HEADER if h not in header and h not in XLSX_OPTIONAL]
     if missing:

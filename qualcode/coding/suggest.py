@@ -856,30 +856,19 @@ class AcceptResult:
 def accept_sheet(store, path: str, *, coder: str | None = None) -> AcceptResult:
     """Record the suggestions marked 'yes' in the sheet's accept column as codings (origin 'suggested')
     and mark 'no' ones rejected, in one act. Codings go to ``coder``, else to the suggestion's coder."""
-    from openpyxl import load_workbook
-
     from ..errors import InputError
-    from ..files.guards import guard_archive
+    from ..excel.xlsx import column_letter, read_xlsx
 
-    guard_archive(path, "suggestions workbook")  # zip bombs, ../ entries, DTDs
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise InputError("does not exist", path=path) from None
-    except Exception as exc:
-        raise InputError(f"is not a readable xlsx workbook ({exc})", path=path) from None
-    if SHEET_TITLE not in wb.sheetnames:
+    book = read_xlsx(path, "suggestions workbook", sheets=[SHEET_TITLE])
+    if SHEET_TITLE not in book:
         raise InputError(f"has no sheet '{SHEET_TITLE}'; give a file written by 'qualcode suggest --out'",
                          path=path)
-    rows = list(wb[SHEET_TITLE].iter_rows(values_only=True))
-    wb.close()
+    rows = book[SHEET_TITLE].rows
     header = [str(h or "").strip().lower() for h in (rows[0] if rows else [])]
     for need in ("suggestion id", "accept (yes/no)"):
         if need not in header:
             raise InputError(f"has no column '{need}'", path=path, where=f"sheet {SHEET_TITLE}")
     ci, ca = header.index("suggestion id"), header.index("accept (yes/no)")
-    from openpyxl.utils import get_column_letter
-
     decisions: dict[int, bool] = {}
     result = AcceptResult()
     for n, row in enumerate(rows[1:], start=2):
@@ -892,12 +881,12 @@ def accept_sheet(store, path: str, *, coder: str | None = None) -> AcceptResult:
             continue
         if value not in YES | NO:
             raise InputError(f"accept value '{raw}' is not yes or no", path=path,
-                             where=f"sheet {SHEET_TITLE}, cell {get_column_letter(ca + 1)}{n}")
+                             where=f"sheet {SHEET_TITLE}, cell {column_letter(ca + 1)}{n}")
         try:
             decisions[int(row[ci])] = value in YES
         except (TypeError, ValueError):
             raise InputError(f"suggestion id '{row[ci]}' is not a number", path=path,
-                             where=f"sheet {SHEET_TITLE}, cell {get_column_letter(ci + 1)}{n}") from None
+                             where=f"sheet {SHEET_TITLE}, cell {column_letter(ci + 1)}{n}") from None
     known = {s["id"]: s for s in store.suggestions(ids=decisions)}
     missing = sorted(set(decisions) - set(known))
     if missing:

@@ -4,22 +4,19 @@
 6 Matrices (theme × group, theme × participant, framework matrix, native charts) ·
 7 Co-occurrence · 8 Participants · 9 Audit log · 10 Memos.
 
-The workbook is written with ``Workbook(write_only=True)``: rows stream from the
-store to the file one at a time, and styles are made once (``Styles``, the per-theme
-fills and one ``CellStyle`` per combination), so memory stays flat for large projects.
-The ten sheets' rows are serialised straight to XML by ``xlsxutil.StreamRows`` (no
-openpyxl cell object per value: a large export is several times faster);
-``write_workbook(..., streamed=False)`` writes the same rows as openpyxl cells, and the
-tests check that both give the same workbook cell for cell. Text always goes through
-:mod:`.xlsxutil`, so a quote that starts with ``=`` or ``-`` stays text.
+The workbook is written by qualcode's own writer (:mod:`.spreadsheetml`): rows stream
+from the store to the file one at a time, serialised straight to XML, and styles are made
+once (``Styles``, the per-theme fills and one ``CellStyle`` per combination), so memory
+stays flat for large projects. Text always goes through :mod:`.xlsx`, so a quote that
+starts with ``=`` or ``-`` stays text.
 
 Other areas add sheets without editing this module::
 
     from qualcode.excel.analysis import register_sheet
 
     @register_sheet
-    def write_agreement(wb, store, styles):   # wb: the write-only Workbook
-        ws = wb.create_sheet("Agreement")     # or xlsxutil.write_table(wb, ...)
+    def write_agreement(wb, store, styles):   # wb: a spreadsheetml.Workbook
+        ws = wb.add_sheet("Agreement")        # or xlsx.write_table(wb, ...)
         ...
 
 Writers run after the ten sheets, in registration order. Modules named in
@@ -38,11 +35,11 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from ..files.atomic import atomic_output
 from ..store.core import exported
 from ..files.textsafe import xml_text
 from ..reports.quotes import cite, pick_quotes, rank_by_typicality, short_quote
-from .xlsx import CellRows, CellStyle, Styles, StreamRows, fit_widths, hex_fill, light, safe_title
+from .xlsx import (Alignment, BarChart, CellStyle, Font, Series, Styles, column_letter, fit_widths, hex_fill,
+                       light, read_xlsx, safe_title, write_only_workbook)
 
 SheetWriter = Callable[[Any, Any, Styles], None]
 _EXTRA_SHEETS: list[SheetWriter] = []
@@ -53,7 +50,7 @@ SHEETS = ("Codebook", "Coded fragments", "By theme", "Theme summary", "Quotes", 
 THEME_SUMMARY = "Theme summary"
 COMMENTS_HEADER = "supervisor comments"
 N_SUMMARY_QUOTES = 3
-ZIP_LEVEL = 1   # deflate level of the .xlsx: 1 zips a large workbook ~3x faster than openpyxl's 6, ~20% larger
+ZIP_LEVEL = 1   # deflate level of the .xlsx: 1 zips a large workbook ~3x faster than level 6, ~20% larger
 MAX_CHART_GROUPS = 25   # more focus groups than this: no theme x group chart (the heat-map table stays)
 MAX_SHEET_ROWS = 1_048_576  # Excel's rows per worksheet: a longer table goes on in 'Title (2)', 'Title (3)'...
 
@@ -95,15 +92,11 @@ class WorkbookSummary:
 class _Ctx:
     """What every sheet writer shares: the store, styles made once, theme fills, quote rankings."""
 
-    def __init__(self, store, styles: Styles, streamed: bool = True):
-        from openpyxl.styles import Alignment, Font
-
+    def __init__(self, store, styles: Styles):
         self.store = store
         self.st = styles
-        self.streamed = streamed
         self._styles: dict[tuple, CellStyle | None] = {}
         self._keep: list = []
-        self.writers: list = []
         self.themes = store.themes()
         self.spread = store.theme_spread()
         self.theme_fill = {t["id"]: hex_fill(t["colour"]) for t in self.themes}
@@ -142,12 +135,6 @@ class _Ctx:
             self._keep.append((fill, font, alignment))  # the ids in the keys stay valid
             return st
 
-    def rows(self, ws):
-        """Where a sheet's rows go: streamed XML (the default) or plain openpyxl cells (reference)."""
-        out = StreamRows(ws) if self.streamed else CellRows(ws)
-        self.writers.append(out)
-        return out
-
     def texts(self, rows: Iterable[dict]) -> dict[tuple[int, int, int], str]:
         """Ranked fragment id -> its words (a whole segment's text, or the coded part of it)."""
         return self.store.unit_texts(r["id"] for r in rows)
@@ -155,15 +142,9 @@ class _Ctx:
 
 # ------------------------------------------------------------------ helpers
 def _sheet(wb, ctx: "_Ctx", title: str, widths: Sequence[float], freeze: str | None = "A2"):
-    """A new sheet with column widths and frozen panes, and where its rows go (see :meth:`_Ctx.rows`)."""
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title=safe_title(title))
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    if freeze:
-        ws.freeze_panes = freeze
-    return ws, ctx.rows(ws)
+    """A new sheet with column widths and frozen panes, and where its rows go (the sheet itself)."""
+    ws = wb.add_sheet(safe_title(title), widths=widths, freeze=freeze)
+    return ws, ws
 
 
 class _Paged:
@@ -209,8 +190,6 @@ def _table(wb, ctx: _Ctx, title: str, header: Sequence[str], rows: Iterable[tupl
     """A filtered, frozen sheet from ``(values, theme_id)`` rows; rows with a theme get its light fill
     and ``exact_fill_col`` gets the theme's own colour; ``colour_col`` is filled with the colour it names.
     Widths fit the first 300 rows, except the columns given in ``widths`` (column index -> width)."""
-    from openpyxl.utils import get_column_letter
-
     it = iter(rows)
     head = list(islice(it, 300))
     fitted = fit_widths([r for r, _ in head], header, cap=60)
@@ -242,15 +221,12 @@ def _table(wb, ctx: _Ctx, title: str, header: Sequence[str], rows: Iterable[tupl
                                            number_format=nf.get(colour_col))
         out.append(values, styles)
     for sheet, n_rows in out.sheets:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{n_rows}"
+        sheet.autofilter(f"A1:{column_letter(len(header))}{n_rows}")
     return ws
 
 
 def _heat(ws, ref: str) -> None:
-    from openpyxl.formatting.rule import ColorScaleRule
-
-    ws.conditional_formatting.add(ref, ColorScaleRule(start_type="num", start_value=0, start_color="FFFFFFFF",
-                                                      end_type="max", end_color="FFE8743B"))
+    ws.colour_scale(ref, start_colour="#FFFFFF", end_colour="#E8743B", start_value=0)
 
 
 # ------------------------------------------------------------------ sheets
@@ -302,8 +278,6 @@ def _fragments(wb, ctx: _Ctx) -> int:
 
 def _by_theme(wb, ctx: _Ctx) -> None:
     """Fragments grouped by theme then code: a colour band per theme, a subtotal row per code and theme."""
-    from openpyxl.styles import Font
-
     st = ctx.st
     ws, out = _paged_sheet(wb, ctx, "By theme", [12, 6, 12, 28, 10, 90, 10, 10])
     header = ["key", "group", "code", "code name", "segment id", "fragment", "coder", "origin"]
@@ -396,10 +370,6 @@ def _quotes(wb, ctx: _Ctx) -> None:
 
 
 def _matrices(wb, ctx: _Ctx) -> None:
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.chart.marker import DataPoint
-    from openpyxl.utils import get_column_letter
-
     st, store = ctx.st, ctx.store
     groups = store.groups()
     people = [p for p in ctx.people]
@@ -419,36 +389,21 @@ def _matrices(wb, ctx: _Ctx) -> None:
         out.append([t["name"], *vals, ctx.spread.get(t["id"], {}).get("fragments", 0)],
                    [ctx.style(fill=ctx.theme_fill[t["id"]])] + [None] * len(vals) + [ctx.style(font=st.bold)])
     if nt and groups:
-        _heat(ws, f"B3:{get_column_letter(len(groups) + 1)}{nt + 2}")
+        _heat(ws, f"B3:{column_letter(len(groups) + 1)}{nt + 2}")
     row = nt + 2
 
     # native charts to the right of block 1
     if nt:
         total_col = len(groups) + 2
-        c1 = BarChart()
-        c1.type = "bar"
-        c1.title = "Coded fragments per theme"
-        c1.legend = None
-        c1.add_data(Reference(ws, min_col=total_col, min_row=2, max_row=nt + 2), titles_from_data=True)
-        c1.set_categories(Reference(ws, min_col=1, min_row=3, max_row=nt + 2))
-        ser = c1.series[0]
-        for i, t in enumerate(themes):
-            pt = DataPoint(idx=i)
-            pt.graphicalProperties.solidFill = t["colour"].lstrip("#").upper()
-            ser.dPt.append(pt)
-        c1.height, c1.width = 7.5, 13
-        anchor_col = get_column_letter(total_col + 2)
-        ws.add_chart(c1, f"{anchor_col}1")
+        ws.add_chart(BarChart("Coded fragments per theme", [Series(total_col, 3, nt + 2, title_row=2,
+                                                                   colours=[t["colour"] for t in themes])],
+                              category_column=1, anchor=f"{column_letter(total_col + 2)}1", horizontal=True,
+                              legend=False, width_cm=13, height_cm=7.5))
         if 0 < len(groups) <= MAX_CHART_GROUPS:
-            c2 = BarChart()
-            c2.type = "col"
-            c2.grouping = "clustered"
-            c2.title = "Theme × focus group"
-            c2.add_data(Reference(ws, min_col=2, max_col=len(groups) + 1, min_row=2, max_row=nt + 2),
-                        titles_from_data=True)
-            c2.set_categories(Reference(ws, min_col=1, min_row=3, max_row=nt + 2))
-            c2.height, c2.width = 7.5, 15
-            ws.add_chart(c2, f"{get_column_letter(total_col + 11)}1")
+            ws.add_chart(BarChart("Theme × focus group", [Series(c, 3, nt + 2, title_row=2)
+                                                           for c in range(2, len(groups) + 2)],
+                                  category_column=1, anchor=f"{column_letter(total_col + 11)}1",
+                                  horizontal=False, width_cm=15, height_cm=7.5))
     # keep the next block below the charts (15 rows tall)
     while row < 17:
         out.append([])
@@ -462,7 +417,7 @@ def _matrices(wb, ctx: _Ctx) -> None:
         out.append([t["name"], *[by_person.get((t["id"], p["id"]), 0) for p in people]],
                    [ctx.style(fill=ctx.theme_fill[t["id"]])] + [None] * len(people))
     if nt and people:
-        _heat(ws, f"B{start}:{get_column_letter(len(people) + 1)}{start + nt - 1}")
+        _heat(ws, f"B{start}:{column_letter(len(people) + 1)}{start + nt - 1}")
     out.append([])
     # block 3: framework matrix (rows participants, columns themes, cells short quotes)
     out.append(["Framework matrix: the most typical fragment of each participant per theme"], [title])
@@ -483,8 +438,6 @@ def _matrices(wb, ctx: _Ctx) -> None:
 
 
 def _cooccurrence(wb, ctx: _Ctx) -> None:
-    from openpyxl.utils import get_column_letter
-
     st = ctx.st
     codes = ctx.store.codes()
     co = ctx.store.code_cooccurrence()
@@ -501,7 +454,7 @@ def _cooccurrence(wb, ctx: _Ctx) -> None:
         out.append([a["key"], a["theme_name"] or "", *vals],
                    [ctx.style(font=st.bold, fill=light_fill), ctx.style(fill=light_fill)] + [None] * len(vals))
     if codes:
-        _heat(ws, f"C2:{get_column_letter(len(codes) + 2)}{len(codes) + 1}")
+        _heat(ws, f"C2:{column_letter(len(codes) + 2)}{len(codes) + 1}")
     out.append([])
     out.append(["Cells: segments coded with both codes (diagonal: segments with the code), any coder."])
 
@@ -547,68 +500,32 @@ def _memos(wb, ctx: _Ctx) -> None:
 
 
 @exported
-def write_workbook(store, path: str | Path, *, extra_sheets: Iterable[SheetWriter] = (),
-                   streamed: bool = True) -> WorkbookSummary:
-    """Write the ten-sheet analysis workbook (plus registered and ``extra_sheets`` writers) to ``path``.
-
-    ``streamed=False`` writes the ten sheets' rows as one openpyxl cell per value instead of
-    streaming their XML: slower, the same workbook cell for cell (the tests compare the two)."""
-    from openpyxl import Workbook
-
+def write_workbook(store, path: str | Path, *, extra_sheets: Iterable[SheetWriter] = ()) -> WorkbookSummary:
+    """Write the ten-sheet analysis workbook (plus registered and ``extra_sheets`` writers) to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # written beside the target and renamed into place; openpyxl's per-sheet temporary files (every
-    # row, so full quotes) live in the same private folder and go with it (qualcode.files.atomic)
-    with atomic_output(path, scratch=True) as tmp:
-        wb = Workbook(write_only=True)
-        state = store.as_of()  # the moment the export's snapshot shows (File > Info in Excel)
-        wb.properties.title = xml_text(f"qualcode analysis workbook: {store.meta('name') or path.stem}")
-        wb.properties.description = f"The project as it was after act #{state['act']} of {state['at']}."
+    state = store.as_of()  # the moment the export's snapshot shows (File > Info in Excel)
+    # written beside the target and renamed into place; the sheets' row files (every row, so full
+    # quotes) live in the same private folder and go with it (qualcode.files.atomic)
+    with write_only_workbook(path, title=xml_text(f"qualcode analysis workbook: {store.meta('name') or path.stem}"),
+                             description=f"The project as it was after act #{state['act']} of {state['at']}.",
+                             compresslevel=ZIP_LEVEL) as wb:
         st = Styles()
-        ctx = _Ctx(store, st, streamed=streamed)
-        try:
-            _codebook(wb, ctx)
-            n = _fragments(wb, ctx)
-            _by_theme(wb, ctx)
-            _summary(wb, ctx)
-            _quotes(wb, ctx)
-            _matrices(wb, ctx)
-            _cooccurrence(wb, ctx)
-            _participants(wb, ctx)
-            _audit(wb, ctx)
-            _memos(wb, ctx)
-            for out in ctx.writers:
-                out.close()
-            for writer in [*registered_sheets(), *extra_sheets]:
-                writer(wb, store, st)
-            titles = [ws.title for ws in wb.worksheets]
-            _save(wb, tmp)
-        except BaseException:
-            _discard(wb, ctx)
-            raise
+        ctx = _Ctx(store, st)
+        _codebook(wb, ctx)
+        n = _fragments(wb, ctx)
+        _by_theme(wb, ctx)
+        _summary(wb, ctx)
+        _quotes(wb, ctx)
+        _matrices(wb, ctx)
+        _cooccurrence(wb, ctx)
+        _participants(wb, ctx)
+        _audit(wb, ctx)
+        _memos(wb, ctx)
+        for writer in [*registered_sheets(), *extra_sheets]:
+            writer(wb, store, st)
+        titles = list(wb.sheetnames)
     return WorkbookSummary(path=path, sheets=titles, fragments=n, themes=len(ctx.themes))
-
-
-def _save(wb, path: Path) -> None:
-    """``wb.save(path)`` with a faster zip compression level (see ``ZIP_LEVEL``)."""
-    from zipfile import ZIP_DEFLATED, ZipFile
-
-    from openpyxl.writer.excel import ExcelWriter
-
-    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL) as archive:
-        ExcelWriter(wb, archive).save()
-
-
-def _discard(wb, ctx: _Ctx) -> None:
-    """Finish the half-written sheets of a failed export quietly (their temp files are removed)."""
-    import contextlib
-
-    for out in ctx.writers:
-        with contextlib.suppress(Exception):
-            out.discard()
-    for ws in wb.worksheets:
-        with contextlib.suppress(Exception):
-            ws.close()
 
 
 # ------------------------------------------------------------ comments back in
@@ -616,27 +533,17 @@ def import_comments(store, path: str | Path, author: str) -> list[dict]:
     """Read the 'supervisor comments' column of the Theme summary sheet back as theme memos
     (kind 'supervisor'). A comment already stored for that theme by that author is not added twice.
     Returns the memos added: theme key and text."""
-    from openpyxl import load_workbook
-
     from ..errors import InputError
 
     path = Path(path)
     if not path.exists():
         raise InputError("file not found; export it first with 'qualcode export workbook'.", path=str(path))
-    from ..files.guards import guard_archive
-
-    guard_archive(path, "analysis workbook")  # zip bombs, ../ entries, DTDs
-    try:
-        wb = load_workbook(path, read_only=True, data_only=False)  # a comment typed as "=..." comes back as typed
-    except Exception as exc:  # zip or XML damage
-        raise InputError(f"cannot read this workbook ({exc}).", path=str(path)) from None
-    try:
-        if THEME_SUMMARY not in wb.sheetnames:
-            raise InputError(f"no sheet '{THEME_SUMMARY}'; use a workbook made by 'qualcode export workbook'.",
-                             path=str(path))
-        rows = list(wb[THEME_SUMMARY].iter_rows(values_only=True))
-    finally:
-        wb.close()
+    # a comment typed as "=..." comes back as typed (formulas as their text)
+    book = read_xlsx(path, "analysis workbook", sheets=[THEME_SUMMARY], formulas=True)
+    if THEME_SUMMARY not in book:
+        raise InputError(f"no sheet '{THEME_SUMMARY}'; use a workbook made by 'qualcode export workbook'.",
+                         path=str(path))
+    rows = book[THEME_SUMMARY].rows
     header = [str(h or "").strip().lower() for h in (rows[0] if rows else [])]
     for need in ("theme key", COMMENTS_HEADER):
         if need not in header:

@@ -109,13 +109,10 @@ def _more_columns(header: list[str], name: str) -> list[int]:
 @exported
 def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
     """Write the coding workbook for ``coder`` (optionally one focus group). Returns a summary line."""
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     from ..codebook.yamlfile import codebook_from_store, codebook_rows, write_codebook_sheet
     from ..errors import unknown
     from ..ingest.project import format_timestamp
-    from .xlsx import Styles, cell, hex_fill, light, write_only_workbook
+    from .xlsx import Styles, column_letter, hex_fill, light, style, write_only_workbook
 
     if group and group not in store.groups():
         raise unknown("group", group, store.groups())
@@ -143,16 +140,14 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
     st = Styles()
     n_rows = 0
     with write_only_workbook(path) as wb:
-        ws = wb.create_sheet(SHEET)
         widths = [9, 11, 9, 80] + [80] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + (
             [60] if why else []) + [16]
-        for i, w in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = w
-        id_col = get_column_letter(len(header))
-        ws.column_dimensions[id_col].hidden = True
-        ws.freeze_panes = f"{get_column_letter(first_code + 1)}2"
+        ws = wb.add_sheet(SHEET, widths=widths, freeze=f"{column_letter(first_code + 1)}2")
+        id_col = column_letter(len(header))
+        ws.set_width(len(header), widths[-1], hidden=True)
         wrapped = set(range(3, first_code)) | set(range(first_code + n_code_cols, len(header) - 1))
-        ws.append([cell(ws, h, font=st.header_font, fill=st.header_fill) for h in header])
+        ws.append(header, [style(font=st.header_font, fill=st.header_fill)] * len(header))
+        row_styles: dict = {}   # the row's fill -> a style per column
         for s in segs:
             by_span = spans.get(s["id"], {})
             seg_id = f"{s['id']}:{checksum(guids[s['id']], s['text'])}"
@@ -171,29 +166,28 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
                 if why:
                     values.append(why.get(s["id"], "") if span is None else "")
                 values.append(row_id)
-                ws.append([cell(ws, v, fill=fill if i < first_code else None,
-                                alignment=st.wrap if i in wrapped else st.top) for i, v in enumerate(values)])
+                if fill not in row_styles:
+                    row_styles[fill] = [style(fill=fill if i < first_code else None,
+                                              alignment=st.wrap if i in wrapped else st.top)
+                                        for i in range(len(header))]
+                ws.append(values, row_styles[fill])
                 n_rows += 1
         last = n_rows + 1
-        ws.auto_filter.ref = f"A1:{id_col}{last}"
+        ws.autofilter(f"A1:{id_col}{last}")
         cb = codebook_from_store(store)
         n_codes = len(cb.codes)
         if n_codes:
-            first, end = get_column_letter(first_code + 1), get_column_letter(first_code + n_code_cols)
-            dv = DataValidation(type="list", formula1=f"=Codebook!$E$2:$E${len(codebook_rows(cb)) + 1}",
-                                allow_blank=True, showErrorMessage=False)
-            dv.prompt, dv.promptTitle = "Pick a code id from the list (see the Codebook sheet).", "code"
-            dv.add(f"{first}2:{end}{last}")
-            ws.data_validations.append(dv)
+            first, end = column_letter(first_code + 1), column_letter(first_code + n_code_cols)
+            ws.list_validation(f"{first}2:{end}{last}", source=f"Codebook!$E$2:$E${len(codebook_rows(cb)) + 1}",
+                               prompt="Pick a code id from the list (see the Codebook sheet).", prompt_title="code")
         write_codebook_sheet(wb, cb)
-        meta = wb.create_sheet(META_SHEET)
-        meta.sheet_state = "hidden"
+        meta = wb.add_sheet(META_SHEET, hidden=True)
         for k, v in (("format", FORMAT), ("coder", coder), ("group", group or ""), ("project", store.path.name),
                      ("code columns", ", ".join(f"code {i}" for i in range(1, n_code_cols + 1)))):
-            meta.append([cell(meta, k), cell(meta, v)])
+            meta.append([k, v])
         ids = [s["id"] for s in segs]
         for k in range(0, len(ids), META_IDS_PER_ROW):  # one row of 18,000 ids would pass Excel's last column
-            meta.append([cell(meta, "segments")] + ids[k:k + META_IDS_PER_ROW])
+            meta.append(["segments"] + ids[k:k + META_IDS_PER_ROW])
     n_coded = sum(1 for s in segs if any(spans.get(s["id"], {}).values()))
     n_frag = sum(1 for s in segs for k in spans.get(s["id"], {}) if k is not None)
     frag = f", {n_frag} coded fragment rows" if n_frag else ""
@@ -273,53 +267,33 @@ class _Sheet:
 def _read(path: str) -> _Sheet:
     """The Coding sheet's values, which cells hold formulas and which are merged, and the hidden meta sheet.
 
-    The workbook is loaded in full (not read-only) because only then does openpyxl report merged
-    cells; formulas are read as formulas (not cached values) so that none passes as an empty cell."""
-    from openpyxl import load_workbook
+    Formulas are read as formulas (not cached values) so that none passes as an empty cell."""
+    from .xlsx import read_xlsx
 
-    from ..files.guards import guard_archive
-
-    guard_archive(path, "coding workbook")  # zip bombs, ../ entries, DTDs
-    try:
-        wb = load_workbook(path, data_only=False)
-    except Exception:
-        raise InputError("cannot read the workbook; is it an .xlsx file saved by Excel "
-                         "or LibreOffice?", path=path) from None
-    if SHEET not in wb.sheetnames:
-        wb.close()
+    book = read_xlsx(path, "coding workbook", formulas=True, merged=True)
+    if SHEET not in book:
         raise InputError(f"no sheet named '{SHEET}'; export a coding sheet with 'qualcode sheet export' and "
                          "code in that one.", path=path)
-    for other in wb.worksheets:
-        if other.title != SHEET and other.max_row >= 1 and any(
-                _norm(c.value).lower() == ID_HEADER for c in next(other.iter_rows(max_row=1), ())):
-            wb.close()
-            raise InputError(f"sheet '{other.title}' is a copy of the {SHEET} sheet, and only '{SHEET}' is "
+    for title in book.sheetnames:
+        rows = book[title].rows
+        if title != SHEET and rows and any(_norm(v).lower() == ID_HEADER for v in rows[0]):
+            raise InputError(f"sheet '{title}' is a copy of the {SHEET} sheet, and only '{SHEET}' is "
                              f"read; move your codes into '{SHEET}' and delete the copy.", path=path)
-    ws = wb[SHEET]
-    rows, formulas = [], set()
-    for r_i, row in enumerate(ws.iter_rows(), start=1):
-        values = []
-        for c_i, c in enumerate(row):
-            if c.data_type == "f":
-                formulas.add((r_i, c_i))
-            values.append(c.value)
-        rows.append(values)
-    merged = [(m.min_row, m.max_row, m.min_col, m.max_col, m.coord) for m in ws.merged_cells.ranges]
+    coding = book[SHEET]
     codebook: list[dict] = []
-    if CODEBOOK_SHEET in wb.sheetnames:
-        cb_rows = [list(r) for r in wb[CODEBOOK_SHEET].iter_rows(values_only=True)]
+    if CODEBOOK_SHEET in book:
+        cb_rows = [list(r) for r in book[CODEBOOK_SHEET].rows]
         if cb_rows:
             head = [_norm(h).lower() for h in cb_rows[0]]
             for r_i, r in enumerate(cb_rows[1:], start=2):
                 if any(v is not None and str(v).strip() for v in r):
                     codebook.append({"row": r_i, **{h: _norm(v) for h, v in zip(head, r) if h and v is not None}})
     meta: dict[str, list] = {}
-    if META_SHEET in wb.sheetnames:
-        for r in wb[META_SHEET].iter_rows(values_only=True):
+    if META_SHEET in book:
+        for r in book[META_SHEET].rows:
             if r and r[0] is not None:  # a long list ('segments') goes on over several rows with the same key
                 meta.setdefault(str(r[0]), []).extend(v for v in r[1:] if v is not None)
-    wb.close()
-    return _Sheet(rows, meta, formulas, merged, codebook)
+    return _Sheet(coding.rows, meta, coding.formulas, coding.merged, codebook)
 
 
 def _codebook_tab_codes(store, sheet: "_Sheet") -> tuple[list, list[Problem]]:
@@ -369,9 +343,8 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
     have is created (under the theme 'nieuw'/'new'), and so are the codes added as rows on the Codebook tab
     (under the theme named there); without it, both are problems."""
     from ..codebook.newcodes import did_you_mean, find_code, plan_new_codes
-    from openpyxl.utils import get_column_letter
-
     from ..store import default_actor
+    from .xlsx import column_letter
 
     sheet = _read(path)
     rows, meta = sheet.rows, sheet.meta
@@ -393,7 +366,7 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
     text_is = ([text_i] if text_i is not None else []) + _more_columns(header, TEXT_HEADER)
     memo_is = ([memo_i] if memo_i is not None else []) + _more_columns(header, MEMO_HEADER)
     code_is = [i for i, h in enumerate(header) if _CODE_HEADER.match(h)]
-    col = lambda i: get_column_letter(i + 1)  # noqa: E731
+    col = lambda i: column_letter(i + 1)  # noqa: E731
 
     gone = [h for h in str((meta.get("code columns") or [""])[0]).split(", ") if h and h not in header]
     if gone:
