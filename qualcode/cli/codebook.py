@@ -1,14 +1,13 @@
-"""Codebook and coding commands: codebook, code, uncode, autocode, sheet (issue 3).
+"""Codebook and coding commands: codebook, code, uncode, autocode, sheet.
 
-The ``sheet`` and ``code`` groups are created here; other areas attach subcommands
-to them (``sheet import-comments``, ``code rename|merge|move``).
+The ``sheet`` and ``code`` groups are created here; ``cli/__init__.py`` adds the
+subcommands defined in other modules (``sheet import-comments``, ``code rename|merge|move|split``).
 """
 
 from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, QualcodeGroup, coder_option, pass_env, refuse_overwrite, resolve_coder
 
 
@@ -28,7 +27,7 @@ class DefaultCommandGroup(QualcodeGroup):
 
 
 # ------------------------------------------------------------------ codebook
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def codebook():
     """Show, check, export and apply the YAML codebook (themes, codes, rules)."""
 
@@ -82,7 +81,7 @@ def codebook_apply(env: Env, file, force):
 
 
 # ------------------------------------------------------------------ coding
-@cli.group(cls=DefaultCommandGroup)
+@click.group(cls=DefaultCommandGroup)
 def code():
     """Code segments: 'qualcode code SEGMENT_ID... CODE_ID' (same as 'code apply').
 
@@ -107,7 +106,7 @@ def code_apply(env: Env, segment_ids, coder, fragment):
     click.echo(code_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment))
 
 
-@cli.command()
+@click.command()
 @click.argument("segment_ids", nargs=-1, required=True, metavar="SEGMENT_ID... CODE_ID")
 @coder_option
 @click.option("--fragment", default=None, metavar="WORDS",
@@ -124,7 +123,7 @@ def uncode(env: Env, segment_ids, coder, fragment):
     click.echo(uncode_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment))
 
 
-@cli.command()
+@click.command()
 @click.option("--codes", default=None, metavar="ID,ID",
               help="Only these codes (comma-separated ids); default every code with rules.")
 @click.option("--dry-run", is_flag=True, help="Show the matches with the matched words in [brackets]; write nothing.")
@@ -145,7 +144,7 @@ def autocode(env: Env, codes, dry_run, limit):
 
 
 # ------------------------------------------------------------------ sheet
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def sheet():
     """The Excel coding round trip: export a coding sheet, code in Excel, import it back."""
 
