@@ -99,11 +99,12 @@ def code():
 def code_apply(env: Env, segment_ids, coder, fragment):
     """Give one or more segments (or a fragment of each: --fragment) a code (origin manual)."""
     from ..coding.manual import code_segments
+    from .formatting import coded
 
     *segs, code_id = segment_ids
     if not segs:
         raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
-    click.echo(code_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment))
+    click.echo(coded(code_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment)))
 
 
 @click.command()
@@ -116,11 +117,12 @@ def code_apply(env: Env, segment_ids, coder, fragment):
 def uncode(env: Env, segment_ids, coder, fragment):
     """Remove a code from one or more segments (only this coder's coding)."""
     from ..coding.manual import uncode_segments
+    from .formatting import uncoded
 
     *segs, code_id = segment_ids
     if not segs:
         raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
-    click.echo(uncode_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment))
+    click.echo(uncoded(uncode_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment)))
 
 
 @click.command()
