@@ -37,9 +37,10 @@ def codebook():
 @pass_env
 def codebook_show(env: Env, show_rules):
     """List the project's themes and codes with their number of codings."""
-    from ..codebook import show_lines
+    from ..codebook import codebook_tree
+    from .formatting import codebook_lines
 
-    for line in show_lines(env.open(), rules=show_rules):
+    for line in codebook_lines(codebook_tree(env.open()), rules=show_rules):
         click.echo(line)
 
 
@@ -63,7 +64,8 @@ def codebook_export(env: Env, out, force):
     from ..codebook import export_codebook
 
     refuse_overwrite(out, force)
-    click.echo(export_codebook(env.open(), out))
+    cb = export_codebook(env.open(), out)
+    click.echo(f"wrote {out}: {len(cb.themes)} themes, {len(cb.codes)} codes")
 
 
 @codebook.command("apply")
@@ -160,9 +162,10 @@ def sheet():
 def sheet_export(env: Env, out, coder, group, force):
     """Write a coding workbook: one row per segment, drop-down code columns, a memo column."""
     from ..export.sheet import export_sheet
+    from .formatting import sheet_written
 
     refuse_overwrite(out, force)
-    click.echo(export_sheet(env.open(), out, coder=resolve_coder(coder), group=group))
+    click.echo(sheet_written(export_sheet(env.open(), out, coder=resolve_coder(coder), group=group)))
 
 
 @sheet.command("import")

@@ -56,8 +56,9 @@ def attribute():
 def attribute_identifying(env: Env, name, off):
     """Mark participant attribute NAME as identifying (e.g. a real name or e-mail column)."""
     from ..privacy import mark_identifying
+    from .formatting import identifying
 
-    click.echo(mark_identifying(env.open(), name, not off))
+    click.echo(identifying(mark_identifying(env.open(), name, not off)))
 
 
 @click.group(cls=QualcodeGroup)

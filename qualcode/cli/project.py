@@ -17,9 +17,10 @@ from .common import Env, echo_json, echo_table, json_option, pass_env, progress_
 def init(env: Env, codebook, language, name, force):
     """Create a new project file (default ./project.qualcode)."""
     from ..project import init_project
+    from .formatting import new_project
 
-    summary = init_project(env.project_path, codebook=codebook, language=language, name=name, force=force)
-    click.echo(summary)
+    created = init_project(env.project_path, codebook=codebook, language=language, name=name, force=force)
+    click.echo("\n".join(new_project(created)))
 
 
 @click.command()
@@ -127,9 +128,10 @@ def resegment(env: Env, split, source, group):
 def segments(env: Env, group, participant, source, moderator, show_codes, limit):
     """Read segments in transcript order, with their (F2 P2) key and id."""
     from ..project import list_segments
+    from .formatting import segment_lines
 
-    for line in list_segments(env.open(), group=group, participant=participant, source=source,
-                              moderator=moderator, show_codes=show_codes, limit=limit):
+    for line in segment_lines(list_segments(env.open(), group=group, participant=participant, source=source,
+                                            moderator=moderator, show_codes=show_codes, limit=limit)):
         click.echo(line)
 
 
