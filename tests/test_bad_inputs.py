@@ -127,7 +127,7 @@ def test_bad_input(name, command, why, corpus, base_project, tmp_path):
 
 # ------------------------------------------------------------------ coding sheets (issue 3's sheet import)
 def _sheet_project(folder: Path, name: str) -> Path:
-    from conftest import tiny_codebook
+    from tests.helpers import tiny_codebook
 
     from qualcode.export.sheet import export_sheet
     from qualcode.ingest import ingest

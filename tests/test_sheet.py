@@ -27,7 +27,7 @@ P2: Ja.
 def make_project(tmp_path, name="p.qualcode", transcript=TRANSCRIPT):
     from qualcode.ingest import ingest
     from qualcode.store import Store
-    from tests.conftest import tiny_codebook
+    from tests.helpers import tiny_codebook
 
     store = Store.create(tmp_path / name, language="nl")
     f = tmp_path / f"{name}.F1.txt"
