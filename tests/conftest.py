@@ -57,13 +57,15 @@ def _blocked(*args, **kwargs):
 @pytest.fixture(scope="session", autouse=True)
 def _no_network_in_subprocesses(tmp_path_factory):
     """Python subprocesses started by tests load tests/netblock/sitecustomize.py, which blocks
-    connections and logs each attempt to a file that :func:`no_network` watches."""
+    connections and logs each attempt to a file that :func:`no_network` watches. They also import
+    qualcode from this checkout (ROOT), not from wherever the environment installed it: a clean
+    clone tested with an environment made for another checkout tests its own code."""
     import os
 
     log = tmp_path_factory.mktemp("netlog") / "attempts.log"
     log.touch()
     old = {k: os.environ.get(k) for k in ("PYTHONPATH", "QUALCODE_TEST_NETLOG")}
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(NETBLOCK_DIR), old["PYTHONPATH"]) if p)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(NETBLOCK_DIR), str(ROOT), old["PYTHONPATH"]) if p)
     os.environ["QUALCODE_TEST_NETLOG"] = str(log)
     yield log
     for k, v in old.items():
