@@ -56,10 +56,10 @@ def test_only_the_package_module_adds_commands_to_groups():
 
 
 def test_subcommands_defined_in_another_module_are_in_their_group():
-    from qualcode.cli import cli, interop, reports, themes
+    from qualcode.cli import cli, refi, reports, themes
 
     tree = _tree(cli)
     assert tree[("code", "merge")] is themes.code_merge
     assert tree[("code", "split")] is themes.code_split
     assert tree[("sheet", "import-comments")] is reports.import_comments
-    assert tree[("export", "refi")] is interop.export_refi
+    assert tree[("export", "refi")] is refi.export_refi

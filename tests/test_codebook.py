@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.codebook import (HOLDING_CODE, apply_codebook, codebook_from_store, export_codebook, load_codebook,
-                               to_yaml)
+from qualcode.codebook.yamlfile import (
+    HOLDING_CODE,
+    apply_codebook,
+    codebook_from_store,
+    export_codebook,
+    load_codebook,
+    to_yaml,
+)
 from qualcode.errors import CodebookError, ConflictError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -257,7 +263,7 @@ def test_exclusive_round_trips_through_the_project_yaml_and_xlsx(tmp_path, empty
     empty_store.undo(1)
     assert empty_store.theme("behaviour")["exclusive"] is True
     from qualcode.cli.formatting import codebook_lines
-    from qualcode.codebook import codebook_tree
+    from qualcode.codebook.yamlfile import codebook_tree
 
     tree = codebook_tree(empty_store)
     assert [(t["key"], t["exclusive"]) for t in tree["themes"]] == [("behaviour", True), ("talk", False)]

@@ -45,7 +45,7 @@ def _register() -> None:
     """Every command joins its group here, in one place; the command modules only define them
     (importing a module adds nothing anywhere). Subcommands defined in a module other than their
     group's are marked so."""
-    from . import agreement, codebook, interop, privacy, project, reports, suggest, themes
+    from . import agreement, codebook, privacy, project, refi, reports, suggest, themes
 
     for command in (
         # step 1 (cli/project.py)
@@ -58,14 +58,14 @@ def _register() -> None:
         themes.theme, themes.status, themes.review, themes.history, themes.undo, themes.memo,
         # step 6 (cli/reports.py)
         reports.export, reports.report,
-        # also (cli/agreement.py, cli/interop.py, cli/privacy.py)
-        agreement.agreement, interop.import_group, privacy.pseudonymise, privacy.attribute, privacy.backup,
+        # also (cli/agreement.py, cli/refi.py, cli/privacy.py)
+        agreement.agreement, refi.import_group, privacy.pseudonymise, privacy.attribute, privacy.backup,
     ):
         cli.add_command(command)
     for command in (themes.code_rename, themes.code_merge, themes.code_move, themes.code_split):
         codebook.code.add_command(command)  # code rename|merge|move|split: defined with the theme commands
     codebook.sheet.add_command(reports.import_comments)  # sheet import-comments: reads the analysis workbook
-    reports.export.add_command(interop.export_refi)  # export refi: defined with import refi
+    reports.export.add_command(refi.export_refi)  # export refi: defined with import refi
 
 
 _register()

@@ -19,15 +19,15 @@ def uncoded(r) -> str:
 
 
 def new_project(r) -> list[str]:
-    """Lines for :func:`qualcode.project.init_project`'s result."""
+    """Lines for :func:`qualcode.ingest.project.init_project`'s result."""
     return ([f"created {r.path} (language {r.language})"] + (r.codebook.lines() if r.codebook is not None else [])
             + ["next: qualcode ingest FILES --participants participants.csv"])
 
 
 def segment_lines(segments, width: int = 100):
-    """Readable lines for :func:`qualcode.project.list_segments`: '#12 (F2 P2) 00:12:03' and its codes,
+    """Readable lines for :func:`qualcode.ingest.project.list_segments`: '#12 (F2 P2) 00:12:03' and its codes,
     then the text, then the coded fragments."""
-    from ..project import format_timestamp
+    from ..ingest.project import format_timestamp
 
     n = 0
     for seg in segments:
@@ -48,7 +48,7 @@ def segment_lines(segments, width: int = 100):
 
 
 def codebook_lines(tree: dict, *, rules: bool = False) -> list[str]:
-    """Lines for :func:`qualcode.codebook.codebook_tree`: themes with colour and description, codes
+    """Lines for :func:`qualcode.codebook.yamlfile.codebook_tree`: themes with colour and description, codes
     indented with their number of codings (and, with ``rules``, their keywords, phrases and patterns)."""
     if not tree["themes"]:
         return ["the project has no codebook yet; load one with 'qualcode codebook apply codebooks/ips.yaml'."]
@@ -73,7 +73,7 @@ def codebook_lines(tree: dict, *, rules: bool = False) -> list[str]:
 
 
 def identifying(r: dict) -> str:
-    """One line for :func:`qualcode.privacy.mark_identifying`'s result."""
+    """One line for :func:`qualcode.privacy.pseudonyms.mark_identifying`'s result."""
     if r["identifying"]:
         return (f"attribute '{r['attribute']}' is now identifying: it stays in the project but is left out of "
                 "every export and report")
@@ -81,7 +81,7 @@ def identifying(r: dict) -> str:
 
 
 def sheet_written(r) -> str:
-    """The summary and next step for :func:`qualcode.export.sheet.export_sheet`'s result."""
+    """The summary and next step for :func:`qualcode.excel.coding_sheet.export_sheet`'s result."""
     from pathlib import Path
 
     frag = f", {r.fragment_rows} coded fragment rows" if r.fragment_rows else ""

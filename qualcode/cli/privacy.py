@@ -30,7 +30,7 @@ def pseudonymise(env: Env, names_file, detect, ignore_case, dry_run, mapping_out
       qualcode pseudonymise --names names.csv --dry-run
       qualcode pseudonymise --names names.csv --mapping-out /media/usb/key.csv
     """
-    from ..privacy import pseudonymise as run, read_names
+    from ..privacy.pseudonyms import pseudonymise as run, read_names
 
     if mapping_out:
         refuse_overwrite(mapping_out, force)
@@ -55,7 +55,7 @@ def attribute():
 @pass_env
 def attribute_identifying(env: Env, name, off):
     """Mark participant attribute NAME as identifying (e.g. a real name or e-mail column)."""
-    from ..privacy import mark_identifying
+    from ..privacy.pseudonyms import mark_identifying
     from .formatting import identifying
 
     click.echo(identifying(mark_identifying(env.open(), name, not off)))
