@@ -119,7 +119,7 @@ def workbook_sheet(wb, store, styles: Styles) -> None:
         write_comparison_sheet(wb, store, coders, styles)
 
 
-try:  # the analysis workbook (issue 5) picks this module up through PLUGIN_MODULES
+try:  # the analysis workbook picks this module up through PLUGIN_MODULES
     from ..excel.analysis import register_sheet
 except ImportError:  # pragma: no cover - workbook module absent
     pass

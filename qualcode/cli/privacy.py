@@ -1,4 +1,4 @@
-"""Pseudonymisation, identifying attributes and backups: pseudonymise, attribute, backup (issue 9)."""
+"""Pseudonymisation, identifying attributes and backups: pseudonymise, attribute, backup."""
 
 from __future__ import annotations
 

@@ -786,7 +786,7 @@ def codebook_from_xlsx(path: Path) -> Codebook:
 
     from ..files.guards import guard_archive
 
-    guard_archive(path, "codebook workbook")  # zip bombs, ../ entries, DTDs (issue 9)
+    guard_archive(path, "codebook workbook")  # zip bombs, ../ entries, DTDs
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:

@@ -861,7 +861,7 @@ def accept_sheet(store, path: str, *, coder: str | None = None) -> AcceptResult:
     from ..errors import InputError
     from ..files.guards import guard_archive
 
-    guard_archive(path, "suggestions workbook")  # zip bombs, ../ entries, DTDs (issue 9)
+    guard_archive(path, "suggestions workbook")  # zip bombs, ../ entries, DTDs
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:

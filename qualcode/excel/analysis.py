@@ -625,7 +625,7 @@ def import_comments(store, path: str | Path, author: str) -> list[dict]:
         raise InputError("file not found; export it first with 'qualcode export workbook'.", path=str(path))
     from ..files.guards import guard_archive
 
-    guard_archive(path, "analysis workbook")  # zip bombs, ../ entries, DTDs (issue 9)
+    guard_archive(path, "analysis workbook")  # zip bombs, ../ entries, DTDs
     try:
         wb = load_workbook(path, read_only=True, data_only=False)  # a comment typed as "=..." comes back as typed
     except Exception as exc:  # zip or XML damage

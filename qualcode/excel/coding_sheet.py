@@ -264,7 +264,7 @@ def _read(path: str) -> _Sheet:
 
     from ..files.guards import guard_archive
 
-    guard_archive(path, "coding workbook")  # zip bombs, ../ entries, DTDs (issue 9)
+    guard_archive(path, "coding workbook")  # zip bombs, ../ entries, DTDs
     try:
         wb = load_workbook(path, data_only=False)
     except Exception:

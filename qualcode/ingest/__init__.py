@@ -284,7 +284,7 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
 
 
 def _lemmatise_once(store) -> None:
-    """Lemmatise the new segments now, once, for every later command (issue 24). A language spaCy
+    """Lemmatise the new segments now, once, for every later command. A language spaCy
     does not support is reported by the command that needs lemmas, not here."""
     from ..errors import QualcodeError
     from ..text.lemmas import refresh

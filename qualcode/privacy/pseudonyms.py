@@ -455,7 +455,7 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, wr
 
 
 def _relemmatise(store) -> None:
-    """Lemmatise the pseudonymised texts once, for later commands (issue 24)."""
+    """Lemmatise the pseudonymised texts once, for later commands."""
     from ..errors import QualcodeError
     from ..text.lemmas import refresh
 

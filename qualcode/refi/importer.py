@@ -9,7 +9,7 @@ Mapping (also in docs/interop.md):
 * A top-level codable code without children becomes a code with no theme.
 * Each text source becomes a source; its group is the source's ``focus group`` (or
   ``group``) variable, else the group in its file name (``F2.txt``), else its name.
-* Each placed text selection becomes a coding on its exact span (issue 16). Selections
+* Each placed text selection becomes a coding on its exact span. Selections
   with the same positions are one passage: one segment with all their codes (NVivo writes
   one selection per code). A selection inside another one's passage is a fragment coding
   inside that segment; a passage inside no other becomes a segment (passages may overlap

@@ -1,4 +1,4 @@
-"""Which unit a REFI-QDA file's selection positions count, decided from the file itself (issue 15).
+"""Which unit a REFI-QDA file's selection positions count, decided from the file itself.
 
 REFI-QDA says positions count characters, but tools differ: NVivo (for Windows and, since some
 version, for Mac) counts UTF-16 code units (an emoji counts 2), a tool may count a CRLF line

@@ -1,4 +1,4 @@
-"""Lemmatise once (issue 24): every segment's content lemmas and overview terms, computed at ingest
+"""Lemmatise once: every segment's content lemmas and overview terms, computed at ingest
 (or by the first command that needs them) and stored in the project, so overview, kwic, review,
 report, workbook, discover, suggest and autocode read them instead of lemmatising the same texts again.
 

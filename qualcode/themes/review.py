@@ -67,7 +67,7 @@ class Review:
     integrity: list[dict] = field(default_factory=list)
     sources_checked: int = 0
     segments_checked: int = 0
-    fragments_checked: int = 0   # coded fragments re-read (issue 16)
+    fragments_checked: int = 0   # coded fragments re-read
     coverage: list[dict] = field(default_factory=list)
     spread: list[dict] = field(default_factory=list)
     size: list[dict] = field(default_factory=list)
@@ -391,7 +391,7 @@ def _exclusive(store, r: Review, coder: str | None, shown: int = 10) -> None:
 
 
 def _fragment_integrity(store, r: Review) -> None:
-    """Coded fragments re-read against their segment and source (issue 16)."""
+    """Coded fragments re-read against their segment and source."""
     frags = store.fragment_integrity_rows()
     r.fragments_checked = frags["checked"]
     for row in frags["problems"]:
