@@ -379,7 +379,7 @@ def resolve_disagreements(store, path: str | Path, *, coder: str = CONSENSUS,
                 report.agreed += 1
     with store.act("agreement resolve", summary="", details={"file": path.name, "coder": coder,
                                                               "coders": coders}) as act:
-        report.removed = store.remove_codings_of(coder, list(chosen))
+        report.removed = store.remove_codings(list(chosen), coder, by="segment")
         pairs = [(sid, code_ids[k]) for sid, ks in chosen.items() for k in ks]
         store.add_codings(pairs, coder, "consensus")  # the coder's codings there were just removed: all new
         report.added = len(pairs)

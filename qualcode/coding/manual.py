@@ -76,7 +76,8 @@ def uncode_segments(store, segment_ids, code_id: str, *, coder: str, fragment: s
     ids, code = _resolve(store, segment_ids, code_id)
     spans = _spans(store, ids, fragment)
     with store.act("uncode", actor=coder, details={"code": code["key"], "segments": ids}) as act:
-        gone = sum(store.remove_coding(i, code["id"], coder, span=spans[i] if fragment else False) for i in ids)
+        gone = sum(store.remove_codings([(i, code["id"], spans[i])], coder,
+                                        by="span" if fragment else "segment_code") > 0 for i in ids)
         if not gone:  # raising inside the act rolls it back: no empty audit row
             what = f"on the fragment '{fragment.strip()}' of" if fragment else "on"
             raise NotFoundError(f"coder '{coder}' has no coding {code['key']} {what} segment(s) "

@@ -487,7 +487,7 @@ def _apply(store, result: ImportResult, wanted: dict[int, dict[tuple[int, int] |
         store.add_codings([(sid, cid) for sid, cid, _ in add], coder, "manual")
         for sid, cid, span in add_frag:
             store.add_coding(sid, cid, coder, "manual", span=span)
-        store.remove_span_codings(remove, coder)
+        store.remove_codings(remove, coder, by="span")
         for _, cid, _ in add + add_frag:
             result.added[key_of[cid]] = result.added.get(key_of[cid], 0) + 1
         for _, cid, _ in remove:

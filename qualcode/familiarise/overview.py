@@ -236,7 +236,7 @@ def kwic(store, term: str, *, width: int = 40, group: str | None = None, limit: 
 def code_count_table(store, by: str = "source", coder: str | None = None) -> tuple[list[str], list[list]]:
     """A code x unit table of coded-segment counts: header and rows (one row per code, in
     codebook order, a column per unit, a total column)."""
-    from ..store.sources import natural_key
+    from ..store.segments import natural_key
 
     counts = store.code_counts_by(by, coder)
     units = sorted({u for u, _, _ in counts}, key=natural_key)

@@ -6,9 +6,9 @@ Version history
    audit log, suggestions, coder progress).
 2  ``exclusive`` flag on themes and codes: the theme's codes (or the code's
    sub-codes) are mutually exclusive categories (agreement per set, review check).
-3  derived caches (issue 24): the lemma cache (lemma_versions, segment_lemmas, lemma_forms) and
+3  derived caches: the lemma cache (lemma_versions, segment_lemmas, lemma_forms) and
    report figures (figure_cache) (:func:`_migrate_add_lemma_cache`).
-4  fragments (issue 16): ``start``/``end`` on codings, the coded span as character offsets
+4  fragments: ``start``/``end`` on codings, the coded span as character offsets
    into ``sources.text``. NULL (both) means the whole segment, so every coding made before and
    every whole-segment coding keeps working unchanged; a span equal to the segment's own span is
    stored as NULL too, so one span has one spelling. ``segment_id`` stays the segment that holds
@@ -217,7 +217,7 @@ CREATE INDEX audit_changes_row ON audit_changes(tbl, row_key);
 
 """
 
-LEMMA_CACHE_SQL = """-- The lemma cache (issue 24): derived from the texts, filled at ingest (or by the first command that
+LEMMA_CACHE_SQL = """-- The lemma cache: derived from the texts, filled at ingest (or by the first command that
 -- needs it) and read instead of lemmatising again. A version names the lemmatiser, its version, the
 -- language, the stop words and the spaCy pipeline. Rows of an older version are dropped when rows of
 -- a new one are written. Not audited: undo never touches it.
@@ -265,13 +265,13 @@ def _migrate_0_to_1(conn) -> None:  # pragma: no cover - placeholder for the emp
 
 
 def _migrate_1_to_2(conn) -> None:
-    """Exclusive code sets (issue 20): a flag on themes and on (parent) codes, off for existing ones."""
+    """Exclusive code sets: a flag on themes and on (parent) codes, off for existing ones."""
     conn.execute("ALTER TABLE themes ADD COLUMN exclusive INTEGER NOT NULL DEFAULT 0")
     conn.execute("ALTER TABLE codes ADD COLUMN exclusive INTEGER NOT NULL DEFAULT 0")
 
 
 def _migrate_add_lemma_cache(conn) -> None:
-    """Add the lemma cache and figure cache tables (issue 24). They start empty: the first command
+    """Add the lemma cache and figure cache tables. They start empty: the first command
     that reads lemmas (or draws a report's figures) fills them."""
     # one statement at a time: executescript would commit the migration's transaction half-way
     for statement in LEMMA_CACHE_SQL.split(";"):
@@ -287,7 +287,7 @@ def _codings_table_sql() -> str:
 
 
 def _migrate_3_to_4(conn) -> None:
-    """Fragments (issue 16): span columns on codings (NULL = the whole segment, so every existing
+    """Fragments: span columns on codings (NULL = the whole segment, so every existing
     coding keeps its meaning) and uniqueness over (segment, code, coder, span). SQLite cannot drop a
     table constraint, so the table is rebuilt with the same ids and guids (the audit log still finds
     every row)."""

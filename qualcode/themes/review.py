@@ -180,7 +180,7 @@ def _refi_read(store, r: Review) -> None:
 # ----------------------------------------------------------------- coverage
 def _coverage(store, r: Review, coder: str | None) -> None:
     rows = store.coverage_rows(coder)
-    from ..store.sources import natural_key
+    from ..store.segments import natural_key
 
     rows.sort(key=lambda x: (natural_key(x["group"]), natural_key(x["participant"])))
     groups: dict[str, list[int]] = {}
