@@ -339,7 +339,7 @@ def test_participants_from_xlsx_with_attributes(empty_store, tmp_path):
 
 
 def test_sample_participants_file(empty_store):
-    from conftest import SAMPLE
+    from tests.helpers import SAMPLE
 
     ingest(empty_store, [], participants=str(SAMPLE / "participants.csv"))
     people = empty_store.participants()

@@ -103,7 +103,7 @@ def test_ordinary_sentences_with_a_colon_are_not_labels(line):
 
 def test_the_sample_transcripts_parse_as_before():
     """Every line of the sample either has a label LABEL_RE knew before, or is no label at all."""
-    from conftest import SAMPLE
+    from tests.helpers import SAMPLE
     from qualcode.ingest.parse import LABEL_RE, decode
 
     for f in sorted(SAMPLE.glob("F*.txt")) + [SAMPLE / "english" / "interview_en.txt"]:

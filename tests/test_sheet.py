@@ -33,7 +33,7 @@ P2: Ja.
 def make_project(tmp_path, name="p.qualcode", transcript=TRANSCRIPT):
     from qualcode.ingest import ingest
     from qualcode.store import Store
-    from tests.conftest import tiny_codebook
+    from tests.helpers import tiny_codebook
 
     store = Store.create(tmp_path / name, language="nl")
     f = tmp_path / f"{name}.F1.txt"
@@ -112,8 +112,12 @@ def test_export_content(store, tmp_path):
     code(store, ids[1], "cons")
     code(store, ids[1], "pros")
     out = tmp_path / "coding.xlsx"
-    msg = export_sheet(store, str(out), coder="ann")
-    assert msg.startswith(f"wrote {out}: 6 segments (1 with codes by ann), 4 codes in the drop-down lists.")
+    written = export_sheet(store, str(out), coder="ann")
+    assert (written.path, written.segments, written.coded, written.fragment_rows, written.codes) == (str(out), 6, 1, 0, 4)
+    from qualcode.cli.formatting import sheet_written
+
+    assert sheet_written(written).startswith(f"wrote {out}: 6 segments (1 with codes by ann), 4 codes in the "
+                                             "drop-down lists.")
     wb = load_workbook(out)
     ws = wb["Coding"]
     header = [c.value for c in ws[1]]
@@ -493,7 +497,7 @@ def test_export_one_group_and_import(store, tmp_path):
     f2.write_text("# group: F2\nP1: Mijn jobcoach belde elke week.\nP2: Ik niet.\n", encoding="utf-8")
     ingest(store, [f2], allow_new_speakers=True)
     out = tmp_path / "f2.xlsx"
-    assert export_sheet(store, str(out), coder="ann", group="F2").startswith(f"wrote {out}: 2 segments")
+    assert export_sheet(store, str(out), coder="ann", group="F2").segments == 2
     sh = Sheet(out)
     assert [sh.get(r, "key") for r in sh.rows()] == ["F2 P1", "F2 P2"]
     sh.set(2, "code 1", "coach")

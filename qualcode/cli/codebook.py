@@ -1,14 +1,13 @@
 """Codebook and coding commands: codebook, code, uncode, autocode, sheet.
 
-The ``sheet`` and ``code`` groups are created here; other areas attach subcommands
-to them (``sheet import-comments``, ``code rename|merge|move``).
+The ``sheet`` and ``code`` groups are created here; ``cli/__init__.py`` adds the
+subcommands defined in other modules (``sheet import-comments``, ``code rename|merge|move|split``).
 """
 
 from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, QualcodeGroup, coder_option, pass_env, refuse_overwrite, resolve_coder
 
 
@@ -28,7 +27,7 @@ class DefaultCommandGroup(QualcodeGroup):
 
 
 # ------------------------------------------------------------------ codebook
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def codebook():
     """Show, check, export and apply the YAML codebook (themes, codes, rules)."""
 
@@ -38,9 +37,10 @@ def codebook():
 @pass_env
 def codebook_show(env: Env, show_rules):
     """List the project's themes and codes with their number of codings."""
-    from ..codebook.yamlfile import show_lines
+    from ..codebook.yamlfile import codebook_tree
+    from .formatting import codebook_lines
 
-    for line in show_lines(env.open(), rules=show_rules):
+    for line in codebook_lines(codebook_tree(env.open()), rules=show_rules):
         click.echo(line)
 
 
@@ -64,7 +64,8 @@ def codebook_export(env: Env, out, force):
     from ..codebook.yamlfile import export_codebook
 
     refuse_overwrite(out, force)
-    click.echo(export_codebook(env.open(), out))
+    cb = export_codebook(env.open(), out)
+    click.echo(f"wrote {out}: {len(cb.themes)} themes, {len(cb.codes)} codes")
 
 
 @codebook.command("apply")
@@ -82,7 +83,7 @@ def codebook_apply(env: Env, file, force):
 
 
 # ------------------------------------------------------------------ coding
-@cli.group(cls=DefaultCommandGroup)
+@click.group(cls=DefaultCommandGroup)
 def code():
     """Code segments: 'qualcode code SEGMENT_ID... CODE_ID' (same as 'code apply').
 
@@ -100,14 +101,15 @@ def code():
 def code_apply(env: Env, segment_ids, coder, fragment):
     """Give one or more segments (or a fragment of each: --fragment) a code (origin manual)."""
     from ..coding.manual import code_segments
+    from .formatting import coded
 
     *segs, code_id = segment_ids
     if not segs:
         raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
-    click.echo(code_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment))
+    click.echo(coded(code_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment)))
 
 
-@cli.command()
+@click.command()
 @click.argument("segment_ids", nargs=-1, required=True, metavar="SEGMENT_ID... CODE_ID")
 @coder_option
 @click.option("--fragment", default=None, metavar="WORDS",
@@ -117,14 +119,15 @@ def code_apply(env: Env, segment_ids, coder, fragment):
 def uncode(env: Env, segment_ids, coder, fragment):
     """Remove a code from one or more segments (only this coder's coding)."""
     from ..coding.manual import uncode_segments
+    from .formatting import uncoded
 
     *segs, code_id = segment_ids
     if not segs:
         raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
-    click.echo(uncode_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment))
+    click.echo(uncoded(uncode_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment)))
 
 
-@cli.command()
+@click.command()
 @click.option("--codes", default=None, metavar="ID,ID",
               help="Only these codes (comma-separated ids); default every code with rules.")
 @click.option("--dry-run", is_flag=True,
@@ -190,7 +193,7 @@ def code_reject(env: Env, segment_ids, coder):
 
 
 # ------------------------------------------------------------------ sheet
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def sheet():
     """The Excel coding round trip: export a coding sheet, code in Excel, import it back."""
 
@@ -204,9 +207,10 @@ def sheet():
 def sheet_export(env: Env, out, coder, group, force):
     """Write a coding workbook: one row per segment, drop-down code columns, a memo column."""
     from ..excel.coding_sheet import export_sheet
+    from .formatting import sheet_written
 
     refuse_overwrite(out, force)
-    click.echo(export_sheet(env.open(), out, coder=resolve_coder(coder), group=group))
+    click.echo(sheet_written(export_sheet(env.open(), out, coder=resolve_coder(coder), group=group)))
 
 
 @sheet.command("import")

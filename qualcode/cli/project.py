@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, echo_json, echo_table, json_option, pass_env, progress_factory, refuse_overwrite
 
 
-@cli.command()
+@click.command()
 @click.option("--codebook", type=click.Path(exists=True, dir_okay=False), help="YAML codebook to load.")
 @click.option("--language", type=click.Choice(["nl", "en"]), default=None,
               help="Language of the transcripts (default: the codebook's, else nl).")
@@ -18,12 +17,13 @@ from .common import Env, echo_json, echo_table, json_option, pass_env, progress_
 def init(env: Env, codebook, language, name, force):
     """Create a new project file (default ./project.qualcode)."""
     from ..ingest.project import init_project
+    from .formatting import new_project
 
-    summary = init_project(env.project_path, codebook=codebook, language=language, name=name, force=force)
-    click.echo(summary)
+    created = init_project(env.project_path, codebook=codebook, language=language, name=name, force=force)
+    click.echo("\n".join(new_project(created)))
 
 
-@cli.command()
+@click.command()
 @click.argument("files", nargs=-1, type=click.Path())
 @click.option("--participants", type=click.Path(exists=True, dir_okay=False),
               help="CSV/XLSX with one row per participant: group, participant and attribute columns; a name "
@@ -82,7 +82,7 @@ def ingest(env: Env, files, participants, group, group_from, split, replace, all
         click.echo(line)
 
 
-@cli.command()
+@click.command()
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the overview to .md or .xlsx.")
 @click.option("--terms", default=12, show_default=True, help="Distinctive terms per group.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
@@ -102,7 +102,7 @@ def overview(env: Env, out, terms, force, as_json):
         click.echo(f"{'' if as_json else chr(10)}wrote {write_overview(ov, out)}", err=as_json)
 
 
-@cli.command()
+@click.command()
 @click.option("--split", type=click.Choice(["turns", "sentences", "paragraphs"]), required=True,
               help="The new segment unit: whole speaker turns, or turns cut into sentences or paragraphs.")
 @click.option("--source", help="Only this source (its file name, see 'qualcode sources').")
@@ -121,7 +121,7 @@ def resegment(env: Env, split, source, group):
         click.echo(line)
 
 
-@cli.command()
+@click.command()
 @click.option("--group", help="Only this focus group, e.g. F2.")
 @click.option("--participant", help="Only this participant: P2 with --group F2, or 'F2 P2'.")
 @click.option("--source", help="Only this source file name.")
@@ -132,13 +132,14 @@ def resegment(env: Env, split, source, group):
 def segments(env: Env, group, participant, source, moderator, show_codes, limit):
     """Read segments in transcript order, with their (F2 P2) key and id."""
     from ..ingest.project import list_segments
+    from .formatting import segment_lines
 
-    for line in list_segments(env.open(), group=group, participant=participant, source=source,
-                              moderator=moderator, show_codes=show_codes, limit=limit):
+    for line in segment_lines(list_segments(env.open(), group=group, participant=participant, source=source,
+                                            moderator=moderator, show_codes=show_codes, limit=limit)):
         click.echo(line)
 
 
-@cli.command()
+@click.command()
 @click.argument("term")
 @click.option("--width", default=40, show_default=True, help="Characters of context on each side.")
 @click.option("--group", help="Only this focus group.")
@@ -158,7 +159,7 @@ def kwic(env: Env, term, width, group, limit):
     click.echo(f"{len(hits)} hit(s) for '{term}'", err=True)
 
 
-@cli.command()
+@click.command()
 @pass_env
 def sources(env: Env):
     """List ingested sources."""
@@ -167,7 +168,7 @@ def sources(env: Env):
     echo_table(["id", "name", "group", "format", "segments", "words", "sha256"], rows)
 
 
-@cli.command()
+@click.command()
 @click.option("--group", help="Only this focus group.")
 @pass_env
 def participants(env: Env, group):
@@ -180,7 +181,7 @@ def participants(env: Env, group):
                [[p["key"]] + [p.get(a, "") for a in attrs] for p in people], max_width=30)
 
 
-@cli.command()
+@click.command()
 @click.option("--by", type=click.Choice(["source", "group", "participant"]), default="source", show_default=True,
               help="Count per source file, focus group or participant.")
 @click.option("--coder", default=None, metavar="NAME", help="Only this coder's codings (default: anyone's).")

@@ -1,18 +1,17 @@
 """Step 6 commands: export workbook, report, sheet import-comments.
 
-The ``export`` group is created here; other areas attach subcommands to it
-(``export refi``).
+The ``export`` group is created here; ``cli/__init__.py`` adds ``export refi`` (defined
+in ``refi.py``) to it and ``import-comments`` to the ``sheet`` group.
 """
 
 from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, QualcodeGroup, pass_env, refuse_overwrite
 
 
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def export():
     """Step 6: write the analysis to files (workbook; REFI-QDA)."""
 
@@ -31,7 +30,7 @@ def export_workbook(env: Env, out, force):
         click.echo(line)
 
 
-@cli.command()
+@click.command()
 @click.option("--format", "fmt", default=None, metavar="html|docx|md[,...]",
               help="Output format, or several separated by commas (html,docx,md: built once, figures shared, "
                    "each written to --out with its own extension). Default: from the --out extension.")
@@ -56,30 +55,16 @@ def report(env: Env, fmt, out, language, force):
         click.echo(f"wrote {path}")
 
 
-def _import_comments_command():
-    @click.command("import-comments")
-    @click.argument("file", type=click.Path(dir_okay=False), default="reports/analysis.xlsx", required=False)
-    @click.option("--author", required=True, help="Who wrote the comments (the supervisor's name).")
-    @pass_env
-    def import_comments(env: Env, file, author):
-        """Read the 'supervisor comments' column of the workbook's Theme summary sheet back as theme
-        memos (kind supervisor); the next report shows them. A comment already imported is skipped."""
-        from ..excel.analysis import import_comments as run
+@click.command("import-comments")
+@click.argument("file", type=click.Path(dir_okay=False), default="reports/analysis.xlsx", required=False)
+@click.option("--author", required=True, help="Who wrote the comments (the supervisor's name).")
+@pass_env
+def import_comments(env: Env, file, author):
+    """Read the 'supervisor comments' column of the workbook's Theme summary sheet back as theme
+    memos (kind supervisor); the next report shows them. A comment already imported is skipped."""
+    from ..excel.analysis import import_comments as run
 
-        added = run(env.open(), file, author)
-        for a in added:
-            click.echo(f"{a['theme']}: {a['text']}")
-        click.echo(f"imported {len(added)} supervisor comment(s) from {file}")
-
-    return import_comments
-
-
-def _attach() -> None:
-    from . import codebook
-
-    group = getattr(codebook, "sheet", None)
-    if isinstance(group, click.Group) and "import-comments" not in group.commands:
-        group.add_command(_import_comments_command())
-
-
-_attach()
+    added = run(env.open(), file, author)
+    for a in added:
+        click.echo(f"{a['theme']}: {a['text']}")
+    click.echo(f"imported {len(added)} supervisor comment(s) from {file}")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, coder_option, echo_json, json_option, pass_env, progress_factory, refuse_overwrite
 
 
-@cli.group(invoke_without_command=True)
+@click.group(invoke_without_command=True)
 @coder_option
 @click.option("--min-confidence", default=0.5, show_default=True, type=click.FloatRange(0, 1, min_open=True),
               help="Only suggestions at least this likely (calibrated probability).")
@@ -64,7 +63,7 @@ def accept(env: Env, file, coder):
     click.echo("\n".join(accept_sheet(env.open(), file, coder=coder).lines()))
 
 
-@cli.command()
+@click.command()
 @click.option("--n", "n_clusters", default=8, show_default=True, type=click.IntRange(2, 50),
               help="Number of clusters (candidate codes).")
 @click.option("--seed", default=0, show_default=True, help="Random seed (the same seed gives the same clusters).")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, coder_option, pass_env, resolve_coder
 
 
-@cli.command("serve")
+@click.command("serve")
 @click.option("--port", type=int, default=0, show_default=False, metavar="PORT",
               help="Port on 127.0.0.1 to answer on (default: a free one).")
 @click.option("--no-browser", is_flag=True, help="Print the workspace's link instead of opening the browser.")

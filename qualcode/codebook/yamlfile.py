@@ -670,33 +670,21 @@ def codebook_from_store(store) -> Codebook:
     return cb
 
 
-def show_lines(store, *, rules: bool = False) -> list[str]:
-    """Readable lines: themes with colour and description, codes indented with counts."""
+def codebook_tree(store) -> dict:
+    """The project's codebook as a tree: ``name``, ``n_codes`` and ``themes`` in order, each a theme
+    row with its ``codes`` (code rows with ``depth``: 1 under the theme, 2 under a parent code, ...).
+    Codes without a theme come last under a theme with key None and name '(no theme)'."""
     codes = store.codes()
-    if not codes and not store.themes():
-        return ["the project has no codebook yet; load one with 'qualcode codebook apply codebooks/ips.yaml'."]
-    out = [f"codebook '{store.meta('codebook_name') or '-'}' ({len(codes)} codes)"]
-    depth = {}
-    for t in store.themes() + [{"id": None, "key": None, "name": "(no theme)", "colour": "", "description": ""}]:
+    themes = store.themes()
+    out: dict = {"name": store.meta("codebook_name") or "", "n_codes": len(codes), "themes": []}
+    depth: dict = {}
+    for t in themes + [{"id": None, "key": None, "name": "(no theme)", "colour": "", "description": ""}]:
         mine = [c for c in codes if c["theme_id"] == t["id"]]
         if t["id"] is None and not mine:
             continue
-        out.append(f"{t['key'] or '-'}  {t['name']}  {t['colour']}".rstrip()
-                   + ("  [exclusive: one of its codes per segment]" if t.get("exclusive") else ""))
-        if t["description"]:
-            out.append(f"    {t['description']}")
         for c in mine:
             depth[c["key"]] = depth.get(c["parent"], 0) + 1 if c["parent"] else 1
-            pad = "  " * depth[c["key"]]
-            out.append(f"{pad}{c['key']}  {c['name']}  [{c['n_codings']} codings]"
-                       + ("  [exclusive: one of its sub-codes per segment]" if c["exclusive"] else ""))
-            if rules and c["rules"]:
-                r = c["rules"]
-                for k in WORD_RULE_KEYS:
-                    if r.get(k):
-                        out.append(f"{pad}    {k}: {', '.join(r[k])}")
-                for p in r.get("patterns", []):
-                    out.append(f"{pad}    pattern: {json.dumps(p, ensure_ascii=False)}")
+        out["themes"].append(dict(t, codes=[dict(c, depth=depth[c["key"]]) for c in mine]))
     return out
 
 
@@ -774,8 +762,8 @@ def write_codebook_sheet(wb, cb: Codebook, title: str = "Codebook"):
                        styles=Styles(), row_fills=fills)
 
 
-def export_codebook(store, out: str) -> str:
-    """Write the project's codebook to ``out`` (.xlsx with colours, or .yaml/.yml). Returns a summary line."""
+def export_codebook(store, out: str) -> Codebook:
+    """Write the project's codebook to ``out`` (.xlsx with colours, or .yaml/.yml); returns the codebook written."""
     cb = codebook_from_store(store)
     suffix = Path(out).suffix.lower()
     if suffix in (".yaml", ".yml"):
@@ -790,7 +778,7 @@ def export_codebook(store, out: str) -> str:
                 info.append([k, v])
     else:
         raise CodebookError("choose a file name ending in .xlsx, .yaml or .yml.", path=out)
-    return f"wrote {out}: {len(cb.themes)} themes, {len(cb.codes)} codes"
+    return cb
 
 
 def codebook_from_xlsx(path: Path) -> Codebook:

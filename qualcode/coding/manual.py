@@ -3,9 +3,28 @@ the web workspace (code a selection, remove or confirm one coding, accept or rej
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..errors import ConflictError, NotFoundError, QualcodeError
 from ..store.core import serialised
 from .fragments import find_fragment
+
+
+@dataclass(frozen=True)
+class ManualCoding:
+    """What one ``code`` or ``uncode`` act did: ``changed`` codings were added (code) or segments
+    lost their coding (uncode), out of the ``segments`` asked for."""
+
+    code: str  # the code's key
+    coder: str
+    segments: tuple[int, ...]
+    changed: int
+    fragment: str | None = None  # the words coded inside each segment; None: whole segments
+
+    @property
+    def unchanged(self) -> int:
+        """Segments that already had the coding (code) or kept nothing to remove (never, for uncode)."""
+        return len(self.segments) - self.changed
 
 
 def _resolve(store, segment_ids, code_id: str) -> tuple[list[int], dict]:
@@ -36,9 +55,9 @@ def _spans(store, ids: list[int], fragment: str | None) -> dict[int, tuple[int, 
 
 
 @serialised
-def code_segments(store, segment_ids, code_id: str, *, coder: str, fragment: str | None = None) -> str:
-    """Give segments a code (origin manual) in one act; returns a summary line. ``fragment``: the
-    words to code inside each segment (see :func:`~qualcode.coding.fragments.find_fragment`)."""
+def code_segments(store, segment_ids, code_id: str, *, coder: str, fragment: str | None = None) -> ManualCoding:
+    """Give segments a code (origin manual) in one act. ``fragment``: the words to code inside each
+    segment (see :func:`~qualcode.coding.fragments.find_fragment`)."""
     ids, code = _resolve(store, segment_ids, code_id)
     spans = _spans(store, ids, fragment)
     details = {"code": code["key"], "segments": ids}
@@ -47,17 +66,14 @@ def code_segments(store, segment_ids, code_id: str, *, coder: str, fragment: str
     with store.act("code", actor=coder, details=details) as act:
         new = sum(store.add_coding(i, code["id"], coder, "manual", span=spans[i]) for i in ids)
         act.summary = f"{code['key']} on {new} {'fragment' if fragment else 'segment'}(s) by {coder}"
-    had = len(ids) - new
-    if fragment:
-        return (f"coded {new} fragment(s) with {code['key']} as {coder}" + (f" ({had} already had it)" if had else ""))
-    return f"coded {new} segment(s) with {code['key']} as {coder}" + (f" ({had} already had it)" if had else "")
+    return ManualCoding(code["key"], coder, tuple(ids), new, fragment or None)
 
 
 @serialised
-def uncode_segments(store, segment_ids, code_id: str, *, coder: str, fragment: str | None = None) -> str:
-    """Remove this coder's coding of ``code_id`` from segments in one act; returns a summary line.
-    Without ``fragment`` every coding of the code on the segment goes (whole and fragments); with it,
-    only the coding on those words."""
+def uncode_segments(store, segment_ids, code_id: str, *, coder: str, fragment: str | None = None) -> ManualCoding:
+    """Remove this coder's coding of ``code_id`` from segments in one act. Without ``fragment``
+    every coding of the code on the segment goes (whole and fragments); with it, only the coding on
+    those words. Raises NotFoundError (and changes nothing) when none of the segments had it."""
     ids, code = _resolve(store, segment_ids, code_id)
     spans = _spans(store, ids, fragment)
     with store.act("uncode", actor=coder, details={"code": code["key"], "segments": ids}) as act:
@@ -68,7 +84,7 @@ def uncode_segments(store, segment_ids, code_id: str, *, coder: str, fragment: s
             raise NotFoundError(f"coder '{coder}' has no coding {code['key']} {what} segment(s) "
                                 f"{', '.join(map(str, ids))}; nothing was removed.")
         act.summary = f"{code['key']} removed from {gone} segment(s) for {coder}"
-    return f"removed {code['key']} from {gone} segment(s) for {coder}"
+    return ManualCoding(code["key"], coder, tuple(ids), gone, fragment or None)
 
 
 @serialised

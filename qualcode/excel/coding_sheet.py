@@ -106,9 +106,22 @@ def _more_columns(header: list[str], name: str) -> list[int]:
 
 
 # ------------------------------------------------------------------ export
+@dataclass(frozen=True)
+class SheetExport:
+    """A coding sheet :func:`export_sheet` wrote: its rows (segments), how many of them the coder
+    had coded, the extra rows for coded fragments, and the codes in its drop-down lists."""
+
+    path: str
+    coder: str
+    segments: int
+    coded: int
+    fragment_rows: int
+    codes: int
+
+
 @exported
-def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
-    """Write the coding workbook for ``coder`` (optionally one focus group). Returns a summary line."""
+def export_sheet(store, path: str, coder: str, group: str | None = None) -> SheetExport:
+    """Write the coding workbook for ``coder`` (optionally one focus group); returns what it holds."""
     from ..codebook.yamlfile import codebook_from_store, codebook_rows, write_codebook_sheet
     from ..errors import unknown
     from ..ingest.project import format_timestamp
@@ -190,10 +203,7 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
             meta.append(["segments"] + ids[k:k + META_IDS_PER_ROW])
     n_coded = sum(1 for s in segs if any(spans.get(s["id"], {}).values()))
     n_frag = sum(1 for s in segs for k in spans.get(s["id"], {}) if k is not None)
-    frag = f", {n_frag} coded fragment rows" if n_frag else ""
-    return (f"wrote {path}: {len(segs)} segments ({n_coded} with codes by {coder}{frag}), {n_codes} codes in the "
-            f"drop-down lists. Code in the 'code' columns (words in 'fragment' code just those words; "
-            f"duplicate a row for another fragment), then: qualcode sheet import {Path(path).name}")
+    return SheetExport(str(path), coder, len(segs), n_coded, n_frag, n_codes)
 
 
 def rule_reasons(store) -> dict[int, str]:

@@ -516,12 +516,10 @@ def write_mapping(report: PseudonymiseReport, path: str | Path) -> Path:
     return path
 
 
-def mark_identifying(store, name: str, identifying: bool = True) -> str:
-    """Mark (or unmark) a participant attribute as identifying: never exported or reported."""
+def mark_identifying(store, name: str, identifying: bool = True) -> dict:
+    """Mark (or unmark) a participant attribute as identifying: never exported or reported. Returns
+    ``{"attribute": name, "identifying": identifying}``."""
     with store.act("attribute identifying", summary=f"{name}: {'identifying' if identifying else 'not identifying'}",
                    details={"attribute": name, "identifying": identifying}):
         store.set_attribute_identifying(name, identifying)
-    if identifying:
-        return (f"attribute '{name}' is now identifying: it stays in the project but is left out of every "
-                "export and report")
-    return f"attribute '{name}' is no longer identifying: exports and reports include it again"
+    return {"attribute": name, "identifying": identifying}
