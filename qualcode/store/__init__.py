@@ -15,6 +15,7 @@ from .analysis import AnalysisMixin
 from .codebook import CodebookMixin
 from .codebook_rules import CodebookRulesMixin
 from .core import Act, StoreCore, default_actor, exported, from_snapshot, new_guid, now, serialised
+from .embeddings import EmbeddingsMixin
 from .figures import FiguresMixin
 from .interop import InteropMixin
 from .lemmas import LemmasMixin
@@ -27,7 +28,7 @@ from .themes import ThemesMixin
 
 
 class Store(ThemesMixin, AgreementMixin, SuggestionsMixin, InteropMixin, PrivacyMixin, AnalysisMixin,
-            MemosMixin, CodebookRulesMixin, CodebookMixin, LemmasMixin, FiguresMixin, SourcesMixin,
+            MemosMixin, CodebookRulesMixin, CodebookMixin, LemmasMixin, EmbeddingsMixin, FiguresMixin, SourcesMixin,
             StoreCore):
     """An open qualcode project file. Use :meth:`Store.open` or :meth:`Store.create`."""
 
