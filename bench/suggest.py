@@ -27,6 +27,7 @@ runs with fixed settings chosen before the run; nothing is tuned on the held-out
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -49,7 +50,7 @@ def _codebook(name: str, codes: dict[str, tuple[str, str]]) -> str:
     lines = [f"name: {name}", "language: en", "themes:", "  - id: all", "    name: All codes", "    colour: \"#E69F00\"",
              "    codes:"]
     for key, (title, desc) in codes.items():
-        lines += [f"      - id: {key}", f"        name: {title}", f"        description: {desc}"]
+        lines += [f"      - id: {key}", f"        name: {json.dumps(title)}", f"        description: {json.dumps(desc)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -98,7 +99,7 @@ def annomi_table(folder: Path, data: Path, dataset: str) -> Path:
         df = df[df.annotator_id == first].sort_values(["transcript_id", "utterance_id"])
 
         def codes(r):
-            if r.interlocutor != role:
+            if r["interlocutor"] != role:
                 return ""
             out = []
             for flag, sub, prefix in (("question_exists", "question_subtype", "question"),
@@ -112,10 +113,10 @@ def annomi_table(folder: Path, data: Path, dataset: str) -> Path:
         col = "main_therapist_behaviour" if role == "therapist" else "client_talk_type"
 
         def codes(r):
-            return r[col] if r.interlocutor == role and isinstance(r[col], str) else ""
+            return r[col] if r["interlocutor"] == role and isinstance(r[col], str) else ""
     out = pd.DataFrame({"transcript_id": df.transcript_id.astype(str), "interlocutor": df.interlocutor,
                         "utterance_text": df.utterance_text.fillna("").astype(str),
-                        "codes": [codes(r) for r in df.itertuples(index=False)]})
+                        "codes": [codes(r) for r in df.to_dict("records")]})
     path = folder / f"{dataset}.csv"
     out.to_csv(path, index=False)
     return path
@@ -127,9 +128,11 @@ def annomi_project(folder: Path, data: Path, dataset: str) -> Path:
     (folder / f"{dataset}.yaml").write_text(_codebook(title, codes), encoding="utf-8")
     qc(project, "init", "--codebook", str(folder / f"{dataset}.yaml"), "--language", "en")
     t0 = time.perf_counter()
-    out = qc(project, "ingest", str(annomi_table(folder, data, dataset)), "--allow-new-speakers", "--coder", "annomi",
+    out = qc(project, "ingest", str(annomi_table(folder, data, dataset)), "--allow-new-speakers", "--default-speaker", "P1",
+             "--coder", "annomi",
              "--column", "group=transcript_id", "--column", "speaker=interlocutor",
-             "--column", "text=utterance_text", "--column", "codes=codes")
+             "--column", "text=utterance_text", "--column", "codes=codes")  # every line is labelled: the
+    # default speaker only tells the ingest that a therapist talking most of the time is expected
     print(f"[{dataset}] ingest through 'qualcode ingest --column ...': {time.perf_counter() - t0:.1f} s; "
           f"{out.strip().splitlines()[-1]}", flush=True)
     return project
@@ -246,7 +249,8 @@ def main(argv=None) -> None:
             if not Path(args.data).exists():
                 raise SystemExit(f"{args.data} not found; give --data PATH to AnnoMI-simple.csv")
             wanted = [d for d in (args.only.split(",") if args.only else DATASETS) if d]
-            runs = [(d, annomi_project(Path(tmp), Path(args.data), d), DATASETS[d][1]) for d in wanted]
+            roles = {"therapist": "moderator", "client": "participant"}  # as the ingest reads the speakers
+            runs = [(d, annomi_project(Path(tmp), Path(args.data), d), roles[DATASETS[d][1]]) for d in wanted]
         for name, project, role in runs:
             X, y, groups, language, prior, embed_s = corpus(project, args.coder, role=role, vectors=sem)
             n_groups = len(set(groups))
