@@ -75,7 +75,7 @@ def simulate_coder(project: str, name: str, seed: str) -> None:
     for seg in store.segments(role="participant"):
         if rng.random() < 0.05:
             pairs.append((seg["id"], rng.choice(codes)))
-    from qualcode.agreement import mark_done
+    from qualcode.agreement.measures import mark_done
 
     with store.act("simulate coder (benchmark)", capture=False, undoable=False):
         store.add_codings(pairs, name, "manual")

@@ -236,7 +236,7 @@ class Scenario:
 
 def _sample_project(path: Path, *, autocode: bool = True) -> None:
     """The three sample focus groups with the shipped codebook (and its rule codings)."""
-    from qualcode.codebook import apply_codebook, load_codebook
+    from qualcode.codebook.yamlfile import apply_codebook, load_codebook
     from qualcode.ingest import ingest
     from qualcode.store import Store
 
@@ -244,7 +244,7 @@ def _sample_project(path: Path, *, autocode: bool = True) -> None:
     apply_codebook(store, load_codebook(ROOT / "codebooks" / "ips.yaml"))
     ingest(store, [SAMPLE / f"F{i}.txt" for i in (1, 2, 3)], participants=str(SAMPLE / "participants.csv"))
     if autocode:
-        from qualcode.coding.rules import autocode as run_rules
+        from qualcode.coding.autocode import autocode as run_rules
 
         run_rules(store)
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -271,7 +271,7 @@ class SheetImportScenario(Scenario):
     def setup(self) -> None:
         import openpyxl
 
-        from qualcode.export.sheet import export_sheet
+        from qualcode.excel.coding_sheet import export_sheet
         from qualcode.ingest import ingest
         from qualcode.store import Store
 
@@ -388,7 +388,7 @@ class RestoreScenario(Scenario):
 
         store = Store.open(self.base)
         store.backup("before-autocode")
-        from qualcode.coding.rules import autocode as run_rules
+        from qualcode.coding.autocode import autocode as run_rules
 
         run_rules(store)
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -66,8 +66,8 @@ def accuracy(lemmatise) -> float:
 
 
 def coverage(nlp, texts) -> tuple[float, int]:
-    from qualcode.codebook import load_codebook
-    from qualcode.coding.rules import compile_rules, match_texts
+    from qualcode.codebook.yamlfile import load_codebook
+    from qualcode.coding.autocode import compile_rules, match_texts
 
     cb = load_codebook(ROOT / "codebooks" / "ips.yaml")
     compiled = compile_rules([{"key": c.id, "rules": c.rules} for c in cb.codes], nlp)
@@ -87,7 +87,7 @@ def timed(fn, repeat: int = 3) -> float:
 def main() -> None:
     import spacy
 
-    from qualcode.nlp import pipeline
+    from qualcode.text.nlp import pipeline
 
     texts = sample_texts()
     n_words = sum(len(t.split()) for t in texts)
@@ -111,8 +111,8 @@ def main() -> None:
     bare = spacy.blank("nl")
     t_bare = timed(lambda: list(bare.pipe(big, batch_size=256)))
     t_lem = timed(lambda: list(ours.pipe(big, batch_size=256, disable=["sentencizer"])))
-    from qualcode.codebook import load_codebook
-    from qualcode.coding.rules import compile_rules, match_texts
+    from qualcode.codebook.yamlfile import load_codebook
+    from qualcode.coding.autocode import compile_rules, match_texts
 
     cb = load_codebook(ROOT / "codebooks" / "ips.yaml")
     compiled = compile_rules([{"key": c.id, "rules": c.rules} for c in cb.codes], ours)

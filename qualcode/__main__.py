@@ -1,3 +1,4 @@
+"""`python -m qualcode`: the command line."""
 from .cli import main
 
 main()

@@ -8,7 +8,7 @@ spaCy or scikit-learn on this path). Review warnings are not recomputed here;
 
 from __future__ import annotations
 
-from .themes import STATUSES
+from .themes.retheme import STATUSES
 
 # Acts that cannot change what the review finds (names, definitions, statuses, memos).
 REVIEW_NEUTRAL = ("theme define", "theme set-status", "theme rename", "code rename", "memo add")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from qualcode import agreement as ag
+from qualcode.agreement import measures as ag
 from qualcode.errors import NotFoundError, QualcodeError
 
 
@@ -316,7 +316,7 @@ def test_bootstrap_chunk_size_does_not_change_the_resamples():
     """Memory-bounded chunks (issue 10) draw the same resamples as large chunks."""
     import numpy as np
 
-    from qualcode.agreement import _bootstrap_sums
+    from qualcode.agreement.measures import _bootstrap_sums
 
     feats = np.random.default_rng(3).random((500, 4, 3))
     big = np.concatenate(list(_bootstrap_sums(feats, 40, seed=11, chunk=250, budget_bytes=10**9)))

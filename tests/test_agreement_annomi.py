@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from qualcode import agreement as ag
+from qualcode.agreement import measures as ag
 
 
 def plain_fleiss(data) -> float:

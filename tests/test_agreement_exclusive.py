@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from qualcode import agreement as ag
+from qualcode.agreement import measures as ag
 from qualcode.errors import ConflictError, NotFoundError, QualcodeError
 from qualcode.store import Store
 
@@ -66,7 +66,7 @@ def test_exclusive_sets_fold_sub_codes_and_check_names(sample_store):
 
 
 def test_set_exclusive_is_an_act_with_undo(sample_store):
-    from qualcode.themes import set_exclusive
+    from qualcode.themes.retheme import set_exclusive
 
     ids = codebook_with_set(sample_store, flag=False)
     seg = [s["id"] for s in sample_store.segments(role="participant")][:3]
@@ -210,7 +210,7 @@ def test_exclusive_on_request_and_no_set_without_its_codes(set_project):
 
 # ------------------------------------------------------------ review
 def test_review_flags_two_codes_of_an_exclusive_set(sample_store):
-    from qualcode.review import run_review
+    from qualcode.themes.review import run_review
 
     ids = codebook_with_set(sample_store)
     segs = list(sample_store.segments(group="F2", role="participant"))[:2]

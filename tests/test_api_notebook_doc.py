@@ -21,9 +21,9 @@ BLOCK = re.compile(r"```python\n(?P<code>.*?)```\n(?:```\n(?P<shown>.*?)```\n)?"
 
 def build_demo(folder: Path) -> Path:
     """The demo project after 'make demo-step1 demo-step2': codebook, three groups, rule coding."""
-    from qualcode.coding.rules import autocode
+    from qualcode.coding.autocode import autocode
     from qualcode.ingest import ingest
-    from qualcode.project import init_project
+    from qualcode.ingest.project import init_project
     from qualcode.store import Store
 
     sample = ROOT / "transcripts_sample"

@@ -1,4 +1,4 @@
-"""Output files are written whole or not at all (qualcode/atomic.py), by every writer.
+"""Output files are written whole or not at all (qualcode/files/atomic.py), by every writer.
 
 A writer that fails midway (an exception inside it, Ctrl-C, a full disk while the file is being
 written) leaves the previous file at the path byte for byte, no temporary file beside it, and no
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from qualcode import atomic
+from qualcode.files import atomic
 from qualcode.errors import OutputError
 
 PREVIOUS = b"the previous file, which must survive\n"
@@ -99,18 +99,18 @@ def test_scratch_puts_library_temp_files_in_the_private_folder(tmp_path, monkeyp
 
 # ------------------------------------------------------------------ every writer
 def _writers():
-    from qualcode.agreement import compute_agreement
-    from qualcode.codebook import export_codebook
+    from qualcode.agreement.measures import compute_agreement
+    from qualcode.codebook.yamlfile import export_codebook
     from qualcode.coding.discover import Discovery, write_clusters
     from qualcode.coding.suggest import export_suggestions
-    from qualcode.export.agreement_sheet import write_agreement_report, write_disagreements
-    from qualcode.export.refi import export_refi
-    from qualcode.export.report import write_report
-    from qualcode.export.sheet import export_sheet
-    from qualcode.export.workbook import write_workbook
-    from qualcode.overview import build_overview, write_overview
-    from qualcode.privacy import pseudonymise, write_mapping
-    from qualcode.review import run_review, write_review
+    from qualcode.agreement.workbook import write_agreement_report, write_disagreements
+    from qualcode.refi.export import export_refi
+    from qualcode.reports.report import write_report
+    from qualcode.excel.coding_sheet import export_sheet
+    from qualcode.excel.analysis import write_workbook
+    from qualcode.familiarise.overview import build_overview, write_overview
+    from qualcode.privacy.pseudonyms import pseudonymise, write_mapping
+    from qualcode.themes.review import run_review, write_review
 
     empty = Discovery(n_segments=0, clusters=[], n_clusters=2, seed=0)
     return {
@@ -233,7 +233,7 @@ def test_an_archive_that_fails_after_its_first_part_keeps_the_previous_file(proj
 
 
 def test_ctrl_c_inside_the_workbook_writer_keeps_the_previous_file(project):
-    from qualcode.export.workbook import write_workbook
+    from qualcode.excel.analysis import write_workbook
 
     store, out, system_tmp = project
     target = _prepare(out, "analysis.xlsx")
@@ -291,13 +291,13 @@ def test_an_export_killed_outright_leaves_text_only_in_its_private_folder(projec
     import subprocess
     import sys
 
-    from qualcode.export.workbook import write_workbook
+    from qualcode.excel.analysis import write_workbook
 
     store, out, system_tmp = project
     target = _prepare(out, "analysis.xlsx")
     script = ("import os, signal, sys\n"
               "from qualcode.store import Store\n"
-              "from qualcode.export.workbook import write_workbook\n"
+              "from qualcode.excel.analysis import write_workbook\n"
               "store = Store.open(sys.argv[1])\n"
               "def kill(wb, store, styles):\n"
               "    os.kill(os.getpid(), signal.SIGKILL)\n"

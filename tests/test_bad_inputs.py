@@ -129,7 +129,7 @@ def test_bad_input(name, command, why, corpus, base_project, tmp_path):
 def _sheet_project(folder: Path, name: str) -> Path:
     from conftest import tiny_codebook
 
-    from qualcode.export.sheet import export_sheet
+    from qualcode.excel.coding_sheet import export_sheet
     from qualcode.ingest import ingest
     from qualcode.store import Store
 
@@ -147,7 +147,7 @@ def _sheet_project(folder: Path, name: str) -> Path:
 
 @pytest.fixture(scope="module")
 def sheet_corpus(tmp_path_factory):
-    pytest.importorskip("qualcode.export.sheet", reason="issue 3's sheet import does not exist yet")
+    pytest.importorskip("qualcode.excel.coding_sheet", reason="issue 3's sheet import does not exist yet")
     d = tmp_path_factory.mktemp("sheets")
     project = _sheet_project(d, "mine")
     _sheet_project(d, "theirs")
@@ -186,7 +186,7 @@ def test_bad_sheet(name, sheet_corpus, tmp_path):
 # ------------------------------------------------------------------ REFI-QDA (issue 8's import refi)
 @pytest.fixture(scope="module")
 def refi_corpus(tmp_path_factory):
-    pytest.importorskip("qualcode.export.refi", reason="issue 8's REFI export/import does not exist yet")
+    pytest.importorskip("qualcode.refi.export", reason="issue 8's REFI export/import does not exist yet")
     from click.testing import CliRunner
 
     from qualcode.cli import cli
@@ -257,7 +257,7 @@ def test_refi_source_outside_the_archive_is_never_read(name, refi_corpus, tmp_pa
 
 # ------------------------------------------------------------------ issue 23: bombs, limits, injection, overwrites
 def _project_with(folder: Path, lines: list[str], codebook: dict | None = None, name: str = "F1.txt") -> Path:
-    from qualcode.codebook import apply_codebook, parse_codebook
+    from qualcode.codebook.yamlfile import apply_codebook, parse_codebook
     from qualcode.ingest import ingest
     from qualcode.store import Store
 
@@ -359,7 +359,7 @@ def test_damaged_project_file(tmp_path, command):
                                      ["codebook", "export", "{target}", "--force"]])
 def test_output_never_replaces_an_input(tmp_path, target, command):
     """Not with --force, not under a folder named 'reports': a project, a backup or a transcript is never
-    an output (the overwrite rules of qualcode/overwrite.py)."""
+    an output (the overwrite rules of qualcode/files/overwrite.py)."""
     import openpyxl
 
     from qualcode.store import Store
@@ -470,7 +470,7 @@ def test_typography_cannot_hide_names_from_pseudonymise_under_the_limits(tmp_pat
     characters and soft hyphens (issue 23), in a transcript whose file name holds a name: after
     pseudonymise (in a memory- and time-limited process) none of them is left in the project file,
     folded or not."""
-    from qualcode.privacy import fold
+    from qualcode.privacy.pseudonyms import fold
 
     transcript = tmp_path / "F1 interview Jan Peeters.txt"
     transcript.write_text("# group: F1\nModerator: Wie was er?\n"

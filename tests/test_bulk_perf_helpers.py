@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from qualcode.bulk import gc_paused
+from qualcode.files.bulk import gc_paused
 from qualcode.store.core import new_guid
 
 # the GUID pattern of the REFI-QDA schema

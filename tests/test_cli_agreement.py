@@ -8,8 +8,8 @@ import numpy as np
 import openpyxl
 import pytest
 
-from qualcode import agreement as ag
-from qualcode.export.agreement_sheet import disagreements
+from qualcode.agreement import measures as ag
+from qualcode.agreement.workbook import disagreements
 from qualcode.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,7 +195,7 @@ def test_help_and_docs():
 
 
 def test_analysis_workbook_gets_comparison_sheet(project, tmp_path):
-    workbook = pytest.importorskip("qualcode.export.workbook")
+    workbook = pytest.importorskip("qualcode.excel.analysis")
     with Store.open(project) as store:
         ag.mark_done(store, "coder_b", ["F1.txt"])
         workbook.write_workbook(store, tmp_path / "analysis.xlsx")

@@ -138,7 +138,7 @@ def test_agreement_json(project, run, tmp_path):
     assert [d["codes"] for d in work["double_coded"]] == [["pros", "cons"]]
     assert work["cohen"]["low"] <= work["cohen"]["value"] <= work["cohen"]["high"]
     # the same figures as the library gives
-    from qualcode.agreement import compute_agreement
+    from qualcode.agreement.measures import compute_agreement
 
     store = Store.open(project)
     rep = compute_agreement(store, groups=["F1"], n_boot=100)

@@ -91,7 +91,7 @@ def test_report_in_three_formats_at_once_draws_each_figure_once(project, run, tm
     """--format html,docx,md builds the report and its figures once and writes all three (issue 24)."""
     from docx import Document
 
-    from qualcode.export import charts
+    from qualcode.reports import charts
 
     drawn = []
     for name in ("fragments_per_theme", "theme_group_heatmap", "thematic_map"):

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.codebook import (HOLDING_CODE, apply_codebook, codebook_from_store, export_codebook, load_codebook,
-                               to_yaml)
+from qualcode.codebook.yamlfile import (
+    HOLDING_CODE,
+    apply_codebook,
+    codebook_from_store,
+    export_codebook,
+    load_codebook,
+    to_yaml,
+)
 from qualcode.errors import CodebookError, ConflictError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,7 +261,7 @@ def test_exclusive_round_trips_through_the_project_yaml_and_xlsx(tmp_path, empty
     assert r.themes_changed == ["behaviour"] and empty_store.theme("behaviour")["exclusive"] is False
     empty_store.undo(1)
     assert empty_store.theme("behaviour")["exclusive"] is True
-    from qualcode.codebook import show_lines
+    from qualcode.codebook.yamlfile import show_lines
 
     lines = show_lines(empty_store)
     assert "behaviour  Therapist behaviour  #E69F00  [exclusive: one of its codes per segment]" in lines

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qualcode import themes as T
+from qualcode.themes import retheme as T
 from qualcode.errors import BusyError, ChangedError
 from qualcode.store import Store
 
@@ -30,7 +30,7 @@ def project(tmp_path) -> Path:
     build_project(store)
     tiny_codebook(store)
     T.define_theme(store, "care", definition="Zorg en werk.", key_messages=["Eerste boodschap."])
-    from qualcode.lemma_cache import refresh
+    from qualcode.text.lemmas import refresh
 
     refresh(store)  # as ingest does: later commands only read the lemma cache
     store.close()
@@ -148,7 +148,7 @@ def test_two_undos_at_once_undo_two_different_acts(project):
 
 def test_autocode_while_a_merge_commits_writes_nothing_and_says_why(project):
     """Was: 'unexpected IntegrityError: FOREIGN KEY constraint failed. This is a bug'."""
-    from qualcode.coding import rules
+    from qualcode.coding import autocode as rules
 
     store = Store.open(project)
     before = dump(store)
@@ -193,8 +193,8 @@ def test_backup_inside_a_write_transaction_shows_the_state_before(project):
 @pytest.fixture(scope="module")
 def sample_project(tmp_path_factory) -> Path:
     """F1 and F2 of the sample with the shipped codebook and its rule codings."""
-    from qualcode.codebook import apply_codebook, load_codebook
-    from qualcode.coding.rules import autocode
+    from qualcode.codebook.yamlfile import apply_codebook, load_codebook
+    from qualcode.coding.autocode import autocode
     from qualcode.ingest import ingest
 
     root = Path(__file__).resolve().parent.parent
@@ -230,7 +230,7 @@ def _sheet(path: Path, name: str) -> list[tuple]:
 
 def test_a_workbook_shows_the_project_at_one_moment(sample, tmp_path):
     """Was: Codebook and coded-fragments sheets before a merge, By theme and the audit log after it."""
-    from qualcode.export.workbook import write_workbook
+    from qualcode.excel.analysis import write_workbook
 
     store = Store.open(sample)
     last = store.history(1)[0]["id"]
@@ -265,8 +265,8 @@ def test_a_workbook_shows_the_project_at_one_moment(sample, tmp_path):
 def test_pseudonymise_waits_for_a_running_export(sample, tmp_path):
     """Was: a workbook started before 'pseudonymise' and finished after it held names in two sheets
     and placeholders in another."""
-    from qualcode.export.workbook import write_workbook
-    from qualcode.privacy import NameEntry, pseudonymise
+    from qualcode.excel.analysis import write_workbook
+    from qualcode.privacy.pseudonyms import NameEntry, pseudonymise
 
     store = Store.open(sample)
     pseudo = None
@@ -289,8 +289,8 @@ def test_pseudonymise_waits_for_a_running_export(sample, tmp_path):
 
 
 def test_an_export_waits_while_a_pseudonymisation_runs(sample, tmp_path, monkeypatch):
-    from qualcode.export.workbook import write_workbook
-    from qualcode.privacy import NameEntry, pseudonymise
+    from qualcode.excel.analysis import write_workbook
+    from qualcode.privacy.pseudonyms import NameEntry, pseudonymise
 
     store = Store.open(sample)
     export = None
@@ -310,7 +310,7 @@ def test_an_export_waits_while_a_pseudonymisation_runs(sample, tmp_path, monkeyp
 
 
 def test_a_report_says_which_moment_it_shows(sample, tmp_path):
-    from qualcode.export.report import write_report
+    from qualcode.reports.report import write_report
 
     store = Store.open(sample)
     last = store.history(1)[0]

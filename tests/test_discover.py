@@ -125,8 +125,8 @@ def test_numpy_nmf_gives_scikit_learns_clusters(sample_store, n_clusters, seed):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from qualcode.coding.nmf import nmf
-    from qualcode.lemma_cache import load
-    from qualcode.tfidf import as_scipy, tfidf
+    from qualcode.text.lemmas import load
+    from qualcode.text.tfidf import as_scipy, tfidf
 
     content = load(sample_store).content
     lemmas = [content[s["id"]] for s in sample_store.segments(role="participant") if len(content[s["id"]]) >= 3]
@@ -146,7 +146,7 @@ def test_numpy_nmf_gives_scikit_learns_clusters(sample_store, n_clusters, seed):
 
 
 def test_tfidf_refuses_when_pruning_leaves_no_word():
-    from qualcode.tfidf import tfidf
+    from qualcode.text.tfidf import tfidf
 
     with pytest.raises(ValueError):
         tfidf([["een"], ["twee"], ["drie"]], min_df=2)

@@ -65,8 +65,8 @@ def small_disk(tmp_path):
 @pytest.fixture(scope="module")
 def base_project(tmp_path_factory) -> Path:
     """F1 and F2 of the sample with the shipped codebook and its rule codings."""
-    from qualcode.codebook import apply_codebook, load_codebook
-    from qualcode.coding.rules import autocode
+    from qualcode.codebook.yamlfile import apply_codebook, load_codebook
+    from qualcode.coding.autocode import autocode
     from qualcode.ingest import ingest
 
     path = tmp_path_factory.mktemp("faults") / "base.qualcode"
@@ -193,7 +193,7 @@ def test_an_output_held_by_another_program_is_one_clear_line(base_project, run, 
     denied'. Simulated at the rename (as root, file modes do not stop anything here)."""
     import errno
 
-    from qualcode import atomic
+    from qualcode.files import atomic
 
     project = tmp_path / "p.qualcode"
     shutil.copy(base_project, project)

@@ -106,7 +106,7 @@ def test_cli_fragment_not_in_segment_writes_nothing(coded, run):
 
 def test_fragments_move_with_their_words_when_names_are_pseudonymised(empty_store, tmp_path):
     from qualcode.ingest import ingest
-    from qualcode.privacy import NameEntry, pseudonymise
+    from qualcode.privacy.pseudonyms import NameEntry, pseudonymise
     from tests.conftest import tiny_codebook
 
     f = tmp_path / "F1.txt"
@@ -135,7 +135,7 @@ def test_cli_kwic_marks_hits_inside_coded_fragments(coded, run):
 
 
 def test_review_rereads_fragments_against_their_segment(coded):
-    from qualcode.review import format_review, run_review
+    from qualcode.themes.review import format_review, run_review
 
     path, seg = coded
     with Store.open(path) as store:
@@ -167,7 +167,7 @@ def test_agreement_unit_counts_fragments_of_a_segment_once(coded):
 
 
 def test_merging_codes_keeps_fragments_apart_from_whole_segment_codings(coded):
-    from qualcode.themes import merge_codes
+    from qualcode.themes.retheme import merge_codes
 
     path, seg = coded
     with Store.open(path) as store:
@@ -183,7 +183,7 @@ def test_merging_codes_keeps_fragments_apart_from_whole_segment_codings(coded):
 def test_workbook_coded_fragments_and_quotes_show_the_fragment(coded, tmp_path):
     from openpyxl import load_workbook
 
-    from qualcode.export.workbook import write_workbook
+    from qualcode.excel.analysis import write_workbook
 
     path, seg = coded
     words = seg["text"][:seg["text"].index(" ", 30)]

@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode.codebook import (MAX_OPTIONAL_WITH_OPEN, MAX_PATTERN_TOKENS, apply_codebook, load_codebook,
-                               normalise_colour, parse_codebook)
+from qualcode.codebook.yamlfile import (
+    MAX_OPTIONAL_WITH_OPEN,
+    MAX_PATTERN_TOKENS,
+    apply_codebook,
+    load_codebook,
+    normalise_colour,
+    parse_codebook,
+)
 from qualcode.coding import saferegex
-from qualcode.coding.rules import autocode, compile_rules, match_texts
+from qualcode.coding.autocode import autocode, compile_rules, match_texts
 from qualcode.coding.saferegex import TimedRegex, nested_repeat
 from qualcode.errors import CodebookError
 
@@ -170,7 +176,7 @@ def test_catastrophic_regex_rule_stops_autocode_with_the_code_and_rule(empty_sto
 
 
 def test_regex_rules_still_find_the_same_spans():
-    from qualcode.nlp import pipeline
+    from qualcode.text.nlp import pipeline
 
     compiled = compile_rules([{"key": "v", "rules": {"patterns": [{"regex": r"\bvdab\w*"}]}}], pipeline("nl"))
     assert list(match_texts(compiled, ["Het VDAB-kantoor belde.", "niets"])) == [{"v": [(4, 8)]}, {}]

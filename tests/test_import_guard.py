@@ -28,8 +28,8 @@ finally:
 
 @pytest.fixture(scope="module")
 def coded_project(tmp_path_factory):
-    from qualcode.codebook import apply_codebook, load_codebook
-    from qualcode.coding.rules import autocode
+    from qualcode.codebook.yamlfile import apply_codebook, load_codebook
+    from qualcode.coding.autocode import autocode
     from qualcode.ingest import ingest
     from qualcode.store import Store
 

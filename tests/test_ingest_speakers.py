@@ -386,7 +386,7 @@ def test_pseudonymise_renumbers_speaker_labels_of_older_projects(empty_store):
                                   "participant_id": pid, "start": start, "end": start + 4, "timestamp": 1.0,
                                   "text": "Dag.", "n_words": 1}])
     assert pid2
-    from qualcode.privacy import pseudonymise
+    from qualcode.privacy.pseudonyms import pseudonymise
 
     report = pseudonymise(store)
     assert "1 speaker label(s) that were names now are keys: F1 P2" in report.lines()

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from qualcode.csvout import write_csv
+from qualcode.files.csvout import write_csv
 
 EVIL = ('<script>alert(1)</script> <iframe src="http://evil.example/f"></iframe> '
         '![pixel](http://evil.example/p.png) <img src="http://evil.example/i.png"> [klik](javascript:alert(1)) '
@@ -43,7 +43,7 @@ def _render(md: str) -> str:
 
 
 def test_markdown_report_passes_no_html_image_or_link(evil_store):
-    from qualcode.export.report import build_report, render_markdown
+    from qualcode.reports.report import build_report, render_markdown
 
     md = render_markdown(build_report(evil_store, figures=False))
     html = _render(md)
@@ -60,7 +60,7 @@ def test_markdown_report_passes_no_html_image_or_link(evil_store):
 
 
 def test_markdown_escape_of_one_field():
-    from qualcode.export.report import _md
+    from qualcode.reports.report import _md
 
     assert _md("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"
     assert _md("![a](http://e/x.png)") == r"\!\[a\]\(http://e/x.png\)"
@@ -71,7 +71,7 @@ def test_markdown_escape_of_one_field():
 
 
 def test_html_report_escapes_data_and_keeps_colours_as_colours(evil_store):
-    from qualcode.export.report import build_report, render_html
+    from qualcode.reports.report import build_report, render_html
 
     th = evil_store.themes()[0]
     with evil_store.act("bad colour"):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qualcode import lemma_cache, nlp
+from qualcode.text import lemmas as lemma_cache, nlp
 from qualcode.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +26,8 @@ def _forget_in_memory_lemmas(store) -> None:
 
 
 def _coded(store):
-    from qualcode.codebook import apply_codebook, load_codebook
-    from qualcode.coding.rules import autocode
+    from qualcode.codebook.yamlfile import apply_codebook, load_codebook
+    from qualcode.coding.autocode import autocode
 
     apply_codebook(store, load_codebook(ROOT / "codebooks" / "ips.yaml"), source="ips.yaml")
     autocode(store)
@@ -42,10 +42,10 @@ def coded_store(sample_store):
 def _everything(store) -> dict:
     """The outputs of every command that reads lemmas, as text."""
     from qualcode.coding.discover import discover
-    from qualcode.coding.rules import autocode
-    from qualcode.export.report import build_report, render_markdown
-    from qualcode.overview import build_overview, format_overview, kwic
-    from qualcode.review import format_review, run_review
+    from qualcode.coding.autocode import autocode
+    from qualcode.reports.report import build_report, render_markdown
+    from qualcode.familiarise.overview import build_overview, format_overview, kwic
+    from qualcode.themes.review import format_review, run_review
 
     out = {"overview": format_overview(build_overview(store))}
     for term in ("werk*", "werken", "gewerkt", "begeleiding", "astronauten"):  # the last is in no text
@@ -83,9 +83,9 @@ def test_results_identical_with_and_without_the_cache(coded_store):
 
 def test_reading_the_cache_loads_no_lemmatiser_table(coded_store):
     """With the cache, overview, kwic of a word in the texts, review and the report never call simplemma."""
-    from qualcode.export.report import build_report
-    from qualcode.overview import build_overview, kwic
-    from qualcode.review import run_review
+    from qualcode.reports.report import build_report
+    from qualcode.familiarise.overview import build_overview, kwic
+    from qualcode.themes.review import run_review
 
     store = coded_store
     _forget_in_memory_lemmas(store)
@@ -175,7 +175,7 @@ def test_ingest_lemmatises_once(empty_store, tmp_path):
 def test_version_1_project_is_migrated_and_fills_its_cache(sample_path):
     """A project made before the caches existed (schema 1): opening it backs it up, adds the empty lemma
     and figure cache tables, and the first command that needs lemmas fills them."""
-    from qualcode.overview import build_overview
+    from qualcode.familiarise.overview import build_overview
 
     try:
         from tests.test_migration import as_version_1
@@ -203,7 +203,7 @@ def test_shipped_stop_words_equal_spacys(language):
     """qualcode/data/stopwords-*.txt were written once from spaCy's lists; they must still agree."""
     spacy_words = set(importlib.import_module(f"spacy.lang.{language}.stop_words").STOP_WORDS)
     assert nlp.stop_words(language) == frozenset(spacy_words | nlp.FILLERS[language])
-    shipped = (Path(nlp.__file__).parent / "data" / f"stopwords-{language}.txt").read_text(encoding="utf-8")
+    shipped = (ROOT / "qualcode" / "data" / f"stopwords-{language}.txt").read_text(encoding="utf-8")
     assert {w for w in shipped.splitlines() if w and not w.startswith("#")} == spacy_words
 
 
@@ -224,7 +224,7 @@ def test_pseudonymisation_leaves_no_name_in_the_cache(empty_store, tmp_path):
     """Cached lemmas and word forms of the original texts hold the names (lower-cased): pseudonymise drops
     them and lemmatises the new texts, so no trace is left in the file."""
     from qualcode.ingest import ingest
-    from qualcode.privacy import pseudonymise, read_names
+    from qualcode.privacy.pseudonyms import pseudonymise, read_names
 
     store = empty_store
     (tmp_path / "F1.txt").write_text("Moderator: Wie helpt u?\nP1: Mijn jobcoach Wieteke Zandvoort belde gisteren "

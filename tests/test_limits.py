@@ -8,8 +8,8 @@ import hashlib
 
 import pytest
 
-from qualcode.export import sheet as sheet_mod
-from qualcode.export.sheet import CELL_LIMIT, export_sheet, import_sheet, split_cell_text
+from qualcode.excel import coding_sheet as sheet_mod
+from qualcode.excel.coding_sheet import CELL_LIMIT, export_sheet, import_sheet, split_cell_text
 
 
 def add_source(store, name: str, turns: list[tuple[str, str]], group: str = "F1") -> int:
@@ -103,7 +103,7 @@ def test_workbook_tables_longer_than_a_sheet_go_on_in_continuation_sheets(empty_
     """Excel's 1,048,576 rows, tested with the limit set to 5: the header plus 4 rows per sheet."""
     from openpyxl import load_workbook
 
-    from qualcode.export import workbook
+    from qualcode.excel import analysis as workbook
 
     monkeypatch.setattr(workbook, "MAX_SHEET_ROWS", 5)
     add_source(empty_store, "F1.txt", [(f"P{1 + k % 3}", f"fragment {k}") for k in range(10)])
@@ -132,7 +132,7 @@ def test_workbook_tables_longer_than_a_sheet_go_on_in_continuation_sheets(empty_
 def test_workbook_at_the_row_limit_stays_on_one_sheet(empty_store, tmp_path, monkeypatch, tiny_codebook_factory):
     from openpyxl import load_workbook
 
-    from qualcode.export import workbook
+    from qualcode.excel import analysis as workbook
 
     monkeypatch.setattr(workbook, "MAX_SHEET_ROWS", 11)  # header + exactly 10 fragments
     add_source(empty_store, "F1.txt", [(f"P{1 + k % 3}", f"fragment {k}") for k in range(10)])
@@ -148,9 +148,9 @@ def test_workbook_at_the_row_limit_stays_on_one_sheet(empty_store, tmp_path, mon
 # ------------------------------------------------------------------ spaCy's max_length
 def test_a_turn_over_a_million_characters_is_autocoded_and_overviewed(empty_store):
     """spaCy refuses texts over nlp.max_length (1,000,000 by default); the blank pipeline takes longer ones."""
-    from qualcode.codebook import apply_codebook, parse_codebook
-    from qualcode.coding.rules import autocode
-    from qualcode.overview import distinctive_terms
+    from qualcode.codebook.yamlfile import apply_codebook, parse_codebook
+    from qualcode.coding.autocode import autocode
+    from qualcode.familiarise.overview import distinctive_terms
 
     words = ["ik", "werk", "graag", "in", "de", "zorg", "met", "structuur"]
     long_turn = " ".join(words[k % len(words)] for k in range(220_000))
@@ -168,7 +168,7 @@ def test_a_turn_over_a_million_characters_is_autocoded_and_overviewed(empty_stor
 
 
 def test_the_blank_pipeline_takes_long_texts():
-    from qualcode.nlp import BLANK_MAX_LENGTH, pipeline
+    from qualcode.text.nlp import BLANK_MAX_LENGTH, pipeline
 
     assert pipeline("nl").max_length == BLANK_MAX_LENGTH >= 10_000_000
 
@@ -262,8 +262,8 @@ def test_read_only_folder_with_unmerged_changes_is_a_clear_error(ro_project, mon
 def test_a_pipeline_that_refuses_a_long_text_is_a_clear_error(empty_store, run, monkeypatch):
     """A trained pipeline named in the codebook keeps spaCy's max_length (its parser needs the memory):
     a longer turn is one clear line, not 'a bug in qualcode'. Simulated with a short limit."""
-    from qualcode import nlp
-    from qualcode.codebook import apply_codebook, parse_codebook
+    from qualcode.text import nlp
+    from qualcode.codebook.yamlfile import apply_codebook, parse_codebook
 
     add_source(empty_store, "F1.txt", [("P1", "werk " * 60), ("P2", "Kort.")])
     apply_codebook(empty_store, parse_codebook({"name": "t", "themes": [{"id": "th", "name": "T", "colour": "#112233",

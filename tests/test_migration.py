@@ -118,7 +118,7 @@ def as_version_1(path) -> None:
 
 
 def test_migration_1_to_2_adds_exclusive_flags(sample_path, tiny_codebook_factory):
-    from qualcode.themes import set_exclusive
+    from qualcode.themes.retheme import set_exclusive
 
     store = Store.open(sample_path)
     tiny_codebook_factory(store)

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from qualcode.textsafe import ILLEGAL_XML, xml_text
+from qualcode.files.textsafe import ILLEGAL_XML, xml_text
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "refi-samples"
 
@@ -209,7 +209,7 @@ def test_the_project_keeps_the_text_exactly(nasty):
 
 
 def test_coding_sheet_reopens_and_round_trips(nasty):
-    from qualcode.export.sheet import export_sheet, import_sheet
+    from qualcode.excel.coding_sheet import export_sheet, import_sheet
 
     store, _, folder = nasty
     out = folder / "coding.xlsx"
@@ -227,7 +227,7 @@ def test_coding_sheet_reopens_and_round_trips(nasty):
 
 
 def test_analysis_workbook_reopens(nasty):
-    from qualcode.export.workbook import write_workbook
+    from qualcode.excel.analysis import write_workbook
 
     store, _, folder = nasty
     out = folder / "analysis.xlsx"
@@ -241,8 +241,8 @@ def test_analysis_workbook_reopens(nasty):
 
 
 def test_agreement_and_disagreement_workbooks_reopen(nasty):
-    from qualcode.agreement import compute_agreement
-    from qualcode.export.agreement_sheet import write_agreement_report, write_disagreements
+    from qualcode.agreement.measures import compute_agreement
+    from qualcode.agreement.workbook import write_agreement_report, write_disagreements
 
     store, odd, folder = nasty
     report = compute_agreement(store, ["ann", "bob", odd], n_boot=50)
@@ -293,8 +293,8 @@ def test_discover_sheet_and_markdown_reopen(nasty):
 
 
 def test_overview_and_review_reopen(nasty):
-    from qualcode.overview import build_overview, write_overview
-    from qualcode.review import run_review, write_review
+    from qualcode.familiarise.overview import build_overview, write_overview
+    from qualcode.themes.review import run_review, write_review
 
     store, _, folder = nasty
     ov = build_overview(store)
@@ -312,7 +312,7 @@ def test_overview_and_review_reopen(nasty):
 def test_codebook_exports_reopen(nasty):
     import yaml
 
-    from qualcode.codebook import codebook_from_xlsx, export_codebook
+    from qualcode.codebook.yamlfile import codebook_from_xlsx, export_codebook
 
     store, _, folder = nasty
     export_codebook(store, str(folder / "codebook.xlsx"))
@@ -326,7 +326,7 @@ def test_codebook_exports_reopen(nasty):
 
 
 def test_refi_project_and_codebook_are_schema_valid(nasty):
-    from qualcode.export.refi import export_refi
+    from qualcode.refi.export import export_refi
 
     store, _, folder = nasty
     export_refi(store, folder / "p.qdpx")
@@ -346,7 +346,7 @@ def test_refi_project_and_codebook_are_schema_valid(nasty):
 
 @pytest.mark.parametrize("fmt", ["html", "docx", "md"])
 def test_report_reopens(nasty, fmt, recwarn):
-    from qualcode.export.report import write_report
+    from qualcode.reports.report import write_report
 
     store, _, folder = nasty
     written = write_report(store, folder / f"report.{fmt}")
@@ -361,7 +361,7 @@ def test_report_reopens(nasty, fmt, recwarn):
         assert len(written) == 4 and all(p.exists() for p in written)
     name = xml_text(f"Werk {NASTY}")                        # the theme's name, C1 controls and all
     if fmt == "md":                                         # as inert Markdown (issue 23)
-        from qualcode.export.report import _md
+        from qualcode.reports.report import _md
 
         name = _md(name)
     assert name in body
@@ -370,7 +370,7 @@ def test_report_reopens(nasty, fmt, recwarn):
 
 
 def test_pseudonymisation_key_reopens(nasty):
-    from qualcode.privacy import pseudonymise, write_mapping
+    from qualcode.privacy.pseudonyms import pseudonymise, write_mapping
 
     store, _, folder = nasty
     report = pseudonymise(store, detect=("email",), dry_run=True)
@@ -384,7 +384,7 @@ def test_pseudonymisation_key_reopens(nasty):
 def test_report_writers_take_lone_surrogates(tmp_path):
     """Text that never went through the store (a command-line argument that was not UTF-8 holds lone
     surrogates) cannot break a docx or HTML report either."""
-    from qualcode.export.report import LABELS, Report, ThemeSection, render_html, render_markdown, write_docx
+    from qualcode.reports.report import LABELS, Report, ThemeSection, render_html, render_markdown, write_docx
 
     bad = "naam \udcff\ud800 en \x01"
     sec = ThemeSection(id=1, key="k", name=bad, colour="#112233", status="candidate", status_label=bad,
@@ -409,10 +409,10 @@ PIECES = st.text(alphabet=st.one_of(_SPECIAL, _ANY), min_size=1, max_size=40)
 def run_pipeline(piece: str) -> int:
     """Ingest a transcript holding ``piece``, write every main output, re-open each. Returns the
     number of outputs re-opened."""
-    from qualcode.export.refi import export_refi
-    from qualcode.export.report import write_report
-    from qualcode.export.sheet import export_sheet
-    from qualcode.export.workbook import write_workbook
+    from qualcode.refi.export import export_refi
+    from qualcode.reports.report import write_report
+    from qualcode.excel.coding_sheet import export_sheet
+    from qualcode.excel.analysis import write_workbook
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from qualcode.ingest import ingest
-from qualcode.overview import (build_overview, format_overview, gini, kwic, log_likelihood,
-                               write_overview)
+from qualcode.familiarise.overview import (
+    build_overview,
+    format_overview,
+    gini,
+    kwic,
+    log_likelihood,
+    write_overview,
+)
 
 F1 = ("Moderator: Wat doet ge overdag?\n"
       "P1: Ik werkte vroeger in een keuken. De keuken was mijn leven, koken in de keuken elke dag.\n"

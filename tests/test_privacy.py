@@ -1,4 +1,4 @@
-"""Pseudonymisation (qualcode.privacy) and identifying attributes."""
+"""Pseudonymisation (qualcode.privacy.pseudonyms) and identifying attributes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ import re
 import pytest
 
 from qualcode.errors import InputError
-from qualcode.privacy import (EMAIL_RE, PHONE_RE, NameEntry, map_offset, pseudonymise, read_names, rewrite,
-                              write_mapping)
+from qualcode.privacy.pseudonyms import (
+    EMAIL_RE,
+    PHONE_RE,
+    NameEntry,
+    map_offset,
+    pseudonymise,
+    read_names,
+    rewrite,
+    write_mapping,
+)
 
 PEOPLE = ["Jan Peeters", "Marleen", "Kris Van den Broeck", "Sofie", "Ahmed El Amrani", "Lies", "Bart Wouters",
           "Hilde", "Tom De Smet", "Annelies Claes", "Wim", "Fatima", "Joris Maes", "Els", "Koen Jacobs",
@@ -174,7 +182,7 @@ def test_no_false_phones(text):
 
 
 def test_phone_identity():
-    from qualcode.privacy import _norm
+    from qualcode.privacy.pseudonyms import _norm
 
     same = ["0475 12 34 56", "+32 475 12 34 56", "0032 475/12.34.56", "+32 (0)475 12 34 56"]
     assert {_norm(p, "telefoon") for p in same} == {"475123456"}

@@ -156,7 +156,7 @@ def test_csv_output_is_neutralised(hostile_project, run):
 
 
 def test_mapping_csv_is_neutralised(hostile_project, tmp_path):
-    from qualcode.privacy import PseudonymiseReport, Replacement, write_mapping
+    from qualcode.privacy.pseudonyms import PseudonymiseReport, Replacement, write_mapping
 
     rep = PseudonymiseReport(replacements=[Replacement("F1.txt", 0, 3, "=evil()", "naam", "[naam 1]", "lijst")])
     rows = list(csv.reader(open(write_mapping(rep, tmp_path / "m.csv"), encoding="utf-8")))

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from qualcode import themes as T
-from qualcode.privacy import NameEntry, find_spans, fold, pseudonymise
+from qualcode.themes import retheme as T
+from qualcode.privacy.pseudonyms import NameEntry, find_spans, fold, pseudonymise
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_typography_does_not_hide_names_or_numbers(project):
 @pytest.mark.parametrize("text", ["Sof\u00adie", "So\ufb01e", "Sofie", "S\u200bo\u200bf\u200bi\u200be"])
 def test_spans_are_offsets_in_the_original_text(text):
     line = f"Ik zag {text} gisteren."
-    spans = find_spans(line, [(p, c) for p, c in __import__("qualcode.privacy", fromlist=["x"])._list_pattern(
+    spans = find_spans(line, [(p, c) for p, c in __import__("qualcode.privacy.pseudonyms", fromlist=["x"])._list_pattern(
         [NameEntry("Sofie", "naam")], False)])
     assert [line[s:e] for s, e, *_ in spans] == [text]  # a ligature 'ﬁ' folds to 'fi': still the name
 

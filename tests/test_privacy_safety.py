@@ -1,4 +1,4 @@
-"""qualcode.safety: the guards every ZIP and XML input passes through."""
+"""qualcode.files.guards: the guards every ZIP and XML input passes through."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from qualcode.errors import InputError
-from qualcode.safety import check_zip, parse_xml, read_zip_member
+from qualcode.files.guards import check_zip, parse_xml, read_zip_member
 
 
 def make_zip(path, entries: dict, compression=zipfile.ZIP_DEFLATED):

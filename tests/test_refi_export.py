@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from qualcode.export.refi import export_refi, project_xml
-from qualcode.interop.refi_import import import_refi_new
+from qualcode.refi.export import export_refi, project_xml
+from qualcode.refi.importer import import_refi_new
 from qualcode.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from qualcode.errors import ConflictError, InputError
-from qualcode.interop.refi_import import import_refi, import_refi_new
-from qualcode.interop.refi_read import TextIndex, read_refi
+from qualcode.refi.importer import import_refi, import_refi_new
+from qualcode.refi.read import TextIndex, read_refi
 from qualcode.store import Store
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

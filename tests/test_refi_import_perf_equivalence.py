@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualcode.errors import InputError
-from qualcode.interop.refi_read import ELLIPSES, quote_matches, read_refi
-from qualcode.nlp import count_words, count_words_pieced
-from qualcode.safety import parse_xml
+from qualcode.refi.read import ELLIPSES, quote_matches, read_refi
+from qualcode.text.nlp import count_words, count_words_pieced
+from qualcode.files.guards import parse_xml
 
 NS = "urn:QDA-XML:project:1.0"
 G = "{:08x}-0000-4000-8000-000000000000".format
@@ -132,8 +132,8 @@ def test_a_valid_project_with_a_duplicate_guid_names_the_pair(tmp_path):
 
 
 def test_imported_source_word_counts_equal_counting_the_text(tmp_path, sample_store):
-    from qualcode.export.refi import export_refi
-    from qualcode.interop.refi_import import import_refi_new
+    from qualcode.refi.export import export_refi
+    from qualcode.refi.importer import import_refi_new
     from qualcode.store import Store
 
     out = tmp_path / "all.qdpx"

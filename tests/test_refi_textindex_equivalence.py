@@ -4,7 +4,7 @@ reference does (code points and UTF-16 units, CR, LF and CRLF, characters beyond
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qualcode.interop.refi_read import TextIndex
+from qualcode.refi.read import TextIndex
 
 
 def reference_place(raw: str, start: int, end: int, unit: str):

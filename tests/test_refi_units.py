@@ -19,11 +19,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from qualcode.errors import InputError
-from qualcode.interop import PROJECT_NS
-from qualcode.interop.refi_import import import_refi_new
-from qualcode.interop.refi_read import RefiSelection, TextIndex, _load_schema, read_refi
-from qualcode.interop.refi_units import ALL_UNITS, ReadBack, Unit, parse_offsets
-from qualcode.review import run_review
+from qualcode.refi import PROJECT_NS
+from qualcode.refi.importer import import_refi_new
+from qualcode.refi.read import RefiSelection, TextIndex, _load_schema, read_refi
+from qualcode.refi.units import ALL_UNITS, ReadBack, Unit, parse_offsets
+from qualcode.themes.review import run_review
 from qualcode.store import Store
 
 G = "{:08x}-0000-4000-8000-000000000000".format

@@ -14,7 +14,7 @@ from test_workbook import COLOURS, make_project
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     """One project, one supervisor comment, all three formats written once for the module."""
-    from qualcode.export.report import write_report
+    from qualcode.reports.report import write_report
 
     d = tmp_path_factory.mktemp("report")
     store = make_project(d / "mini.qualcode")
@@ -138,7 +138,7 @@ def test_markdown_themes_quotes_and_figure_files(outputs):
 
 def test_bad_format_and_folder_messages(outputs, tmp_path):
     from qualcode.errors import InputError
-    from qualcode.export.report import write_report
+    from qualcode.reports.report import write_report
 
     store, _, _ = outputs
     with pytest.raises(InputError) as e:
@@ -152,7 +152,7 @@ def test_bad_format_and_folder_messages(outputs, tmp_path):
 
 # ------------------------------------------------------------------ quote choice
 def test_quotes_typical_spread_over_participants_and_deterministic():
-    from qualcode.export.quotes import representative_quotes
+    from qualcode.reports.quotes import representative_quotes
 
     segs = [
         {"id": 1, "key": "F1 P1", "text": "werk geeft structuur en trots en een ritme in de week voor mij"},
@@ -198,8 +198,8 @@ def test_many_groups_heatmap_bounded_and_spread_truncated():
 
     from PIL import Image
 
-    from qualcode.export import charts
-    from qualcode.export.report import MAX_GROUPS_LISTED, _per_group
+    from qualcode.reports import charts
+    from qualcode.reports.report import MAX_GROUPS_LISTED, _per_group
 
     groups = [f"F{i}" for i in range(1, 201)]
     counts = {(1, g): i % 7 for i, g in enumerate(groups)}
@@ -216,8 +216,8 @@ def test_many_groups_heatmap_bounded_and_spread_truncated():
 def test_unchanged_figures_are_reused_from_the_project(tmp_path, monkeypatch):
     """A second report with nothing changed draws no figure (matplotlib is not needed); a change draws
     the figures that show it again (issue 24)."""
-    from qualcode.export import charts
-    from qualcode.export.report import build_report
+    from qualcode.reports import charts
+    from qualcode.reports.report import build_report
 
     store = make_project(tmp_path / "cache.qualcode")
     drawn = []
@@ -251,7 +251,7 @@ def test_unchanged_figures_are_reused_from_the_project(tmp_path, monkeypatch):
 def test_quotes_are_fragments_shown_once_and_say_where_else_they_are_coded(sample_path, tiny_codebook_factory):
     """A quote is the coded fragment; a fragment coded under two themes is quoted once, with a note,
     and the other theme's section says it is coded there too."""
-    from qualcode.export.report import build_report, render_markdown
+    from qualcode.reports.report import build_report, render_markdown
     from qualcode.store import Store
 
     store = Store.open(sample_path)

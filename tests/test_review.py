@@ -7,8 +7,8 @@ import hashlib
 import openpyxl
 import pytest
 
-from qualcode import themes as T
-from qualcode.review import run_review, write_review
+from qualcode.themes import retheme as T
+from qualcode.themes.review import run_review, write_review
 try:  # tests/ may or may not be a package
     from tests.test_themes_helpers import build_project, coded_project
 except ImportError:  # pragma: no cover

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.codebook import apply_codebook, load_codebook, parse_codebook
-from qualcode.coding.rules import autocode, compile_rules, highlight, match_texts
+from qualcode.codebook.yamlfile import apply_codebook, load_codebook, parse_codebook
+from qualcode.coding.autocode import autocode, compile_rules, highlight, match_texts
 from qualcode.errors import NotFoundError, QualcodeError
-from qualcode.nlp import pipeline
+from qualcode.text.nlp import pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,13 +152,13 @@ def test_sample_acceptance(sample_store):
                                         ("verliezen", "verlies"), ("lopen", "loop"), ("gaan", None),
                                         ("stress", None)])
 def test_dutch_stem(verb, stem):
-    from qualcode.coding.rules import dutch_stem
+    from qualcode.coding.autocode import dutch_stem
 
     assert dutch_stem(verb) == stem
 
 
 def test_token_patterns_with_and_without_required_words():
-    from qualcode.coding.rules import required_words
+    from qualcode.coding.autocode import required_words
 
     nlp = pipeline("nl")
     codes = [

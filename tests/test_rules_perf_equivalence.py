@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.codebook import apply_codebook, load_codebook, parse_codebook
-from qualcode.coding.rules import autocode, compile_rules, dutch_stem, match_texts, rule_codes
+from qualcode.codebook.yamlfile import apply_codebook, load_codebook, parse_codebook
+from qualcode.coding.autocode import autocode, compile_rules, dutch_stem, match_texts, rule_codes
 from qualcode.errors import ProjectError
-from qualcode.nlp import SimplemmaLemmatizer, pipeline
+from qualcode.text.nlp import SimplemmaLemmatizer, pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -187,7 +187,7 @@ def test_batch_size_does_not_change_results():
     (r"(a|b)c", None),        # single letters: no help
 ])
 def test_what_a_regular_expression_needs(pattern, needs):
-    from qualcode.coding.rules import regex_needs
+    from qualcode.coding.autocode import regex_needs
 
     assert regex_needs(re.compile(pattern, re.IGNORECASE)) == needs
 

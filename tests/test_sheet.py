@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from qualcode.errors import InputError
-from qualcode.export.xlsxutil import set_text
-from qualcode.export.sheet import SheetImportError, export_sheet, import_sheet
+from qualcode.excel.xlsx import set_text
+from qualcode.excel.coding_sheet import SheetImportError, export_sheet, import_sheet
 
 TRANSCRIPT = """\
 # group: F1

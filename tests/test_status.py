@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 
-from qualcode import themes as T
-from qualcode.review import run_review
+from qualcode.themes import retheme as T
+from qualcode.themes.review import run_review
 from qualcode.status import format_status, project_status
 
 try:  # tests/ may or may not be a package

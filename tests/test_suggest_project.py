@@ -173,7 +173,7 @@ def test_no_codings_falls_back_to_rules(tmp_path, monkeypatch):
 
 
 def test_rule_matches_uses_autocode_dry_run(tmp_path):
-    pytest.importorskip("qualcode.coding.rules")
+    pytest.importorskip("qualcode.coding.autocode")
     from qualcode.store import Store
 
     store = Store.create(tmp_path / "r.qualcode", language="en")

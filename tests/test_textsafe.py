@@ -1,4 +1,4 @@
-"""The one filter for characters XML 1.0 cannot hold (qualcode/textsafe.py)."""
+"""The one filter for characters XML 1.0 cannot hold (qualcode/files/textsafe.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from qualcode.textsafe import ILLEGAL_XML, REPLACEMENT, xml_safe, xml_safe_tree, xml_text
+from qualcode.files.textsafe import ILLEGAL_XML, REPLACEMENT, xml_safe, xml_safe_tree, xml_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def test_there_is_one_rule_for_illegal_characters_in_the_code():
     pattern = re.compile(r"\\x0b\\x0c|\\x0e-\\x1f|\\ufffe")
     found = [str(p.relative_to(ROOT)) for p in (ROOT / "qualcode").rglob("*.py")
              if pattern.search(p.read_text(encoding="utf-8"))]
-    assert found == ["qualcode/textsafe.py"]
+    assert found == ["qualcode/files/textsafe.py"]
 
 
 @settings(max_examples=300, deadline=None)

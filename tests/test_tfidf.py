@@ -1,4 +1,4 @@
-"""qualcode.tfidf (numpy) computes what scikit-learn's TfidfVectorizer computes, and the typicality
+"""qualcode.text.tfidf (numpy) computes what scikit-learn's TfidfVectorizer computes, and the typicality
 ranking of quotes and review's coherence built on it give scikit-learn's results (issue 24)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from qualcode.tfidf import SKLEARN_TOKEN, tfidf
+from qualcode.text.tfidf import SKLEARN_TOKEN, tfidf
 
 WORDS = ["werk", "zorg", "jobcoach", "stage", "geld", "angst", "herval", "tempo", "uitkering", "team"]
 
@@ -75,9 +75,9 @@ def _typicality_with_sklearn(segments, docs):
 def test_typicality_ranking_equals_sklearns(sample_store):
     """Every group's participant segments ranked by typicality: the same order and scores as with
     scikit-learn's TfidfVectorizer."""
-    from qualcode.export.quotes import rank_by_typicality
-    from qualcode.lemma_cache import load
-    from qualcode.nlp import content_lemmas
+    from qualcode.reports.quotes import rank_by_typicality
+    from qualcode.text.lemmas import load
+    from qualcode.text.nlp import content_lemmas
 
     content = load(sample_store).content
     for group in sample_store.groups():
@@ -95,8 +95,8 @@ def test_review_coherence_equals_sklearns(sample_store):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from test_lemma_cache import _coded
-    from qualcode.nlp import content_lemmas
-    from qualcode.review import run_review
+    from qualcode.text.nlp import content_lemmas
+    from qualcode.themes.review import run_review
 
     store = _coded(sample_store)
     rows = {r["theme"]: r for r in run_review(store, remember=False).coherence}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode import themes as T
+from qualcode.themes import retheme as T
 from qualcode.errors import ConflictError, InputError, NotFoundError
 try:  # tests/ may or may not be a package
     from tests.test_themes_helpers import coded_project

@@ -3,7 +3,7 @@ rather than through the same row (found by the property test in test_undo_themes
 
 import pytest
 
-from qualcode import themes as T
+from qualcode.themes import retheme as T
 from qualcode.errors import ConflictError
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from qualcode import themes as T
+from qualcode.themes import retheme as T
 from qualcode.errors import QualcodeError
 from qualcode.store import Store
 try:  # tests/ may or may not be a package

@@ -109,7 +109,7 @@ def mini(tmp_path):
 def book(mini, tmp_path):
     from openpyxl import load_workbook
 
-    from qualcode.export.workbook import write_workbook
+    from qualcode.excel.analysis import write_workbook
 
     out = tmp_path / "analysis.xlsx"
     summary = write_workbook(mini, out)
@@ -129,7 +129,7 @@ def _expected_key(store, segment_id) -> str:
 
 # ------------------------------------------------------------------ tests
 def test_ten_sheets_in_order(book):
-    from qualcode.export.workbook import SHEETS
+    from qualcode.excel.analysis import SHEETS
 
     _, wb, _, summary = book
     assert wb.sheetnames[:10] == list(SHEETS)
@@ -318,8 +318,8 @@ def test_no_identifying_value_anywhere(book):
 def test_extra_sheet_writers(mini, tmp_path):
     from openpyxl import load_workbook
 
-    from qualcode.export import workbook as wbmod
-    from qualcode.export.xlsxutil import write_table
+    from qualcode.excel import analysis as wbmod
+    from qualcode.excel.xlsx import write_table
 
     def comparison(wb, store, styles):
         write_table(wb, "Extra check", ["coder", "codings"],
@@ -338,7 +338,7 @@ def test_extra_sheet_writers(mini, tmp_path):
 
 
 def test_failed_export_leaves_no_file(mini, tmp_path):
-    from qualcode.export.workbook import write_workbook
+    from qualcode.excel.analysis import write_workbook
 
     def broken(wb, store, styles):
         raise RuntimeError("boom")
@@ -364,7 +364,7 @@ def _comment(path: Path, theme_key: str, text: str) -> None:
 
 
 def test_import_comments_become_supervisor_memos_once(book):
-    from qualcode.export.workbook import import_comments
+    from qualcode.excel.analysis import import_comments
 
     store, _, out, _ = book
     _comment(out, "work", "Splits voordelen en nadelen in twee subthema's.")
@@ -385,7 +385,7 @@ def test_import_comments_unknown_theme_changes_nothing(book):
     from openpyxl import load_workbook
 
     from qualcode.errors import InputError
-    from qualcode.export.workbook import import_comments
+    from qualcode.excel.analysis import import_comments
 
     store, _, out, _ = book
     wb = load_workbook(out)
@@ -405,7 +405,7 @@ def test_import_comments_wrong_workbook(mini, tmp_path):
     from openpyxl import Workbook
 
     from qualcode.errors import InputError
-    from qualcode.export.workbook import import_comments
+    from qualcode.excel.analysis import import_comments
 
     p = tmp_path / "other.xlsx"
     Workbook().save(p)

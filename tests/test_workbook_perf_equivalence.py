@@ -32,8 +32,8 @@ TRICKY = ["=SUM(A1:A3)", "+32 procent", "- ja maar", "@iedereen", "#N/A", "a & b
 def _tricky_project(store) -> None:
     """The three sample groups, coded with the shipped IPS codebook's rules, plus tricky text in a
     participant attribute, a theme description, memos and a manual coding by a second coder."""
-    from qualcode.codebook import apply_codebook, load_codebook
-    from qualcode.coding.rules import autocode
+    from qualcode.codebook.yamlfile import apply_codebook, load_codebook
+    from qualcode.coding.autocode import autocode
 
     apply_codebook(store, load_codebook(ROOT / "codebooks" / "ips.yaml"), source="ips.yaml")
     with store.act("autocode"):
@@ -89,7 +89,7 @@ def assert_same_workbook(a: Path, b: Path) -> int:
 def sample_books(tmp_path_factory, _sample_project_file):
     import shutil
 
-    from qualcode.export.workbook import write_workbook
+    from qualcode.excel.analysis import write_workbook
     from qualcode.store import Store
 
     d = tmp_path_factory.mktemp("equivalence")
@@ -124,7 +124,7 @@ def test_streamed_sheet_xml_is_what_openpyxl_writes(sample_books):
 def test_tricky_text_stays_text_in_the_streamed_workbook(sample_books):
     from openpyxl import load_workbook
 
-    from qualcode.export.xlsxutil import light
+    from qualcode.excel.xlsx import light
 
     store, fast, _, _, _ = sample_books
     wb = load_workbook(fast)
@@ -155,7 +155,7 @@ def test_tricky_text_stays_text_in_the_streamed_workbook(sample_books):
 def test_mini_project_equivalent(tmp_path):
     """The hand-built project of test_workbook (formula-like fragments, two coders, a theme without
     codes, identifying attributes) gives the same workbook both ways."""
-    from qualcode.export.workbook import write_workbook
+    from qualcode.excel.analysis import write_workbook
 
     store = make_project(tmp_path / "mini.qualcode")
     try:
@@ -171,7 +171,7 @@ def test_stream_rows_values_and_styles_match_cells(tmp_path):
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    from qualcode.export.xlsxutil import CellRows, CellStyle, StreamRows
+    from qualcode.excel.xlsx import CellRows, CellStyle, StreamRows
 
     values = [*TRICKY, 0, -7, 12345678901234567890, 2.5, 1e-300, float("nan"), float("inf"), True, False, None]
     fill = PatternFill("solid", start_color="FFE69F00", end_color="FFE69F00")
@@ -200,7 +200,7 @@ def test_stream_rows_refuses_values_it_cannot_write(tmp_path):
 
     from openpyxl import Workbook
 
-    from qualcode.export.xlsxutil import StreamRows
+    from qualcode.excel.xlsx import StreamRows
 
     wb = Workbook(write_only=True)
     out = StreamRows(wb.create_sheet("t"))
@@ -210,7 +210,7 @@ def test_stream_rows_refuses_values_it_cannot_write(tmp_path):
 
 
 def test_lemma_cache_does_not_change_the_ranking(sample_books):
-    from qualcode.export.quotes import rank_by_typicality
+    from qualcode.reports.quotes import rank_by_typicality
 
     store = sample_books[0]
     cache: dict = {}

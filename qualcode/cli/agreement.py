@@ -54,7 +54,7 @@ def agreement(ctx: click.Context, env: Env, coders, codes, groups, include_moder
     """
     if ctx.invoked_subcommand is not None:
         return
-    from ..agreement import compute_agreement
+    from ..agreement.measures import compute_agreement
 
     if out:
         refuse_overwrite(out, force)
@@ -75,7 +75,7 @@ def agreement(ctx: click.Context, env: Env, coders, codes, groups, include_moder
             for line in notes[1:] + report.exclusive_notes():
                 click.echo(line)
         if out:
-            from ..export.agreement_sheet import write_agreement_report
+            from ..agreement.workbook import write_agreement_report
 
             click.echo(f"Wrote {write_agreement_report(report, store, out)}", err=as_json)
 
@@ -92,7 +92,7 @@ def done(env: Env, coder: str, sources: tuple[str, ...], undo: bool) -> None:
     In a done transcript, segments the coder left uncoded count as 'not applied';
     elsewhere they are left out of the agreement figures.
     """
-    from ..agreement import mark_done
+    from ..agreement.measures import mark_done
 
     n = mark_done(env.open(), coder, sources, undo=undo)
     click.echo(f"{'Removed' if undo else 'Added'} {n} 'done' marks for {coder}.")
@@ -106,8 +106,8 @@ def done(env: Env, coder: str, sources: tuple[str, ...], undo: bool) -> None:
 @pass_env
 def disagreements_cmd(env: Env, coders, codes, groups, include_moderator, out, force) -> None:
     """Write every shared segment where the coders differ, with a consensus column to fill in."""
-    from ..agreement import check_coders
-    from ..export.agreement_sheet import write_disagreements
+    from ..agreement.measures import check_coders
+    from ..agreement.workbook import write_disagreements
 
     refuse_overwrite(out, force)
     store = env.open()
@@ -126,7 +126,7 @@ def disagreements_cmd(env: Env, coders, codes, groups, include_moderator, out, f
 @pass_env
 def resolve(env: Env, sheet: str, coder: str, no_agreed: bool) -> None:
     """Import a filled-in disagreement sheet as a consensus coder's codings (one undoable act)."""
-    from ..export.agreement_sheet import resolve_disagreements
+    from ..agreement.workbook import resolve_disagreements
 
     report = resolve_disagreements(env.open(), sheet, coder=coder, include_agreed=not no_agreed)
     for line in report.lines():

@@ -1,4 +1,4 @@
-"""Codebook and coding commands: codebook, code, uncode, autocode, sheet (issue 3).
+"""Codebook and coding commands: codebook, code, uncode, autocode, sheet.
 
 The ``sheet`` and ``code`` groups are created here; other areas attach subcommands
 to them (``sheet import-comments``, ``code rename|merge|move``).
@@ -38,7 +38,7 @@ def codebook():
 @pass_env
 def codebook_show(env: Env, show_rules):
     """List the project's themes and codes with their number of codings."""
-    from ..codebook import show_lines
+    from ..codebook.yamlfile import show_lines
 
     for line in show_lines(env.open(), rules=show_rules):
         click.echo(line)
@@ -48,7 +48,7 @@ def codebook_show(env: Env, show_rules):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def codebook_validate(file):
     """Check a YAML codebook without changing any project."""
-    from ..codebook import load_codebook
+    from ..codebook.yamlfile import load_codebook
 
     cb = load_codebook(file)
     click.echo(f"{file}: valid ({len(cb.themes)} themes, {len(cb.codes)} codes, "
@@ -61,7 +61,7 @@ def codebook_validate(file):
 @pass_env
 def codebook_export(env: Env, out, force):
     """Write the project's codebook as Excel (.xlsx, with colours) or YAML (.yaml/.yml)."""
-    from ..codebook import export_codebook
+    from ..codebook.yamlfile import export_codebook
 
     refuse_overwrite(out, force)
     click.echo(export_codebook(env.open(), out))
@@ -74,7 +74,7 @@ def codebook_export(env: Env, out, force):
 @pass_env
 def codebook_apply(env: Env, file, force):
     """Update the project's codebook from FILE (YAML or an exported .xlsx), reporting what changed."""
-    from ..codebook import apply_codebook, load_codebook
+    from ..codebook.yamlfile import apply_codebook, load_codebook
 
     report = apply_codebook(env.open(), load_codebook(file), source=file, force=force)
     for line in report.lines():
@@ -136,7 +136,7 @@ def autocode(env: Env, codes, dry_run, limit):
     Manual codings are never touched; running it again changes nothing unless
     the rules or transcripts changed.
     """
-    from ..coding.rules import autocode as run
+    from ..coding.autocode import autocode as run
 
     wanted = [c.strip() for c in codes.split(",") if c.strip()] if codes else None
     result = run(env.open(), codes=wanted, dry_run=dry_run)
@@ -158,7 +158,7 @@ def sheet():
 @pass_env
 def sheet_export(env: Env, out, coder, group, force):
     """Write a coding workbook: one row per segment, drop-down code columns, a memo column."""
-    from ..export.sheet import export_sheet
+    from ..excel.coding_sheet import export_sheet
 
     refuse_overwrite(out, force)
     click.echo(export_sheet(env.open(), out, coder=resolve_coder(coder), group=group))
@@ -172,7 +172,7 @@ def sheet_export(env: Env, out, coder, group, force):
 @pass_env
 def sheet_import(env: Env, file, coder, accept_partial):
     """Read a coding workbook back: codings added/removed per code, memos; one transaction."""
-    from ..export.sheet import import_sheet
+    from ..excel.coding_sheet import import_sheet
 
     result = import_sheet(env.open(), file, coder=coder, accept_partial=accept_partial)
     for line in result.lines():

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import click
 
 from ..errors import QualcodeError
-from ..textsafe import terminal_safe
+from ..files.textsafe import terminal_safe
 from ..store.core import DamagedFileError, DatabaseError
 
 
@@ -196,17 +196,17 @@ def json_option(f):
 
 
 def echo_json(command: str, body: dict) -> None:
-    from ..jsondoc import dumps
+    from ..files.jsondoc import dumps
 
     click.echo(dumps(command, body))
 
 
 def refuse_overwrite(path: str, force: bool) -> None:
     """Refuse to write ``path`` over anything but an earlier output of the same kind (see
-    :mod:`qualcode.overwrite`); existing outputs need --force, except inside reports/."""
+    :mod:`qualcode.files.overwrite`); existing outputs need --force, except inside reports/."""
     from pathlib import Path
 
-    from ..overwrite import check_output
+    from ..files.overwrite import check_output
 
     env = click.get_current_context().find_object(Env)
     project = env.project_path if env is not None else None

@@ -3,4 +3,4 @@
 Each named module, when imported, adds its commands to ``qualcode.cli.cli``.
 """
 
-MODULES: list[str] = ['codebook', 'themes', 'reports', 'suggest', 'agreement', 'interop', 'privacy']
+MODULES: list[str] = ['codebook', 'themes', 'reports', 'suggest', 'agreement', 'refi', 'privacy']

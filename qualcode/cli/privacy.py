@@ -1,4 +1,4 @@
-"""Pseudonymisation, identifying attributes and backups: pseudonymise, attribute, backup (issue 9)."""
+"""Pseudonymisation, identifying attributes and backups: pseudonymise, attribute, backup."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def pseudonymise(env: Env, names_file, detect, ignore_case, dry_run, mapping_out
       qualcode pseudonymise --names names.csv --dry-run
       qualcode pseudonymise --names names.csv --mapping-out /media/usb/key.csv
     """
-    from ..privacy import pseudonymise as run, read_names
+    from ..privacy.pseudonyms import pseudonymise as run, read_names
 
     if mapping_out:
         refuse_overwrite(mapping_out, force)
@@ -56,7 +56,7 @@ def attribute():
 @pass_env
 def attribute_identifying(env: Env, name, off):
     """Mark participant attribute NAME as identifying (e.g. a real name or e-mail column)."""
-    from ..privacy import mark_identifying
+    from ..privacy.pseudonyms import mark_identifying
 
     click.echo(mark_identifying(env.open(), name, not off))
 

@@ -17,7 +17,7 @@ from .common import Env, echo_json, echo_table, json_option, pass_env, progress_
 @pass_env
 def init(env: Env, codebook, language, name, force):
     """Create a new project file (default ./project.qualcode)."""
-    from ..project import init_project
+    from ..ingest.project import init_project
 
     summary = init_project(env.project_path, codebook=codebook, language=language, name=name, force=force)
     click.echo(summary)
@@ -86,7 +86,7 @@ def ingest(env: Env, files, participants, group, group_from, split, replace, all
 @pass_env
 def overview(env: Env, out, terms, force, as_json):
     """Step 1: talk per group and participant, voice balance, distinctive terms."""
-    from ..overview import build_overview, format_overview, write_overview
+    from ..familiarise.overview import build_overview, format_overview, write_overview
 
     ov = build_overview(env.open(), top_terms=terms)
     if as_json:
@@ -127,7 +127,7 @@ def resegment(env: Env, split, source, group):
 @pass_env
 def segments(env: Env, group, participant, source, moderator, show_codes, limit):
     """Read segments in transcript order, with their (F2 P2) key and id."""
-    from ..project import list_segments
+    from ..ingest.project import list_segments
 
     for line in list_segments(env.open(), group=group, participant=participant, source=source,
                               moderator=moderator, show_codes=show_codes, limit=limit):
@@ -145,7 +145,7 @@ def kwic(env: Env, term, width, group, limit):
 
     A hit inside a coded fragment ends with that fragment's codes in [brackets].
     """
-    from ..overview import kwic as run
+    from ..familiarise.overview import kwic as run
 
     hits = run(env.open(), term, width=width, group=group, limit=limit)
     for h in hits:
@@ -185,7 +185,7 @@ def participants(env: Env, group):
 @pass_env
 def counts(env: Env, by, coder, as_csv, as_json):
     """Coded segments per code and per source, group or participant (a code x unit table)."""
-    from ..overview import code_count_document, code_count_table
+    from ..familiarise.overview import code_count_document, code_count_table
 
     if as_csv and as_json:
         raise click.UsageError("choose one of --csv and --json.")
@@ -196,7 +196,7 @@ def counts(env: Env, by, coder, as_csv, as_json):
     if as_csv:
         import sys
 
-        from ..csvout import write_csv
+        from ..files.csvout import write_csv
 
         write_csv(sys.stdout, header, rows)
     else:

@@ -1,4 +1,4 @@
-"""Step 6 commands: export workbook, report, sheet import-comments (issue 5).
+"""Step 6 commands: export workbook, report, sheet import-comments.
 
 The ``export`` group is created here; other areas attach subcommands to it
 (``export refi``).
@@ -24,7 +24,7 @@ def export():
 def export_workbook(env: Env, out, force):
     """Write the analysis workbook OUT (default reports/analysis.xlsx): codebook, coded fragments,
     by theme, theme summary, quotes, matrices with charts, co-occurrence, participants, audit log, memos."""
-    from ..export.workbook import write_workbook
+    from ..excel.analysis import write_workbook
 
     refuse_overwrite(out, force)
     for line in write_workbook(env.open(), out).lines():
@@ -46,7 +46,7 @@ def report(env: Env, fmt, out, language, force):
     "(F2 P2)", supervisor comments), the six steps' state and figures."""
     from pathlib import Path
 
-    from ..export.report import report_formats, report_paths, write_report
+    from ..reports.report import report_formats, report_paths, write_report
 
     if Path(out).exists():  # a project, backup or transcript at --out: say that first
         refuse_overwrite(out, force)
@@ -64,7 +64,7 @@ def _import_comments_command():
     def import_comments(env: Env, file, author):
         """Read the 'supervisor comments' column of the workbook's Theme summary sheet back as theme
         memos (kind supervisor); the next report shows them. A comment already imported is skipped."""
-        from ..export.workbook import import_comments as run
+        from ..excel.analysis import import_comments as run
 
         added = run(env.open(), file, author)
         for a in added:

@@ -1,4 +1,4 @@
-"""Learnt suggestions and inductive discovery: suggest, discover (issue 6)."""
+"""Learnt suggestions and inductive discovery: suggest, discover."""
 
 from __future__ import annotations
 

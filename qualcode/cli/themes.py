@@ -7,7 +7,7 @@ import json
 import click
 
 from . import cli
-from ..themes import STATUSES
+from ..themes.retheme import STATUSES
 from .common import Env, QualcodeGroup, echo_json, echo_table, json_option, pass_env, refuse_overwrite
 
 
@@ -37,7 +37,7 @@ def theme():
 @pass_env
 def theme_add(env: Env, key, name, description, colour):
     """Add a candidate theme KEY (lower-case id) called NAME."""
-    from ..themes import add_theme
+    from ..themes.retheme import add_theme
 
     t = add_theme(env.open(), key, name, description=description, colour=colour)
     click.echo(f"added theme {t['key']} ({t['name']}, {t['colour']}), status {t['status']}")
@@ -50,7 +50,7 @@ def theme_add(env: Env, key, name, description, colour):
 @pass_env
 def theme_rename(env: Env, theme_ref, name, key):
     """Give THEME a new NAME (its final name in step 5) and/or a new id."""
-    from ..themes import rename_theme
+    from ..themes.retheme import rename_theme
 
     t = rename_theme(env.open(), theme_ref, name, key=key)
     click.echo(f"theme {t['key']} is now called {t['name']}")
@@ -62,7 +62,7 @@ def theme_rename(env: Env, theme_ref, name, key):
 @pass_env
 def theme_merge(env: Env, source, target):
     """Merge THEME into INTO: its codes, memos and key messages move, THEME disappears (backup first)."""
-    from ..themes import merge_themes
+    from ..themes.retheme import merge_themes
 
     r = merge_themes(env.open(), source, target)
     click.echo(f"merged theme {r['from']} into {r['into']} ({r['codes_moved']} code(s) moved); "
@@ -79,7 +79,7 @@ def theme_merge(env: Env, source, target):
 @pass_env
 def theme_split(env: Env, theme_ref, new_key, new_name, codes, description):
     """Move some codes of THEME to a new candidate theme NEW_KEY called NEW_NAME."""
-    from ..themes import split_theme
+    from ..themes.retheme import split_theme
 
     r = split_theme(env.open(), theme_ref, codes, new_key, new_name, description=description)
     click.echo(f"new theme {r['new']} with {', '.join(r['codes'])} (from {r['from']})")
@@ -95,7 +95,7 @@ def theme_move_code(env: Env, code_ref, theme_ref):
 
 
 def _move_code(env: Env, code_ref: str, theme_ref: str) -> None:
-    from ..themes import move_code
+    from ..themes.retheme import move_code
 
     r = move_code(env.open(), code_ref, theme_ref)
     click.echo(f"moved code {r['code']} from {r['from']} to {r['to']}")
@@ -110,7 +110,7 @@ def _move_code(env: Env, code_ref: str, theme_ref: str) -> None:
 @pass_env
 def theme_define(env: Env, theme_ref, definition, messages, add, name):
     """Write THEME's definition and key messages."""
-    from ..themes import define_theme
+    from ..themes.retheme import define_theme
 
     t = define_theme(env.open(), theme_ref, definition=definition, key_messages=messages, add=add, name=name)
     click.echo(f"theme {t['key']}: definition of {len(t['definition'].split())} words, "
@@ -124,7 +124,7 @@ def theme_define(env: Env, theme_ref, definition, messages, add, name):
 @pass_env
 def theme_set_status(env: Env, theme_ref, status, back):
     """Move THEME to STATUS: candidate -> reviewed -> defined -> reported."""
-    from ..themes import set_status
+    from ..themes.retheme import set_status
 
     t = set_status(env.open(), theme_ref, status, back=back)
     click.echo(f"theme {t['key']} is now {t['status']}")
@@ -142,7 +142,7 @@ def theme_set_exclusive(env: Env, ref, off):
     set, and 'qualcode review' flags segments that carry two of its codes.
     Undo with 'qualcode undo'.
     """
-    from ..themes import set_exclusive
+    from ..themes.retheme import set_exclusive
 
     r = set_exclusive(env.open(), ref, on=not off)
     if off:
@@ -159,7 +159,7 @@ def theme_set_exclusive(env: Env, ref, off):
 @pass_env
 def theme_list(env: Env, as_json):
     """List themes with status, codes, coded segments and key messages."""
-    from ..themes import list_themes
+    from ..themes.retheme import list_themes
 
     rows = list_themes(env.open())
     if as_json:
@@ -176,7 +176,7 @@ def theme_list(env: Env, as_json):
 @pass_env
 def theme_show(env: Env, theme_ref, n):
     """Show THEME: definition, key messages, codes, voices, memos and coded segments."""
-    from ..themes import format_theme, show_theme
+    from ..themes.retheme import format_theme, show_theme
 
     click.echo(format_theme(show_theme(env.open(), theme_ref, max_segments=n or None)))
 
@@ -189,7 +189,7 @@ def theme_show(env: Env, theme_ref, n):
 @pass_env
 def code_rename(env: Env, code_ref, name, key):
     """Give CODE a new NAME and/or a new id."""
-    from ..themes import rename_code
+    from ..themes.retheme import rename_code
 
     c = rename_code(env.open(), code_ref, name, key=key)
     click.echo(f"code {c['key']} is now called {c['name']}")
@@ -201,7 +201,7 @@ def code_rename(env: Env, code_ref, name, key):
 @pass_env
 def code_merge(env: Env, source, target):
     """Merge CODE into INTO: codings move, duplicates collapse, CODE disappears (backup first)."""
-    from ..themes import merge_codes
+    from ..themes.retheme import merge_codes
 
     r = merge_codes(env.open(), source, target)
     click.echo(f"merged code {r['from']} into {r['into']}: {r['moved']} coding(s) moved, "
@@ -229,7 +229,7 @@ def code_move(env: Env, code_ref, theme_ref):
 @pass_env
 def code_split(env: Env, code_ref, new_key, new_name, segments, group, participant, contains, theme_ref):
     """Move some of CODE's codings (by ids or a filter) to a new code NEW_KEY called NEW_NAME."""
-    from ..themes import split_code
+    from ..themes.retheme import split_code
 
     r = split_code(env.open(), code_ref, new_key, new_name, segment_ids=_ids(segments), group=group,
                    participant=participant, contains=contains, theme=theme_ref)
@@ -272,7 +272,7 @@ def status(env: Env, as_json):
 @pass_env
 def review(env: Env, out, coder, force, as_json):
     """Step 4: re-read integrity, coverage, spread, thin/fat themes and codes, coherence, exclusive sets."""
-    from ..review import check_out_path, format_review, run_review, write_review
+    from ..themes.review import check_out_path, format_review, run_review, write_review
 
     if out:
         check_out_path(out)
@@ -292,7 +292,7 @@ def review(env: Env, out, coder, force, as_json):
 @pass_env
 def history(env: Env, limit):
     """The audit log: every act with who, when and what (newest first)."""
-    from ..themes import history_rows
+    from ..themes.retheme import history_rows
 
     echo_table(["#", "at", "who", "command", "summary", "state"],
                [[a["id"], a["at"], a["actor"], a["command"], a["summary"], a["state"]]
@@ -305,7 +305,7 @@ def history(env: Env, limit):
 @pass_env
 def undo(env: Env, n, audit_id):
     """Reverse the last N acts (default 1) exactly; the project is backed up first."""
-    from ..themes import undo as run
+    from ..themes.retheme import undo as run
 
     for a in run(env.open(), n, audit_id=audit_id):
         click.echo(f"undone #{a['id']} {a['command']}: {a['summary']}")
@@ -324,7 +324,7 @@ def memo():
 @pass_env
 def memo_add(env: Env, target, text, author):
     """Add a memo TEXT on TARGET: project, theme:KEY, code:KEY or segment:ID."""
-    from ..themes import add_memo
+    from ..themes.retheme import add_memo
 
     m = add_memo(env.open(), target, text, author=author)
     click.echo(f"memo #{m['id']} on {m['target']} by {m['author']} at {m['created_at']}")
@@ -335,7 +335,7 @@ def memo_add(env: Env, target, text, author):
 @pass_env
 def memo_list(env: Env, target):
     """List memos (all, or those on TARGET: project, theme:KEY, code:KEY, segment:ID)."""
-    from ..themes import list_memos
+    from ..themes.retheme import list_memos
 
     echo_table(["#", "on", "author", "at", "text"],
                [[m["id"], m["target"], m["author"], m["created_at"], m["text"]]
@@ -347,7 +347,7 @@ def memo_list(env: Env, target):
 @pass_env
 def memo_show(env: Env, memo_id):
     """Show one memo in full."""
-    from ..themes import show_memo
+    from ..themes.retheme import show_memo
 
     m = show_memo(env.open(), memo_id)
     click.echo(f"memo #{m['id']} on {m['target']} ({m['kind']})\nby {m['author']} at {m['created_at']}\n\n{m['text']}")

@@ -1,6 +1,6 @@
 """Inductive discovery: cluster the participant segments nobody has coded yet into candidate codes.
 
-TF-IDF over content lemmas (stop words and spoken fillers out, see :func:`qualcode.nlp.content_lemmas`),
+TF-IDF over content lemmas (stop words and spoken fillers out, see :func:`qualcode.text.nlp.content_lemmas`),
 then non-negative matrix factorisation (NMF in numpy, :mod:`qualcode.coding.nmf`; seeded ``nndsvda`` start):
 each segment joins the cluster it loads on most. The same project, number of clusters and seed
 always give the same clusters, so ``discover --create CLUSTER NAME`` refers to what was shown.
@@ -13,11 +13,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..atomic import write_text
+from ..files.atomic import write_text
 from ..errors import ConflictError, QualcodeError, unknown
-from ..ids import slug
+from ..codebook.ids import slug
 from ..store.core import from_snapshot
-from ..textsafe import xml_text
+from ..files.textsafe import xml_text
 
 MIN_LEMMAS = 3
 
@@ -59,8 +59,8 @@ class Discovery:
 @from_snapshot
 def discover(store, *, n_clusters: int = 8, seed: int = 0, n_terms: int = 8) -> Discovery:
     """Cluster uncoded participant segments (deterministic for a given seed)."""
-    from ..lemma_cache import load
-    from ..tfidf import as_scipy, tfidf
+    from ..text.lemmas import load
+    from ..text.tfidf import as_scipy, tfidf
     from .nmf import nmf
 
     cached = load(store).content  # lemmatised once, at ingest
@@ -144,7 +144,7 @@ def write_clusters(result: Discovery, path: str) -> None:
         return
     if p.suffix.lower() != ".xlsx":
         raise QualcodeError(f"{path}: write the clusters to a .xlsx or .md file.")
-    from ..export.xlsxutil import Styles, write_only_workbook, write_table
+    from ..excel.xlsx import Styles, write_only_workbook, write_table
 
     with write_only_workbook(path) as wb:
         st = Styles()

@@ -1,4 +1,4 @@
-"""Non-negative matrix factorisation for discover, in numpy (issue 24: no scikit-learn import).
+"""Non-negative matrix factorisation for discover, in numpy (no scikit-learn import).
 
 ``X ~= W @ H`` with W, H >= 0, minimising the squared error, by coordinate descent: each column of W
 in turn is set to its best non-negative value given the others (and then each row of H), the rows

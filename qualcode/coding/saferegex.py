@@ -24,7 +24,7 @@ class TimedRegex:
     """A case-insensitive codebook expression with a per-search time limit.
 
     ``pattern`` and ``flags`` are those of the equivalent ``re`` expression (what
-    :func:`qualcode.coding.rules.regex_needs` reads); :meth:`finditer` runs the search."""
+    :func:`qualcode.coding.autocode.regex_needs` reads); :meth:`finditer` runs the search."""
 
     def __init__(self, pattern: str, code: str, flags: int = re.IGNORECASE):
         import regex

@@ -3,7 +3,7 @@
 :class:`CodeSuggester` is a scikit-learn estimator for multi-label code suggestion:
 
 * features: word 1-2-grams over lemmas (blank spaCy tokens + simplemma lemmas, see
-  :mod:`qualcode.nlp`), character 2-5-grams of the raw text (they catch Dutch compounds such as
+  :mod:`qualcode.text.nlp`), character 2-5-grams of the raw text (they catch Dutch compounds such as
   "arbeidsre-integratie" and dialect spellings such as "ge"/"gij", and punctuation such as a
   closing "?"), the words of the previous turn (often the moderator's question) as a separately
   weighted block, and two "echo" figures (how much of the segment repeats the previous turn, and
@@ -62,7 +62,7 @@ def as_doc(item: Any) -> dict:
 
 def lemma_tokens(text: str, language: str) -> list[str]:
     """Lower-cased lemmas of a text, keeping '?' and '!' as tokens."""
-    from ..nlp import lemmatizer
+    from ..text.nlp import lemmatizer
 
     lem = lemmatizer(language).lemma
     return [t if t in "?!" else lem(t) for t in _TOKEN.findall(text.lower())]
@@ -127,7 +127,7 @@ class CodeSuggester(BaseEstimator):
         return text, ctx
 
     def _echo(self, text_lemmas: list[str], ctx_lemmas: list[str], docs: list[dict]) -> np.ndarray:
-        from ..nlp import stop_words
+        from ..text.nlp import stop_words
 
         stops = stop_words(self.language)
         out = np.zeros((len(docs), 3))
@@ -377,7 +377,7 @@ class CodeSuggester(BaseEstimator):
         """Per segment, the words of the segment that pushed most towards ``code``: each word scores
         the weight of its lemma plus that of its character n-grams (so 'IPS-jobcoach' counts for
         'jobcoach'). Stop words and fillers are left out."""
-        from ..nlp import lemmatizer, stop_words
+        from ..text.nlp import lemmatizer, stop_words
 
         self._check()
         idx = list(self.classes_).index(code)
@@ -694,7 +694,7 @@ SHEET_HEADER = ["suggestion id", "group", "source", "segment", "speaker", "text"
 def segment_docs(store) -> dict[int, dict]:
     """Every segment as an estimator document: id, text, context (the previous turn's text), source,
     group, role, key."""
-    from ..lemma_cache import load
+    from ..text.lemmas import load
 
     load(store)  # teaches the lemmatiser the project's word forms (lemmatised once, at ingest)
     out: dict[int, dict] = {}
@@ -930,9 +930,9 @@ def _me() -> str:
 
 def rule_matches(store) -> list[tuple[int, str, str]]:
     """(segment id, code key, matched words) the codebook rules would code, without coding anything
-    (``qualcode.coding.rules.autocode`` in dry-run mode)."""
+    (``qualcode.coding.autocode.autocode`` in dry-run mode)."""
     try:
-        from .rules import autocode
+        from .autocode import autocode
     except ImportError as exc:  # pragma: no cover - rules module missing from the installation
         raise QualcodeError("the codebook rules are not available in this installation, so there is nothing "
                             "to suggest without codings.") from exc
@@ -1051,7 +1051,7 @@ def evaluate_project(store, *, coder: str | None = None, threshold: float = 0.5,
 @exported
 def export_suggestions(store, path: str, *, coder: str | None = None, status: str | None = "open") -> int:
     """Write suggestions to an xlsx sheet with an accept column. Returns the number of rows."""
-    from ..export.xlsxutil import Styles, write_only_workbook, write_table
+    from ..excel.xlsx import Styles, write_only_workbook, write_table
 
     rows = [r for r in store.suggestions(status=status)
             if coder is None or r["coder"] == coder or r["source"] == "discover"]
@@ -1082,9 +1082,9 @@ def accept_sheet(store, path: str, *, coder: str | None = None) -> AcceptResult:
     from openpyxl import load_workbook
 
     from ..errors import InputError
-    from ..safety import guard_archive
+    from ..files.guards import guard_archive
 
-    guard_archive(path, "suggestions workbook")  # zip bombs, ../ entries, DTDs (issue 9)
+    guard_archive(path, "suggestions workbook")  # zip bombs, ../ entries, DTDs
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:

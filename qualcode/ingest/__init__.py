@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..bulk import gc_paused
+from ..files.bulk import gc_paused
 from ..errors import ConflictError, InputError
-from ..nlp import count_words
+from ..text.nlp import count_words
 from ..store.core import serialised
 from .parse import (LabelOptions, Parsed, decode, docx_text, group_from_filename, normalise_group, odt_text,
                     parse_labelled, parse_subtitles)
@@ -177,7 +177,7 @@ def segment_spans(text: str, turn_start: int, turn_end: int, split: str, languag
             if part.strip():
                 spans.append((turn_start + s + lead, turn_start + s + len(part.rstrip())))
     else:
-        from ..nlp import pipeline
+        from ..text.nlp import pipeline
 
         nlp = pipeline(language)
         with nlp.select_pipes(enable=["sentencizer"]):
@@ -284,10 +284,10 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
 
 
 def _lemmatise_once(store) -> None:
-    """Lemmatise the new segments now, once, for every later command (issue 24). A language spaCy
+    """Lemmatise the new segments now, once, for every later command. A language spaCy
     does not support is reported by the command that needs lemmas, not here."""
     from ..errors import QualcodeError
-    from ..lemma_cache import refresh
+    from ..text.lemmas import refresh
 
     try:
         refresh(store)

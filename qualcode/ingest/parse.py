@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError
-from ..textsafe import BINARY_HINT_CHARS
+from ..files.textsafe import BINARY_HINT_CHARS
 
 MODERATOR_WORDS = {
     "moderator": "Moderator", "moderatrice": "Moderator", "mod": "Moderator", "co-moderator": "Co-moderator",
@@ -289,7 +289,7 @@ def group_from_filename(name: str) -> str | None:
 
 
 # ------------------------------------------------------------------ decoding
-_CONTROL_CHARS = BINARY_HINT_CHARS   # control characters other than tab, LF, FF, CR (qualcode.textsafe)
+_CONTROL_CHARS = BINARY_HINT_CHARS   # control characters other than tab, LF, FF, CR (qualcode.files.textsafe)
 def decode(data: bytes, path: str) -> tuple[str, str]:
     """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252.
 
@@ -353,7 +353,7 @@ def parse_labelled(text: str, path: str, fmt: str = "txt", encoding: str = "utf-
                    opts: LabelOptions | None = None) -> Parsed:
     """Transcript text with speaker labels at line start. Unlabelled lines continue the
     previous turn (or, with a default speaker, are that speaker's); '#' lines are headers or comments."""
-    from ..nlp import count_words
+    from ..text.nlp import count_words
 
     opts = opts or LabelOptions()
     parsed = _parse_lines(text, path, fmt, encoding, opts, everything_default=False)
@@ -459,7 +459,7 @@ def parse_subtitles(text: str, path: str, fmt: str, encoding: str = "utf-8",
     The speaker comes from ``<v Name>`` (Teams) or a ``Name:`` label (Zoom); cues without one
     continue the previous speaker (cues before the first speaker are noted and left out), or,
     with a default speaker, are that speaker's."""
-    from ..nlp import count_words
+    from ..text.nlp import count_words
 
     opts = opts or LabelOptions()
     lines = text.split("\n")
@@ -551,7 +551,7 @@ def docx_text(path: str) -> str:
     """The paragraphs of a .docx as lines of text (tabs and line breaks kept)."""
     import zipfile
 
-    from ..safety import check_zip, parse_xml, read_zip_member
+    from ..files.guards import check_zip, parse_xml, read_zip_member
 
     check_zip(path, "Word document")
     with zipfile.ZipFile(path) as zf:
@@ -582,7 +582,7 @@ def odt_text(path: str) -> str:
     (tabs, repeated spaces and line breaks kept; footnotes left out)."""
     import zipfile
 
-    from ..safety import check_zip, parse_xml, read_zip_member
+    from ..files.guards import check_zip, parse_xml, read_zip_member
 
     check_zip(path, "OpenDocument text")
     with zipfile.ZipFile(path) as zf:

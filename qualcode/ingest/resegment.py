@@ -52,7 +52,7 @@ def resegment(store, split: str, *, source: str | None = None, group: str | None
     """Re-cut the segments of every source (or one ``source`` name, or one ``group``) by ``split``
     ('turns', 'sentences' or 'paragraphs'), keeping every coding on its span. One act."""
     from . import segment_spans
-    from ..nlp import count_words
+    from ..text.nlp import count_words
 
     if split not in SPLIT_NAMES:
         raise InputError(f"unknown split '{split}'; use turns, sentences or paragraphs.")

@@ -225,7 +225,7 @@ def check_shares(parsed: Parsed, path: str, default_given: bool, group: str = ""
     """Refuse a file whose words fall (almost) all to the moderator or to no one: its labels are missing."""
     if default_given:
         return
-    from ..nlp import count_words
+    from ..text.nlp import count_words
 
     mod = part = 0
     per_person: dict[str, int] = {}
@@ -326,7 +326,7 @@ def write_names_file(ctx: SpeakerContext, path: str | Path) -> Path | None:
     written atomically; the file is also a participants file for later ingests."""
     if not ctx.new_names:
         return None
-    from ..export.xlsxutil import csv_safe
+    from ..excel.xlsx import csv_safe
 
     path = Path(path)
     rows: list[list[str]] = []

@@ -67,7 +67,7 @@ def read_rows(path: str) -> tuple[list[str], list[list[str]], list[int]]:
 
 
 def _read_xlsx(path: str):
-    from ..safety import check_zip
+    from ..files.guards import check_zip
 
     check_zip(path, "Excel workbook")
     import openpyxl
@@ -145,7 +145,7 @@ def parse_utterance_table(path: str, *, columns: dict[str, str] | None = None, g
     text is rebuilt as 'SPEAKER: text' lines so it reads like a transcript. A row with text but
     no speaker is kept in the stored text as unattributed context (not a segment), refused with
     ``strict``, or given to the default speaker."""
-    from ..nlp import count_words
+    from ..text.nlp import count_words
 
     opts = opts or LabelOptions()
     header, rows, lines = read_rows(path)

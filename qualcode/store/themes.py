@@ -1,7 +1,7 @@
 """Queries for re-theming (merge, split, move), theme status, review checks and status counts.
 
 Every method here only reads or changes rows; the audited act around it (and
-therefore undo) is opened by the library in :mod:`qualcode.themes`.
+therefore undo) is opened by the library in :mod:`qualcode.themes.retheme`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Intercoder agreement: the statistics and the agreement workbooks."""

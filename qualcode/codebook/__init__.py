@@ -1,0 +1,1 @@
+"""The codebook: the YAML file (load, validate, apply, export) and theme/code ids."""

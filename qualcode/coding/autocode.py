@@ -1,0 +1,460 @@
+"""Deductive autocoding: the codebook's keyword, phrase and pattern rules applied with spaCy.
+
+How a rule matches
+------------------
+* ``keywords`` and ``phrases`` are compared on lemmas, case-insensitively, with a
+  ``PhraseMatcher(attr="LEMMA")``: the keyword ``werken`` matches "werkte",
+  "gewerkt" and "werk" because the pipeline (:func:`qualcode.text.nlp.pipeline`) gives
+  them the same lemma.
+* Dutch verb keywords also match their bare stem, which is the first-person
+  present and often the noun: ``werken`` matches "ik werk" and "het werk",
+  ``hervallen`` matches "herval" (simplemma gives those the lemma of the noun).
+* A ``*`` in a word makes it a wildcard on the lower-case form: ``stage*`` matches
+  "stages" and "stageplaats", ``*coach`` matches "jobcoach" (Dutch compounds).
+  Single wildcard words are looked up once per distinct word form; wildcard
+  phrases become spaCy ``Matcher`` token patterns.
+* ``patterns``: ``{tokens: [...]}`` is a spaCy ``Matcher`` pattern; ``{regex: ...}``
+  a case-insensitive regular expression searched in the segment text.
+
+All segment texts go through one ``nlp.pipe`` pass with only the lemmatizer
+enabled, and are matched a batch at a time on numpy arrays of token hashes
+(:meth:`CompiledRules.match_docs`): each matcher runs only on the docs holding a
+word it cannot match without, and no Python object is made per word; the result
+is the same as running every rule on every token (tests/test_rules_perf_equivalence.py).
+The coder is ``rules`` and the origin ``rule``: re-running gives the
+same codings (stale rule codings of the selected codes are removed), and
+codings by any other coder are never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..errors import CodebookError, QualcodeError, unknown
+from ..store.core import from_snapshot
+from .saferegex import TimedRegex
+
+RULES_CODER = "rules"
+ORIGIN = "rule"
+
+
+@dataclass
+class Match:
+    segment_id: int
+    code: str
+    spans: list[tuple[int, int]]
+
+
+@dataclass
+class CompiledRules:
+    """Matchers for a set of codes, built for one spaCy pipeline.
+
+    Docs are matched a batch at a time (:meth:`match_docs`) on numpy arrays of their
+    tokens' lower-case forms, lemmas and offsets, so no Python object is made per word:
+    a matcher runs only on the docs that hold the words it cannot match without, and
+    each distinct word form is tested against the wildcards once.
+    """
+
+    nlp: object
+    phrase_matcher: object
+    stem_matcher: object
+    token_matchers: list[tuple[list[set[int]], object]]
+    wildcards: list[tuple[str, re.Pattern]]
+    regexes: list[tuple[str, TimedRegex]]
+    codes: list[str]
+    phrase_needs: set[int] | None = None  # a doc with none of these lemmas has no phrase match (None: unknown)
+    stem_needs: set[int] | None = None    # ... none of these lower-case forms has no stem match
+    _word_cache: dict = field(default_factory=dict)
+    _hash_cache: dict = field(default_factory=dict)
+    _any_wildcard: re.Pattern | None = None
+    _regex_needs: dict = field(default_factory=dict)
+
+    def wildcard_codes(self, lower: str) -> tuple[str, ...]:
+        hit = self._word_cache.get(lower)
+        if hit is None:
+            if self._any_wildcard is None:
+                self._any_wildcard = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in self.wildcards))
+            if self._any_wildcard.fullmatch(lower) is None:  # most words: one test instead of one per wildcard
+                hit = ()
+            else:
+                hit = tuple(dict.fromkeys(code for code, rx in self.wildcards if rx.fullmatch(lower)))
+            self._word_cache[lower] = hit
+        return hit
+
+    def match_doc(self, doc, text: str | None = None) -> dict[str, list[tuple[int, int]]]:
+        """code key -> character spans matched in one processed doc (``text``: the doc's text, if at hand).
+        For many docs, :meth:`match_docs` on batches is much faster."""
+        return self.match_docs([doc], None if text is None else [text])[0]
+
+    def match_docs(self, docs: list, texts: list[str] | None = None) -> list[dict[str, list[tuple[int, int]]]]:
+        """For each processed doc, code key -> character spans, in the order of :meth:`match_doc`:
+        phrases, stems, token patterns, wildcards, regular expressions; each in text order."""
+        import numpy as np
+        from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
+
+        found: list[dict[str, list[tuple[int, int]]]] = [{} for _ in docs]
+        if not docs:
+            return found
+        strings = self.nlp.vocab.strings
+        arrays = [d.to_array([LOWER, LEMMA, IDX, LENGTH]) for d in docs]
+        sizes = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+        starts = np.concatenate(([0], np.cumsum(sizes)))
+        table = np.concatenate(arrays).reshape(-1, 4) if starts[-1] else np.zeros((0, 4), dtype=np.uint64)
+        lower, lemma = table[:, 0], table[:, 1]
+        idx, length = table[:, 2].astype(np.int64), table[:, 3].astype(np.int64)
+        doc_of = np.repeat(np.arange(len(docs)), sizes)
+
+        def docs_holding(column, words) -> np.ndarray:
+            """Per doc: does it have a token whose ``column`` value is one of ``words`` (None: any doc)?"""
+            if words is None:
+                return np.ones(len(docs), dtype=bool)
+            held = np.zeros(len(docs), dtype=bool)
+            if words:
+                held[doc_of[np.isin(column, np.fromiter(words, dtype=np.uint64, count=len(words)))]] = True
+            return held
+
+        def run(matcher, candidates) -> None:
+            for i in np.flatnonzero(candidates).tolist():
+                base = starts[i]
+                for match_id, start, end in matcher(docs[i]):
+                    last = base + end - 1
+                    span = (int(idx[base + start]), int(idx[last] + length[last]))
+                    found[i].setdefault(strings[match_id], []).append(span)
+
+        if len(self.phrase_matcher):
+            run(self.phrase_matcher, docs_holding(lemma, self.phrase_needs))
+        if len(self.stem_matcher):
+            run(self.stem_matcher, docs_holding(lower, self.stem_needs))
+        for required, matcher in self.token_matchers:
+            # a token pattern runs only on docs holding the words it cannot match without
+            candidates = np.ones(len(docs), dtype=bool)
+            for options in required:
+                candidates &= docs_holding(lower, options) | docs_holding(lemma, options)
+            run(matcher, candidates)
+        if self.wildcards and len(table):
+            # each distinct word form is tested once (cached across batches); then only the hits are visited
+            forms, inverse = np.unique(lower, return_inverse=True)
+            cache = self._hash_cache
+            codes_of = [cache[h] if h in cache else cache.setdefault(h, self.wildcard_codes(strings[h]))
+                        for h in forms.tolist()]
+            hit_form = np.fromiter((bool(c) for c in codes_of), dtype=bool, count=len(codes_of))
+            hits = np.flatnonzero(hit_form[inverse])
+            for d, form, s, e in zip(doc_of[hits].tolist(), inverse[hits].tolist(), idx[hits].tolist(),
+                                     (idx[hits] + length[hits]).tolist()):
+                here = found[d]
+                for code in codes_of[form]:
+                    here.setdefault(code, []).append((s, e))
+        if self.regexes:
+            if texts is None:
+                texts = [d.text for d in docs]
+            needs = [self._regex_needs[rx] if rx in self._regex_needs
+                     else self._regex_needs.setdefault(rx, regex_needs(rx)) for _, rx in self.regexes]
+            for here, text in zip(found, texts):
+                low = text.lower() if text.isascii() else None
+                for (code, rx), need in zip(self.regexes, needs):
+                    if need and low is not None and not any(w in low for w in need):
+                        continue  # cannot match: it has none of the words the expression needs
+                    for m in rx.finditer(text):
+                        if m.end() > m.start():
+                            here.setdefault(code, []).append((m.start(), m.end()))
+        return found
+
+
+def regex_needs(rx: re.Pattern) -> tuple[str, ...] | None:
+    """Lower-case ASCII strings of which every match of ``rx`` contains one, or None.
+
+    Read from the parsed expression: a run of literal characters, a group, a repeat of at
+    least one, or an alternation whose every branch needs something. Only used on ASCII
+    texts, where matching case-insensitively is comparing ``lower()`` forms."""
+    try:
+        from re import _constants as sre, _parser as parser  # Python 3.11+
+    except ImportError:  # pragma: no cover - older Pythons
+        import sre_constants as sre
+        import sre_parse as parser
+    repeats = {getattr(sre, n) for n in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(sre, n)}
+
+    def best_of(a, b):
+        if not a:
+            return b
+        if not b:
+            return a
+        return a if min(map(len, a)) >= min(map(len, b)) else b
+
+    def needs(items) -> set[str] | None:
+        best, run = None, ""
+        for op, av in items:
+            if op is sre.LITERAL:
+                run += chr(av)
+                continue
+            best, run = best_of(best, {run} if run else None), ""
+            if op is sre.SUBPATTERN:
+                best = best_of(best, needs(av[-1]))
+            elif op is getattr(sre, "ATOMIC_GROUP", None):
+                best = best_of(best, needs(av))
+            elif op in repeats and av[0] >= 1:
+                best = best_of(best, needs(av[2]))
+            elif op is sre.BRANCH:
+                branches = [needs(b) for b in av[1]]
+                if all(branches):
+                    best = best_of(best, set().union(*branches))
+        return best_of(best, {run} if run else None)
+
+    try:
+        found = needs(parser.parse(rx.pattern, rx.flags))
+    except Exception:  # an expression the parser reads differently: no shortcut
+        return None
+    if not found or min(map(len, found)) < 2 or not all(w.isascii() for w in found):
+        return None
+    return tuple(sorted({w.lower() for w in found}))
+
+
+def _wildcard_regex(word: str) -> re.Pattern:
+    return re.compile("".join(r"\w*" if ch == "*" else re.escape(ch) for ch in word.lower()))
+
+
+def dutch_stem(verb: str) -> str | None:
+    """The bare stem of a Dutch infinitive: werken -> werk, hervallen -> herval, leven -> leef."""
+    if len(verb) < 5 or not verb.endswith("en") or not verb.isalpha() or verb[-3] in "aeiou":
+        return None
+    stem = verb[:-2]
+    vowels = "aeiou"
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        stem = stem[:-1]  # hervallen -> herval
+    elif len(stem) > 2 and stem[-2] in vowels and stem[-3] not in vowels:
+        stem = stem[:-1] + stem[-2] + stem[-1]  # open syllable: leven -> leev(f), lopen -> loop
+    return stem[:-1] + {"v": "f", "z": "s"}.get(stem[-1], stem[-1])
+
+
+_TEXT_ATTRS = ("LOWER", "LEMMA", "ORTH", "TEXT")
+
+
+def required_words(pattern: list[dict], strings) -> list[set[int]]:
+    """For a Matcher pattern, the sets of lower-case words or lemmas (as hashes) a doc must hold one of:
+    one set per non-optional token that names its word (LOWER/LEMMA/ORTH/TEXT equal to, or IN, a list)."""
+    need = []
+    for tok in pattern:
+        op = str(tok.get("OP", "1"))
+        if op in ("?", "*", "!") or op.startswith("{0") or op.startswith("{,"):
+            continue
+        for attr in _TEXT_ATTRS:
+            v = tok.get(attr)
+            if isinstance(v, dict) and "IN" in v and isinstance(v["IN"], list):
+                words = [str(x) for x in v["IN"]]
+            elif isinstance(v, str):
+                words = [v]
+            else:
+                continue
+            need.append({strings.add(w.lower()) for w in words} | {strings.add(w) for w in words})
+    return need
+
+
+def compile_rules(codes: list[dict], nlp) -> CompiledRules:
+    """Build matchers for ``codes`` (rows with ``key`` and ``rules``) on pipeline ``nlp``."""
+    from spacy.matcher import Matcher, PhraseMatcher
+
+    phrase_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+    stem_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    phrase_needs: set[int] | None = set()
+    stem_needs: set[int] | None = set()
+    token_patterns: list[tuple[str, list[dict]]] = []
+    wildcards: list[tuple[str, re.Pattern]] = []
+    regexes: list[tuple[str, TimedRegex]] = []
+    lemma_only = _lemma_pipe(nlp)
+    for c in codes:
+        key, rules = c["key"], c.get("rules") or {}
+        plain: list[str] = []
+        for word in list(rules.get("keywords", [])) + list(rules.get("phrases", [])):
+            word = str(word).strip().lower()
+            if not word:
+                continue
+            if "*" not in word:
+                plain.append(word)
+            elif " " not in word:
+                wildcards.append((key, _wildcard_regex(word)))
+            else:
+                toks = []
+                for part in word.split():
+                    if "*" in part:
+                        toks.append({"LOWER": {"REGEX": "^" + _wildcard_regex(part).pattern + "$"}})
+                    else:
+                        toks.append({"LEMMA": next(iter(lemma_only([part])))[0].lemma_})
+                token_patterns.append((key, toks))
+        if plain:
+            phrase_docs = list(lemma_only(plain))
+            phrase_matcher.add(key, phrase_docs)
+            phrase_needs = _add_need(phrase_needs, phrase_docs, "lemma")
+            if nlp.lang == "nl":
+                stems = sorted({st for w in plain if " " not in w and (st := dutch_stem(w)) and st not in plain})
+                if stems:
+                    stem_docs = [nlp.make_doc(st) for st in stems]
+                    stem_matcher.add(key, stem_docs)
+                    stem_needs = _add_need(stem_needs, stem_docs, "lower")
+        for p in rules.get("patterns", []):
+            if "regex" in p:
+                regexes.append((key, TimedRegex(p["regex"], key)))  # searched with a time-out per segment
+            elif "tokens" in p:
+                token_patterns.append((key, p["tokens"]))
+    token_matchers = []
+    for key, pattern in token_patterns:
+        matcher = Matcher(nlp.vocab, validate=True)
+        try:
+            matcher.add(key, [pattern])
+        except Exception as exc:  # spaCy's pattern validation
+            raise CodebookError(f"invalid token pattern {pattern}: {exc}".strip(), where=f"code {key}") from None
+        token_matchers.append((required_words(pattern, nlp.vocab.strings), matcher))
+    return CompiledRules(nlp=nlp, phrase_matcher=phrase_matcher, stem_matcher=stem_matcher,
+                         token_matchers=token_matchers, wildcards=wildcards,
+                         regexes=regexes, codes=[c["key"] for c in codes], phrase_needs=phrase_needs,
+                         stem_needs=stem_needs)
+
+
+def _add_need(needs: set[int] | None, docs, attr: str) -> set[int] | None:
+    """Add to ``needs`` one word (as the ``attr`` hash) of each phrase doc that a match must contain:
+    its longest, as the rarest by rule of thumb (any of its words would be correct)."""
+    if needs is None:
+        return None
+    for doc in docs:
+        if not len(doc):
+            return None  # cannot say what it needs: the matcher then runs on every doc
+        tok = max(doc, key=lambda t: len(getattr(t, attr + "_")))
+        needs.add(getattr(tok, attr))
+    return needs
+
+
+def _lemma_pipe(nlp):
+    """A function texts -> docs that runs only what rules need (tokenizer + lemmas)."""
+    keep = {"qualcode_lemmatizer", "lemmatizer", "attribute_ruler", "tok2vec", "tagger", "morphologizer"}
+    disable = [n for n in nlp.pipe_names if n not in keep]
+
+    def run(texts, batch_size: int = 256, as_tuples: bool = False):
+        return nlp.pipe(texts, batch_size=batch_size, disable=disable, as_tuples=as_tuples)
+
+    return run
+
+
+def match_texts(compiled: CompiledRules, texts, batch_size: int = 1000):
+    """For each text, a dict code key -> spans (one ``nlp.pipe`` pass, matched a batch at a time)."""
+    from itertools import islice
+
+    run = _lemma_pipe(compiled.nlp)
+    it = iter(texts)
+    while chunk := list(islice(it, batch_size)):
+        yield from compiled.match_docs(list(run(chunk, batch_size=batch_size)), chunk)
+
+
+# --------------------------------------------------------------------- autocode
+@dataclass
+class AutocodeResult:
+    dry_run: bool
+    codes: list[str]
+    per_code: dict[str, int]
+    n_segments: int
+    n_coded: int
+    added: int = 0
+    removed: int = 0
+    matches: list[Match] = field(default_factory=list)
+    texts: dict[int, tuple[str, str]] = field(default_factory=dict)  # segment id -> (key, text)
+
+    @property
+    def share(self) -> float:
+        return self.n_coded / self.n_segments if self.n_segments else 0.0
+
+    def lines(self, limit: int = 20) -> list[str]:
+        out = []
+        if self.dry_run:
+            for m in self.matches[:limit]:
+                key, text = self.texts[m.segment_id]
+                out.append(f"#{m.segment_id} ({key}) {m.code}: {highlight(text, m.spans)}")
+            if len(self.matches) > limit:
+                out.append(f"... {len(self.matches) - limit} more matches (--limit N shows more)")
+        width = max([len(c) for c in self.codes] + [4])
+        out.append(f"{'code'.ljust(width)}  segments")
+        for code in self.codes:
+            out.append(f"{code.ljust(width)}  {self.per_code.get(code, 0)}")
+        out.append(f"{self.n_coded} of {self.n_segments} participant segments matched ({self.share:.0%})")
+        if self.dry_run:
+            out.append("dry run: nothing was written.")
+        else:
+            out.append(f"codings by 'rules': {self.added} added, {self.removed} removed (manual codings untouched)")
+        return out
+
+
+def highlight(text: str, spans: list[tuple[int, int]], left: str = "[", right: str = "]",
+              context: int = 60) -> str:
+    """The text around the matches, with matched words in brackets, on one line."""
+    merged: list[list[int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    pieces, pos = [], 0
+    for s, e in merged:
+        gap = text[pos:s]
+        if len(gap) > 2 * context:
+            gap = (gap[:context] if pos else "") + " … " + gap[-context:]
+        pieces.append(gap + left + text[s:e] + right)
+        pos = e
+    tail = text[pos:]
+    pieces.append(tail if len(tail) <= context else tail[:context] + " …")
+    return " ".join("".join(pieces).split())
+
+
+def rule_codes(store, codes: list[str] | None = None) -> list[dict]:
+    """The project's codes that rules should run for (all with rules, or the named ones)."""
+    all_codes = store.codes()
+    if codes:
+        by_key = {c["key"]: c for c in all_codes}
+        chosen = []
+        for k in codes:
+            if k not in by_key:
+                raise unknown("code", k, list(by_key))
+            chosen.append(by_key[k])
+        return chosen
+    chosen = [c for c in all_codes if any(c["rules"].get(k) for k in ("keywords", "phrases", "patterns"))]
+    if not chosen:
+        raise QualcodeError("no code in the codebook has rules (keywords, phrases or patterns); add some to the "
+                            "YAML codebook and run 'qualcode codebook apply FILE'.")
+    return chosen
+
+
+@from_snapshot
+def autocode(store, codes: list[str] | None = None, dry_run: bool = False) -> AutocodeResult:
+    """Apply the rules of ``codes`` (default: every code with rules) to all participant segments."""
+    from ..text.lemmas import load
+    from ..text.nlp import pipeline
+
+    chosen = rule_codes(store, codes)
+    load(store)  # teaches the lemmatiser the project's word forms (lemmatised once, at ingest)
+    nlp = pipeline(store.language, store.meta("spacy_pipeline") or None)
+    compiled = compile_rules(chosen, nlp)
+    segs = store.rule_segment_texts(role="participant")
+    code_id = {c["key"]: c["id"] for c in chosen}
+    pairs: set[tuple[int, int]] = set()
+    per_code = {c["key"]: 0 for c in chosen}
+    matches: list[Match] = []
+    for (sid, _), found in zip(segs, match_texts(compiled, (t for _, t in segs))):
+        for code, spans in found.items():
+            pairs.add((sid, code_id[code]))
+            per_code[code] += 1
+            if dry_run:
+                matches.append(Match(sid, code, spans))
+    result = AutocodeResult(dry_run=dry_run, codes=[c["key"] for c in chosen], per_code=per_code,
+                            n_segments=len(segs), n_coded=len({s for s, _ in pairs}), matches=matches)
+    if dry_run:
+        ids = {m.segment_id for m in matches}
+        result.texts = {s["id"]: (s["key"], s["text"]) for s in store.segments(ids=ids)}
+        return result
+    with store.act("autocode") as act:
+        before = store.coding_pairs(RULES_CODER, code_id.values())
+        new, stale = sorted(pairs - before), sorted(before - pairs)
+        store.ensure_coder(RULES_CODER)
+        with store.captured_inserts("codings"):  # undo records in one statement, not a trigger per row
+            store.add_codings(new, RULES_CODER, ORIGIN)
+        store.remove_codings(stale, RULES_CODER)
+        result.added, result.removed = len(new), len(stale)
+        act.summary = (f"{result.n_coded} of {result.n_segments} participant segments matched; "
+                       f"{result.added} codings added, {result.removed} removed")
+        act.details.update(codes=result.codes, per_code=per_code)
+    return result

@@ -1,0 +1,1 @@
+"""Excel: the coding sheet both ways, the analysis workbook, the shared xlsx helpers."""

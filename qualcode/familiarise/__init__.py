@@ -1,0 +1,1 @@
+"""Step 1, familiarise: overview, keywords in context, code counts."""

@@ -1,0 +1,1 @@
+"""Privacy: pseudonymisation of names, e-mail addresses and phone numbers."""

@@ -1,0 +1,1 @@
+"""Step 6 reports: HTML/DOCX/Markdown, charts and quotes."""

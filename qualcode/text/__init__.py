@@ -1,0 +1,1 @@
+"""Language processing: spaCy pipelines, the lemma cache, TF-IDF in numpy."""

@@ -1,0 +1,151 @@
+"""Lemmatise once: every segment's content lemmas and overview terms, computed at ingest
+(or by the first command that needs them) and stored in the project, so overview, kwic, review,
+report, workbook, discover, suggest and autocode read them instead of lemmatising the same texts again.
+
+What is stored (see ``LEMMA_CACHE_SQL`` in :mod:`qualcode.store.schema`):
+
+* per segment, ``content``: :func:`qualcode.text.nlp.content_lemmas` of its text (review's coherence,
+  the typicality ranking of quotes, discover), and ``terms``: the lemmas the overview's distinctive
+  terms count (spaCy tokens that are alphabetic, at least 3 long, not stop words);
+* per word form of the texts and of the codebook, its lemma, which is taught to the lemmatiser
+  (:meth:`qualcode.text.nlp.SimplemmaLemmatizer.seed`) so kwic, suggest and autocode do not load
+  simplemma's table for words the project already knows.
+
+Everything is stored under a version (:func:`cache_version`: simplemma and spaCy versions, language,
+stop words, spaCy pipeline); a change of any of them recomputes the cache. A segment whose text changed
+since (pseudonymisation, re-ingest) is recomputed on the next read. Results are the same with and
+without the cache (tests/test_lemma_cache.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+FORMAT = 2  # bump when what is stored, or how it is computed, changes
+CHUNK = 5000  # segments lemmatised and stored at a time
+
+
+@dataclass
+class ProjectLemmas:
+    """The cached lemmas of a project's segments (segment id -> list of lemmas)."""
+
+    version: str
+    content: dict[int, list[str]] = field(default_factory=dict)
+    terms: dict[int, list[str]] = field(default_factory=dict)
+    computed: int = 0   # segments lemmatised by this call (0: everything came from the cache)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def cache_version(store) -> str:
+    from .nlp import lemmatizer_version
+
+    return f"{lemmatizer_version(store.language)}; pipeline {store.meta('spacy_pipeline') or 'blank'}; format {FORMAT}"
+
+
+def analyse(texts: list[str], language: str, pipeline_name: str | None = None
+            ) -> tuple[list[list[str]], list[list[str]], dict[str, str]]:
+    """Content lemmas and overview terms of each text, and the lemma of every word form met.
+
+    ``terms`` follow the overview's definition: tokens of the spaCy pipeline (only its lemmatiser
+    running) that are alphabetic and at least three characters long, whose form and lemma are not
+    stop words; the lemma is lower-cased (the form when the lemma is empty)."""
+    from .nlp import WORD_RE, content_lemmas, lemmatizer, pipeline, stop_words
+
+    stops = stop_words(language)
+    lem = lemmatizer(language).lemma
+    content = [content_lemmas(t, language) for t in texts]
+    forms: dict[str, str] = {}
+    for t in texts:
+        for m in WORD_RE.finditer(t):
+            w = m.group(0).lower()
+            if w not in forms:
+                forms[w] = lem(w)
+    terms: list[list[str]] = []
+    if texts:
+        nlp = pipeline(language, pipeline_name or None)
+        disable = [p for p in nlp.pipe_names if p not in ("qualcode_lemmatizer", "lemmatizer")]
+        for doc in nlp.pipe(texts, batch_size=256, disable=disable):
+            row = []
+            for tok in doc:
+                if tok.lower_ not in forms:  # spaCy's tokens too ("kon.", "voor-"): autocode lemmatises them
+                    forms[tok.lower_] = lem(tok.lower_)
+                if not tok.is_alpha or len(tok) < 3:
+                    continue
+                lemma = tok.lemma_.lower() or tok.lower_
+                if tok.lower_ in stops or lemma in stops:
+                    continue
+                row.append(lemma)
+            terms.append(row)
+    return content, terms, forms
+
+
+def load(store, *, write: bool = True, keep: bool = True) -> ProjectLemmas:
+    """The project's cached lemmas, computing (and, with ``write``, storing) those of segments not
+    cached yet under the current version or whose text changed. Also teaches the lemmatiser every
+    cached word form. The result is kept on the store for the rest of the command (``keep=False``:
+    only fill the cache, returning no lemmas)."""
+    version = cache_version(store)
+    held = getattr(store, "_lemma_cache", None)
+    if held is not None and held[0] == _state(store, version):
+        return held[1]
+    from .nlp import lemmatizer
+
+    language = store.language
+    result = ProjectLemmas(version)
+    cached = {sid: (h, c, t) for sid, h, c, t in store.cached_segment_lemmas(version)}
+    known = store.cached_lemma_forms(version)
+    lemmatizer(language).seed(known)
+    missing: list[tuple[int, str]] = []
+    for sid, text in store.segment_id_texts():
+        row = cached.get(sid)
+        if row is not None and row[0] == text_hash(text):
+            if keep:
+                result.content[sid] = json.loads(row[1])
+                result.terms[sid] = json.loads(row[2])
+        else:
+            missing.append((sid, text))
+    for start in range(0, len(missing), CHUNK):  # a chunk at a time: a large ingest never holds it all twice
+        chunk = missing[start:start + CHUNK]
+        content, terms, forms = analyse([t for _, t in chunk], language, store.meta("spacy_pipeline") or None)
+        rows = []
+        for (sid, text), c, t in zip(chunk, content, terms):
+            if keep:
+                result.content[sid], result.terms[sid] = c, t
+            rows.append((sid, text_hash(text), json.dumps(c, ensure_ascii=False), json.dumps(t, ensure_ascii=False)))
+        result.computed += len(rows)
+        if write:
+            store.save_segment_lemmas(version, rows, {f: lem for f, lem in forms.items() if f not in known})
+        known.update(forms)
+    if write:
+        _learn_codebook_forms(store, version, known)
+    if keep:
+        store._lemma_cache = (_state(store, version), result)
+    return result
+
+
+def _learn_codebook_forms(store, version: str, known: dict[str, str]) -> None:
+    """Add the words of the codebook (rule keywords, names, descriptions) to the cached forms, so that
+    autocode and suggest, which lemmatise them, find them known too; a codebook change adds its new words."""
+    from .nlp import WORD_RE, lemmatizer
+
+    lem = lemmatizer(store.language)
+    words = {w.lower() for text in store.codebook_texts_for_lemmas() for w in WORD_RE.findall(text)}
+    new = {w: lem.lemma(w) for w in sorted(words) if w not in known}
+    if new:
+        store.save_segment_lemmas(version, [], new)
+
+
+def _state(store, version: str) -> tuple:
+    """A value that changes whenever the project may have changed (through this connection or another)."""
+    return version, store.conn.total_changes, store.conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+def refresh(store) -> int:
+    """Fill the cache for every segment not cached yet (run after ingest); returns how many were lemmatised."""
+    store._lemma_cache = None
+    return load(store, keep=False).computed
