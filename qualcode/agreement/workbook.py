@@ -1,5 +1,6 @@
-"""Agreement in Excel: the agreement report, the coder-comparison sheet, and the disagreement
-sheet that coders fill in to reach consensus (read back by :func:`resolve_disagreements`).
+"""Agreement in Excel: the agreement report, coder comparison and disagreement sheets.
+
+The disagreement sheet is what coders fill in to reach consensus (read back by :func:`resolve_disagreements`).
 
 All text goes through :mod:`qualcode.excel.xlsx`, so a segment that starts with '=' or '-' stays text.
 """

@@ -1,5 +1,7 @@
-"""New codes from where the student works: a code typed in the coding sheet or found in a coded table
-that is not in the codebook yet, found by its id or its name, or created.
+"""New codes from where the student works: found by id or name, or created.
+
+A code typed in the coding sheet or found in a coded table that is not in the codebook yet is
+found by its id or its name, or created.
 
 * :func:`find_code` resolves what someone typed to a code key: the key itself or the code's name, in
   any capitals and spacing ("Drempels, angst en stigma" is ``pw_drempels_stigma``).

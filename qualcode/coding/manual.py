@@ -1,5 +1,7 @@
-"""Manual coding: ``qualcode code SEGMENT_ID... CODE_ID`` and ``qualcode uncode``, and the single acts of
-the web workspace (code a selection, remove or confirm one coding, accept or reject a suggestion)."""
+"""Manual coding: ``qualcode code``/``uncode`` and the web workspace's single coding acts.
+
+The web workspace's single acts: code a selection, remove or confirm one coding, accept or reject
+a suggestion."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Step 1, familiarise: who spoke how much, how balanced each group was, which words
+"""Step 1, familiarise: talk per group and participant, distinctive words, keywords in context.
+
+Who spoke how much, how balanced each group was, which words
 set each group apart, and keyword-in-context reading."""
 
 from __future__ import annotations

@@ -448,6 +448,7 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, wr
         act.details = {"counts": report.counts(), "sources": report.sources_changed}
         store.clear_lemma_cache()   # cached lemmas and word forms hold the original names
         store.clear_figures()       # and cached report figures may show them
+        store.clear_embeddings()    # sentence vectors were computed from the original texts
         if mapping_out:  # before the commit: no pseudonymisation without its key
             written.append(write_mapping(report, mapping_out))
             report.mapping_file = str(written[-1])

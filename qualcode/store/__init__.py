@@ -15,6 +15,7 @@ from .codebook import CodebookMixin
 from .codings import CodingsMixin
 from .core import Act, StoreCore, default_actor, exported, from_snapshot, new_guid, now, serialised
 from .counts import CountsMixin
+from .embeddings import EmbeddingsMixin
 from .figures import FiguresMixin
 from .lemmas import LemmasMixin
 from .memos import MemosMixin
@@ -25,7 +26,7 @@ from .suggestions import SuggestionsMixin
 
 
 class Store(SegmentsMixin, CodingsMixin, CodebookMixin, MemosMixin, SuggestionsMixin, CountsMixin, PrivacyMixin,
-            LemmasMixin, FiguresMixin, AuditMixin, StoreCore):
+            LemmasMixin, EmbeddingsMixin, FiguresMixin, AuditMixin, StoreCore):
     """An open qualcode project file. Use :meth:`Store.open` or :meth:`Store.create`."""
 
 

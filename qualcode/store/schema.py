@@ -13,6 +13,9 @@ Version history
    every whole-segment coding keeps working unchanged; a span equal to the segment's own span is
    stored as NULL too, so one span has one spelling. ``segment_id`` stays the segment that holds
    the span (the span lies inside it). Uniqueness is (segment, code, coder, span).
+5  the embedding cache (``segment_embeddings``): sentence-encoder vectors of segments, keyed by
+   segment and encoder version, so the semantic suggester embeds each text once
+   (:func:`_migrate_add_embedding_cache`). Derived data: not audited, starts empty.
 
 To change the schema: bump ``SCHEMA_VERSION``, change ``SCHEMA`` to the new
 layout (used for new projects) and append a function to ``MIGRATIONS`` that
@@ -22,7 +25,7 @@ project backs it up first, then runs the missing migrations in one transaction.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Tables whose row changes are recorded inside an audited act, so that the act
 # can be undone exactly. Sources and segments are deliberately not here: undoing
@@ -251,6 +254,22 @@ CREATE TABLE figure_cache (
 """
 SCHEMA += LEMMA_CACHE_SQL
 
+EMBEDDING_CACHE_SQL = """
+-- Sentence-encoder vectors of segments (the semantic suggester): derived from the texts, computed on
+-- first use and read instead of embedding again. ``model`` names the encoder and its version, and rows of
+-- another model are dropped when rows of a new one are written. ``text_hash`` is of the text the vector
+-- was computed from (an edited text is embedded again). Not audited: undo never touches it.
+CREATE TABLE IF NOT EXISTS segment_embeddings (
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    model      TEXT NOT NULL,
+    text_hash  TEXT NOT NULL,
+    vector     BLOB NOT NULL,               -- float16 little-endian, unit length
+    PRIMARY KEY (segment_id, model)
+) WITHOUT ROWID;
+"""
+
+SCHEMA += EMBEDDING_CACHE_SQL
+
 # Primary key columns per audited table (used to address rows on undo).
 PRIMARY_KEYS = {
     "themes": ("id",), "codes": ("id",), "codings": ("id",), "memos": ("id",),
@@ -303,5 +322,13 @@ def _migrate_3_to_4(conn) -> None:
     conn.execute("DROP TABLE codings_v2")
 
 
+def _migrate_add_embedding_cache(conn) -> None:
+    """Add the embedding cache table. It starts empty: the first semantic suggestion fills it."""
+    for statement in EMBEDDING_CACHE_SQL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 # MIGRATIONS[v] takes a project at version v to version v + 1.
-MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_add_lemma_cache, 3: _migrate_3_to_4}
+MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_add_lemma_cache, 3: _migrate_3_to_4,
+              4: _migrate_add_embedding_cache}

@@ -1,4 +1,6 @@
-"""The local web workspace (``qualcode serve``): read transcripts in colour, code fragments by
+"""The local web workspace (``qualcode serve``): read, code, re-theme and review in the browser.
+
+Read transcripts in colour, code fragments by
 selecting words, re-theme on a board, review with the supervisor.
 
 :mod:`.app` is the Starlette application (routes and the checks at the door), :mod:`.pages` what each

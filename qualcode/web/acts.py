@@ -1,5 +1,6 @@
-"""The acts a page can ask for: each one is one call of the library function the CLI uses (one
-audited act, in the history, undoable), and returns the line the page shows.
+"""The acts a page can ask for, each one call of the library function the CLI uses.
+
+Each is one audited act (in the history, undoable) and returns the line the page shows.
 
 ``ACTS`` maps a POST path to ``(function, fields)``; a function takes the open store, the form's
 fields (strings) and the coder's name. A page that shows an older state of the project than the
