@@ -45,6 +45,7 @@ COMMANDS: list[tuple[str, list[str], float | None]] = [
     ("review", ["review"], 2.5),
     ("review --out .xlsx", ["review", "--out", "reports/b-review.xlsx", "--force"], 2.5),
     ("suggest --evaluate", ["suggest", "--evaluate", "--coder", "rules"], 6.0),
+    ("suggest --evaluate (plain)", ["suggest", "--evaluate", "--coder", "rules", "--semantic", "off"], 6.0),
     ("suggest --group F3", ["suggest", "--coder", "rules", "--group", "F3", "--out", "reports/b-sugg.xlsx",
                             "--force"], None),
     ("discover", ["discover", "--n", "8"], 2.5),
@@ -127,6 +128,7 @@ def main() -> None:
     args = ap.parse_args()
     demo_times: list[float] = []
     demo_pandas: list[float] = []   # the pandas import timed just before and after each demo run
+    WORK.mkdir(parents=True, exist_ok=True)  # the reference timings run in it before the first demo
     if not args.skip_demo or not (WORK / PROJECT).exists():
         for _ in range(max(args.demo_runs, 1)):
             demo_pandas += _timed(PANDAS, 3)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import ConflictError, NotFoundError
+from .errors import ConflictError
 
 
 class Project:
@@ -150,27 +150,23 @@ class Project:
             raise ConflictError("this project was opened read-only; use Project.open(path, writable=True) "
                                 "to add or remove codings.")
 
-    def _coding_target(self, segment_id: int, code: str, coder: str | None) -> tuple[dict, dict, str]:
-        """The segment, code and coder of a coding to add or remove (refused on a read-only project)."""
+    def _coder(self, coder: str | None) -> str:
+        """The coder of a coding to add or remove (refused on a read-only project)."""
         from .store import default_actor
 
         self._check_writable()
-        return self._store.segment(segment_id), self._store.code(code), coder or default_actor()
+        return coder or default_actor()
 
     def add_coding(self, segment_id: int, code: str, coder: str | None = None) -> bool:
-        """Code segment ``segment_id`` with ``code`` (key or id) as ``coder``, in one audited act.
-        Returns False when that coder already had that coding."""
-        seg, c, coder = self._coding_target(segment_id, code, coder)
-        with self._store.act("code", actor=coder, summary=f"#{seg['id']} ({seg['key']}) + {c['key']} [api]",
-                             details={"segment": seg["id"], "code": c["key"], "coder": coder, "via": "api"}):
-            return self._store.add_coding(seg["id"], c["id"], coder, "manual")
+        """Code segment ``segment_id`` with ``code`` (key or id) as ``coder``, in one audited act
+        (the act ``qualcode code`` makes). Returns False when that coder already had that coding."""
+        from .coding.manual import code_segments
+
+        return code_segments(self._store, [segment_id], code, coder=self._coder(coder)).changed == 1
 
     def remove_coding(self, segment_id: int, code: str, coder: str | None = None) -> bool:
-        """Remove ``coder``'s coding of ``segment_id`` with ``code`` in one audited act.
-        Raises NotFoundError when there is no such coding."""
-        seg, c, coder = self._coding_target(segment_id, code, coder)
-        with self._store.act("uncode", actor=coder, summary=f"#{seg['id']} ({seg['key']}) - {c['key']} [api]",
-                             details={"segment": seg["id"], "code": c["key"], "coder": coder, "via": "api"}):
-            if not self._store.remove_coding(seg["id"], c["id"], coder):
-                raise NotFoundError(f"segment {seg['id']} has no coding '{c['key']}' by {coder}; nothing removed.")
-        return True
+        """Remove ``coder``'s coding of ``segment_id`` with ``code`` in one audited act (the act
+        ``qualcode uncode`` makes). Raises NotFoundError when there is no such coding."""
+        from .coding.manual import uncode_segments
+
+        return uncode_segments(self._store, [segment_id], code, coder=self._coder(coder)).changed == 1

@@ -2,8 +2,9 @@
 
 * No test may reach the network: every outbound socket connection fails the test.
 * ``sample_store``: the three sample focus groups ingested (no codebook), a fresh copy per test.
-* ``tiny_codebook(store)``: themes and codes created through the store API, for tests that
-  need codes but not the shipped YAML codebook.
+* ``tiny_codebook_factory``: :func:`tests.helpers.tiny_codebook` (themes and codes created through
+  the store API, for tests that need codes but not the shipped YAML codebook). Plain helpers shared
+  by test modules live in ``tests/helpers.py``; test modules never import this file.
 * ``run``: invoke the CLI on a project path and get (exit_code, stdout, stderr).
 * Hypothesis profiles: ``ci`` (the default, and what ``.ci/run`` selects) is derandomized, so a
   property test gives the same examples on every run and never fails by chance; ``fuzz``
@@ -22,20 +23,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+# ROOT, SAMPLE, SHARED and tiny_codebook live in tests/helpers.py (import them from there); the names
+# stay here too for test modules written before it.
+from tests.helpers import ROOT, SAMPLE, SHARED, tiny_codebook  # noqa: F401
+
 
 def pytest_configure(config):
-    """Hypothesis profiles (see the module docstring). Registered here rather than at import time:
-    some test modules import this file again as ``tests.conftest``."""
+    """Hypothesis profiles (see the module docstring), registered once pytest is configured."""
     from hypothesis import HealthCheck, settings
 
     settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
     settings.register_profile("fuzz", derandomize=False, deadline=None, print_blob=True,
                               suppress_health_check=[HealthCheck.too_slow])
     settings.load_profile(os.environ.get("QUALCODE_HYPOTHESIS_PROFILE", "ci"))
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "transcripts_sample"
-SHARED = ROOT.parent / "shared"
 
 
 # ------------------------------------------------------------- no network
@@ -57,13 +57,15 @@ def _blocked(*args, **kwargs):
 @pytest.fixture(scope="session", autouse=True)
 def _no_network_in_subprocesses(tmp_path_factory):
     """Python subprocesses started by tests load tests/netblock/sitecustomize.py, which blocks
-    connections and logs each attempt to a file that :func:`no_network` watches."""
+    connections and logs each attempt to a file that :func:`no_network` watches. They also import
+    qualcode from this checkout (ROOT), not from wherever the environment installed it: a clean
+    clone tested with an environment made for another checkout tests its own code."""
     import os
 
     log = tmp_path_factory.mktemp("netlog") / "attempts.log"
     log.touch()
     old = {k: os.environ.get(k) for k in ("PYTHONPATH", "QUALCODE_TEST_NETLOG")}
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(NETBLOCK_DIR), old["PYTHONPATH"]) if p)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(NETBLOCK_DIR), str(ROOT), old["PYTHONPATH"]) if p)
     os.environ["QUALCODE_TEST_NETLOG"] = str(log)
     yield log
     for k, v in old.items():
@@ -159,20 +161,6 @@ def empty_store(tmp_path):
     store = Store.create(tmp_path / "empty.qualcode", language="nl")
     yield store
     store.close()
-
-
-def tiny_codebook(store) -> dict[str, int]:
-    """Two themes with two codes each (plus rules); returns code key -> id."""
-    with store.act("test codebook"):
-        t1 = store.add_theme("work", "Betaald werk", "#E69F00", "Voor- en nadelen van betaald werk")
-        t2 = store.add_theme("care", "Zorg en werk", "#56B4E9", "Samenwerking zorg en werk")
-        ids = {
-            "pros": store.add_code("pros", "Voordelen", t1, rules={"keywords": ["structuur", "trots"]}),
-            "cons": store.add_code("cons", "Nadelen", t1, rules={"keywords": ["stress", "werkdruk"]}),
-            "coach": store.add_code("coach", "Jobcoach", t2, rules={"keywords": ["jobcoach"]}),
-            "intake": store.add_code("intake", "Werk bij intake", t2, rules={"keywords": ["intake"]}),
-        }
-    return ids
 
 
 @pytest.fixture

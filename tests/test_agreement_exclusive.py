@@ -118,7 +118,7 @@ def set_project(_sample_project_file, tmp_path_factory):
 def _enter(store, ids, segs, data) -> None:
     with store.act("hypothesis codings"):
         for c in CODERS:
-            store.remove_codings_of(c, segs)
+            store.remove_codings(segs, c, by="segment")
         for c, row in zip(CODERS, data):
             for sid, cell in zip(segs, row):
                 for k in cell:

@@ -96,10 +96,51 @@ def test_scripted_coding_is_audited_and_undoable(project_path):
         acts = p.store.history(2)
         assert [a["command"] for a in acts] == ["code", "code"] and acts[0]["actor"] == "script"
         assert p.remove_coding(seg, "intake", coder="script") is True
-        with pytest.raises(NotFoundError, match=f"^segment {seg} has no coding 'intake' by script; nothing removed.$"):
+        with pytest.raises(NotFoundError, match=f"^coder 'script' has no coding intake on segment\\(s\\) {seg}; "
+                                                "nothing was removed.$"):
             p.remove_coding(seg, "intake", coder="script")
         p.store.undo(1)                                   # the removal comes back
         assert len(p.codings(code="intake")) == 1
+
+
+def _coding_state(path) -> tuple[list, list]:
+    """The codings (no generated guid or time) and the audit log (no time) of the project at ``path``."""
+    with Store.open(path) as store:
+        codings = sorted(tuple(r) for r in store.conn.execute(
+            'SELECT c.segment_id, k.key, c.coder, c.origin, c.start, c."end" FROM codings c '
+            "JOIN codes k ON k.id = c.code_id"))
+        acts = [{k: a[k] for k in ("command", "actor", "summary", "details", "undoable")} for a in store.history()]
+    return codings, acts
+
+
+def test_api_and_cli_code_and_uncode_alike(project_path, tmp_path, run):
+    """Project.add_coding/remove_coding make the very acts 'qualcode code' and 'qualcode uncode' make:
+    the same codings, the same audit rows, the same refusal."""
+    import shutil
+
+    from qualcode import Project
+
+    by_cli, by_api = tmp_path / "cli.qualcode", tmp_path / "api.qualcode"
+    shutil.copy(project_path, by_cli)
+    shutil.copy(project_path, by_api)
+    with Store.open(project_path) as store:
+        seg, other = [s["id"] for s in store.segments(role="participant", group="F3")][:2]
+    steps = [("code", seg, "intake"), ("code", seg, "intake"), ("code", other, "cons"), ("uncode", seg, "intake")]
+    for verb, s, code in steps:
+        assert run(by_cli, verb, s, code, "--coder", "script").exit_code == 0
+    with Project.open(by_api, writable=True) as p:
+        said = [p.add_coding(seg, "intake", coder="script"), p.add_coding(seg, "intake", coder="script"),
+                p.add_coding(other, "cons", coder="script"), p.remove_coding(seg, "intake", coder="script")]
+        assert said == [True, False, True, True]
+        with pytest.raises(NotFoundError) as refused:
+            p.remove_coding(seg, "intake", coder="script")
+    res = run(by_cli, "uncode", seg, "intake", "--coder", "script")
+    assert res.exit_code == 1 and res.stderr == f"Error: {refused.value}\n"
+    cli_state, api_state = _coding_state(by_cli), _coding_state(by_api)
+    assert cli_state == api_state
+    assert [a["command"] for a in api_state[1][:4]] == ["uncode", "code", "code", "code"]
+    assert api_state[1][0]["summary"] == "intake removed from 1 segment(s) for script"
+    assert [c[:4] for c in api_state[0] if c[2] == "script"] == [(other, "cons", "script", "manual")]
 
 
 def test_theme_by_group_table(project_path):

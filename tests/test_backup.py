@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from conftest import tiny_codebook
+from tests.helpers import tiny_codebook
 
 
 def backup_names(path) -> list[str]:

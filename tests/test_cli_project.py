@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from qualcode.cli import cli
 from qualcode.store import Store
 
-from conftest import ROOT, SAMPLE
+from tests.helpers import ROOT, SAMPLE
 
 STEP1 = ["init", "ingest", "overview", "segments", "kwic", "sources", "participants"]
 

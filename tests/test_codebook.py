@@ -189,7 +189,8 @@ def test_export_yaml_and_xlsx_round_trip(tmp_path, empty_store):
     apply_codebook(empty_store, src, source="ips.yaml")
     y = tmp_path / "out.yaml"
     x = tmp_path / "out.xlsx"
-    assert export_codebook(empty_store, str(y)) == f"wrote {y}: 4 themes, {len(src.codes)} codes"
+    written = export_codebook(empty_store, str(y))
+    assert (len(written.themes), [c.id for c in written.codes]) == (4, [c.id for c in src.codes])
     export_codebook(empty_store, str(x))
     for back in (load_codebook(y), load_codebook(x)):
         assert [(c.id, c.theme, c.parent, c.rules) for c in back.codes] == [
@@ -261,9 +262,12 @@ def test_exclusive_round_trips_through_the_project_yaml_and_xlsx(tmp_path, empty
     assert r.themes_changed == ["behaviour"] and empty_store.theme("behaviour")["exclusive"] is False
     empty_store.undo(1)
     assert empty_store.theme("behaviour")["exclusive"] is True
-    from qualcode.codebook.yamlfile import show_lines
+    from qualcode.cli.formatting import codebook_lines
+    from qualcode.codebook.yamlfile import codebook_tree
 
-    lines = show_lines(empty_store)
+    tree = codebook_tree(empty_store)
+    assert [(t["key"], t["exclusive"]) for t in tree["themes"]] == [("behaviour", True), ("talk", False)]
+    lines = codebook_lines(tree)
     assert "behaviour  Therapist behaviour  #E69F00  [exclusive: one of its codes per segment]" in lines
     assert "  question  Question  [0 codings]  [exclusive: one of its sub-codes per segment]" in lines
     assert "talk  Client talk  #56B4E9" in lines
@@ -277,8 +281,8 @@ def test_codebook_sheet_without_exclusive_columns_still_reads(tmp_path, empty_st
     export_codebook(empty_store, str(x))
     wb = load_workbook(x)
     ws = wb["Codebook"]
-    assert [c.value for c in ws[1]][-2:] == ["theme exclusive", "code exclusive"]
-    ws.delete_cols(16, 2)                        # a sheet exported before the columns existed
+    assert [c.value for c in ws[1]][-3:] == ["theme exclusive", "code exclusive", "hints"]
+    ws.delete_cols(16, 3)                        # a sheet exported before the columns existed
     wb.save(x)
     back = load_codebook(x)
     assert not any(t.exclusive for t in back.themes) and not any(c.exclusive for c in back.codes)

@@ -15,12 +15,8 @@ from qualcode.themes import retheme as T
 from qualcode.errors import BusyError, ChangedError
 from qualcode.store import Store
 
-try:
-    from tests.test_themes_helpers import build_project, dump
-    from tests.conftest import tiny_codebook
-except ImportError:  # pragma: no cover
-    from test_themes_helpers import build_project, dump
-    from conftest import tiny_codebook
+from tests.helpers import tiny_codebook
+from tests.test_themes_helpers import build_project, dump
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ def test_cli_fragment_not_in_segment_writes_nothing(coded, run):
 def test_fragments_move_with_their_words_when_names_are_pseudonymised(empty_store, tmp_path):
     from qualcode.ingest import ingest
     from qualcode.privacy.pseudonyms import NameEntry, pseudonymise
-    from tests.conftest import tiny_codebook
+    from tests.helpers import tiny_codebook
 
     f = tmp_path / "F1.txt"
     f.write_text("P1: Jan zei dat Jan het werk met structuur en trots deed.\nP2: Piet ook.\n", encoding="utf-8")

@@ -339,7 +339,7 @@ def test_participants_from_xlsx_with_attributes(empty_store, tmp_path):
 
 
 def test_sample_participants_file(empty_store):
-    from conftest import SAMPLE
+    from tests.helpers import SAMPLE
 
     ingest(empty_store, [], participants=str(SAMPLE / "participants.csv"))
     people = empty_store.participants()
@@ -394,6 +394,6 @@ def test_table_with_unknown_codes_is_refused(empty_store, tmp_path, tiny_codeboo
     f.write_text("speaker,text,codes\nP1,Iets,pros;nieuw\n", encoding="utf-8")
     with pytest.raises(Exception) as exc:
         ingest(empty_store, [str(f)], allow_new_speakers=True)
-    assert str(exc.value) == (f"{f}: uses codes that are not in the project's codebook: nieuw; load a codebook "
-                              "that has them ('qualcode codebook apply')")
+    assert str(exc.value) == (f"{f}: uses codes that are not in the project's codebook: nieuw. Load a codebook "
+                              "that has them ('qualcode codebook apply'), or create them with --create-codes")
     assert empty_store.sources() == []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import tiny_codebook
+from tests.helpers import tiny_codebook
 
 DATA = Path(__file__).resolve().parent / "data"
 NAMES = ["Jan Peeters", "Els Vermeulen", "Koen Janssens", "Sofie Maes", "An De Smet"]

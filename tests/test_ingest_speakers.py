@@ -103,7 +103,7 @@ def test_ordinary_sentences_with_a_colon_are_not_labels(line):
 
 def test_the_sample_transcripts_parse_as_before():
     """Every line of the sample either has a label LABEL_RE knew before, or is no label at all."""
-    from conftest import SAMPLE
+    from tests.helpers import SAMPLE
     from qualcode.ingest.parse import LABEL_RE, decode
 
     for f in sorted(SAMPLE.glob("F*.txt")) + [SAMPLE / "english" / "interview_en.txt"]:
@@ -405,13 +405,13 @@ def test_names_file_in_a_missing_folder_is_refused_first(run, project, tmp_path)
 
 
 def test_names_table_that_cannot_be_written_leaves_the_project_unchanged(empty_store, monkeypatch, tmp_path):
-    import qualcode.ingest.speakers as speakers
+    import qualcode.files.atomic
     from qualcode.errors import InputError
 
     def broken(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(speakers.os, "replace", broken)
+    monkeypatch.setattr(qualcode.files.atomic.os, "replace", broken)
     table = tmp_path / "sleutel.csv"
     with pytest.raises(InputError) as exc:
         ingest(empty_store, [str(DATA / "zoom.vtt")], group="F1", moderators=["An De Smet"], allow_new_speakers=True,

@@ -151,6 +151,7 @@ def test_migration_1_to_2_adds_exclusive_flags(sample_path, tiny_codebook_factor
 def as_version_3(path) -> None:
     """Turn a current project file into the version-3 layout: codings without span columns and
     unique on (segment, code, coder), as schemas 1 to 3 made them (fragments, version 4: issue 16)."""
+    as_version_4(path)
     con = sqlite3.connect(path)
     con.execute("PRAGMA foreign_keys = OFF")
     con.executescript("""
@@ -194,12 +195,12 @@ def test_migration_3_to_4_codings_become_spans_of_their_segments(sample_path, ti
     con.close()
     store = Store.open(sample_path)
     try:
-        assert store.schema_version == 4
+        assert store.schema_version == core.SCHEMA_VERSION
         after = sorted((r["id"], r["guid"], r["segment_id"], r["code"], r["coder"], r["text"], r["start"], r["end"])
                        for r in store.codings())
         assert after == before                      # nothing lost: every coding is its segment's span
         assert all(not r["fragment"] for r in store.codings())
-        assert any("before-migration-v3-to-v4" in b.name for b in store.backups())
+        assert any(f"before-migration-v3-to-v{core.SCHEMA_VERSION}" in b.name for b in store.backups())
         # a fragment can now be coded beside the whole-segment coding of the same code
         seg = store.segment(segs[0])
         with store.act("a fragment"):
@@ -217,5 +218,37 @@ def test_migration_3_to_4_codings_become_spans_of_their_segments(sample_path, ti
         assert store.count_codings() == 4
         store.undo(1)                                # the codings recorded under schema 2
         assert store.count_codings() == 0
+    finally:
+        store.close()
+
+
+def as_version_4(path) -> None:
+    """Turn a current project file into the version-4 layout: no embedding cache (version 5)."""
+    con = sqlite3.connect(path)
+    con.execute("DROP TABLE segment_embeddings")
+    con.execute("PRAGMA user_version = 4")
+    con.commit()
+    con.close()
+
+
+def test_migration_4_to_5_adds_an_empty_embedding_cache(sample_path):
+    store = Store.open(sample_path)
+    segments = store.count_segments()
+    store.close()
+    as_version_4(sample_path)
+    con = sqlite3.connect(sample_path)
+    assert not con.execute("SELECT name FROM sqlite_master WHERE name = 'segment_embeddings'").fetchall()
+    con.close()
+    store = Store.open(sample_path)
+    try:
+        assert store.schema_version == core.SCHEMA_VERSION
+        assert store.count_segments() == segments
+        assert store.cached_embeddings("usem3-test") == {}
+        assert any(f"before-migration-v4-to-v{core.SCHEMA_VERSION}" in b.name for b in store.backups())
+        sid = next(iter(store.segments()))["id"]
+        store.save_embeddings("usem3-test", [(sid, "abc", b"\x00\x3c" * 4)])
+        assert store.cached_embeddings("usem3-test") == {sid: ("abc", b"\x00\x3c" * 4)}
+        store.save_embeddings("usem3-newer", [])          # another encoder version: the old rows go
+        assert store.cached_embeddings("usem3-test") == {}
     finally:
         store.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import tiny_codebook
+from tests.helpers import tiny_codebook
 
 FORMULAS = ["=HYPERLINK(\"http://x.invalid\",\"klik\")", "+32 475 12 34 56 is mijn nummer", "-- nee, dat niet",
             "@iedereen luister", "=1+1", "\tingesprongen", "\r=cmd|' /C calc'!A0"]

@@ -113,7 +113,9 @@ def test_dry_run_writes_nothing_and_highlights(store):
     assert store.codings() == [] and len(store.history()) == before
     lines = result.lines()
     sid = seg_id(store, "stageplaats")
-    assert f"#{sid} (F1 P2) stage: Euh, die [stageplaats] was [niet betaald]. Ik had wel een jobcoach." in lines
+    at = lines.index(f"#{sid} (F1 P2) stage 0.90: Euh, die [stageplaats] was [niet betaald]. Ik had wel een jobcoach.")
+    # which rules of the code matched, with the words they matched: the phrase counts most
+    assert lines[at + 1] == """    why: phrase 'niet betaald' ("niet betaald"); keyword 'stage*' ("stageplaats")"""
     assert lines[-1] == "dry run: nothing was written."
 
 
@@ -139,10 +141,13 @@ def test_unknown_code_and_no_rules(store, tmp_path):
 
 
 def test_sample_acceptance(sample_store):
-    """The shipped IPS codebook codes at least 60% of the sample's participant segments, and every code matches."""
+    """The shipped IPS codebook codes a quarter to a half of the sample's participant segments (no longer
+    nearly every mention of work: bench/rules_gold.py has its precision), and every code matches."""
     apply_codebook(sample_store, load_codebook(ROOT / "codebooks" / "ips.yaml"), source="ips.yaml")
     result = autocode(sample_store)
-    assert result.share >= 0.60
+    assert 0.25 <= result.share <= 0.5
+    assert result.per_code["meteen_betaald_werk"] < 60  # 255 of 892 when "werkske" and "jobke" were keywords
+    assert result.introductions == 25  # the three introduction rounds
     assert all(n > 0 for n in result.per_code.values()), result.per_code
     themes = {c["theme"] for c in sample_store.codings(coder="rules")}
     assert themes == {"pathways", "paid_work", "support", "collaboration"}

@@ -36,7 +36,7 @@ def reference_matches(codes: list[dict], texts: list[str], language: str = "nl")
     matchers: list[tuple[str, Matcher]] = []
     for c in codes:
         key, rules = c["key"], c.get("rules") or {}
-        words = [str(w).strip().lower() for w in list(rules.get("keywords", [])) + list(rules.get("phrases", []))]
+        words = [str(w).strip().lower() for k in ("keywords", "phrases", "hints") for w in rules.get(k, [])]
         plain = [w for w in words if w and "*" not in w]
         for w in words:
             if not w:
@@ -210,7 +210,7 @@ def test_sample_project_autocode_equals_the_reference(ips_store):
     codes = rule_codes(ips_store)
     segs = ips_store.rule_segment_texts(role="participant")
     expected = reference_matches(codes, [t for _, t in segs])
-    result = autocode(ips_store)
+    result = autocode(ips_store, min_score=0, introductions=True)  # every match, as the reference finds them
     key_of = {c["id"]: c["key"] for c in codes}
     got = {(s, key_of[c]) for s, c in ips_store.coding_pairs("rules")}
     want = {(sid, key) for (sid, _), found in zip(segs, expected) for key in found}
@@ -241,9 +241,11 @@ def test_bulk_undo_records_equal_the_trigger_records_and_undo(ips_store, sample_
         assert _audit_records(other, other.last_act_id()) == _audit_records(ips_store, fast_act)
         assert slow.added == fast.added
     records = _audit_records(ips_store, fast_act)
-    assert len(records) == fast.added + 1 and records[0][1:3] == ("coders", "insert")  # the coder 'rules' first
+    # the coder 'rules' first, then each coding and its explanation (an open rule suggestion)
+    assert len(records) == 2 * fast.added + 1 and records[0][1:3] == ("coders", "insert")
+    assert {r[1] for r in records[1:]} == {"codings", "suggestions"}
     ips_store.undo()
-    assert ips_store.coding_pairs("rules") == set()
+    assert ips_store.coding_pairs("rules") == set() and ips_store.suggestions(source="rules") == []
 
 
 def test_rerun_removes_stale_codings_and_undo_restores_them(ips_store):
@@ -305,7 +307,7 @@ def test_parse_codebook_rules_used_by_autocode(empty_store, tmp_path):
     apply_codebook(empty_store, parse_codebook(cb), source="t")
     segs = empty_store.rule_segment_texts()
     expected = reference_matches(rule_codes(empty_store), [t for _, t in segs])
-    result = autocode(empty_store)
+    result = autocode(empty_store, min_score=0, introductions=True)
     key_of = {c["id"]: c["key"] for c in empty_store.codes()}
     assert {(s, key_of[c]) for s, c in empty_store.coding_pairs("rules")} == \
         {(sid, k) for (sid, _), found in zip(segs, expected) for k in found}

@@ -10,8 +10,14 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from qualcode.errors import InputError
-from qualcode.excel.xlsx import set_text
 from qualcode.excel.coding_sheet import SheetImportError, export_sheet, import_sheet
+
+def set_text(c, value) -> None:
+    """Set an openpyxl cell's value as Excel does for typed text: text stays text, never a formula."""
+    c.value = value
+    if isinstance(value, str):
+        c.data_type = "s"
+
 
 TRANSCRIPT = """\
 # group: F1
@@ -27,7 +33,7 @@ P2: Ja.
 def make_project(tmp_path, name="p.qualcode", transcript=TRANSCRIPT):
     from qualcode.ingest import ingest
     from qualcode.store import Store
-    from tests.conftest import tiny_codebook
+    from tests.helpers import tiny_codebook
 
     store = Store.create(tmp_path / name, language="nl")
     f = tmp_path / f"{name}.F1.txt"
@@ -106,8 +112,12 @@ def test_export_content(store, tmp_path):
     code(store, ids[1], "cons")
     code(store, ids[1], "pros")
     out = tmp_path / "coding.xlsx"
-    msg = export_sheet(store, str(out), coder="ann")
-    assert msg.startswith(f"wrote {out}: 6 segments (1 with codes by ann), 4 codes in the drop-down lists.")
+    written = export_sheet(store, str(out), coder="ann")
+    assert (written.path, written.segments, written.coded, written.fragment_rows, written.codes) == (str(out), 6, 1, 0, 4)
+    from qualcode.cli.formatting import sheet_written
+
+    assert sheet_written(written).startswith(f"wrote {out}: 6 segments (1 with codes by ann), 4 codes in the "
+                                             "drop-down lists.")
     wb = load_workbook(out)
     ws = wb["Coding"]
     header = [c.value for c in ws[1]]
@@ -125,7 +135,8 @@ def test_export_content(store, tmp_path):
     # the row takes the (light) colour of its first code's theme; uncoded rows stay white
     assert ws["A3"].fill.fgColor.rgb == "FFF5D999" and ws["A2"].fill.fill_type is None
     dv = ws.data_validations.dataValidation[0]
-    assert dv.type == "list" and dv.formula1 == "=Codebook!$E$2:$E$5" and str(dv.sqref) == "F2:I7"
+    # stored as Excel stores it: the range without a leading "="
+    assert dv.type == "list" and dv.formula1 == "Codebook!$E$2:$E$5" and str(dv.sqref) == "F2:I7"
     cb = wb["Codebook"]
     assert [cb.cell(r, 5).value for r in range(2, 6)] == ["pros", "cons", "coach", "intake"]
     assert cb["C2"].value == "#E69F00" and cb["M2"].value == "structuur; trots"
@@ -241,7 +252,9 @@ def test_error_unknown_code(store, exported):
     sh.set(3, "code 2", "prso")
     sh.set(4, "code 1", "cons")
     sh.save()
-    assert _problem(store, exported) == HEAD + "sheet Coding, row 3, cell G3: unknown code 'prso'. Did you mean: pros?"
+    assert _problem(store, exported) == HEAD + (
+        "sheet Coding, row 3, cell G3: unknown code 'prso'. Did you mean: pros (Voordelen)? To create it, import "
+        "with --new-codes.")
 
 
 def test_error_edited_text(store, exported):
@@ -383,8 +396,7 @@ def test_error_wrong_sheet_and_coder(store, exported, tmp_path):
     bad = tmp_path / "bad.xlsx"
     bad.write_text("not a workbook")
     got = _refusal(store, bad)
-    assert got == (f"{bad}: cannot read the workbook; is it an .xlsx file saved "
-                   "by Excel or LibreOffice?")
+    assert got == f"{bad}: is not a valid coding workbook (not a ZIP archive; is it damaged or renamed?)"
 
 
 def test_error_deleted_code_column(store, exported):
@@ -405,9 +417,11 @@ def test_accept_partial_imports_good_rows(store, exported):
     result = import_sheet(store, str(exported), coder="ann", accept_partial=True)
     assert codings(store) == {(ids[2], "cons")}
     assert [str(p) for p in result.problems] == [
-        "sheet Coding, row 3, cell F3: unknown code 'prso'. Did you mean: pros?"]
+        "sheet Coding, row 3, cell F3: unknown code 'prso'. Did you mean: pros (Voordelen)? To create it, import "
+        "with --new-codes."]
     assert result.lines()[-2:] == ["1 problems; 1 rows left unchanged (--accept-partial):",
-                                   "  sheet Coding, row 3, cell F3: unknown code 'prso'. Did you mean: pros?"]
+                                   "  sheet Coding, row 3, cell F3: unknown code 'prso'. Did you mean: pros (Voordelen)? To create "
+                                   "it, import with --new-codes."]
 
 
 # ------------------------------------------------------------------ property
@@ -483,7 +497,7 @@ def test_export_one_group_and_import(store, tmp_path):
     f2.write_text("# group: F2\nP1: Mijn jobcoach belde elke week.\nP2: Ik niet.\n", encoding="utf-8")
     ingest(store, [f2], allow_new_speakers=True)
     out = tmp_path / "f2.xlsx"
-    assert export_sheet(store, str(out), coder="ann", group="F2").startswith(f"wrote {out}: 2 segments")
+    assert export_sheet(store, str(out), coder="ann", group="F2").segments == 2
     sh = Sheet(out)
     assert [sh.get(r, "key") for r in sh.rows()] == ["F2 P1", "F2 P2"]
     sh.set(2, "code 1", "coach")

@@ -72,3 +72,24 @@ def test_filtered_text_is_xml_and_keeps_its_length(s):
     el = etree.Element("t")
     el.text = out.replace("\r", "\n")       # lxml refuses nothing XML allows
     assert (etree.fromstring(etree.tostring(el, encoding="utf-8")).text or "") == el.text
+
+
+def test_utf8_text_replaces_only_lone_surrogates():
+    from qualcode.files.textsafe import utf8_text
+
+    text = "a\x01b\x0c\ud800c\udfff😀"
+    assert utf8_text(text) == "a\x01b\x0c\ufffdc\ufffd😀"
+    assert len(utf8_text(text)) == len(text)
+    plain = "geen probleem\x0b"
+    assert utf8_text(plain) is plain
+
+
+def test_one_module_holds_the_character_rules():
+    """No other module writes its own class of XML-illegal or surrogate characters."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "qualcode"
+    marks = ("\\x00-\\x08", "\\ud800-\\udfff", "ILLEGAL_CHARACTERS_RE", "\\x0e-\\x1f")
+    found = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
+                   if any(m in p.read_text(encoding="utf-8") for m in marks))
+    assert found == ["files/textsafe.py"]

@@ -24,10 +24,7 @@ def _start(path: Path) -> Store:
     store = Store.create(path, language="nl")
     store.conn.execute("PRAGMA synchronous = OFF")  # durability is not what these tests are about
     segs = build_project(store)
-    try:
-        from tests.conftest import tiny_codebook
-    except ImportError:  # pragma: no cover
-        from conftest import tiny_codebook
+    from tests.helpers import tiny_codebook
 
     codes = tiny_codebook(store)
     ids = list(segs)

@@ -1,7 +1,8 @@
-"""Agreement in Excel: the agreement report, the coder-comparison sheet, and the disagreement
-sheet that coders fill in to reach consensus (read back by :func:`resolve_disagreements`).
+"""Agreement in Excel: the agreement report, coder comparison and disagreement sheets.
 
-All text goes through :mod:`.xlsxutil`, so a segment that starts with '=' or '-' stays text.
+The disagreement sheet is what coders fill in to reach consensus (read back by :func:`resolve_disagreements`).
+
+All text goes through :mod:`qualcode.excel.xlsx`, so a segment that starts with '=' or '-' stays text.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from typing import Iterable, Sequence
 
 from ..errors import InputError, QualcodeError, close_matches
 from ..store.core import exported
-from ..files.textsafe import xml_text
-from ..excel.xlsx import Styles, cell, safe_title, write_only_workbook, write_table
+from ..excel.xlsx import Styles, cell, column_letter, read_xlsx, safe_title, write_only_workbook, write_table
 
 COMPARISON_SHEET = "Coder comparison"
 DISAGREEMENT_SHEET = "Disagreements"
@@ -52,9 +52,7 @@ def write_comparison_sheet(wb, store, coders: Sequence[str], styles: Styles | No
     from .measures import collect_units
 
     st = styles or Styles()
-    ws = wb.create_sheet(title=safe_title(title))
-    for col, width in zip("ABCDE", (28, 16, 16, 12, 90)):
-        ws.column_dimensions[col].width = width
+    ws = wb.add_sheet(safe_title(title), widths=(28, 16, 16, 12, 90))
     code_names = {c["key"]: c["name"] for c in store.codes()}
     wanted = list(codes) if codes is not None else None
     listed = 0
@@ -62,7 +60,7 @@ def write_comparison_sheet(wb, store, coders: Sequence[str], styles: Styles | No
         try:
             units = collect_units(store, [a, b])
         except QualcodeError:
-            ws.append([cell(ws, f"{a} compared with {b}: no segments both saw", font=st.bold)])
+            ws.append([cell(f"{a} compared with {b}: no segments both saw", font=st.bold)])
             ws.append([])
             continue
         seg_ids = units.segment_ids
@@ -86,21 +84,21 @@ def write_comparison_sheet(wb, store, coders: Sequence[str], styles: Styles | No
                            len(seg_ids) - len(in_a | in_b)))
         # fetch only the segments that will be listed (not every shared segment with its text)
         segs = {s["id"]: s for s in store.segments(ids=sorted({i for t in tables for i in t[2] + t[3]}))}
-        ws.append([cell(ws, f"{a} compared with {b}: {len(seg_ids)} segments both saw", font=st.bold)])
+        ws.append([cell(f"{a} compared with {b}: {len(seg_ids)} segments both saw", font=st.bold)])
         for key, both, only_a, only_b, neither in tables:
             ws.append([])
-            ws.append([cell(ws, f"{key}: {code_names.get(key, key)}", font=st.bold)])
-            ws.append([cell(ws, v, font=st.header_font, fill=st.header_fill)
+            ws.append([cell(f"{key}: {code_names.get(key, key)}", font=st.bold)])
+            ws.append([cell(v, font=st.header_font, fill=st.header_fill)
                        for v in ("", f"{b}: applied", f"{b}: not applied")])
-            ws.append([cell(ws, f"{a}: applied", font=st.bold), both, len(only_a)])
-            ws.append([cell(ws, f"{a}: not applied", font=st.bold), len(only_b), neither])
+            ws.append([cell(f"{a}: applied", font=st.bold), both, len(only_a)])
+            ws.append([cell(f"{a}: not applied", font=st.bold), len(only_b), neither])
             if only_a or only_b:
-                ws.append([cell(ws, v, font=st.bold) for v in ("disagreement", "key", "source", "segment", "text")])
+                ws.append([cell(v, font=st.bold) for v in ("disagreement", "key", "source", "segment", "text")])
             for who, ids in ((f"only {a} applied it", only_a), (f"only {b} applied it", only_b)):
                 for sid in ids:
                     seg = segs[sid]
-                    ws.append([cell(ws, who), cell(ws, seg["key"]), cell(ws, seg["source"]), sid,
-                               cell(ws, seg["text"], alignment=st.wrap)])
+                    ws.append([cell(who), cell(seg["key"]), cell(seg["source"]), sid,
+                               cell(seg["text"], alignment=st.wrap)])
                     listed += 1
         ws.append([])
     return listed
@@ -221,9 +219,6 @@ def disagreements(store, coders: Sequence[str], *, codes: Iterable[str] | None =
 @exported
 def write_disagreements(store, coders: Sequence[str], path: str | Path, **kw) -> DisagreementExport:
     """Write the disagreement sheet (with a drop-down consensus column) and a code list."""
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     from .measures import check_coders
 
     chosen = check_coders(store, coders)
@@ -236,13 +231,11 @@ def write_disagreements(store, coders: Sequence[str], path: str | Path, **kw) ->
                 for s, per in rows]
         ws = write_table(wb, DISAGREEMENT_SHEET, header, data, styles=st,
                          widths=[9, 10, 12, 80] + [30] * len(chosen) + [30], wrap_cols=range(3, len(header)))
-        choices = xml_text(",".join([*chosen, CHOICE_ALL, CHOICE_COMMON, CHOICE_NONE]))
-        dv = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True, showErrorMessage=False,
-                            showInputMessage=True, promptTitle="consensus",
-                            prompt="A coder's name, all, common, none, or code keys separated by ';'")
-        col = get_column_letter(len(header))
-        dv.add(f"{col}2:{col}{max(2, len(data) + 1)}")
-        ws.data_validations.append(dv)
+        choices = [*chosen, CHOICE_ALL, CHOICE_COMMON, CHOICE_NONE]
+        col = column_letter(len(header))
+        if len(",".join(choices)) <= 255:   # Excel's limit for a typed list; longer: the cell takes free text
+            ws.list_validation(f"{col}2:{col}{max(2, len(data) + 1)}", choices=choices, prompt_title="consensus",
+                               prompt="A coder's name, all, common, none, or code keys separated by ';'")
         write_table(wb, "Codes", ["code", "name", "theme", "description"],
                     ([c["key"], c["name"], c["theme"] or "", c["description"]] for c in store.codes()),
                     styles=st, widths=[28, 30, 16, 80], wrap_cols=(3,))
@@ -271,25 +264,11 @@ class ResolveReport:
 
 
 def _read_disagreements(path: Path) -> tuple[list[str], list[tuple[int, list]]]:
-    from openpyxl import load_workbook
-
-    from ..files.guards import check_zip
-
-    if not path.exists():
-        raise InputError("does not exist", path=str(path))
-    check_zip(str(path), "Excel workbook")
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise InputError(f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})",
-                         path=str(path)) from None
-    try:
-        if DISAGREEMENT_SHEET not in wb.sheetnames:
-            raise InputError(f"has no sheet '{DISAGREEMENT_SHEET}'; write one with 'qualcode agreement "
-                             "disagreements'", path=str(path))
-        rows = [(i, list(r)) for i, r in enumerate(wb[DISAGREEMENT_SHEET].iter_rows(values_only=True), start=1)]
-    finally:
-        wb.close()
+    book = read_xlsx(path, "Excel workbook", sheets=[DISAGREEMENT_SHEET])
+    if DISAGREEMENT_SHEET not in book:
+        raise InputError(f"has no sheet '{DISAGREEMENT_SHEET}'; write one with 'qualcode agreement "
+                         "disagreements'", path=str(path))
+    rows = list(enumerate(book[DISAGREEMENT_SHEET].rows, start=1))
     if not rows:
         raise InputError(f"sheet '{DISAGREEMENT_SHEET}' is empty", path=str(path))
     header = ["" if h is None else str(h).strip() for h in rows[0][1]]
@@ -318,8 +297,6 @@ def resolve_disagreements(store, path: str | Path, *, coder: str = CONSENSUS,
     Each row with a consensus choice replaces that coder's codings on the segment. With
     ``include_agreed`` the segments where the compared coders agreed get their common codes too,
     so the consensus coder ends up with a complete coding of the shared segments."""
-    from openpyxl.utils import get_column_letter
-
     from .measures import check_coders, collect_units
 
     path = Path(path)
@@ -338,7 +315,7 @@ def resolve_disagreements(store, path: str | Path, *, coder: str = CONSENSUS,
     check_coders(store, coders)
     i_seg, i_cons = header.index("segment"), header.index(CONSENSUS)
     i_coder = {c: header.index(CODER_PREFIX + c) for c in coders}
-    col = get_column_letter(i_cons + 1)
+    col = column_letter(i_cons + 1)
     code_ids = store.code_ids()
     n_segments = store.count_segments()
     chosen: dict[int, list[str]] = {}
@@ -347,7 +324,7 @@ def resolve_disagreements(store, path: str | Path, *, coder: str = CONSENSUS,
         row = row + [None] * (len(header) - len(row))
         if all(v is None or str(v).strip() == "" for v in row):
             continue
-        where = f"sheet '{DISAGREEMENT_SHEET}', cell {get_column_letter(i_seg + 1)}{line}"
+        where = f"sheet '{DISAGREEMENT_SHEET}', cell {column_letter(i_seg + 1)}{line}"
         try:
             sid = int(float(str(row[i_seg]).strip()))
         except ValueError:
@@ -379,7 +356,7 @@ def resolve_disagreements(store, path: str | Path, *, coder: str = CONSENSUS,
                 report.agreed += 1
     with store.act("agreement resolve", summary="", details={"file": path.name, "coder": coder,
                                                               "coders": coders}) as act:
-        report.removed = store.remove_codings_of(coder, list(chosen))
+        report.removed = store.remove_codings(list(chosen), coder, by="segment")
         pairs = [(sid, code_ids[k]) for sid, ks in chosen.items() for k in ks]
         store.add_codings(pairs, coder, "consensus")  # the coder's codings there were just removed: all new
         report.added = len(pairs)

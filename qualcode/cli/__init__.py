@@ -33,6 +33,7 @@ def cli(ctx: click.Context, project: str, debug: bool) -> None:
     Step 3-5 themes:     theme, status, review, history, undo, memo
     Step 6 report:       export, report
     Also:                agreement, import, pseudonymise, backup
+    In the browser:      serve (read in colour, code by selecting words, theme board)
 
     Every command works on one project file, chosen with -p PATH or
     QUALCODE_PROJECT (default ./project.qualcode). Start with 'qualcode init'.
@@ -42,11 +43,32 @@ def cli(ctx: click.Context, project: str, debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import project as _project  # noqa: F401  (each module adds its commands to ``cli``)
-    from . import extensions
+    """Every command joins its group here, in one place; the command modules only define them
+    (importing a module adds nothing anywhere). Subcommands defined in a module other than their
+    group's are marked so."""
+    from . import agreement, codebook, privacy, project, refi, reports, suggest, themes, web
 
-    for module in extensions.MODULES:
-        __import__(f"{__name__}.{module}")
+    for command in (
+        # step 1 (cli/project.py)
+        project.init, project.ingest, project.overview, project.resegment, project.segments, project.kwic,
+        project.sources, project.participants, project.counts,
+        # step 2 (cli/codebook.py, cli/suggest.py)
+        codebook.codebook, codebook.code, codebook.uncode, codebook.autocode, codebook.sheet,
+        suggest.suggest, suggest.discover,
+        # steps 3-5 (cli/themes.py)
+        themes.theme, themes.status, themes.review, themes.history, themes.undo, themes.memo,
+        # step 6 (cli/reports.py)
+        reports.export, reports.report, reports.quotes, reports.quote, reports.config,
+        # also (cli/agreement.py, cli/refi.py, cli/privacy.py)
+        agreement.agreement, refi.import_group, privacy.pseudonymise, privacy.attribute, privacy.backup,
+        # the local web workspace (cli/web.py)
+        web.serve,
+    ):
+        cli.add_command(command)
+    for command in (themes.code_rename, themes.code_merge, themes.code_move, themes.code_split):
+        codebook.code.add_command(command)  # code rename|merge|move|split: defined with the theme commands
+    codebook.sheet.add_command(reports.import_comments)  # sheet import-comments: reads the analysis workbook
+    reports.export.add_command(refi.export_refi)  # export refi: defined with import refi
 
 
 _register()

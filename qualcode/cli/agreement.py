@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, echo_json, echo_table, json_option, pass_env, refuse_overwrite
 
 
@@ -26,7 +25,7 @@ def _common(f):
     return f
 
 
-@cli.group("agreement", invoke_without_command=True)
+@click.group("agreement", invoke_without_command=True)
 @_common
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also write the figures, notes and a coder comparison to this .xlsx file.")

@@ -1,14 +1,13 @@
 """Codebook and coding commands: codebook, code, uncode, autocode, sheet.
 
-The ``sheet`` and ``code`` groups are created here; other areas attach subcommands
-to them (``sheet import-comments``, ``code rename|merge|move``).
+The ``sheet`` and ``code`` groups are created here; ``cli/__init__.py`` adds the
+subcommands defined in other modules (``sheet import-comments``, ``code rename|merge|move|split``).
 """
 
 from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, QualcodeGroup, coder_option, pass_env, refuse_overwrite, resolve_coder
 
 
@@ -28,7 +27,7 @@ class DefaultCommandGroup(QualcodeGroup):
 
 
 # ------------------------------------------------------------------ codebook
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def codebook():
     """Show, check, export and apply the YAML codebook (themes, codes, rules)."""
 
@@ -38,9 +37,10 @@ def codebook():
 @pass_env
 def codebook_show(env: Env, show_rules):
     """List the project's themes and codes with their number of codings."""
-    from ..codebook.yamlfile import show_lines
+    from ..codebook.yamlfile import codebook_tree
+    from .formatting import codebook_lines
 
-    for line in show_lines(env.open(), rules=show_rules):
+    for line in codebook_lines(codebook_tree(env.open()), rules=show_rules):
         click.echo(line)
 
 
@@ -64,7 +64,8 @@ def codebook_export(env: Env, out, force):
     from ..codebook.yamlfile import export_codebook
 
     refuse_overwrite(out, force)
-    click.echo(export_codebook(env.open(), out))
+    cb = export_codebook(env.open(), out)
+    click.echo(f"wrote {out}: {len(cb.themes)} themes, {len(cb.codes)} codes")
 
 
 @codebook.command("apply")
@@ -82,7 +83,7 @@ def codebook_apply(env: Env, file, force):
 
 
 # ------------------------------------------------------------------ coding
-@cli.group(cls=DefaultCommandGroup)
+@click.group(cls=DefaultCommandGroup)
 def code():
     """Code segments: 'qualcode code SEGMENT_ID... CODE_ID' (same as 'code apply').
 
@@ -100,14 +101,15 @@ def code():
 def code_apply(env: Env, segment_ids, coder, fragment):
     """Give one or more segments (or a fragment of each: --fragment) a code (origin manual)."""
     from ..coding.manual import code_segments
+    from .formatting import coded
 
     *segs, code_id = segment_ids
     if not segs:
         raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
-    click.echo(code_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment))
+    click.echo(coded(code_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment)))
 
 
-@cli.command()
+@click.command()
 @click.argument("segment_ids", nargs=-1, required=True, metavar="SEGMENT_ID... CODE_ID")
 @coder_option
 @click.option("--fragment", default=None, metavar="WORDS",
@@ -117,35 +119,81 @@ def code_apply(env: Env, segment_ids, coder, fragment):
 def uncode(env: Env, segment_ids, coder, fragment):
     """Remove a code from one or more segments (only this coder's coding)."""
     from ..coding.manual import uncode_segments
+    from .formatting import uncoded
 
     *segs, code_id = segment_ids
     if not segs:
         raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
-    click.echo(uncode_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment))
+    click.echo(uncoded(uncode_segments(env.open(), segs, code_id, coder=resolve_coder(coder), fragment=fragment)))
 
 
-@cli.command()
+@click.command()
 @click.option("--codes", default=None, metavar="ID,ID",
               help="Only these codes (comma-separated ids); default every code with rules.")
-@click.option("--dry-run", is_flag=True, help="Show the matches with the matched words in [brackets]; write nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Show each match: its score, the matched words in [brackets] and why (which keyword, phrase, "
+                   "pattern or hint of the code matched); write nothing.")
 @click.option("--limit", default=20, show_default=True, help="With --dry-run: at most this many matches shown.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None, metavar="X",
+              help="Code only matches scoring at least X (0-1; default 0.5: one keyword, phrase or pattern, "
+                   "or two hints; 0 gives every match).")
+@click.option("--introductions", is_flag=True,
+              help="Also code the turns of the introduction round (left out by default).")
 @pass_env
-def autocode(env: Env, codes, dry_run, limit):
+def autocode(env: Env, codes, dry_run, limit, min_score, introductions):
     """Apply the codebook's keyword, phrase and pattern rules (coder 'rules', origin rule).
 
-    Manual codings are never touched; running it again changes nothing unless
-    the rules or transcripts changed.
+    Each match is scored (how specific and how many rules matched, negation, a passing mention in a
+    long turn) and explained; rule codings are suggestions until you confirm them ('qualcode code
+    confirm'). Manual codings are never touched; running it again changes nothing unless the rules
+    or transcripts changed.
     """
     from ..coding.autocode import autocode as run
 
     wanted = [c.strip() for c in codes.split(",") if c.strip()] if codes else None
-    result = run(env.open(), codes=wanted, dry_run=dry_run)
+    result = run(env.open(), codes=wanted, dry_run=dry_run, min_score=min_score, introductions=introductions)
     for line in result.lines(limit=limit):
         click.echo(line)
 
 
+@code.command("confirm")
+@click.argument("segment_ids", nargs=-1, metavar="[SEGMENT_ID]...")
+@click.option("--code", "code_id", default=None, metavar="ID", help="Only the rule codings of this code.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None, metavar="X",
+              help="Only rule codings scoring at least X.")
+@coder_option
+@pass_env
+def code_confirm(env: Env, segment_ids, code_id, min_score, coder):
+    """Make rule codings (from 'autocode') your own codings, in one act (undo with 'qualcode undo').
+
+    Choose them by segment ids, --code and/or --min-score, e.g. 'qualcode code confirm --code
+    st_jobcoach --min-score 0.7' or 'qualcode code confirm 12 40 --code st_jobcoach'.
+    """
+    from ..coding.autocode import confirm_rule_codings
+
+    result = confirm_rule_codings(env.open(), coder=resolve_coder(coder), code=code_id, segment_ids=segment_ids,
+                                  min_score=min_score)
+    for line in result.lines():
+        click.echo(line)
+
+
+@code.command("reject")
+@click.argument("segment_ids", nargs=-1, required=True, metavar="SEGMENT_ID... CODE_ID")
+@coder_option
+@pass_env
+def code_reject(env: Env, segment_ids, coder):
+    """Reject rule codings of a code on segments: they go, and 'autocode' does not code them again."""
+    from ..coding.autocode import reject_rule_codings
+
+    *segs, code_id = segment_ids
+    if not segs:
+        raise click.UsageError("give at least one SEGMENT_ID and then a CODE_ID.")
+    for line in reject_rule_codings(env.open(), segs, code_id, coder=resolve_coder(coder)).lines():
+        click.echo(line)
+
+
 # ------------------------------------------------------------------ sheet
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def sheet():
     """The Excel coding round trip: export a coding sheet, code in Excel, import it back."""
 
@@ -159,9 +207,10 @@ def sheet():
 def sheet_export(env: Env, out, coder, group, force):
     """Write a coding workbook: one row per segment, drop-down code columns, a memo column."""
     from ..excel.coding_sheet import export_sheet
+    from .formatting import sheet_written
 
     refuse_overwrite(out, force)
-    click.echo(export_sheet(env.open(), out, coder=resolve_coder(coder), group=group))
+    click.echo(sheet_written(export_sheet(env.open(), out, coder=resolve_coder(coder), group=group)))
 
 
 @sheet.command("import")
@@ -169,12 +218,17 @@ def sheet_export(env: Env, out, coder, group, force):
 @click.option("--coder", envvar="QUALCODE_CODER", default=None, metavar="NAME",
               help="Coder name (env QUALCODE_CODER; default: the coder the sheet was exported for).")
 @click.option("--accept-partial", is_flag=True, help="Import the good rows even when some rows have problems.")
+@click.option("--new-codes", is_flag=True,
+              help="Create the codes typed in code cells that the codebook lacks (under the theme 'nieuw'/'new') "
+                   "and the codes added as rows on the Codebook sheet (under the theme named there).")
 @pass_env
-def sheet_import(env: Env, file, coder, accept_partial):
-    """Read a coding workbook back: codings added/removed per code, memos; one transaction."""
+def sheet_import(env: Env, file, coder, accept_partial, new_codes):
+    """Read a coding workbook back: codings added/removed per code, memos; one transaction.
+
+    Code cells take code ids or code names; with --new-codes, new codes are created in the same act."""
     from ..excel.coding_sheet import import_sheet
 
-    result = import_sheet(env.open(), file, coder=coder, accept_partial=accept_partial)
+    result = import_sheet(env.open(), file, coder=coder, accept_partial=accept_partial, new_codes=new_codes)
     for line in result.lines():
         click.echo(line)
 

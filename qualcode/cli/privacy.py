@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, QualcodeGroup, echo_table, pass_env, refuse_overwrite
 
 
-@cli.command()
+@click.command()
 @click.option("--names", "names_file", type=click.Path(dir_okay=False),
               help="CSV with a 'name' column and an optional 'category' column (person, organisation, place).")
 @click.option("--detect", type=click.Choice(["titles", "deduce", "none"]), multiple=True,
@@ -45,7 +44,7 @@ def pseudonymise(env: Env, names_file, detect, ignore_case, dry_run, mapping_out
                    "project (not on the same USB stick, not in the same e-mail).", err=True)
 
 
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def attribute():
     """Participant attributes: mark those that identify people (never exported or reported)."""
 
@@ -57,11 +56,12 @@ def attribute():
 def attribute_identifying(env: Env, name, off):
     """Mark participant attribute NAME as identifying (e.g. a real name or e-mail column)."""
     from ..privacy.pseudonyms import mark_identifying
+    from .formatting import identifying
 
-    click.echo(mark_identifying(env.open(), name, not off))
+    click.echo(identifying(mark_identifying(env.open(), name, not off)))
 
 
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def backup():
     """Backups of the project file (made automatically before destructive acts)."""
 

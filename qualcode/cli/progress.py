@@ -1,5 +1,6 @@
-"""The one progress display of the command line: a bar on stderr while long library work runs,
-nothing at all when stderr is not a terminal (pipes, files, tests, CI).
+"""The one progress display of the command line: a bar on stderr while long library work runs.
+
+Nothing at all is shown when stderr is not a terminal (pipes, files, tests, CI).
 
 Library functions that can take more than a second on a large project take ``progress=None``, a
 callable ``progress(items, label)`` that yields the items back one by one; :func:`progress_factory`

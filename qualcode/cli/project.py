@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, echo_json, echo_table, json_option, pass_env, progress_factory, refuse_overwrite, whose_option
 
 
-@cli.command()
+@click.command()
 @click.option("--codebook", type=click.Path(exists=True, dir_okay=False), help="YAML codebook to load.")
 @click.option("--language", type=click.Choice(["nl", "en"]), default=None,
               help="Language of the transcripts (default: the codebook's, else nl).")
@@ -18,12 +17,13 @@ from .common import Env, echo_json, echo_table, json_option, pass_env, progress_
 def init(env: Env, codebook, language, name, force):
     """Create a new project file (default ./project.qualcode)."""
     from ..ingest.project import init_project
+    from .formatting import new_project
 
-    summary = init_project(env.project_path, codebook=codebook, language=language, name=name, force=force)
-    click.echo(summary)
+    created = init_project(env.project_path, codebook=codebook, language=language, name=name, force=force)
+    click.echo("\n".join(new_project(created)))
 
 
-@cli.command()
+@click.command()
 @click.argument("files", nargs=-1, type=click.Path())
 @click.option("--participants", type=click.Path(exists=True, dir_okay=False),
               help="CSV/XLSX with one row per participant: group, participant and attribute columns; a name "
@@ -54,9 +54,12 @@ def init(env: Env, codebook, language, name, force):
                    "(e.g. --column text=utterance_text). Repeatable.")
 @click.option("--coder", envvar="QUALCODE_CODER", default=None, metavar="NAME",
               help="Coder for codes carried in a table without a coder column.")
+@click.option("--create-codes", is_flag=True,
+              help="Create the codes of a coded table that the codebook lacks (ids made from the names, names "
+                   "kept as written, under the theme 'nieuw'/'new').")
 @pass_env
 def ingest(env: Env, files, participants, group, group_from, split, replace, allow_new_speakers, speaker_labels,
-           moderators, default_speaker, names_file, strict, columns, coder):
+           moderators, default_speaker, names_file, strict, columns, coder, create_codes):
     """Read transcripts (.txt .md .docx .odt .rtf .vtt .srt .csv .xlsx) into segments.
 
     \b
@@ -73,12 +76,13 @@ def ingest(env: Env, files, participants, group, group_from, split, replace, all
     report = run(env.open(), files, participants=participants, group=group, split=split, replace=replace,
                  allow_new_speakers=allow_new_speakers, columns=mapping or None, coder=coder,
                  progress=progress_factory(), speaker_labels=speaker_labels, moderators=moderators,
-                 default_speaker=default_speaker, names_file=names_file, group_from=group_from, strict=strict)
+                 default_speaker=default_speaker, names_file=names_file, group_from=group_from, strict=strict,
+                 create_codes=create_codes)
     for line in report.lines():
         click.echo(line)
 
 
-@cli.command()
+@click.command()
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the overview to .md or .xlsx.")
 @click.option("--terms", default=12, show_default=True, help="Distinctive terms per group.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
@@ -98,7 +102,7 @@ def overview(env: Env, out, terms, force, as_json):
         click.echo(f"{'' if as_json else chr(10)}wrote {write_overview(ov, out)}", err=as_json)
 
 
-@cli.command()
+@click.command()
 @click.option("--split", type=click.Choice(["turns", "sentences", "paragraphs"]), required=True,
               help="The new segment unit: whole speaker turns, or turns cut into sentences or paragraphs.")
 @click.option("--source", help="Only this source (its file name, see 'qualcode sources').")
@@ -117,7 +121,7 @@ def resegment(env: Env, split, source, group):
         click.echo(line)
 
 
-@cli.command()
+@click.command()
 @click.option("--group", help="Only this focus group, e.g. F2.")
 @click.option("--participant", help="Only this participant: P2 with --group F2, or 'F2 P2'.")
 @click.option("--source", help="Only this source file name.")
@@ -130,13 +134,15 @@ def resegment(env: Env, split, source, group):
 def segments(env: Env, group, participant, source, moderator, show_codes, limit, code, theme):
     """Read segments in transcript order, with their (F2 P2) key and id."""
     from ..ingest.project import list_segments
+    from .formatting import segment_lines
 
-    for line in list_segments(env.open(), group=group, participant=participant, source=source,
-                              moderator=moderator, show_codes=show_codes, limit=limit, code=code, theme=theme):
+    for line in segment_lines(list_segments(env.open(), group=group, participant=participant, source=source,
+                                            moderator=moderator, show_codes=show_codes, limit=limit,
+                                            code=code, theme=theme)):
         click.echo(line)
 
 
-@cli.command()
+@click.command()
 @click.argument("term")
 @click.option("--width", default=40, show_default=True, help="Characters of context on each side.")
 @click.option("--group", help="Only this focus group.")
@@ -156,7 +162,7 @@ def kwic(env: Env, term, width, group, limit):
     click.echo(f"{len(hits)} hit(s) for '{term}'", err=True)
 
 
-@cli.command()
+@click.command()
 @pass_env
 def sources(env: Env):
     """List ingested sources."""
@@ -165,7 +171,7 @@ def sources(env: Env):
     echo_table(["id", "name", "group", "format", "segments", "words", "sha256"], rows)
 
 
-@cli.command()
+@click.command()
 @click.option("--group", help="Only this focus group.")
 @pass_env
 def participants(env: Env, group):
@@ -178,7 +184,7 @@ def participants(env: Env, group):
                [[p["key"]] + [p.get(a, "") for a in attrs] for p in people], max_width=30)
 
 
-@cli.command()
+@click.command()
 @click.option("--by", default="source", show_default=True, metavar="[theme,]UNIT",
               help="Count per source, group, participant or participant attribute (e.g. gender, age_band; "
                    "never an identifying one); put 'theme,' first for themes as rows (--by theme,gender).")

@@ -1,18 +1,17 @@
 """REFI-QDA import and export: ``import refi`` and ``export refi``.
 
-The ``import`` group is created here; ``export refi`` joins the ``export`` group that
-``reports.py`` creates.
+The ``import`` group is created here; ``cli/__init__.py`` adds ``export refi`` to the
+``export`` group that ``reports.py`` creates.
 """
 
 from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, QualcodeGroup, pass_env, refuse_overwrite
 
 
-@cli.group("import", cls=QualcodeGroup)
+@click.group("import", cls=QualcodeGroup)
 def import_group():
     """Bring in work from other tools (REFI-QDA: NVivo, ATLAS.ti, MAXQDA, QualCoder, qc)."""
 
@@ -86,13 +85,3 @@ def export_refi(env: Env, out, all_segments, force):
     for line in run(env.open(), out, all_segments=all_segments).lines():
         click.echo(line)
 
-
-def _attach() -> None:
-    from . import reports
-
-    group = getattr(reports, "export", None)
-    if isinstance(group, click.Group) and "refi" not in group.commands:
-        group.add_command(export_refi)
-
-
-_attach()

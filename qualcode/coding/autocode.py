@@ -31,19 +31,41 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..errors import CodebookError, QualcodeError, unknown
-from ..store.core import from_snapshot
+from ..errors import CodebookError, NotFoundError, QualcodeError, unknown
+from ..store.core import from_snapshot, serialised
 from .saferegex import TimedRegex
 
 RULES_CODER = "rules"
 ORIGIN = "rule"
+SEP = "\x1f"  # joins a code key, the rule's kind and the rule's text into one matcher label
+
+
+def rule_label(key: str, kind: str, text: str) -> str:
+    """The matcher label of one rule: which code, which kind (keyword, phrase, pattern), which words."""
+    return f"{key}{SEP}{kind}{SEP}{text}"
+
+
+def split_label(label: str) -> tuple[str, str, str]:
+    """(code key, kind, rule text) of a matcher label; a bare code key gives (key, '', '')."""
+    parts = label.split(SEP, 2)
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else (label, "", "")
 
 
 @dataclass
 class Match:
+    """A code's match on a segment: where (``spans``), why (``hits``: the rules that matched) and how
+    sure (``score``, :func:`qualcode.coding.rulescore.score_hits`)."""
+
     segment_id: int
     code: str
     spans: list[tuple[int, int]]
+    hits: list = field(default_factory=list)
+    score: float = 1.0
+
+    def why(self) -> str:
+        from .rulescore import explain
+
+        return explain(self.hits)
 
 
 @dataclass
@@ -71,6 +93,7 @@ class CompiledRules:
     _regex_needs: dict = field(default_factory=dict)
 
     def wildcard_codes(self, lower: str) -> tuple[str, ...]:
+        """The labels of the wildcard rules that the lower-case word ``lower`` matches."""
         hit = self._word_cache.get(lower)
         if hit is None:
             if self._any_wildcard is None:
@@ -90,6 +113,11 @@ class CompiledRules:
     def match_docs(self, docs: list, texts: list[str] | None = None) -> list[dict[str, list[tuple[int, int]]]]:
         """For each processed doc, code key -> character spans, in the order of :meth:`match_doc`:
         phrases, stems, token patterns, wildcards, regular expressions; each in text order."""
+        return [collapse(found) for found in self.match_docs_rules(docs, texts)]
+
+    def match_docs_rules(self, docs: list, texts: list[str] | None = None) -> list[dict[str, list[tuple[int, int]]]]:
+        """For each processed doc, rule label (:func:`rule_label`) -> character spans: which rule of
+        which code matched where (:func:`collapse` turns it into code key -> spans)."""
         import numpy as np
         from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
 
@@ -263,43 +291,52 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
     lemma_only = _lemma_pipe(nlp)
     for c in codes:
         key, rules = c["key"], c.get("rules") or {}
-        plain: list[str] = []
-        for word in list(rules.get("keywords", [])) + list(rules.get("phrases", [])):
-            word = str(word).strip().lower()
-            if not word:
-                continue
-            if "*" not in word:
-                plain.append(word)
-            elif " " not in word:
-                wildcards.append((key, _wildcard_regex(word)))
-            else:
-                toks = []
-                for part in word.split():
-                    if "*" in part:
-                        toks.append({"LOWER": {"REGEX": "^" + _wildcard_regex(part).pattern + "$"}})
-                    else:
-                        toks.append({"LEMMA": next(iter(lemma_only([part])))[0].lemma_})
-                token_patterns.append((key, toks))
+        plain: list[tuple[str, str]] = []   # (word, label)
+        for kind in ("keyword", "phrase", "hint"):
+            for word in rules.get(kind + "s", []):
+                word = str(word).strip().lower()
+                if not word:
+                    continue
+                label = rule_label(key, kind, word)
+                if "*" not in word:
+                    plain.append((word, label))
+                elif " " not in word:
+                    wildcards.append((label, _wildcard_regex(word)))
+                else:
+                    toks = []
+                    for part in word.split():
+                        if "*" in part:
+                            toks.append({"LOWER": {"REGEX": "^" + _wildcard_regex(part).pattern + "$"}})
+                        else:
+                            toks.append({"LEMMA": next(iter(lemma_only([part])))[0].lemma_})
+                    token_patterns.append((label, toks))
         if plain:
-            phrase_docs = list(lemma_only(plain))
-            phrase_matcher.add(key, phrase_docs)
+            phrase_docs = list(lemma_only([w for w, _ in plain]))
+            for (_, label), doc in zip(plain, phrase_docs):
+                phrase_matcher.add(label, [doc])
             phrase_needs = _add_need(phrase_needs, phrase_docs, "lemma")
             if nlp.lang == "nl":
-                stems = sorted({st for w in plain if " " not in w and (st := dutch_stem(w)) and st not in plain})
+                words = {w for w, _ in plain}
+                stems = {}
+                for w, label in plain:
+                    if " " not in w and (st := dutch_stem(w)) and st not in words:
+                        stems.setdefault(st, label)
                 if stems:
-                    stem_docs = [nlp.make_doc(st) for st in stems]
-                    stem_matcher.add(key, stem_docs)
+                    stem_docs = [nlp.make_doc(st) for st in sorted(stems)]
+                    for st, doc in zip(sorted(stems), stem_docs):
+                        stem_matcher.add(stems[st], [doc])
                     stem_needs = _add_need(stem_needs, stem_docs, "lower")
         for p in rules.get("patterns", []):
-            if "regex" in p:
-                regexes.append((key, TimedRegex(p["regex"], key)))  # searched with a time-out per segment
+            if "regex" in p:  # searched with a time-out per segment
+                regexes.append((rule_label(key, "pattern", p["regex"]), TimedRegex(p["regex"], key)))
             elif "tokens" in p:
-                token_patterns.append((key, p["tokens"]))
+                token_patterns.append((rule_label(key, "pattern", _pattern_text(p["tokens"])), p["tokens"]))
     token_matchers = []
-    for key, pattern in token_patterns:
+    for label, pattern in token_patterns:
+        key = split_label(label)[0]
         matcher = Matcher(nlp.vocab, validate=True)
         try:
-            matcher.add(key, [pattern])
+            matcher.add(label, [pattern])
         except Exception as exc:  # spaCy's pattern validation
             raise CodebookError(f"invalid token pattern {pattern}: {exc}".strip(), where=f"code {key}") from None
         token_matchers.append((required_words(pattern, nlp.vocab.strings), matcher))
@@ -307,6 +344,34 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
                          token_matchers=token_matchers, wildcards=wildcards,
                          regexes=regexes, codes=[c["key"] for c in codes], phrase_needs=phrase_needs,
                          stem_needs=stem_needs)
+
+
+def _pattern_text(tokens: list[dict]) -> str:
+    """A token pattern as one short line, e.g. ``meteen|direct … werk|job``."""
+    parts = []
+    for tok in tokens:
+        words = None
+        for attr in _TEXT_ATTRS:
+            v = tok.get(attr)
+            if isinstance(v, str):
+                words = v
+            elif isinstance(v, dict) and isinstance(v.get("IN"), list):
+                words = "|".join(str(x) for x in v["IN"][:4]) + ("|…" if len(v["IN"]) > 4 else "")
+            if words:
+                break
+        parts.append(words or ("…" if str(tok.get("OP", "")) in ("*", "+", "?") else "·"))
+    return " ".join(parts)
+
+
+def collapse(found: dict[str, list[tuple[int, int]]]) -> dict[str, list[tuple[int, int]]]:
+    """Rule label -> spans, as code key -> spans (each span once per code, in the order met)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for label, spans in found.items():
+        here = out.setdefault(split_label(label)[0], [])
+        for span in spans:
+            if span not in here:
+                here.append(span)
+    return out
 
 
 def _add_need(needs: set[int] | None, docs, attr: str) -> set[int] | None:
@@ -335,12 +400,18 @@ def _lemma_pipe(nlp):
 
 def match_texts(compiled: CompiledRules, texts, batch_size: int = 1000):
     """For each text, a dict code key -> spans (one ``nlp.pipe`` pass, matched a batch at a time)."""
+    for found in match_texts_rules(compiled, texts, batch_size):
+        yield collapse(found)
+
+
+def match_texts_rules(compiled: CompiledRules, texts, batch_size: int = 1000):
+    """For each text, a dict rule label -> spans (:meth:`CompiledRules.match_docs_rules`)."""
     from itertools import islice
 
     run = _lemma_pipe(compiled.nlp)
     it = iter(texts)
     while chunk := list(islice(it, batch_size)):
-        yield from compiled.match_docs(list(run(chunk, batch_size=batch_size)), chunk)
+        yield from compiled.match_docs_rules(list(run(chunk, batch_size=batch_size)), chunk)
 
 
 # --------------------------------------------------------------------- autocode
@@ -355,6 +426,11 @@ class AutocodeResult:
     removed: int = 0
     matches: list[Match] = field(default_factory=list)
     texts: dict[int, tuple[str, str]] = field(default_factory=dict)  # segment id -> (key, text)
+    min_score: float = 0.0
+    below: int = 0                 # code matches under min_score, not coded
+    introductions: int = 0         # introduction-round turns left out
+    rejected: int = 0              # matches the researcher rejected before, not coded again
+    precision: dict[str, tuple[int, int]] = field(default_factory=dict)  # code -> (right, checked)
 
     @property
     def share(self) -> float:
@@ -365,13 +441,30 @@ class AutocodeResult:
         if self.dry_run:
             for m in self.matches[:limit]:
                 key, text = self.texts[m.segment_id]
-                out.append(f"#{m.segment_id} ({key}) {m.code}: {highlight(text, m.spans)}")
+                out.append(f"#{m.segment_id} ({key}) {m.code} {m.score:.2f}: {highlight(text, m.spans)}")
+                out.append(f"    why: {m.why()}")
             if len(self.matches) > limit:
                 out.append(f"... {len(self.matches) - limit} more matches (--limit N shows more)")
         width = max([len(c) for c in self.codes] + [4])
-        out.append(f"{'code'.ljust(width)}  segments")
+        out.append(f"{'code'.ljust(width)}  segments  precision")
         for code in self.codes:
-            out.append(f"{code.ljust(width)}  {self.per_code.get(code, 0)}")
+            right, checked = self.precision.get(code, (0, 0))
+            prec = f"{right / checked:.2f} ({right}/{checked})" if checked else "-"
+            out.append(f"{code.ljust(width)}  {self.per_code.get(code, 0):>8}  {prec}")
+        left = [f"{self.below} weaker matches (score under {self.min_score:g}; --min-score 0 shows them)"] \
+            if self.below else []
+        if self.introductions:
+            left.append(f"{self.introductions} turns of the introduction round (--introductions codes them)")
+        if self.rejected:
+            left.append(f"{self.rejected} matches you rejected")
+        if left:
+            out.append("left out: " + "; ".join(left))
+        if any(checked for _, checked in self.precision.values()):
+            out.append("precision: of the matches you confirmed or rejected, or in transcripts you coded yourself, "
+                       "the share you confirmed or coded the same; '-': nothing to compare yet.")
+        if not self.dry_run and self.added:
+            out.append("rule codings are suggestions until you confirm them: qualcode code confirm --code ID "
+                       "(or reject: qualcode code reject SEGMENT_ID... CODE_ID)")
         out.append(f"{self.n_coded} of {self.n_segments} participant segments matched ({self.share:.0%})")
         if self.dry_run:
             out.append("dry run: nothing was written.")
@@ -412,39 +505,108 @@ def rule_codes(store, codes: list[str] | None = None) -> list[dict]:
                 raise unknown("code", k, list(by_key))
             chosen.append(by_key[k])
         return chosen
-    chosen = [c for c in all_codes if any(c["rules"].get(k) for k in ("keywords", "phrases", "patterns"))]
+    chosen = [c for c in all_codes if any(c["rules"].get(k) for k in ("keywords", "phrases", "patterns", "hints"))]
     if not chosen:
         raise QualcodeError("no code in the codebook has rules (keywords, phrases or patterns); add some to the "
                             "YAML codebook and run 'qualcode codebook apply FILE'.")
     return chosen
 
 
+def score_matches(compiled: CompiledRules, segs: list[tuple[int, str]], language: str,
+                  min_score: float = 0.0) -> tuple[list[Match], int]:
+    """Every code match on ``segs`` ((id, text) pairs) with its rules and score, in segment order and
+    most confident first within a segment; and how many matches scored under ``min_score`` (left out)."""
+    from .rulescore import rule_hits, score_hits
+
+    out: list[Match] = []
+    below = 0
+    for (sid, text), found in zip(segs, match_texts_rules(compiled, (t for _, t in segs))):
+        by_code: dict[str, dict[tuple[str, str], list[tuple[int, int]]]] = {}
+        for label, spans in found.items():
+            key, kind, rule = split_label(label)
+            by_code.setdefault(key, {}).setdefault((kind, rule), []).extend(spans)
+        here = []
+        for code, rules in by_code.items():
+            spans = sorted({sp for v in rules.values() for sp in v})
+            hits = rule_hits(text, rules, language)
+            score = score_hits(hits, text, spans)
+            if score < min_score:
+                below += 1
+                continue
+            here.append(Match(sid, code, spans, hits, score))
+        out.extend(sorted(here, key=lambda m: -m.score))
+    return out, below
+
+
+def precision_estimates(store, matches: list[Match], source_of: dict[int, int]) -> dict[str, tuple[int, int]]:
+    """code -> (right, checked): of the rule matches the researcher confirmed or rejected, or that lie in a
+    transcript they coded themselves (codings of their own, not confirmed rule codings), how many they
+    confirmed or coded the same. Every coder other than 'rules' counts as a researcher."""
+    done: set[int] = set()
+    coded: set[tuple[int, str]] = set()
+    for coder in store.coders_with_codings():
+        if coder == RULES_CODER:
+            continue
+        for c in store.codings(coder=coder):
+            coded.add((c["segment_id"], c["code"]))
+            if c["origin"] != ORIGIN:
+                done.add(source_of.get(c["segment_id"]))
+    verdict = {(r["segment_id"], r["code"]): r["status"]
+               for r in store.suggestions(coder=RULES_CODER, source="rules") if r["status"] != "open"}
+    out: dict[str, tuple[int, int]] = {}
+    for m in matches:
+        pair = (m.segment_id, m.code)
+        status = verdict.get(pair)
+        if status is None and source_of.get(m.segment_id) not in done:
+            continue
+        right = status == "accepted" or (status is None and pair in coded)
+        r, n = out.get(m.code, (0, 0))
+        out[m.code] = (r + right, n + 1)
+    return out
+
+
 @from_snapshot
-def autocode(store, codes: list[str] | None = None, dry_run: bool = False) -> AutocodeResult:
-    """Apply the rules of ``codes`` (default: every code with rules) to all participant segments."""
+def autocode(store, codes: list[str] | None = None, dry_run: bool = False, min_score: float | None = None,
+             introductions: bool = False) -> AutocodeResult:
+    """Apply the rules of ``codes`` (default: every code with rules) to all participant segments.
+
+    A code is given where its rules score at least ``min_score`` (default
+    :data:`~qualcode.coding.rulescore.DEFAULT_MIN_SCORE`); the introduction round is left out unless
+    ``introductions``; a match the researcher rejected (:func:`reject_rule_codings`) is not coded again.
+    Each coding's explanation and score is stored as a rule suggestion (source 'rules')."""
     from ..text.lemmas import load
     from ..text.nlp import pipeline
+    from .rulescore import DEFAULT_MIN_SCORE, introduction_segments
 
+    min_score = DEFAULT_MIN_SCORE if min_score is None else float(min_score)
+    if not 0.0 <= min_score <= 1.0:
+        raise QualcodeError(f"--min-score must be between 0 and 1, got {min_score:g}.")
     chosen = rule_codes(store, codes)
     load(store)  # teaches the lemmatiser the project's word forms (lemmatised once, at ingest)
     nlp = pipeline(store.language, store.meta("spacy_pipeline") or None)
     compiled = compile_rules(chosen, nlp)
+    everything = list(store.segments())
+    intro = set() if introductions else introduction_segments(everything, store.language)
+    source_of = {s["id"]: s["source_id"] for s in everything}
     segs = store.rule_segment_texts(role="participant")
     code_id = {c["key"]: c["id"] for c in chosen}
-    pairs: set[tuple[int, int]] = set()
+    rejected = {(r["segment_id"], r["code_id"]) for r in store.suggestions(coder=RULES_CODER, source="rules",
+                                                                            status="rejected")}
+    found, below = score_matches(compiled, [(s, t) for s, t in segs if s not in intro], store.language, min_score)
+    matches = [m for m in found if (m.segment_id, code_id[m.code]) not in rejected]
     per_code = {c["key"]: 0 for c in chosen}
-    matches: list[Match] = []
-    for (sid, _), found in zip(segs, match_texts(compiled, (t for _, t in segs))):
-        for code, spans in found.items():
-            pairs.add((sid, code_id[code]))
-            per_code[code] += 1
-            if dry_run:
-                matches.append(Match(sid, code, spans))
+    for m in matches:
+        per_code[m.code] += 1
+    pairs = {(m.segment_id, code_id[m.code]) for m in matches}
+    n_intro = sum(1 for s, _ in segs if s in intro)
     result = AutocodeResult(dry_run=dry_run, codes=[c["key"] for c in chosen], per_code=per_code,
-                            n_segments=len(segs), n_coded=len({s for s, _ in pairs}), matches=matches)
+                            n_segments=len(segs), n_coded=len({s for s, _ in pairs}),
+                            matches=matches if dry_run else [], min_score=min_score, below=below,
+                            introductions=n_intro, rejected=len(found) - len(matches),
+                            precision=precision_estimates(store, found, source_of))  # rejections count too
     if dry_run:
         ids = {m.segment_id for m in matches}
-        result.texts = {s["id"]: (s["key"], s["text"]) for s in store.segments(ids=ids)}
+        result.texts = {s["id"]: (s["key"], s["text"]) for s in everything if s["id"] in ids}
         return result
     with store.act("autocode") as act:
         before = store.coding_pairs(RULES_CODER, code_id.values())
@@ -453,8 +615,118 @@ def autocode(store, codes: list[str] | None = None, dry_run: bool = False) -> Au
         with store.captured_inserts("codings"):  # undo records in one statement, not a trigger per row
             store.add_codings(new, RULES_CODER, ORIGIN)
         store.remove_codings(stale, RULES_CODER)
+        # each coding's explanation and score, as an open rule suggestion (confirmed or rejected ones stay)
+        store.drop_open_suggestions(coder=RULES_CODER, source="rules", code_ids=code_id.values())
+        with store.captured_inserts("suggestions"):
+            store.add_suggestions(((m.segment_id, code_id[m.code], m.score, m.why()) for m in matches),
+                                  coder=RULES_CODER, source="rules")
         result.added, result.removed = len(new), len(stale)
         act.summary = (f"{result.n_coded} of {result.n_segments} participant segments matched; "
                        f"{result.added} codings added, {result.removed} removed")
-        act.details.update(codes=result.codes, per_code=per_code)
+        act.details.update(codes=result.codes, per_code=per_code, min_score=min_score)
+    return result
+
+
+# --------------------------------------------------------------------- confirm / reject rule codings
+@dataclass
+class ReviewResult:
+    """What ``code confirm`` or ``code reject`` did."""
+
+    action: str                   # confirmed or rejected
+    coder: str
+    per_code: dict[str, int]
+    already: int = 0              # confirm: the researcher already had the coding
+
+    @property
+    def n(self) -> int:
+        return sum(self.per_code.values())
+
+    def lines(self) -> list[str]:
+        codes = ", ".join(f"{k} {v}" for k, v in sorted(self.per_code.items()))
+        out = [f"{self.action} {self.n} rule coding(s) as {self.coder}: {codes}"]
+        if self.already:
+            out.append(f"{self.already} of them {self.coder} had coded already")
+        out.append("undo with: qualcode undo")
+        return out
+
+
+def _rule_codings(store, code: str | None, segment_ids, min_score: float | None) -> list[tuple[int, int, str]]:
+    """(segment id, code id, code key) of the rule codings selected, in transcript order."""
+    key = store.code(code)["key"] if code else None
+    wanted = None
+    if segment_ids:
+        wanted = set()
+        for s in segment_ids:
+            text = str(s).lstrip("#")
+            if not text.isdigit():
+                raise NotFoundError(f"segment ids are numbers (see 'qualcode segments'), got '{s}'.")
+            wanted.add(store.segment(int(text))["id"])
+    score = {(r["segment_id"], r["code_id"]): r["confidence"]
+             for r in store.suggestions(coder=RULES_CODER, source="rules")}
+    out = []
+    for c in store.codings(coder=RULES_CODER, code=key):
+        if wanted is not None and c["segment_id"] not in wanted:
+            continue
+        if min_score is not None and score.get((c["segment_id"], c["code_id"]), 1.0) < min_score:
+            continue
+        pair = (c["segment_id"], c["code_id"], c["code"])
+        if pair not in out:
+            out.append(pair)
+    return out
+
+
+def _set_rule_suggestion(store, segment_id: int, code_id: int, status: str) -> None:
+    """Mark the rule suggestion behind a rule coding confirmed or rejected (made if it is missing)."""
+    row = next((r for r in store.suggestions(coder=RULES_CODER, source="rules")
+                if r["segment_id"] == segment_id and r["code_id"] == code_id), None)
+    if row is None:
+        store.add_suggestions([(segment_id, code_id, 1.0, "")], coder=RULES_CODER, source="rules")
+        row = next(r for r in store.suggestions(coder=RULES_CODER, source="rules")
+                   if r["segment_id"] == segment_id and r["code_id"] == code_id)
+    store.set_suggestion_status(row["id"], status)
+
+
+@serialised
+def confirm_rule_codings(store, *, coder: str, code: str | None = None, segment_ids=None,
+                         min_score: float | None = None) -> ReviewResult:
+    """Make rule codings the researcher's own, in one audited act: each selected coding by 'rules' (of
+    ``code``, on ``segment_ids``, scoring at least ``min_score``; at least one filter) becomes a coding
+    by ``coder`` (origin rule) and its rule suggestion is marked accepted. Undo takes it all back."""
+    if not (code or segment_ids or min_score is not None):
+        raise QualcodeError("say which rule codings to confirm: --code ID, segment ids, --min-score X "
+                            "(or several); see them first with 'qualcode autocode --dry-run'.")
+    chosen = _rule_codings(store, code, segment_ids, min_score)
+    if not chosen:
+        raise NotFoundError("no rule coding matches that selection; run 'qualcode autocode' first, or see the "
+                            "matches with 'qualcode autocode --dry-run'.")
+    result = ReviewResult("confirmed", coder, {})
+    with store.act("code confirm", actor=coder, details={"code": code, "segments": segment_ids and list(segment_ids),
+                                                          "min_score": min_score}) as act:
+        for sid, cid, key in chosen:
+            if not store.add_coding(sid, cid, coder, ORIGIN):
+                result.already += 1
+            _set_rule_suggestion(store, sid, cid, "accepted")
+            result.per_code[key] = result.per_code.get(key, 0) + 1
+        act.summary = f"{result.n} rule coding(s) confirmed as {coder}"
+    return result
+
+
+@serialised
+def reject_rule_codings(store, segment_ids, code: str, *, coder: str) -> ReviewResult:
+    """Reject rule codings in one audited act: the 'rules' coding of ``code`` on each segment goes and its
+    rule suggestion is marked rejected, so autocode does not code it again. Undo brings it back."""
+    key = store.code(code)["key"]
+    chosen = _rule_codings(store, key, segment_ids, None)
+    found = {sid for sid, _, _ in chosen}
+    missing = [str(s) for s in segment_ids if store.segment(int(str(s).lstrip("#")))["id"] not in found]
+    if missing:
+        raise NotFoundError(f"the rules did not code {key} on segment(s) {', '.join(missing)}; nothing was "
+                            f"rejected. See the rule codings with 'qualcode autocode --dry-run --codes {key}'.")
+    result = ReviewResult("rejected", coder, {})
+    with store.act("code reject", actor=coder, details={"code": key, "segments": sorted(found)}) as act:
+        store.remove_codings([(sid, cid) for sid, cid, _ in chosen], RULES_CODER)
+        for sid, cid, _ in chosen:
+            _set_rule_suggestion(store, sid, cid, "rejected")
+        result.per_code[key] = len(chosen)
+        act.summary = f"{len(chosen)} rule coding(s) of {key} rejected by {coder}"
     return result

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -43,12 +44,19 @@ _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[?!]", re.UNICODE)
 
 # ----------------------------------------------------------------- documents
 def as_doc(item: Any) -> dict:
-    """A segment as the estimator sees it: {'text', 'context', 'id'} (a plain string is a text)."""
+    """A segment as the estimator sees it: {'text', 'context', 'id', 'vector', 'where'} (a plain string is
+    a text). 'vector' is its sentence vector when known (see :mod:`.semantic`), 'where' a short label
+    of where it is (source and segment number) used in explanations."""
     if isinstance(item, str):
-        return {"text": item, "context": "", "id": None}
+        return {"text": item, "context": "", "id": None, "vector": None, "where": ""}
     if isinstance(item, dict):
+        where = item.get("where")
+        if where is None and item.get("group") is not None and item.get("key") is not None:
+            where = f"{item['key']} #{item.get('ordinal', '?')}"  # the key names the group too: 'F1 P2'
+        elif where is None and item.get("source") is not None:
+            where = f"{item['source']} #{item.get('ordinal', '?')}"
         return {"text": str(item.get("text") or ""), "context": str(item.get("context") or ""),
-                "id": item.get("id")}
+                "id": item.get("id"), "vector": item.get("vector"), "where": where or ""}
     raise TypeError(f"a segment must be a str or a dict with 'text', got {type(item).__name__}")
 
 
@@ -62,6 +70,20 @@ def lemma_tokens(text: str, language: str) -> list[str]:
 
 def _split(s: str) -> list[str]:
     return s.split()
+
+
+@lru_cache(maxsize=4096)
+def _char_analyzer(lo: int, hi: int):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(lo, hi)).build_analyzer()
+
+
+@lru_cache(maxsize=2048)
+def char_grams(text: str, lo: int = 2, hi: int = 5) -> tuple[str, ...]:
+    """The character n-grams of ``text`` within word boundaries (scikit-learn's 'char_wb'), remembered
+    for the last 2,048 texts: a self-evaluation analyses each text once, not once per fold."""
+    return tuple(_char_analyzer(lo, hi)(text))
 
 
 # ----------------------------------------------------------------- estimator
@@ -79,7 +101,7 @@ class CodeSuggester(BaseEstimator):
                  echo_weight: float = 1.0, codebook: dict | None = None, prior_weight: float = 1.0,
                  C: float = 4.0, min_calibration: int = 8, calibration_folds: int = 3,
                  threshold: float = 0.5, max_samples: int | None = 20_000, holdout_above: int | None = 8_000,
-                 random_state: int | None = 0):
+                 semantic_weight: float = 0.0, random_state: int | None = 0):
         self.language = language
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
@@ -95,6 +117,7 @@ class CodeSuggester(BaseEstimator):
         self.threshold = threshold
         self.max_samples = max_samples
         self.holdout_above = holdout_above
+        self.semantic_weight = semantic_weight
         self.random_state = random_state
 
     # ------------------------------------------------------------ features
@@ -134,7 +157,8 @@ class CodeSuggester(BaseEstimator):
             blocks.append(self.word_vectorizer_.fit_transform(text_l))
             self.char_vectorizer_ = None
             if self.use_chars:
-                self.char_vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams),
+                lo, hi = self.char_ngrams
+                self.char_vectorizer_ = TfidfVectorizer(analyzer=partial(char_grams, lo=int(lo), hi=int(hi)),
                                                         sublinear_tf=True, min_df=2, max_features=200_000,
                                                         dtype=np.float32)
                 try:
@@ -155,7 +179,27 @@ class CodeSuggester(BaseEstimator):
                 blocks.append(self.context_vectorizer_.transform(ctx_l) * self.context_weight)
         if self.echo_weight:
             blocks.append(sparse.csr_matrix(self._echo(text_l, ctx_l, docs), dtype=np.float32))
+        if self.semantic_weight:
+            blocks.append(sparse.csr_matrix(self._vectors(docs) * self.semantic_weight, dtype=np.float32))
         return sparse.hstack(blocks, format="csr", dtype=np.float32)
+
+    @staticmethod
+    def _vectors(docs: list[dict]) -> np.ndarray:
+        """The sentence vectors of ``docs``: those given with them, the others embedded now."""
+        from .semantic import DIM, embed
+
+        V = np.zeros((len(docs), DIM), dtype=np.float32)
+        todo = []
+        for i, d in enumerate(docs):
+            if d.get("vector") is not None:
+                V[i] = d["vector"]
+            else:
+                todo.append(i)
+        if todo:
+            V[todo] = embed([docs[i]["text"] for i in todo])
+            for i in todo:
+                docs[i]["vector"] = V[i]
+        return V
 
     # ----------------------------------------------------------------- fit
     def fit(self, X: Sequence, y: Sequence[Iterable[str]], sample_weight=None):
@@ -198,6 +242,11 @@ class CodeSuggester(BaseEstimator):
                 labels.append([key])
                 weights.append(float(self.prior_weight))
         Xm = self._features(docs, fit=True).astype(np.float64)  # the solver works in float64: convert once
+        if self.semantic_weight:  # kept for explanations: the coded segments most like a suggestion's
+            self.example_vectors_ = np.vstack([d["vector"] for d in docs[:n_real]]).astype(np.float16)
+            self.example_where_ = [d["where"] or (d["text"][:40]) for d in docs[:n_real]]
+            self.example_text_ = [d["text"] for d in docs[:n_real]]
+            self.example_labels_ = [list(v) for v in labels[:n_real]]
         w = np.asarray(weights, dtype=float)
         n_features = Xm.shape[1]
         self.coef_ = np.zeros((len(classes), n_features))
@@ -293,12 +342,10 @@ class CodeSuggester(BaseEstimator):
 
     @staticmethod
     def _sigmoid(scores, y) -> tuple[float, float]:
-        """(slope, intercept) of the logistic fit of y on held-out decision scores."""
-        from sklearn.linear_model import LogisticRegression
-
-        cal = LogisticRegression(C=1e4, solver="lbfgs")
-        cal.fit(np.asarray(scores).reshape(-1, 1), y)
-        return float(cal.coef_[0, 0]), float(cal.intercept_[0])
+        """(slope, intercept) of the logistic fit of y on held-out decision scores: the fit of
+        ``LogisticRegression(C=1e4)`` (an L2 penalty of 1/(2C) on the slope only), solved by Newton's
+        method on the two parameters directly (a few microseconds instead of a general solver's setup)."""
+        return _logistic_1d(np.asarray(scores, dtype=float).ravel(), np.asarray(y, dtype=float).ravel(), C=1e4)
 
     # ------------------------------------------------------------- predict
     def _check(self) -> None:
@@ -357,6 +404,78 @@ class CodeSuggester(BaseEstimator):
                     scores[tok] = s
             out.append([t for t, _ in sorted(scores.items(), key=lambda t: (-t[1], t[0]))[:top]])
         return out
+
+
+    def nearest(self, X: Sequence, code: str, *, top: int = 2) -> list[list[tuple[str, str, float]]]:
+        """Per segment, the coded segments of ``code`` it is most like (semantic path only): (where, text,
+        cosine) best first. Empty lists when the model has no sentence vectors."""
+        from .semantic import nearest_examples
+
+        self._check()
+        if not self.semantic_weight or not hasattr(self, "example_vectors_"):
+            return [[] for _ in X]
+        rows = np.array([k for k, v in enumerate(self.example_labels_) if code in v], dtype=int)
+        if not len(rows):
+            return [[] for _ in X]
+        E = self.example_vectors_[rows].astype(np.float32)
+        docs = [as_doc(x) for x in X]
+        V = self._vectors(docs)
+        return [[(self.example_where_[rows[i]], self.example_text_[rows[i]], sim)
+                 for i, sim in nearest_examples(v, E, top=top)] for v in V]
+
+    def explain(self, X: Sequence, code: str, *, top: int = 3) -> list[str]:
+        """Per segment, one line saying what drove the suggestion of ``code``: the words of the segment
+        that pushed most towards it and, on the semantic path, the most similar segment coded with it."""
+        words = self.drivers(X, code, top=top)
+        near = self.nearest(X, code, top=1)
+        out = []
+        for w, n in zip(words, near):
+            parts = []
+            if w:
+                parts.append("words: " + ", ".join(w))
+            if n:
+                where, text, sim = n[0]
+                parts.append(f"like {where} ({sim:.2f}): \u201c{_snippet(text)}\u201d")
+            out.append("; ".join(parts))
+        return out
+
+
+def _logistic_1d(x: np.ndarray, y: np.ndarray, *, C: float = 1e4, tol: float = 1e-10,
+                 max_iter: int = 100) -> tuple[float, float]:
+    """Minimise sum(log-loss of sigmoid(a*x + b) against y) + a^2 / (2C) over (a, b) by damped Newton steps."""
+    theta = np.zeros(2)
+    A = np.column_stack([x, np.ones_like(x)])
+    reg = np.array([1.0 / C, 0.0])
+
+    def loss(t):
+        z = A @ t
+        return float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * reg[0] * t[0] ** 2)
+
+    current = loss(theta)
+    for _ in range(max_iter):
+        p = 1.0 / (1.0 + np.exp(-(A @ theta)))
+        grad = A.T @ (p - y) + reg * theta
+        H = (A * (p * (1 - p))[:, None]).T @ A + np.diag(reg) + 1e-12 * np.eye(2)
+        step = np.linalg.solve(H, grad)
+        t = 1.0
+        while t > 1e-8:
+            new = theta - t * step
+            value = loss(new)
+            if value <= current:
+                break
+            t /= 2
+        else:
+            break
+        done = current - value < tol * max(1.0, abs(current))
+        theta, current = new, value
+        if done:
+            break
+    return float(theta[0]), float(theta[1])
+
+
+def _snippet(text: str, width: int = 60) -> str:
+    t = " ".join(text.split())
+    return t if len(t) <= width else t[:width - 1].rstrip() + "\u2026"
 
 
 class BaselineSuggester(BaseEstimator):
@@ -556,6 +675,7 @@ def evaluate(make_estimator: Callable[[], Any], X: Sequence, y: Sequence[Sequenc
         sel = (P >= lo) & (P < hi)
         if sel.any():
             calib.append((f"{lo:.1f}-{min(hi, 1.0):.1f}", int(sel.sum()), float(truth[sel].mean())))
+    char_grams.cache_clear()  # the analysed texts are not kept beyond the evaluation
     ev = Evaluation(scheme=scheme, n_segments=len(X), n_coded=int(coded.sum()), threshold=threshold,
                     single_label=bool(single_label), top1_precision=top1, top3_recall=top3,
                     macro_f1=float(np.mean(f1s)) if f1s else None, codes=scores, fit_seconds=fit_s,
@@ -650,32 +770,73 @@ def training_set(store, coder: str, *, exclude_group: str | None = None, docs: d
     return X, y, groups
 
 
-def make_suggester(store, *, random_state: int | None = 0) -> CodeSuggester:
-    return CodeSuggester(language=store.language, codebook=codebook_texts(store), random_state=random_state)
+SEMANTIC_WEIGHT = 0.5   # the sentence vectors' weight beside the word and character blocks (see docs/suggest.md)
+SEMANTIC_CHOICES = ("auto", "on", "off")
+
+
+def use_semantic(choice: str = "auto") -> bool:
+    """Whether to add sentence vectors: 'auto' when the encoder is installed, 'on' (an error without it),
+    'off' never."""
+    from . import semantic
+
+    if choice not in SEMANTIC_CHOICES:
+        raise QualcodeError(f"--semantic must be one of {', '.join(SEMANTIC_CHOICES)}, got '{choice}'.")
+    if choice == "off":
+        return False
+    if semantic.available():
+        return True
+    if choice == "on":
+        raise semantic.missing_error()
+    return False
+
+
+def make_suggester(store, *, random_state: int | None = 0, semantic: bool = False) -> CodeSuggester:
+    return CodeSuggester(language=store.language, codebook=codebook_texts(store), random_state=random_state,
+                         semantic_weight=SEMANTIC_WEIGHT if semantic else 0.0)
+
+
+def _attach(store, docs: dict, items: Iterable[dict]) -> None:
+    from .semantic import attach_vectors
+
+    attach_vectors(store, docs, [d["id"] for d in items])
 
 
 @dataclass
 class SuggestResult:
     coder: str | None
-    method: str                 # 'model' or 'rules'
+    method: str                 # 'model', 'rules' or 'codebook' (zero-shot from the codebook's texts)
+    semantic: bool = False      # sentence vectors were used
     n_training: int = 0
     n_used: int = 0             # segments the model learnt from (a sample when n_training > max_samples)
     n_targets: int = 0
     n_suggestions: int = 0
     per_code: dict = field(default_factory=dict)
+    shown: list[dict] = field(default_factory=list)   # the most confident suggestions, with what drove them
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         if self.method == "rules":
             out = ["No coded segments to learn from: these suggestions come from the codebook rules "
                    "(keywords and phrases), not from a learnt model."]
+        elif self.method == "codebook":
+            out = ["No coded segments to learn from: these suggestions come from the codebook rules and from "
+                   "how close each segment's meaning is to each code's description (sentence vectors)."]
         else:
             out = [f"Learnt from {self.n_training} segments of coder '{self.coder}'."]
             if self.n_used and self.n_used < self.n_training:
                 out = [f"Learnt from a sample of {self.n_used:,} of {self.n_training:,} segments of coder "
                        f"'{self.coder}' (stratified by code; see docs/suggest.md)."]
+        if self.method == "model":
+            out.append("Features: words, character n-grams and the previous turn"
+                       + (", plus sentence vectors (semantic)." if self.semantic else "."))
         out.append(f"{self.n_suggestions} suggestion(s) for {self.n_targets} uncoded segment(s).")
         out.extend(f"  {k}: {n}" for k, n in sorted(self.per_code.items(), key=lambda t: (-t[1], t[0])))
+        if self.shown:
+            out.append(f"Most confident {len(self.shown)} (why: the words that pushed most towards the code"
+                       + ("; the most similar segment you coded with it)" if self.semantic else ")") + ":")
+            for r in self.shown:
+                out.append(f"  {r['where']}  {r['code']}  {r['confidence']:.2f}  {_snippet(r['text'], 50)}")
+                out.append(f"      why: {r['why'] or '(no single word stands out)'}")
         out.extend(self.notes)
         return out
 
@@ -698,9 +859,12 @@ def target_segments(store, coder: str | None, docs: dict, *, group: str | None =
 
 
 def suggest(store, *, coder: str | None = None, min_confidence: float = 0.5, group: str | None = None,
-            random_state: int | None = 0, top: int = 3) -> SuggestResult:
-    """Learn from a coder's codings and store suggestions (source 'model') for uncoded segments;
-    with no codings at all, store the codebook rules' matches instead (source 'rules')."""
+            random_state: int | None = 0, top: int = 3, semantic: str = "auto", show: int = 10) -> SuggestResult:
+    """Learn from a coder's codings and store suggestions (source 'model') for uncoded segments, each with
+    what drove it; with no codings at all, store the codebook rules' matches instead (source 'rules'), and,
+    with sentence vectors, each segment's closest code by meaning (source 'model', see :func:`zero_shot`).
+    ``semantic``: 'auto' (sentence vectors when the encoder is installed), 'on' or 'off'. ``show``: how
+    many of the most confident suggestions the result lists with their explanation."""
     if not 0.0 < min_confidence <= 1.0:
         raise QualcodeError(f"--min-confidence must be between 0 and 1, got {min_confidence}.")
     if group is not None and group not in store.groups():
@@ -708,18 +872,22 @@ def suggest(store, *, coder: str | None = None, min_confidence: float = 0.5, gro
         raise unknown("group", group, store.groups())
     if not store.codes():
         raise QualcodeError("the project has no codes yet; load a codebook first ('qualcode codebook apply').")
+    sem = use_semantic(semantic)
     who = choose_coder(store, coder)
     docs = segment_docs(store)
     if who is None or not store.segment_codes(who):
-        return _rule_fallback(store, who or _me(), docs, group=group)
+        return _rule_fallback(store, who or _me(), docs, group=group, semantic=sem,
+                              min_confidence=min_confidence, show=show)
     X, y, _ = training_set(store, who, exclude_group=group, docs=docs)
     if not any(y):
         raise QualcodeError(f"coder '{who}' has no codings outside group {group} to learn from.")
     targets = target_segments(store, who, docs, group=group)
-    result = SuggestResult(coder=who, method="model", n_training=len(X), n_targets=len(targets))
+    result = SuggestResult(coder=who, method="model", semantic=sem, n_training=len(X), n_targets=len(targets))
     rows = []
     if targets:
-        model = make_suggester(store, random_state=random_state).fit(X, y)
+        if sem:
+            _attach(store, docs, [*X, *targets])
+        model = make_suggester(store, random_state=random_state, semantic=sem).fit(X, y)
         result.n_used = model.n_used_
         P = model.predict_proba(targets)
         ids = store.code_ids()
@@ -727,10 +895,11 @@ def suggest(store, *, coder: str | None = None, min_confidence: float = 0.5, gro
             hit = np.flatnonzero(P[:, k] >= min_confidence)
             if not len(hit):
                 continue
-            why = model.drivers([targets[i] for i in hit], str(code), top=top)
+            why = model.explain([targets[i] for i in hit], str(code), top=top)
             for i, words in zip(hit, why):
-                rows.append((targets[i]["id"], ids[str(code)], round(float(P[i, k]), 4), ", ".join(words)))
+                rows.append((targets[i]["id"], ids[str(code)], round(float(P[i, k]), 4), words))
             result.per_code[str(code)] = len(hit)
+        result.shown = _most_confident(rows, docs, ids, show)
     else:
         result.notes.append("Nothing to suggest for: every participant segment in scope is coded or in a source "
                             "you finished. Use --group to suggest for one group.")
@@ -739,6 +908,18 @@ def suggest(store, *, coder: str | None = None, min_confidence: float = 0.5, gro
         result.n_suggestions = store.replace_open_suggestions(rows, coder=who, source="model")
         act.summary = f"{result.n_suggestions} suggestions learnt from {who}"
     return result
+
+
+def _most_confident(rows: list[tuple], docs: dict, ids: dict, n: int) -> list[dict]:
+    """The ``n`` most confident of (segment id, code id, confidence, why) rows, for display."""
+    keys = {v: k for k, v in ids.items()}
+    best = sorted(rows, key=lambda r: (-r[2], r[0], r[1]))[:max(n, 0)]
+    out = []
+    for sid, cid, p, why in best:
+        d = docs[sid]
+        out.append({"segment_id": sid, "where": f"{d['key']} #{d['ordinal']}", "text": d["text"],
+                    "code": keys[cid], "confidence": p, "why": why})
+    return out
 
 
 def _me() -> str:
@@ -793,35 +974,77 @@ def _matches_of(report) -> list[tuple[int, str, str]]:
     return out
 
 
-def _rule_fallback(store, coder: str, docs: dict, *, group: str | None) -> SuggestResult:
-    targets = {d["id"] for d in target_segments(store, None, docs, group=group)}
+def _rule_fallback(store, coder: str, docs: dict, *, group: str | None, semantic: bool = False,
+                   min_confidence: float = 0.5, show: int = 10) -> SuggestResult:
+    target_docs = target_segments(store, None, docs, group=group)
+    targets = {d["id"] for d in target_docs}
     ids = store.code_ids()
-    rows = [(sid, ids[code], 0.5, words) for sid, code, words in rule_matches(store)
-            if sid in targets and code in ids]
-    result = SuggestResult(coder=coder, method="rules", n_targets=len(targets))
-    for _, cid, _, _ in rows:
+    rows = [(sid, ids[code], 0.5, f"rule words: {words}" if words else "rule match")
+            for sid, code, words in rule_matches(store) if sid in targets and code in ids]
+    result = SuggestResult(coder=coder, method="codebook" if semantic else "rules", semantic=semantic,
+                           n_targets=len(targets))
+    sem_rows = zero_shot(store, docs, target_docs, min_confidence=min_confidence) if semantic else []
+    for _, cid, _, _ in rows + sem_rows:
         key = next(k for k, v in ids.items() if v == cid)
         result.per_code[key] = result.per_code.get(key, 0) + 1
-    with store.act("suggest", summary="", details={"coder": coder, "method": "rules", "group": group}) as act:
+    with store.act("suggest", summary="", details={"coder": coder, "method": result.method, "group": group}) as act:
         result.n_suggestions = store.replace_open_suggestions(rows, coder=coder, source="rules")
-        act.summary = f"{result.n_suggestions} suggestions from the codebook rules (no codings to learn from)"
+        if semantic:
+            result.n_suggestions += store.replace_open_suggestions(sem_rows, coder=coder, source="model")
+        act.summary = f"{result.n_suggestions} suggestions from the codebook (no codings to learn from)"
+    result.shown = _most_confident(rows + sem_rows, docs, ids, show)
     result.notes.append("Confidence 0.5 is a placeholder for rule matches: the rules have not been evaluated "
                         "on your coding. Code part of the data by hand and run 'qualcode suggest' again.")
+    if semantic:
+        result.notes.append("Meaning-based suggestions rank the codes by how close a segment is to each code's "
+                            "name, description, include text and example; their confidence is a share of that "
+                            "closeness over all codes, not a tested probability.")
     return result
 
 
+def zero_shot(store, docs: dict, targets: list[dict], *, min_confidence: float = 0.5) -> list[tuple]:
+    """(segment id, code id, score, why) of each target segment's closest code by meaning, from the
+    codebook alone (no codings needed), where the score clears ``min_confidence`` divided by the number
+    of codes' square root (a softmax over many codes spreads thin; see docs/suggest.md)."""
+    from . import semantic
+
+    if not targets:
+        return []
+    _attach(store, docs, targets)
+    texts = codebook_texts(store)
+    keys, S = semantic.zero_shot(np.vstack([d["vector"] for d in targets]), texts)
+    ids = store.code_ids()
+    floor = min_confidence / math.sqrt(max(len(keys), 1))
+    out = []
+    for i, d in enumerate(targets):
+        k = int(np.argmax(S[i]))
+        if S[i, k] >= floor:
+            out.append((d["id"], ids[keys[k]], round(float(S[i, k]), 4),
+                        f"meaning close to the codebook's text of {keys[k]}: \u201c{_snippet(texts[keys[k]], 50)}\u201d"))
+    return out
+
+
 def evaluate_project(store, *, coder: str | None = None, threshold: float = 0.5, random_state: int | None = 0,
-                     progress: Callable | None = None) -> Evaluation:
-    """Leave-one-transcript-out self-evaluation on a coder's own codings."""
+                     progress: Callable | None = None, semantic: str = "auto") -> Evaluation:
+    """Leave-one-transcript-out self-evaluation on a coder's own codings (the suggester as ``suggest`` runs
+    it, with sentence vectors when ``semantic`` says so)."""
+    sem = use_semantic(semantic)
     who = choose_coder(store, coder)
     if who is None or not store.segment_codes(who):
         raise QualcodeError("there are no codings to evaluate suggestions against; code part of the data first "
                             "(or import coded data), then run 'qualcode suggest --evaluate'.")
-    X, y, groups = training_set(store, who)
+    docs = segment_docs(store)
+    X, y, groups = training_set(store, who, docs=docs)
+    if sem:
+        _attach(store, docs, X)
     language, prior = store.language, codebook_texts(store)
-    ev = evaluate(lambda: CodeSuggester(language=language, codebook=prior, random_state=random_state), X, y,
+    weight = SEMANTIC_WEIGHT if sem else 0.0
+    ev = evaluate(lambda: CodeSuggester(language=language, codebook=prior, random_state=random_state,
+                                        semantic_weight=weight), X, y,
                   groups, threshold=threshold, single_label=False, progress=progress)
     ev.notes.append(f"coder '{who}'; per code: precision and recall of suggestions at confidence >= {threshold:g}.")
+    ev.notes.append("features: words, character n-grams, previous turn" + (", sentence vectors." if sem else
+                                                                          " (no sentence vectors)."))
     return ev
 
 
@@ -856,30 +1079,19 @@ class AcceptResult:
 def accept_sheet(store, path: str, *, coder: str | None = None) -> AcceptResult:
     """Record the suggestions marked 'yes' in the sheet's accept column as codings (origin 'suggested')
     and mark 'no' ones rejected, in one act. Codings go to ``coder``, else to the suggestion's coder."""
-    from openpyxl import load_workbook
-
     from ..errors import InputError
-    from ..files.guards import guard_archive
+    from ..excel.xlsx import column_letter, read_xlsx
 
-    guard_archive(path, "suggestions workbook")  # zip bombs, ../ entries, DTDs
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise InputError("does not exist", path=path) from None
-    except Exception as exc:
-        raise InputError(f"is not a readable xlsx workbook ({exc})", path=path) from None
-    if SHEET_TITLE not in wb.sheetnames:
+    book = read_xlsx(path, "suggestions workbook", sheets=[SHEET_TITLE])
+    if SHEET_TITLE not in book:
         raise InputError(f"has no sheet '{SHEET_TITLE}'; give a file written by 'qualcode suggest --out'",
                          path=path)
-    rows = list(wb[SHEET_TITLE].iter_rows(values_only=True))
-    wb.close()
+    rows = book[SHEET_TITLE].rows
     header = [str(h or "").strip().lower() for h in (rows[0] if rows else [])]
     for need in ("suggestion id", "accept (yes/no)"):
         if need not in header:
             raise InputError(f"has no column '{need}'", path=path, where=f"sheet {SHEET_TITLE}")
     ci, ca = header.index("suggestion id"), header.index("accept (yes/no)")
-    from openpyxl.utils import get_column_letter
-
     decisions: dict[int, bool] = {}
     result = AcceptResult()
     for n, row in enumerate(rows[1:], start=2):
@@ -892,12 +1104,12 @@ def accept_sheet(store, path: str, *, coder: str | None = None) -> AcceptResult:
             continue
         if value not in YES | NO:
             raise InputError(f"accept value '{raw}' is not yes or no", path=path,
-                             where=f"sheet {SHEET_TITLE}, cell {get_column_letter(ca + 1)}{n}")
+                             where=f"sheet {SHEET_TITLE}, cell {column_letter(ca + 1)}{n}")
         try:
             decisions[int(row[ci])] = value in YES
         except (TypeError, ValueError):
             raise InputError(f"suggestion id '{row[ci]}' is not a number", path=path,
-                             where=f"sheet {SHEET_TITLE}, cell {get_column_letter(ci + 1)}{n}") from None
+                             where=f"sheet {SHEET_TITLE}, cell {column_letter(ci + 1)}{n}") from None
     known = {s["id"]: s for s in store.suggestions(ids=decisions)}
     missing = sorted(set(decisions) - set(known))
     if missing:

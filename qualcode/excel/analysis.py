@@ -11,22 +11,19 @@ sheet name, header and label comes from the project language's catalogue
 fitted to the page width, its header row repeated on each page, rows with wrapped text given a
 height that shows the text (LibreOffice and Excel), page numbers in the footer.
 
-The workbook is written with ``Workbook(write_only=True)``: rows stream from the
-store to the file one at a time, and styles are made once (``Styles``, the per-theme
-fills and one ``CellStyle`` per combination), so memory stays flat for large projects.
-The ten sheets' rows are serialised straight to XML by ``xlsxutil.StreamRows`` (no
-openpyxl cell object per value: a large export is several times faster);
-``write_workbook(..., streamed=False)`` writes the same rows as openpyxl cells, and the
-tests check that both give the same workbook cell for cell. Text always goes through
-:mod:`.xlsxutil`, so a quote that starts with ``=`` or ``-`` stays text.
+The workbook is written by qualcode's own writer (:mod:`.spreadsheetml`): rows stream
+from the store to the file one at a time, serialised straight to XML, and styles are made
+once (``Styles``, the per-theme fills and one ``CellStyle`` per combination), so memory
+stays flat for large projects. Text always goes through :mod:`.xlsx`, so a quote that
+starts with ``=`` or ``-`` stays text.
 
 Other areas add sheets without editing this module::
 
     from qualcode.excel.analysis import register_sheet
 
     @register_sheet
-    def write_agreement(wb, store, styles):   # wb: the write-only Workbook
-        ws = wb.create_sheet("Agreement")     # or xlsxutil.write_table(wb, ...)
+    def write_agreement(wb, store, styles):   # wb: a spreadsheetml.Workbook
+        ws = wb.add_sheet("Agreement")        # or xlsx.write_table(wb, ...)
         ...
 
 Writers run after the standard sheets, in registration order, when the workbook shows two or more
@@ -46,12 +43,12 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from ..files.atomic import atomic_output
 from ..store.core import exported
 from ..files.textsafe import xml_text
 from ..reports.catalogues import catalogue
 from ..reports.quotes import cite, rank_by_typicality, report_quotes, shorten, short_quote
-from .xlsx import CellRows, CellStyle, Styles, StreamRows, fit_widths, hex_fill, light, safe_title
+from .xlsx import (Alignment, BarChart, CellStyle, Font, Series, Styles, column_letter, fit_widths, hex_fill,
+                   light, read_xlsx, safe_title, write_only_workbook)
 
 SheetWriter = Callable[[Any, Any, Styles], None]
 _EXTRA_SHEETS: list[SheetWriter] = []
@@ -66,7 +63,7 @@ COMMENTS_HEADER = "supervisor comments"
 LINE_HEIGHT = 15.0     # points per line of 11-point text
 MAX_ROW_HEIGHT = 409   # Excel's tallest row
 N_SUMMARY_QUOTES = 3
-ZIP_LEVEL = 1   # deflate level of the .xlsx: 1 zips a large workbook ~3x faster than openpyxl's 6, ~20% larger
+ZIP_LEVEL = 1   # deflate level of the .xlsx: 1 zips a large workbook ~3x faster than level 6, ~20% larger
 MAX_CHART_GROUPS = 25   # more focus groups than this: no theme x group chart (the heat-map table stays)
 MAX_SHEET_ROWS = 1_048_576  # Excel's rows per worksheet: a longer table goes on in 'Title (2)', 'Title (3)'...
 
@@ -110,9 +107,7 @@ class WorkbookSummary:
 class _Ctx:
     """What every sheet writer shares: the store, styles made once, theme fills, quote rankings."""
 
-    def __init__(self, store, styles: Styles, streamed: bool = True, coders=None):
-        from openpyxl.styles import Alignment, Font
-
+    def __init__(self, store, styles: Styles, coders=None):
         from ..coding.coders import resolve_coders
 
         self.store = store
@@ -120,10 +115,8 @@ class _Ctx:
         self.who = list(self.whose.coders)
         self.L = catalogue(store.language)
         self.st = styles
-        self.streamed = streamed
         self._styles: dict[tuple, CellStyle | None] = {}
         self._keep: list = []
-        self.writers: list = []
         self.themes = store.themes()
         self.spread = store.theme_spread(self.who)
         self.theme_fill = {t["id"]: hex_fill(t["colour"]) for t in self.themes}
@@ -175,12 +168,6 @@ class _Ctx:
             self._keep.append((fill, font, alignment))  # the ids in the keys stay valid
             return st
 
-    def rows(self, ws):
-        """Where a sheet's rows go: streamed XML (the default) or plain openpyxl cells (reference)."""
-        out = StreamRows(ws) if self.streamed else CellRows(ws)
-        self.writers.append(out)
-        return out
-
     def texts(self, rows: Iterable[dict]) -> dict[tuple[int, int, int], str]:
         """Ranked fragment id -> its words (a whole segment's text, or the coded part of it)."""
         return self.store.unit_texts(r["id"] for r in rows)
@@ -188,18 +175,12 @@ class _Ctx:
 
 # ------------------------------------------------------------------ helpers
 def _sheet(wb, ctx: "_Ctx", title: str, widths: Sequence[float], freeze: str | None = "A2",
-           title_rows: str | None = "1:1"):
+           title_rows: bool = True):
     """A new sheet with column widths, frozen panes and print set-up (:func:`_print_setup`), and where
-    its rows go (see :meth:`_Ctx.rows`)."""
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title=safe_title(title))
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    if freeze:
-        ws.freeze_panes = freeze
+    its rows go (the sheet itself)."""
+    ws = wb.add_sheet(safe_title(title), widths=widths, freeze=freeze)
     _print_setup(ws, ctx, widths, title_rows)
-    return ws, ctx.rows(ws)
+    return ws, ws
 
 
 PORTRAIT_WIDTH = 95   # column width units that fit an A4 page upright; wider sheets print landscape
@@ -209,21 +190,10 @@ def _print_setup(ws, ctx: "_Ctx", widths: Sequence[float], title_rows: str | Non
     """A4, landscape when the columns are wider than a portrait page, fitted to one page wide (as many
     pages tall as needed), ``title_rows`` repeated on every page, the project and sheet in the page
     header and 'page N of M' in the footer."""
-    from openpyxl.worksheet.properties import PageSetupProperties
-
-    ws.page_setup.paperSize = 9   # A4 (openpyxl: Worksheet.PAPERSIZE_A4)
-    ws.page_setup.orientation = "landscape" if sum(widths) > PORTRAIT_WIDTH else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    if title_rows:
-        ws.print_title_rows = title_rows
-    ws.oddHeader.left.text = xml_text(ctx.L["page_header"].format(project=ctx.project, sheet=ws.title)).replace("&", "&&")
-    ws.oddHeader.left.size = 8
-    ws.oddFooter.right.text = ctx.L["page_footer"].format(page="&P", pages="&N")
-    ws.oddFooter.right.size = 8
+    ws.print_setup(landscape=sum(widths) > PORTRAIT_WIDTH, fit_width=True, repeat_rows=1 if title_rows else 0,
+                   a4=True, margins=(0.4, 0.4, 0.6, 0.6),
+                   header=ctx.L["page_header"].format(project=ctx.project, sheet=ws.title),
+                   footer=ctx.L["page_footer"].format(page="{page}", pages="{pages}"), header_size=8)
 
 
 def row_height(values: Sequence[Any], wrap_widths: dict[int, float], bold: bool = False) -> float | None:
@@ -255,8 +225,7 @@ class _Paged:
         self._first: tuple | None = None
 
     def append(self, values, styles=None, height: float | None = None) -> None:
-        """Append a row; ``height`` (points) sets its height (``set_height`` of the row writers in
-        qualcode.excel.xlsx)."""
+        """Append a row; ``height`` (points) sets its height (None: one line)."""
         if self._first is None:
             self._first = (list(values), styles)
         elif self.sheets[-1][1] >= MAX_SHEET_ROWS:
@@ -266,14 +235,12 @@ class _Paged:
         self._put(values, styles, height)
 
     def _put(self, values, styles, height: float | None = None) -> None:
-        if height:
-            self._out.set_height(self.sheets[-1][1] + 1, height)
-        self._out.append(values, styles)
+        self._out.append(values, styles, height=height or None)
         self.sheets[-1][1] += 1
 
 
 def _paged_sheet(wb, ctx: "_Ctx", title: str, widths: Sequence[float], freeze: str | None = "A2",
-                 title_rows: str | None = "1:1"):
+                 title_rows: bool = True):
     """:func:`_sheet` for a table that may pass Excel's row limit (see :class:`_Paged`)."""
     ws, out = _sheet(wb, ctx, title, widths, freeze, title_rows)
     return ws, _Paged(ws, out, lambda k: _sheet(wb, ctx, f"{safe_title(title)[:26]} ({k})", widths, freeze,
@@ -297,8 +264,6 @@ def _table(wb, ctx: _Ctx, title: str, header: Sequence[str], rows: Iterable[tupl
     """A filtered, frozen sheet from ``(values, theme_id)`` rows; rows with a theme get its light fill
     and ``exact_fill_col`` gets the theme's own colour; ``colour_col`` is filled with the colour it names.
     Widths fit the first 300 rows, except the columns given in ``widths`` (column index -> width)."""
-    from openpyxl.utils import get_column_letter
-
     it = iter(rows)
     head = list(islice(it, 300))
     fitted = fit_widths([r for r, _ in head], header, cap=60)
@@ -331,15 +296,12 @@ def _table(wb, ctx: _Ctx, title: str, header: Sequence[str], rows: Iterable[tupl
                                            number_format=nf.get(colour_col))
         out.append(values, styles, row_height(values, wrap_widths))
     for sheet, n_rows in out.sheets:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{n_rows}"
+        sheet.autofilter(f"A1:{column_letter(len(header))}{n_rows}")
     return ws
 
 
 def _heat(ws, ref: str) -> None:
-    from openpyxl.formatting.rule import ColorScaleRule
-
-    ws.conditional_formatting.add(ref, ColorScaleRule(start_type="num", start_value=0, start_color="FFFFFFFF",
-                                                      end_type="max", end_color="FFE8743B"))
+    ws.colour_scale(ref, start_colour="#FFFFFF", end_colour="#E8743B", start_value=0)
 
 
 # ------------------------------------------------------------------ sheets
@@ -395,8 +357,6 @@ def _fragments(wb, ctx: _Ctx) -> int:
 
 def _by_theme(wb, ctx: _Ctx) -> None:
     """Fragments grouped by theme then code: a colour band per theme, a subtotal row per code and theme."""
-    from openpyxl.styles import Font
-
     st, L = ctx.st, ctx.L
     widths = [11, 6, 14, 24, 9, 80, 10, 10]
     ws, out = _paged_sheet(wb, ctx, L["sheet_by_theme"], widths)
@@ -504,10 +464,6 @@ def _quotes(wb, ctx: _Ctx) -> None:
 
 
 def _matrices(wb, ctx: _Ctx) -> None:
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.chart.marker import DataPoint
-    from openpyxl.utils import get_column_letter
-
     st, store, L = ctx.st, ctx.store, ctx.L
     groups = store.groups()
     people = [p for p in ctx.people]
@@ -516,7 +472,7 @@ def _matrices(wb, ctx: _Ctx) -> None:
     width_cols = max(len(groups) + 2, len(people) + 1)
     name_width = min(50, max([len(t["name"]) for t in ctx.themes] + [12]) + 2)
     ws, out = _sheet(wb, ctx, L["sheet_matrices"], [name_width] + [8] * (width_cols - 1), freeze="B1",
-                     title_rows=None)
+                     title_rows=False)
     themes = ctx.themes
     nt = len(themes)
     title = ctx.style(font=ctx.title_font)
@@ -537,35 +493,20 @@ def _matrices(wb, ctx: _Ctx) -> None:
         put([t["name"], *vals, ctx.spread.get(t["id"], {}).get("fragments", 0)],
             [ctx.style(fill=ctx.theme_fill[t["id"]])] + [None] * len(vals) + [ctx.style(font=st.bold)])
     if nt and groups:
-        _heat(ws, f"B{first}:{get_column_letter(len(groups) + 1)}{first + nt - 1}")
+        _heat(ws, f"B{first}:{column_letter(len(groups) + 1)}{first + nt - 1}")
 
     # native charts to the right of block 1
     if nt:
         total_col = len(groups) + 2
-        c1 = BarChart()
-        c1.type = "bar"
-        c1.title = L["chart_theme"]
-        c1.legend = None
-        c1.add_data(Reference(ws, min_col=total_col, min_row=2, max_row=nt + 2), titles_from_data=True)
-        c1.set_categories(Reference(ws, min_col=1, min_row=3, max_row=nt + 2))
-        ser = c1.series[0]
-        for i, t in enumerate(themes):
-            pt = DataPoint(idx=i)
-            pt.graphicalProperties.solidFill = t["colour"].lstrip("#").upper()
-            ser.dPt.append(pt)
-        c1.height, c1.width = 7.5, 13
-        anchor_col = get_column_letter(total_col + 2)
-        ws.add_chart(c1, f"{anchor_col}1")
+        ws.add_chart(BarChart(L["chart_theme"], [Series(total_col, 3, nt + 2, title_row=2,
+                                                        colours=[t["colour"] for t in themes])],
+                              category_column=1, anchor=f"{column_letter(total_col + 2)}1", horizontal=True,
+                              legend=False, width_cm=13, height_cm=7.5))
         if 0 < len(groups) <= MAX_CHART_GROUPS:
-            c2 = BarChart()
-            c2.type = "col"
-            c2.grouping = "clustered"
-            c2.title = L["chart_group"]
-            c2.add_data(Reference(ws, min_col=2, max_col=len(groups) + 1, min_row=2, max_row=nt + 2),
-                        titles_from_data=True)
-            c2.set_categories(Reference(ws, min_col=1, min_row=3, max_row=nt + 2))
-            c2.height, c2.width = 7.5, 15
-            ws.add_chart(c2, f"{get_column_letter(total_col + 11)}1")
+            ws.add_chart(BarChart(L["chart_group"], [Series(c, 3, nt + 2, title_row=2)
+                                                     for c in range(2, len(groups) + 2)],
+                                  category_column=1, anchor=f"{column_letter(total_col + 11)}1",
+                                  horizontal=False, width_cm=15, height_cm=7.5))
     # keep the next block below the charts (15 rows tall)
     while row < 17:
         put([])
@@ -579,7 +520,7 @@ def _matrices(wb, ctx: _Ctx) -> None:
         put([t["name"], *[by_person.get((t["id"], p["id"]), 0) for p in people]],
             [ctx.style(fill=ctx.theme_fill[t["id"]])] + [None] * len(people))
     if nt and people:
-        _heat(ws, f"B{first}:{get_column_letter(len(people) + 1)}{first + nt - 1}")
+        _heat(ws, f"B{first}:{column_letter(len(people) + 1)}{first + nt - 1}")
 
 
 def _framework(wb, ctx: _Ctx) -> None:
@@ -610,8 +551,6 @@ def _framework(wb, ctx: _Ctx) -> None:
 
 
 def _cooccurrence(wb, ctx: _Ctx) -> None:
-    from openpyxl.utils import get_column_letter
-
     st, L = ctx.st, ctx.L
     codes = ctx.store.codes(coders=ctx.who)
     co = ctx.store.code_cooccurrence(ctx.who)
@@ -628,7 +567,7 @@ def _cooccurrence(wb, ctx: _Ctx) -> None:
         out.append([a["key"], a["theme_name"] or "", *vals],
                    [ctx.style(font=st.bold, fill=light_fill), ctx.style(fill=light_fill)] + [None] * len(vals))
     if codes:
-        _heat(ws, f"C2:{get_column_letter(len(codes) + 2)}{len(codes) + 1}")
+        _heat(ws, f"C2:{column_letter(len(codes) + 2)}{len(codes) + 1}")
     out.append([])
     out.append([L["co_note"]])
 
@@ -636,9 +575,7 @@ def _cooccurrence(wb, ctx: _Ctx) -> None:
 def _counts(wb, ctx: _Ctx) -> None:
     """Coded fragments per theme and value of each participant attribute that identifies nobody
     (as ``qualcode counts --by theme,ATTRIBUTE``), one heat-mapped block per attribute."""
-    from openpyxl.utils import get_column_letter
-
-    from ..store.sources import natural_key
+    from ..store.segments import natural_key
 
     st, L, store = ctx.st, ctx.L, ctx.store
     blocks = []
@@ -650,7 +587,7 @@ def _counts(wb, ctx: _Ctx) -> None:
         blocks.append((a, sorted({v for v, _ in cell}, key=natural_key), cell))
     most = max([len(v) for _, v, _ in blocks] + [1])
     name_width = min(50, max([len(t["name"]) for t in ctx.themes] + [12]) + 2)
-    ws, out = _sheet(wb, ctx, L["sheet_counts"], [name_width] + [12] * (most + 1), freeze="B1", title_rows=None)
+    ws, out = _sheet(wb, ctx, L["sheet_counts"], [name_width] + [12] * (most + 1), freeze="B1", title_rows=False)
     title = ctx.style(font=ctx.title_font)
     row = 0
     if not blocks:
@@ -666,7 +603,7 @@ def _counts(wb, ctx: _Ctx) -> None:
                        [ctx.style(fill=ctx.theme_fill[t["id"]])] + [None] * len(vals) + [ctx.style(font=st.bold)])
             row += 1
         if ctx.themes and values:
-            _heat(ws, f"B{first}:{get_column_letter(len(values) + 1)}{first + len(ctx.themes) - 1}")
+            _heat(ws, f"B{first}:{column_letter(len(values) + 1)}{first + len(ctx.themes) - 1}")
         out.append([])
         row += 1
 
@@ -721,66 +658,31 @@ SHEET_WRITERS = (_codebook, _fragments, _by_theme, _summary, _quotes, _matrices,
 
 @exported
 def write_workbook(store, path: str | Path, *, extra_sheets: Iterable[SheetWriter] = (),
-                   streamed: bool = True, coders=None, progress=None) -> WorkbookSummary:
+                   coders=None, progress=None) -> WorkbookSummary:
     """Write the analysis workbook (twelve sheets, plus registered and ``extra_sheets`` writers) to ``path``,
     from the codings of ``coders`` (see qualcode.coding.coders.resolve_coders; default the analyst's).
-
-    ``streamed=False`` writes the sheets' rows as one openpyxl cell per value instead of streaming
-    their XML: slower, the same workbook cell for cell (the tests compare the two). ``progress``: a
-    callback ``progress(items, label)`` (qualcode.cli.progress) or None."""
-    from openpyxl import Workbook
-
+    ``progress``: a callback ``progress(items, label)`` (qualcode.cli.progress) or None."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # written beside the target and renamed into place; openpyxl's per-sheet temporary files (every
-    # row, so full quotes) live in the same private folder and go with it (qualcode.files.atomic)
-    with atomic_output(path, scratch=True) as tmp:
-        wb = Workbook(write_only=True)
-        st = Styles()
-        ctx = _Ctx(store, st, streamed=streamed, coders=coders)
-        state = store.as_of()  # the moment the export's snapshot shows (File > Info in Excel)
-        wb.properties.title = xml_text(ctx.L["wb_title"].format(name=ctx.project))
-        wb.properties.description = xml_text(ctx.L["wb_description"].format(**state) + " "
-                                              + ctx.whose.describe(ctx.L))
+    st = Styles()
+    ctx = _Ctx(store, st, coders=coders)
+    state = store.as_of()  # the moment the export's snapshot shows (File > Info in Excel)
+    # written beside the target and renamed into place; the sheets' row files (every row, so full
+    # quotes) live in the same private folder and go with it (qualcode.files.atomic)
+    with write_only_workbook(path, title=xml_text(ctx.L["wb_title"].format(name=ctx.project)),
+                             description=xml_text(ctx.L["wb_description"].format(**state) + " "
+                                                  + ctx.whose.describe(ctx.L)),
+                             compresslevel=ZIP_LEVEL) as wb:
         n = 0
-        try:
-            for write in SHEET_WRITERS if progress is None else progress(SHEET_WRITERS, "writing sheets"):
-                written = write(wb, ctx)
-                if write is _fragments:
-                    n = written
-            for out in ctx.writers:
-                out.close()
-            extra = registered_sheets() if len(ctx.who) >= 2 else []
-            for writer in [*extra, *extra_sheets]:
-                writer(wb, store, st)
-            titles = [ws.title for ws in wb.worksheets]
-            _save(wb, tmp)
-        except BaseException:
-            _discard(wb, ctx)
-            raise
+        for write in SHEET_WRITERS if progress is None else progress(SHEET_WRITERS, "writing sheets"):
+            written = write(wb, ctx)
+            if write is _fragments:
+                n = written
+        extra = registered_sheets() if len(ctx.who) >= 2 else []
+        for writer in [*extra, *extra_sheets]:
+            writer(wb, store, st)
+        titles = list(wb.sheetnames)
     return WorkbookSummary(path=path, sheets=titles, fragments=n, themes=len(ctx.themes), whose=ctx.whose.describe())
-
-
-def _save(wb, path: Path) -> None:
-    """``wb.save(path)`` with a faster zip compression level (see ``ZIP_LEVEL``)."""
-    from zipfile import ZIP_DEFLATED, ZipFile
-
-    from openpyxl.writer.excel import ExcelWriter
-
-    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL) as archive:
-        ExcelWriter(wb, archive).save()
-
-
-def _discard(wb, ctx: _Ctx) -> None:
-    """Finish the half-written sheets of a failed export quietly (their temp files are removed)."""
-    import contextlib
-
-    for out in ctx.writers:
-        with contextlib.suppress(Exception):
-            out.discard()
-    for ws in wb.worksheets:
-        with contextlib.suppress(Exception):
-            ws.close()
 
 
 # ------------------------------------------------------------ comments back in
@@ -788,31 +690,21 @@ def import_comments(store, path: str | Path, author: str) -> list[dict]:
     """Read the 'supervisor comments' column of the Theme summary sheet back as theme memos
     (kind 'supervisor'). A comment already stored for that theme by that author is not added twice.
     Returns the memos added: theme key and text."""
-    from openpyxl import load_workbook
-
     from ..errors import InputError
+    from ..reports.catalogues import all_catalogues
 
     path = Path(path)
     if not path.exists():
         raise InputError("file not found; export it first with 'qualcode export workbook'.", path=str(path))
-    from ..files.guards import guard_archive
-
-    guard_archive(path, "analysis workbook")  # zip bombs, ../ entries, DTDs
-    try:
-        wb = load_workbook(path, read_only=True, data_only=False)  # a comment typed as "=..." comes back as typed
-    except Exception as exc:  # zip or XML damage
-        raise InputError(f"cannot read this workbook ({exc}).", path=str(path)) from None
-    from ..reports.catalogues import all_catalogues
-
     names = all_catalogues().values()
-    try:
-        sheet = next((n for n in [THEME_SUMMARY, *(L["sheet_summary"] for L in names)] if n in wb.sheetnames), None)
-        if sheet is None:
-            raise InputError(f"no sheet '{THEME_SUMMARY}'; use a workbook made by 'qualcode export workbook'.",
-                             path=str(path))
-        rows = list(wb[sheet].iter_rows(values_only=True))
-    finally:
-        wb.close()
+    candidates = list(dict.fromkeys([THEME_SUMMARY, *(L["sheet_summary"] for L in names)]))
+    # a comment typed as "=..." comes back as typed (formulas as their text)
+    book = read_xlsx(path, "analysis workbook", sheets=candidates, formulas=True)
+    sheet = next((n for n in candidates if n in book), None)
+    if sheet is None:
+        raise InputError(f"no sheet '{THEME_SUMMARY}'; use a workbook made by 'qualcode export workbook'.",
+                         path=str(path))
+    rows = book[sheet].rows
     header = [str(h or "").strip().lower() for h in (rows[0] if rows else [])]
     columns = []
     for need in ("h_theme_key", "h_comments"):

@@ -2,7 +2,8 @@
 
 Export (:func:`export_sheet`) writes the sheet ``Coding`` with one row per segment in
 transcript order: key ("F1 P2"), speaker, time, text, a ``fragment`` column, the coder's
-current codes in ``code 1..N`` columns (drop-down lists of code ids), a ``memo`` column, and a
+current codes in ``code 1..N`` columns (drop-down lists of code ids), a ``memo`` column, after
+``autocode`` a ``why`` column (which rules of which codes matched, with scores; import ignores it), and a
 hidden ``qualcode id`` column holding ``SEGMENT_ID:CHECKSUM``. An empty ``fragment`` means the
 codes are on the whole segment; words in it (pasted, or trimmed from the text) put the row's
 codes on just those words. Each fragment the coder coded gets its own row beneath its segment's
@@ -27,16 +28,18 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, close_matches
+from ..errors import InputError
 from ..store.core import exported
 from ..files.textsafe import xml_text
 
 SHEET = "Coding"
+CODEBOOK_SHEET = "Codebook"
 META_SHEET = "_qualcode"
 ID_HEADER = "qualcode id"
 MEMO_HEADER = "memo"
 TEXT_HEADER = "text"
 FRAGMENT_HEADER = "fragment"
+WHY_HEADER = "why"   # the rules behind the rule codings of the segment (read-only: import ignores it)
 FORMAT = "qualcode coding sheet 1"
 _CODE_HEADER = re.compile(r"^code\s*\d*$", re.IGNORECASE)
 CELL_LIMIT = 32767       # Excel's limit on the text of one cell (in UTF-16 units)
@@ -103,17 +106,27 @@ def _more_columns(header: list[str], name: str) -> list[int]:
 
 
 # ------------------------------------------------------------------ export
-@exported
-def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
-    """Write the coding workbook for ``coder`` (optionally one focus group). Returns a summary line."""
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
+@dataclass(frozen=True)
+class SheetExport:
+    """A coding sheet :func:`export_sheet` wrote: its rows (segments), how many of them the coder
+    had coded, the extra rows for coded fragments, and the codes in its drop-down lists."""
 
+    path: str
+    coder: str
+    segments: int
+    coded: int
+    fragment_rows: int
+    codes: int
+
+
+@exported
+def export_sheet(store, path: str, coder: str, group: str | None = None) -> SheetExport:
+    """Write the coding workbook for ``coder`` (optionally one focus group); returns what it holds."""
     from ..codebook.yamlfile import codebook_from_store, codebook_rows, write_codebook_sheet
     from ..errors import unknown
     from ..ingest.project import format_timestamp
     from .analysis import row_height
-    from .xlsx import Styles, cell, hex_fill, light, write_only_workbook
+    from .xlsx import Styles, column_letter, hex_fill, light, style, write_only_workbook
 
     if group and group not in store.groups():
         raise unknown("group", group, store.groups())
@@ -132,24 +145,24 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
     memo_texts = {sid: split_cell_text("\n\n".join(m)) for sid, m in memos.items()}
     n_text = max(len(v) for v in texts.values())
     n_memo = max([len(v) for v in memo_texts.values()] + [1])
+    why = rule_reasons(store)
     header = ["key", "speaker", "time", TEXT_HEADER] + [f"{TEXT_HEADER} ({k})" for k in range(2, n_text + 1)] + [
         FRAGMENT_HEADER] + [f"code {i}" for i in range(1, n_code_cols + 1)] + [MEMO_HEADER] + [
-        f"{MEMO_HEADER} ({k})" for k in range(2, n_memo + 1)] + [ID_HEADER]
+        f"{MEMO_HEADER} ({k})" for k in range(2, n_memo + 1)] + ([WHY_HEADER] if why else []) + [ID_HEADER]
     frag_col = 3 + n_text    # 0-based index of 'fragment'
     first_code = frag_col + 1  # 0-based index of 'code 1'
     st = Styles()
     n_rows = 0
     with write_only_workbook(path) as wb:
-        ws = wb.create_sheet(SHEET)
-        widths = [9, 11, 9, 80] + [80] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + [16]
-        for i, w in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = w
-        id_col = get_column_letter(len(header))
-        ws.column_dimensions[id_col].hidden = True
-        ws.freeze_panes = f"{get_column_letter(first_code + 1)}2"
+        widths = [9, 11, 9, 80] + [80] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + (
+            [60] if why else []) + [16]
+        ws = wb.add_sheet(SHEET, widths=widths, freeze=f"{column_letter(first_code + 1)}2")
+        id_col = column_letter(len(header))
+        ws.set_width(len(header), widths[-1], hidden=True)
         wrapped = set(range(3, first_code)) | set(range(first_code + n_code_cols, len(header) - 1))
         wrap_widths = {i: widths[i] for i in wrapped}
-        ws.append([cell(ws, h, font=st.header_font, fill=st.header_fill) for h in header])
+        ws.append(header, [style(font=st.header_font, fill=st.header_fill)] * len(header))
+        row_styles: dict = {}   # the row's fill -> a style per column
         for s in segs:
             by_span = spans.get(s["id"], {})
             seg_id = f"{s['id']}:{checksum(guids[s['id']], s['text'])}"
@@ -165,39 +178,47 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> str:
                 values = [s["key"], s["speaker"], format_timestamp(s["timestamp"])] + _padded(texts[s["id"]], n_text)
                 values += [fragment] + mine + [""] * (n_code_cols - len(mine))
                 values += _padded(memo_texts.get(s["id"], [""]) if span is None else [""], n_memo)
+                if why:
+                    values.append(why.get(s["id"], "") if span is None else "")
                 values.append(row_id)
-                height = row_height(values, wrap_widths)
-                if height:   # LibreOffice shows a wrapped turn whole only with a row height (Excel too, on print)
-                    ws.row_dimensions[n_rows + 2].height = height
-                ws.append([cell(ws, v, fill=fill if i < first_code else None,
-                                alignment=st.wrap if i in wrapped else st.top) for i, v in enumerate(values)])
+                if fill not in row_styles:
+                    row_styles[fill] = [style(fill=fill if i < first_code else None,
+                                              alignment=st.wrap if i in wrapped else st.top)
+                                        for i in range(len(header))]
+                # LibreOffice shows a wrapped turn whole only with a row height (Excel too, on print)
+                ws.append(values, row_styles[fill], height=row_height(values, wrap_widths))
                 n_rows += 1
         last = n_rows + 1
-        ws.auto_filter.ref = f"A1:{id_col}{last}"
+        ws.autofilter(f"A1:{id_col}{last}")
         cb = codebook_from_store(store)
         n_codes = len(cb.codes)
         if n_codes:
-            first, end = get_column_letter(first_code + 1), get_column_letter(first_code + n_code_cols)
-            dv = DataValidation(type="list", formula1=f"=Codebook!$E$2:$E${len(codebook_rows(cb)) + 1}",
-                                allow_blank=True, showErrorMessage=False)
-            dv.prompt, dv.promptTitle = "Pick a code id from the list (see the Codebook sheet).", "code"
-            dv.add(f"{first}2:{end}{last}")
-            ws.data_validations.append(dv)
+            first, end = column_letter(first_code + 1), column_letter(first_code + n_code_cols)
+            ws.list_validation(f"{first}2:{end}{last}", source=f"Codebook!$E$2:$E${len(codebook_rows(cb)) + 1}",
+                               prompt="Pick a code id from the list (see the Codebook sheet).", prompt_title="code")
         write_codebook_sheet(wb, cb)
-        meta = wb.create_sheet(META_SHEET)
-        meta.sheet_state = "hidden"
+        meta = wb.add_sheet(META_SHEET, hidden=True)
         for k, v in (("format", FORMAT), ("coder", coder), ("group", group or ""), ("project", store.path.name),
                      ("code columns", ", ".join(f"code {i}" for i in range(1, n_code_cols + 1)))):
-            meta.append([cell(meta, k), cell(meta, v)])
+            meta.append([k, v])
         ids = [s["id"] for s in segs]
         for k in range(0, len(ids), META_IDS_PER_ROW):  # one row of 18,000 ids would pass Excel's last column
-            meta.append([cell(meta, "segments")] + ids[k:k + META_IDS_PER_ROW])
+            meta.append(["segments"] + ids[k:k + META_IDS_PER_ROW])
     n_coded = sum(1 for s in segs if any(spans.get(s["id"], {}).values()))
     n_frag = sum(1 for s in segs for k in spans.get(s["id"], {}) if k is not None)
-    frag = f", {n_frag} coded fragment rows" if n_frag else ""
-    return (f"wrote {path}: {len(segs)} segments ({n_coded} with codes by {coder}{frag}), {n_codes} codes in the "
-            f"drop-down lists. Code in the 'code' columns (words in 'fragment' code just those words; "
-            f"duplicate a row for another fragment), then: qualcode sheet import {Path(path).name}")
+    return SheetExport(str(path), coder, len(segs), n_coded, n_frag, n_codes)
+
+
+def rule_reasons(store) -> dict[int, str]:
+    """segment id -> why the rules coded it: one line per code the rules coded there (or suggested and were
+    confirmed), ``code (score): the rules that matched``, most confident first. Empty without autocode."""
+    out: dict[int, list[str]] = {}
+    for r in store.suggestions(source="rules"):
+        if r["status"] == "rejected" or not r["drivers"]:
+            continue
+        mark = ", confirmed" if r["status"] == "accepted" else ""
+        out.setdefault(r["segment_id"], []).append(f"{r['code']} ({r['confidence']:.2f}{mark}): {r['drivers']}")
+    return {sid: "\n".join(lines)[:CELL_LIMIT // 2] for sid, lines in out.items()}
 
 
 def _padded(pieces: list[str], n: int) -> list[str]:
@@ -215,6 +236,8 @@ class ImportResult:
     memos: int = 0
     problems: list[Problem] = field(default_factory=list)
     skipped_rows: int = 0
+    new_codes: list[str] = field(default_factory=list)   # codes created by --new-codes
+    notes: list[str] = field(default_factory=list)       # what was read but not done
 
     @property
     def n_added(self) -> int:
@@ -227,12 +250,15 @@ class ImportResult:
     def lines(self) -> list[str]:
         out = [f"{self.path}: {self.rows} rows read for coder {self.coder}: {self.n_added} codings added, "
                f"{self.n_removed} removed, {self.memos} memos added"]
+        if self.new_codes:
+            out.append(f"new codes: {', '.join(self.new_codes)} (see them with 'qualcode codebook show')")
         for code in sorted(set(self.added) | set(self.removed)):
             out.append(f"  {code}: +{self.added.get(code, 0)} -{self.removed.get(code, 0)}")
         if self.problems:
             out.append(f"{len(self.problems)} problems; {self.skipped_rows} rows left unchanged (--accept-partial):")
             out.extend(f"  {p}" for p in self.problems)
-        if not (self.n_added or self.n_removed or self.memos):
+        out += self.notes
+        if not (self.n_added or self.n_removed or self.memos or self.new_codes):
             out.append("nothing changed.")
         return out
 
@@ -248,57 +274,90 @@ class _Sheet:
     meta: dict[str, list]
     formulas: set[tuple[int, int]]          # (row, column index from 0) of cells holding a formula
     merged: list[tuple[int, int, int, int, str]]  # min_row, max_row, min_col, max_col (from 1), "E2:E4"
+    codebook: list[dict] = field(default_factory=list)  # rows of the Codebook sheet: header -> value, 'row'
 
 
 def _read(path: str) -> _Sheet:
     """The Coding sheet's values, which cells hold formulas and which are merged, and the hidden meta sheet.
 
-    The workbook is loaded in full (not read-only) because only then does openpyxl report merged
-    cells; formulas are read as formulas (not cached values) so that none passes as an empty cell."""
-    from openpyxl import load_workbook
+    Formulas are read as formulas (not cached values) so that none passes as an empty cell."""
+    from .xlsx import read_xlsx
 
-    from ..files.guards import guard_archive
-
-    guard_archive(path, "coding workbook")  # zip bombs, ../ entries, DTDs
-    try:
-        wb = load_workbook(path, data_only=False)
-    except Exception:
-        raise InputError("cannot read the workbook; is it an .xlsx file saved by Excel "
-                         "or LibreOffice?", path=path) from None
-    if SHEET not in wb.sheetnames:
-        wb.close()
+    book = read_xlsx(path, "coding workbook", formulas=True, merged=True)
+    if SHEET not in book:
         raise InputError(f"no sheet named '{SHEET}'; export a coding sheet with 'qualcode sheet export' and "
                          "code in that one.", path=path)
-    for other in wb.worksheets:
-        if other.title != SHEET and other.max_row >= 1 and any(
-                _norm(c.value).lower() == ID_HEADER for c in next(other.iter_rows(max_row=1), ())):
-            wb.close()
-            raise InputError(f"sheet '{other.title}' is a copy of the {SHEET} sheet, and only '{SHEET}' is "
+    for title in book.sheetnames:
+        rows = book[title].rows
+        if title != SHEET and rows and any(_norm(v).lower() == ID_HEADER for v in rows[0]):
+            raise InputError(f"sheet '{title}' is a copy of the {SHEET} sheet, and only '{SHEET}' is "
                              f"read; move your codes into '{SHEET}' and delete the copy.", path=path)
-    ws = wb[SHEET]
-    rows, formulas = [], set()
-    for r_i, row in enumerate(ws.iter_rows(), start=1):
-        values = []
-        for c_i, c in enumerate(row):
-            if c.data_type == "f":
-                formulas.add((r_i, c_i))
-            values.append(c.value)
-        rows.append(values)
-    merged = [(m.min_row, m.max_row, m.min_col, m.max_col, m.coord) for m in ws.merged_cells.ranges]
+    coding = book[SHEET]
+    codebook: list[dict] = []
+    if CODEBOOK_SHEET in book:
+        cb_rows = [list(r) for r in book[CODEBOOK_SHEET].rows]
+        if cb_rows:
+            head = [_norm(h).lower() for h in cb_rows[0]]
+            for r_i, r in enumerate(cb_rows[1:], start=2):
+                if any(v is not None and str(v).strip() for v in r):
+                    codebook.append({"row": r_i, **{h: _norm(v) for h, v in zip(head, r) if h and v is not None}})
     meta: dict[str, list] = {}
-    if META_SHEET in wb.sheetnames:
-        for r in wb[META_SHEET].iter_rows(values_only=True):
+    if META_SHEET in book:
+        for r in book[META_SHEET].rows:
             if r and r[0] is not None:  # a long list ('segments') goes on over several rows with the same key
                 meta.setdefault(str(r[0]), []).extend(v for v in r[1:] if v is not None)
-    wb.close()
-    return _Sheet(rows, meta, formulas, merged)
+    return _Sheet(coding.rows, meta, coding.formulas, coding.merged, codebook)
 
 
-def import_sheet(store, path: str, coder: str | None = None, accept_partial: bool = False) -> ImportResult:
-    """Read a coding workbook back into the project for ``coder`` (default: the coder it was exported for)."""
-    from openpyxl.utils import get_column_letter
+def _codebook_tab_codes(store, sheet: "_Sheet") -> tuple[list, list[Problem]]:
+    """The codes on the sheet's Codebook tab that the project does not have (rows the student added), as
+    NewCode, with problems for rows that cannot become a code (no id and no name, a bad name)."""
+    from ..codebook.ids import KEY_RE, slug
+    from ..codebook.newcodes import NewCode, check_name, new_theme
 
+    known = {c["key"] for c in store.codes()}
+    themes = {t["key"]: t["name"] for t in store.themes()}
+    theme_of_name = {_norm(n).lower(): k for k, n in themes.items()}
+    out, problems, taken = [], [], set(known)
+    for r in sheet.codebook:
+        key, name = r.get("code", ""), r.get("code name", "")
+        if not key and not name:
+            continue
+        if key in known:
+            continue
+        try:
+            name = check_name(name or key)
+        except InputError as exc:
+            problems.append(Problem(r["row"], None, exc.raw_message, sheet=CODEBOOK_SHEET))
+            continue
+        key = key if key and KEY_RE.match(key) and key not in taken else slug(name)
+        base, n = key, 2
+        while key in taken:
+            key, n = f"{base}_{n}", n + 1
+        taken.add(key)
+        theme_key, theme_name = r.get("theme", ""), r.get("theme name", "")
+        if not theme_key and theme_name:
+            theme_key = theme_of_name.get(theme_name.lower(), slug(theme_name, "theme"))
+        if not theme_key:
+            theme_key, theme_name = new_theme(store.language)
+        elif not KEY_RE.match(theme_key):
+            theme_key = theme_of_name.get(theme_key.lower(), slug(theme_key, "theme"))
+        out.append(NewCode(key=key, name=name, theme=theme_key, theme_name=theme_name or themes.get(theme_key, ""),
+                           description=r.get("description", ""), include=r.get("include", ""),
+                           exclude=r.get("exclude", ""), example=r.get("example", "")))
+    return out, problems
+
+
+def import_sheet(store, path: str, coder: str | None = None, accept_partial: bool = False,
+                 new_codes: bool = False) -> ImportResult:
+    """Read a coding workbook back into the project for ``coder`` (default: the coder it was exported for).
+
+    A code cell may hold code ids or code names. With ``new_codes``, a code typed that the project does not
+    have is created (under the theme 'nieuw'/'new'), and so are the codes added as rows on the Codebook tab
+    (under the theme named there); without it, both are problems."""
+    from ..codebook.newcodes import did_you_mean, find_code, plan_new_codes
     from ..store import default_actor
+    from .xlsx import column_letter
 
     sheet = _read(path)
     rows, meta = sheet.rows, sheet.meta
@@ -320,16 +379,24 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
     text_is = ([text_i] if text_i is not None else []) + _more_columns(header, TEXT_HEADER)
     memo_is = ([memo_i] if memo_i is not None else []) + _more_columns(header, MEMO_HEADER)
     code_is = [i for i, h in enumerate(header) if _CODE_HEADER.match(h)]
-    col = lambda i: get_column_letter(i + 1)  # noqa: E731
+    col = lambda i: column_letter(i + 1)  # noqa: E731
 
     gone = [h for h in str((meta.get("code columns") or [""])[0]).split(", ") if h and h not in header]
     if gone:
         raise InputError(f"sheet {SHEET} lacks the column(s) {', '.join(gone)} it was exported with; their codes "
                          "would be lost. Put the column(s) back (hide them if you like) and import again.", path=path)
-    known = {c["key"]: c["id"] for c in store.codes()}
-    known_ci = {k.lower(): k for k in known}
+    code_rows = store.codes()
+    known = {c["key"]: c["id"] for c in code_rows}
+    tab_new, problems = _codebook_tab_codes(store, sheet)
+    if not new_codes:
+        problems = []  # the tab is only read for new codes
+    notes = [] if new_codes or not tab_new else [
+        f"the Codebook sheet lists {len(tab_new)} code(s) the project does not have ("
+        + ", ".join(f"{c.name}" for c in tab_new[:5]) + (", …" if len(tab_new) > 5 else "")
+        + "): added there, or removed from the project since the export; import with --new-codes to create them."]
+    reachable = code_rows + ([{"key": c.key, "name": c.name} for c in tab_new] if new_codes else [])
+    typed_new: dict[str, str] = {}   # name as typed -> the cell it was first typed in
     guids = store.segment_guids()
-    problems: list[Problem] = []
     bad_rows: set[int] = set()
     seen: dict[int, int] = {}
     rows_of: dict[int, list[int]] = {}
@@ -386,17 +453,23 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
         codes: list[str] = []
         row_ok = True
         for i in code_is:
-            for word in _SPLIT.split(str(row[i] if row[i] is not None else "")):
+            cell_text = str(row[i] if row[i] is not None else "")
+            whole = find_code(cell_text, reachable)  # a code's name may hold a comma
+            for word in [whole] if whole else _SPLIT.split(cell_text):
                 word = word.strip()
                 if not word:
                     continue
-                word = known_ci.get(word.lower(), word)  # 'Pros' is 'pros'
-                if word not in known:
+                key = find_code(word, reachable)  # the id or the name, any capitals: 'Pros' is 'pros'
+                if key is None and new_codes:
+                    typed_new.setdefault(word, f"sheet {SHEET}, row {r_i}, cell {col(i)}{r_i}")
+                    key = "\x00new:" + word
+                if key is None:
+                    hint = did_you_mean(word, reachable)
                     problems.append(Problem(r_i, f"{col(i)}{r_i}",
-                                            f"unknown code '{word}'.{close_matches(word, known)}"))
+                                            f"unknown code '{word}'.{hint} To create it, import with --new-codes."))
                     row_ok = False
-                elif word not in codes:
-                    codes.append(word)
+                elif key not in codes:
+                    codes.append(key)
         span = None
         if frag_i is not None and row_ok:
             span, problem = _fragment_span(seg, row[frag_i], was, (r_i, frag_i) in sheet.formulas)
@@ -427,7 +500,28 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
             seg = store.segment(sid)
             problems.append(Problem(None, None, f"the row of segment #{sid} ({seg['key']}) is missing (deleted?); "
                                                 "its codings are left as they were."))
-    result = ImportResult(path=path, coder=coder, rows=n_rows, problems=problems,
+    new = list(tab_new) if new_codes else []
+    if typed_new:
+        by_name = {}
+        try:
+            planned = plan_new_codes(store, [w for w in typed_new if find_code(w, reachable) is None],
+                                     where=typed_new)
+        except InputError as exc:
+            raise InputError(f"{exc.raw_message} Nothing was imported.", path=path) from None
+        taken = {c.key for c in new}
+        for c in planned:
+            base, n = c.key, 2
+            while c.key in taken:
+                c.key, n = f"{base}_{n}", n + 1
+            taken.add(c.key)
+            by_name[" ".join(c.name.split()).casefold()] = c.key
+        new += planned
+        for by_span in wanted.values():
+            for span, codes in by_span.items():
+                by_span[span] = list(dict.fromkeys(
+                    by_name.get(" ".join(c[len("\x00new:"):].split()).casefold(), c) if c.startswith("\x00new:")
+                    else c for c in codes))
+    result = ImportResult(path=path, coder=coder, rows=n_rows, problems=problems, notes=notes,
                           skipped_rows=len(bad_rows) + sum(1 for p in problems if p.row is None))
     if problems and not accept_partial:
         listing = "\n".join(f"  {p}" for p in problems)
@@ -435,7 +529,7 @@ def import_sheet(store, path: str, coder: str | None = None, accept_partial: boo
                                f"(fix them, or use --accept-partial to import the other rows):\n{listing}",
                                problems, path)
     _apply(store, result, wanted, {sid: "\n\n".join(m) for sid, m in memo_cells.items()}, known, coder,
-           fragments=frag_i is not None)
+           fragments=frag_i is not None, new=new)
     return result
 
 
@@ -464,13 +558,21 @@ def _fragment_span(seg: dict, value, was: tuple[int, int] | None,
 
 
 def _apply(store, result: ImportResult, wanted: dict[int, dict[tuple[int, int] | None, list[str]]],
-           memo_cells: dict[int, str], known: dict[str, int], coder: str, *, fragments: bool = True) -> None:
+           memo_cells: dict[int, str], known: dict[str, int], coder: str, *, fragments: bool = True,
+           new: list | None = None) -> None:
     """Make the coder's codings on each segment in ``wanted`` exactly its (span, code) pairs. Without
     a fragment column (``fragments`` False) only whole-segment codings are compared."""
     current = store.coder_spans(coder)
     memos = store.segment_memo_texts(coder)
     key_of = {v: k for k, v in known.items()}
     with store.act("sheet import", actor=coder, details={"file": Path(result.path).name}) as act:
+        if new:  # codes typed in the sheet or added on its Codebook tab, created in the same act
+            from ..codebook.newcodes import create_codes
+
+            result.new_codes = create_codes(store, new)
+            known = {**known, **{c["key"]: c["id"] for c in store.codes() if c["key"] in result.new_codes}}
+            key_of = {v: k for k, v in known.items()}
+            act.details["new_codes"] = result.new_codes
         add, add_frag, remove = [], [], []
         for sid, by_span in wanted.items():
             want = {(span, c) for span, codes in by_span.items() for c in codes}
@@ -482,7 +584,7 @@ def _apply(store, result: ImportResult, wanted: dict[int, dict[tuple[int, int] |
         store.add_codings([(sid, cid) for sid, cid, _ in add], coder, "manual")
         for sid, cid, span in add_frag:
             store.add_coding(sid, cid, coder, "manual", span=span)
-        store.remove_span_codings(remove, coder)
+        store.remove_codings(remove, coder, by="span")
         for _, cid, _ in add + add_frag:
             result.added[key_of[cid]] = result.added.get(key_of[cid], 0) + 1
         for _, cid, _ in remove:

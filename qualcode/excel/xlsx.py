@@ -1,26 +1,37 @@
-"""Small helpers every Excel export shares.
+"""Small helpers every Excel file shares: the one writer's conveniences and the one reader.
 
+* Every workbook is written by qualcode's own writer (:mod:`.spreadsheetml`), which owns the whole
+  file: no other library's internals are involved.
 * Text is always written as text: a cell whose value starts with ``=``, ``+``,
   ``-``, ``@``, tab or carriage return is stored with type string, never as a
   formula (OWASP CSV/formula-injection guidance), so a quote such as
   "- ja maar…" reads naturally and cannot run.
 * Text passes :func:`qualcode.files.textsafe.xml_text` (characters XML cannot hold are replaced, one for
   one), so a transcript with a stray control character still gives a workbook that opens.
-* Styles are created once per workbook and reused.
-* Sheets are written row by row (``write_only`` workbooks) so memory stays flat.
+* Styles are plain values (:class:`Fill`, :class:`Font`, :class:`Alignment`, :class:`CellStyle`);
+  equal styles share one cell format in the file.
+* Sheets are written row by row, so memory stays flat.
+* Every user workbook is read by :func:`read_xlsx`: archive checks first (qualcode.files.guards), read-only,
+  always closed, rows padded to the same width.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import re
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from ..files.atomic import atomic_output
-from ..files.textsafe import ILLEGAL_XML_CHARS, xml_text
+from ..errors import InputError
+from ..files.textsafe import xml_text
+from .spreadsheetml import (Alignment, BarChart, Border, Cell, CellStyle, Fill, Font, Link, Series, Sheet,
+                            Workbook, column_letter, split_ref)
+
+__all__ = ["Alignment", "BarChart", "Border", "Cell", "CellStyle", "Fill", "Font", "Link", "Series", "Sheet",
+           "Workbook", "Styles", "XlsxData", "cell", "clean", "column_letter", "csv_safe", "fit_widths", "hex_fill",
+           "light", "read_xlsx", "safe_title", "split_ref", "style", "write_only_workbook", "write_table"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,45 +52,28 @@ def csv_safe(value: Any) -> str:
 
 
 @contextlib.contextmanager
-def write_only_workbook(path) -> Iterator[Any]:
-    """A new write-only openpyxl ``Workbook``, saved to ``path`` when the block ends without an error.
+def write_only_workbook(path, *, title: str | None = None, description: str | None = None,
+                        compresslevel: int = 6) -> Iterator[Workbook]:
+    """A new :class:`~.spreadsheetml.Workbook`, saved to ``path`` when the block ends without an error.
 
-    The file is written beside ``path`` and renamed into place (qualcode.files.atomic), and openpyxl's
-    per-sheet temporary files (every row until the save) are made in the same private folder and
-    removed with it, so a failed or interrupted export leaves the previous file and no text behind."""
-    from openpyxl import Workbook
-
+    The file is written beside ``path`` and renamed into place (qualcode.files.atomic); the sheets' row
+    files are made in the same private folder and removed with it, so a failed or interrupted export
+    leaves the previous file and no text behind."""
     with atomic_output(Path(path), scratch=True) as tmp:
-        wb = Workbook(write_only=True)
+        wb = Workbook(title=title, description=description, compresslevel=compresslevel)
         try:
             yield wb
-            wb.save(tmp)
         except BaseException:
-            close_quietly(wb)
+            wb.discard()
             raise
+        wb.save(tmp)
 
 
-def close_quietly(wb) -> None:
-    """Finish the sheets of a workbook whose export failed, ignoring errors, so openpyxl's half-written
-    sheet streams end now (in the private folder) instead of failing noisily when garbage-collected."""
-    for ws in wb.worksheets:
-        with contextlib.suppress(Exception):
-            ws.close()
-
-
-def hex_fill(colour: str | None):
-    from openpyxl.styles import PatternFill
-
+def hex_fill(colour: str | None) -> Fill | None:
+    """A solid fill of '#RRGGBB' (None for no colour)."""
     if not colour:
         return None
-    return _fill(colour.lstrip("#").upper())
-
-
-@lru_cache(maxsize=256)
-def _fill(rgb: str):
-    from openpyxl.styles import PatternFill
-
-    return PatternFill("solid", start_color="FF" + rgb, end_color="FF" + rgb)
+    return Fill("#" + colour.lstrip("#").upper())
 
 
 def light(colour: str, amount: float = 0.6) -> str:
@@ -91,72 +85,55 @@ def light(colour: str, amount: float = 0.6) -> str:
 
 
 class Styles:
-    """Styles made once per workbook."""
+    """The styles every sheet shares."""
 
     def __init__(self):
-        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-        self.header_font = Font(bold=True, color="FFFFFFFF")
-        self.header_fill = PatternFill("solid", start_color="FF1F3A5F", end_color="FF1F3A5F")
+        self.header_font = Font(bold=True, colour="#FFFFFF")
+        self.header_fill = Fill("#1F3A5F")
         self.bold = Font(bold=True)
         self.wrap = Alignment(wrap_text=True, vertical="top")
         self.top = Alignment(vertical="top")
-        self.thin = Border(bottom=Side(style="thin", color="FFBBBBBB"))
+        self.thin = Border(bottom="#BBBBBB")
 
 
-def cell(ws, value: Any, *, fill=None, font=None, alignment=None, number_format: str | None = None):
-    """A write-only cell whose text can never become a formula."""
-    from openpyxl.cell import WriteOnlyCell
-
-    v = clean(value)
-    c = WriteOnlyCell(ws, value=v)
-    if isinstance(v, str):
-        c.data_type = "s"
-    if fill is not None:
-        c.fill = fill
-    if font is not None:
-        c.font = font
-    if alignment is not None:
-        c.alignment = alignment
-    if number_format:
-        c.number_format = number_format
-    return c
+def style(fill: Fill | None = None, font: Font | None = None, alignment: Alignment | None = None,
+          number_format: str | None = None, border: Border | None = None) -> CellStyle | None:
+    """The :class:`CellStyle` of these parts (None when it sets nothing)."""
+    if fill is None and font is None and alignment is None and not number_format and border is None:
+        return None
+    return CellStyle(fill, font, alignment, number_format or None, border)
 
 
-def set_text(c, value: Any) -> None:
-    """Set a normal (not write-only) cell's value; text stays text."""
-    v = clean(value)
-    c.value = v
-    if isinstance(v, str):
-        c.data_type = "s"
+def cell(value: Any, *, fill: Fill | None = None, font: Font | None = None, alignment: Alignment | None = None,
+         number_format: str | None = None) -> Cell:
+    """A value with its own style, for ``Sheet.append``; text stays text (never a formula)."""
+    return Cell(clean(value), style(fill, font, alignment, number_format))
 
 
-def write_table(wb, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], *,
+def write_table(wb: Workbook, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], *,
                 widths: Sequence[float] | None = None, wrap_cols: Iterable[int] = (), styles: Styles | None = None,
-                row_fills: Iterable | None = None, freeze: str = "A2", autofilter: bool = True):
-    """Append a sheet to a write-only workbook: styled header, frozen, filtered, set widths.
+                row_fills: Iterable | None = None, freeze: str = "A2", autofilter: bool = True) -> Sheet:
+    """Append a sheet: styled header, frozen, filtered, set widths.
 
     ``row_fills`` (optional) gives a fill (or None) per row, in step with ``rows``.
     """
-    from openpyxl.utils import get_column_letter
-
     st = styles or Styles()
-    ws = wb.create_sheet(title=safe_title(title))
     widths = list(widths) if widths else [max(10, min(60, len(h) + 4)) for h in header]
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    if freeze:
-        ws.freeze_panes = freeze
-    n = 0
+    ws = wb.add_sheet(safe_title(title), widths=widths, freeze=freeze or None)
     wraps = set(wrap_cols)
-    ws.append([cell(ws, h, font=st.header_font, fill=st.header_fill) for h in header])
+    head = style(fill=st.header_fill, font=st.header_font)
+    ws.append(list(header), [head] * len(header))
     fills = iter(row_fills) if row_fills is not None else None
+    plain: dict = {}
     for row in rows:
         fill = next(fills) if fills is not None else None
-        ws.append([cell(ws, v, fill=fill, alignment=st.wrap if i in wraps else None) for i, v in enumerate(row)])
-        n += 1
+        n = len(row)
+        key = (fill, n)
+        if key not in plain:
+            plain[key] = [style(fill=fill, alignment=st.wrap if i in wraps else None) for i in range(n)]
+        ws.append(row, plain[key])
     if autofilter and header:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{n + 1}"
+        ws.autofilter(f"A1:{column_letter(len(header))}{ws.rows}")
     return ws
 
 
@@ -176,194 +153,129 @@ def fit_widths(rows: Sequence[Sequence[Any]], header: Sequence[str], *, cap: int
     return [max(floor, min(cap, w)) for w in widths]
 
 
-# ------------------------------------------------------------------ fast streamed rows
-class CellStyle:
-    """One combination of fill, font, alignment and number format, made once and shared by many
-    cells. Compared by identity (make each combination once, e.g. through a dict)."""
-
-    __slots__ = ("fill", "font", "alignment", "number_format")
-
-    def __init__(self, fill=None, font=None, alignment=None, number_format: str | None = None):
-        self.fill, self.font, self.alignment, self.number_format = fill, font, alignment, number_format
-
-    def kwargs(self) -> dict:
-        return {"fill": self.fill, "font": self.font, "alignment": self.alignment,
-                "number_format": self.number_format}
+# ------------------------------------------------------------------ the one reader
+@dataclass
+class SheetData:
+    """One sheet as read: ``rows`` of values from row 1 (each as long as the widest row, empty
+    cells None); with ``formulas`` the (row from 1, column from 0) of every cell holding a formula;
+    with ``merged`` every merged range as (min_row, max_row, min_col, max_col, 'A1:B2'), from 1."""
+    title: str
+    rows: list[list] = field(default_factory=list)
+    formulas: set[tuple[int, int]] = field(default_factory=set)
+    merged: list[tuple[int, int, int, int, str]] = field(default_factory=list)
 
 
-class CellRows:
-    """Rows of a write-only sheet as openpyxl cells (one ``WriteOnlyCell`` per value, through
-    :func:`cell`). The plain, reference way; :class:`StreamRows` writes the same rows faster."""
+@dataclass
+class XlsxData:
+    """A workbook as read by :func:`read_xlsx`: its sheet names in order and the sheets asked for."""
+    sheetnames: list[str]
+    sheets: dict[str, SheetData]
 
-    def __init__(self, ws):
-        self.ws = ws
+    def __contains__(self, title: str) -> bool:
+        return title in self.sheets
 
-    def append(self, values: Sequence[Any], styles: Sequence[CellStyle | None] | None = None) -> None:
-        ws = self.ws
-        if styles is None:
-            ws.append([cell(ws, v) for v in values])
-        else:
-            ws.append([cell(ws, v, **s.kwargs()) if s is not None else cell(ws, v) for v, s in zip(values, styles)])
-
-    def set_height(self, row: int, height: float) -> None:
-        """Give row ``row`` (1-based, not appended yet) a height in points (openpyxl's row dimensions)."""
-        self.ws.row_dimensions[row].height = height
-
-    def close(self) -> None:
-        """Nothing to do: openpyxl finishes the sheet when the workbook is saved."""
-
-    def discard(self) -> None:
-        pass
+    def __getitem__(self, title: str) -> SheetData:
+        return self.sheets[title]
 
 
-_NEEDS_CARE = re.compile(f"[&<>\r{ILLEGAL_XML_CHARS}]")
-_MAX_TEXT = 32767  # Excel's limit on a cell's text; openpyxl cuts longer text to it as well
+def read_xlsx(path: str | Path, what: str = "Excel workbook", *, sheets: Iterable[str | int] | None = None,
+              formulas: bool = False, merged: bool = False) -> XlsxData:
+    """Read a user's .xlsx: the one way qualcode opens a workbook someone hands it.
 
+    The archive is checked first (:func:`qualcode.files.guards.check_zip`: unsafe paths, zip bombs,
+    DTDs), then read with openpyxl read-only and closed on every way out. ``sheets`` names the
+    sheets to read (by title, or by position from 0; titles that do not exist are skipped: look in
+    ``sheetnames``); None reads them all. Values are the cached results of formulas, unless
+    ``formulas`` is set: then a formula cell gives its formula text ('=SUM(A1:A3)') and its place
+    is listed in ``SheetData.formulas``. ``merged`` lists merged ranges (read from the sheet's XML
+    part, which read-only openpyxl does not report). Raises :class:`InputError` naming ``what`` for
+    a missing, damaged or hostile file."""
+    from ..files.guards import check_zip
 
-def _write_error(path) -> OSError:
-    """The error for a sheet file openpyxl left cut short: 'no space left' when its disk is full."""
-    import errno
-    import os
+    path = Path(path)
+    if not path.exists():
+        raise InputError("does not exist", path=str(path))
+    check_zip(path, what)
+    import openpyxl
 
     try:
-        st = os.statvfs(os.path.dirname(path) or ".")
-        full = st.f_bavail * st.f_frsize < (1 << 20)
-    except OSError:
-        full = False
-    code = errno.ENOSPC if full else errno.EIO
-    return OSError(code, os.strerror(code), str(path))
-
-
-class StreamRows:
-    """Rows of a write-only sheet serialised straight to SpreadsheetML, without a cell object per
-    value: the same XML openpyxl writes for :class:`CellRows` (inline strings, numbers, the same
-    style ids), several times faster. Text is always written as text, never as a formula.
-
-    Use it instead of ``ws.append`` for a whole sheet: set widths, panes, filters, conditional
-    formats and charts on ``ws`` as usual, append every row here, then :meth:`close` before the
-    workbook is saved. openpyxl then writes the sheet around an empty ``<sheetData>`` and the rows
-    are put in its place. Values may be str, int, float, bool or None (written as empty text)."""
-
-    def __init__(self, ws):
-        import tempfile
-
-        self.ws = ws
-        self._fh = tempfile.TemporaryFile()
-        self._buf: list[str] = []
-        self._row = 0
-        self._letters: list[str] = []
-        self._sattr: dict[CellStyle | None, str] = {None: ""}
-        self._heights: dict[int, float] = {}
-
-    def _style_attr(self, style: CellStyle) -> str:
-        """' s="N"' for a style (registered with the workbook on first use, as openpyxl does)."""
-        from openpyxl.cell import WriteOnlyCell
-
-        c = WriteOnlyCell(self.ws)
-        if style.fill is not None:
-            c.fill = style.fill
-        if style.font is not None:
-            c.font = style.font
-        if style.alignment is not None:
-            c.alignment = style.alignment
-        if style.number_format:
-            c.number_format = style.number_format
-        attr = self._sattr[style] = f' s="{c.style_id}"' if c.has_style else ""
-        return attr
-
-    def append(self, values: Sequence[Any], styles: Sequence[CellStyle | None] | None = None) -> None:
-        """Write one row: ``values`` and, optionally, a style (or None) for each value."""
-        self._row += 1
-        r = str(self._row)
-        letters = self._letters
-        if len(values) > len(letters):
-            from openpyxl.utils import get_column_letter
-
-            letters.extend(get_column_letter(i) for i in range(len(letters) + 1, len(values) + 1))
-        sattr = self._sattr
-        parts = [f'<row r="{r}"{self._height_attr(self._row)}>']
-        add = parts.append
-        for i, v in enumerate(values):
-            if styles is None:
-                s = ""
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=not formulas)
+    except Exception as exc:  # openpyxl raises many kinds on damaged files
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(f"cannot be read as an {what} ({type(exc).__name__}: {detail}); is it an .xlsx file "
+                         "saved by Excel or LibreOffice?", path=str(path)) from None
+    try:
+        names = list(wb.sheetnames)
+        wanted = names if sheets is None else [names[s] if isinstance(s, int) else s for s in sheets
+                                                if (isinstance(s, int) and -len(names) <= s < len(names))
+                                                or (isinstance(s, str) and s in names)]
+        out: dict[str, SheetData] = {}
+        for title in wanted:
+            data = out[title] = SheetData(title)
+            ws = wb[title]
+            ws.reset_dimensions()   # a stored size can be wrong (some writers put 'A1'): read the rows as written
+            if formulas:
+                for r_i, row in enumerate(ws.iter_rows(), start=1):
+                    values = []
+                    for c_i, c in enumerate(row):
+                        if getattr(c, "data_type", None) == "f":
+                            data.formulas.add((r_i, c_i))
+                        values.append(c.value)
+                    data.rows.append(values)
             else:
-                s = sattr.get(styles[i])
-                if s is None:
-                    s = self._style_attr(styles[i])
-            if v is None:
-                v = ""
-            if isinstance(v, str):
-                if _NEEDS_CARE.search(v) is not None or len(v) > _MAX_TEXT:
-                    v = xml_text(v)[:_MAX_TEXT]
-                    esc = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-                else:
-                    esc = v
-                if not v:
-                    add(f'<c r="{letters[i]}{r}"{s} t="inlineStr"></c>')
-                elif v != v.strip():
-                    add(f'<c r="{letters[i]}{r}"{s} t="inlineStr"><is><t xml:space="preserve">{esc}</t></is></c>')
-                else:
-                    add(f'<c r="{letters[i]}{r}"{s} t="inlineStr"><is><t>{esc}</t></is></c>')
-            elif type(v) is int:
-                add(f'<c r="{letters[i]}{r}"{s} t="n"><v>{"%.16g" % v}</v></c>')
-            else:
-                add(self._other_xml(letters[i] + r, s, v, i))
-        add("</row>")
-        self._buf.append("".join(parts))
-        if len(self._buf) >= 2000:
-            self._flush()
+                data.rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            width = max((len(r) for r in data.rows), default=0)
+            for r in data.rows:
+                if len(r) < width:
+                    r.extend([None] * (width - len(r)))
+    except InputError:
+        raise
+    except Exception as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(f"cannot be read as an {what} ({type(exc).__name__}: {detail})", path=str(path)) from None
+    finally:
+        wb.close()
+    if merged and out:
+        for title, ranges in _merged_ranges(path, list(out)).items():
+            out[title].merged = ranges
+    return XlsxData(names, out)
 
-    def set_height(self, row: int, height: float) -> None:
-        """Give row ``row`` (1-based, not appended yet) a height in points, as :meth:`CellRows.set_height`."""
-        self._heights[row] = height
 
-    def _height_attr(self, row: int) -> str:
-        """' ht="H" customHeight="1"' for a row given a height with :meth:`set_height`, else ''."""
-        if not self._heights:
-            return ""
-        ht = self._heights.pop(row, None)
-        return f' ht="{ht:g}" customHeight="1"' if ht else ""
+def _merged_ranges(path: Path, titles: list[str]) -> dict[str, list[tuple[int, int, int, int, str]]]:
+    """The merged ranges of the named sheets, from their XML parts (found through workbook.xml and
+    its relationships). The archive has passed check_zip; parts are parsed with defusedxml."""
+    import posixpath
+    import zipfile
 
-    def _other_xml(self, ref: str, s: str, v: Any, i: int) -> str:
-        from openpyxl.compat.numbers import NUMERIC_TYPES
+    from ..files.guards import parse_xml, read_zip_member
 
-        if isinstance(v, bool):
-            return f'<c r="{ref}"{s} t="b"><v>{int(v)}</v></c>'
-        if isinstance(v, NUMERIC_TYPES):
-            num = "" if math.isnan(v) or math.isinf(v) else "%.16g" % v
-            return f'<c r="{ref}"{s} t="n"><v>{num}</v></c>'
-        raise TypeError(f"cannot stream a {type(v).__name__} to a worksheet cell (row {self._row}, column {i + 1})")
+    found: dict[str, list] = {}
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
 
-    def _flush(self) -> None:
-        if self._buf:
-            self._fh.write("".join(self._buf).encode("ascii", "xmlcharrefreplace"))
-            self._buf.clear()
+        def part(name: str):
+            return parse_xml(read_zip_member(zf, name), str(path), "workbook part", local_names=True)
 
-    def close(self) -> None:
-        """Finish the sheet: openpyxl writes it with empty sheet data, then the rows go in."""
-        import shutil
-
-        self._flush()
-        ws = self.ws
-        ws.close()
-        path = ws._writer.out  # the sheet's temporary file, which openpyxl copies into the archive
-        with open(path, "rb") as fh:
-            data = fh.read()
-        for empty in (b"<sheetData></sheetData>", b"<sheetData/>", b"<sheetData />"):
-            k = data.find(empty)
-            if k >= 0:
-                break
-        else:
-            if not data.rstrip().endswith(b"</worksheet>"):   # cut short: writing it failed (a full disk)
-                raise _write_error(path)
-            raise RuntimeError(f"openpyxl wrote sheet '{ws.title}' without an empty <sheetData> element")
-        with open(path, "wb") as out:
-            out.write(data[:k] + b"<sheetData>")
-            self._fh.seek(0)
-            shutil.copyfileobj(self._fh, out, 1 << 20)
-            out.write(b"</sheetData>" + data[k + len(empty):])
-        self._fh.close()
-
-    def discard(self) -> None:
-        self._buf.clear()
-        self._fh.close()
+        wb_name = "xl/workbook.xml"
+        for rel in part("_rels/.rels").iter("Relationship"):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                wb_name = rel.get("Target", wb_name).lstrip("/")
+        base = posixpath.dirname(wb_name)
+        rels_name = posixpath.join(base, "_rels", posixpath.basename(wb_name) + ".rels")
+        targets = {r.get("Id"): r.get("Target", "") for r in part(rels_name).iter("Relationship")}
+        for sheet in part(wb_name).iter("sheet"):
+            title = sheet.get("name")
+            rid = next((v for k, v in sheet.attrib.items() if k == "id"), None)
+            target = targets.get(rid or "", "")
+            name = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+            if title not in titles or name not in names:
+                continue
+            ranges = []
+            for m in part(name).iter("mergeCell"):
+                ref = m.get("ref", "")
+                if ":" not in ref:
+                    continue
+                (r1, c1), (r2, c2) = (split_ref(x) for x in ref.split(":"))
+                ranges.append((min(r1, r2), max(r1, r2), min(c1, c2), max(c1, c2), ref))
+            found[title] = ranges
+    return found

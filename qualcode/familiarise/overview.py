@@ -1,4 +1,6 @@
-"""Step 1, familiarise: who spoke how much, how balanced each group was, which words
+"""Step 1, familiarise: talk per group and participant, distinctive words, keywords in context.
+
+Who spoke how much, how balanced each group was, which words
 set each group apart, and keyword-in-context reading."""
 
 from __future__ import annotations
@@ -263,7 +265,7 @@ def code_count_table(store, by: str = "source", coder: str | None = None, *,
     """A code x unit (or theme x unit, ``by='theme,gender'``) table of coded-segment counts: header
     and rows (one row per code or theme, in codebook order, a column per unit, a total column).
     ``coder`` or ``coders``: only their codings."""
-    from ..store.sources import natural_key
+    from ..store.segments import natural_key
 
     rows_of, unit = parse_by(store, by)
     counts = store.code_counts_by(unit, coder, coders=coders, rows=rows_of)

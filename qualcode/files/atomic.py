@@ -14,7 +14,7 @@ through :func:`atomic_output`:
    a power cut) is removed by the next write to the same target.
 
 If the writer fails at any point the previous file at the target is untouched, byte for byte.
-With ``scratch=True`` the temporary files a library makes while writing (openpyxl's write-only
+With ``scratch=True`` the temporary files a writer makes while writing (the xlsx writer's per-sheet
 worksheets hold every row, so full quotes, until the workbook is saved) also go into the private
 folder instead of the system temp folder, and are removed with it.
 
@@ -139,6 +139,9 @@ def _fsync_dir(folder: Path) -> None:
 def _error(target: Path, exc: OSError) -> OutputError:
     reason = exc.strerror or str(exc)
     if not target.parent.is_dir():
-        return OutputError(f"{target}: cannot be written: folder {target.parent} does not exist; create it first.")
-    return OutputError(f"{target}: cannot be written ({reason}); any previous file there is unchanged. "
-                       "Check the disk space and that the folder is writable and the file not open elsewhere.")
+        err = OutputError(f"{target}: cannot be written: folder {target.parent} does not exist; create it first.")
+    else:
+        err = OutputError(f"{target}: cannot be written ({reason}); any previous file there is unchanged. "
+                          "Check the disk space and that the folder is writable and the file not open elsewhere.")
+    err.reason = reason   # the system's words alone, for callers that phrase their own message
+    return err

@@ -1,4 +1,6 @@
-"""Which existing file an output may replace: never a project, a backup or a transcript the
+"""Which existing file an output may replace.
+
+Never a project, a backup or a transcript the
 project was made from; with ``--force`` only a file of the output's own kind (inside a folder
 named ``reports``, such a file is replaced without ``--force``, as ``make demo`` does)."""
 

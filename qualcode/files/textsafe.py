@@ -53,6 +53,16 @@ def xml_text(value: str) -> str:
     return ILLEGAL_XML.sub(_replace, value)
 
 
+#: Lone surrogates (from a command-line argument that was not valid UTF-8): UTF-8 cannot encode them.
+SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def utf8_text(value: str) -> str:
+    """``value`` for a plain UTF-8 text file (REFI-QDA source texts): exactly as stored, control
+    characters included (offsets refer to it), except lone surrogates, which become U+FFFD one for one."""
+    return SURROGATES.sub(REPLACEMENT, value) if SURROGATES.search(value) else value
+
+
 def xml_safe(value: Any) -> Any:
     """:func:`xml_text` for a string, anything else unchanged."""
     return xml_text(value) if isinstance(value, str) else value

@@ -49,6 +49,7 @@ class IngestReport:
     codings_imported: int = 0
     names_file: str = ""          # where the name -> key table was written (it holds names!)
     names_numbered: int = 0
+    new_codes: list[str] = field(default_factory=list)   # codes created from a coded table (--create-codes)
 
     def lines(self) -> list[str]:
         out = []
@@ -65,6 +66,8 @@ class IngestReport:
             out.append(f"participants: {self.participants_added} added, {self.participants_updated} updated")
         if self.speakers_created:
             out.append(f"new speakers created (--allow-new-speakers): {', '.join(self.speakers_created)}")
+        if self.new_codes:
+            out.append(f"new codes (--create-codes, under the theme for new codes): {', '.join(self.new_codes)}")
         if self.codings_imported:
             out.append(f"codings imported from tables: {self.codings_imported}")
         if self.names_file:
@@ -205,8 +208,12 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
            columns: dict | None = None, coder: str | None = None,
            progress: Callable[[Iterable, str], Iterable] | None = None,
            speaker_labels: Iterable[str] = (), moderators: Iterable[str] = (), default_speaker: str | None = None,
-           names_file: str | None = None, group_from: str | None = None, strict: bool = False) -> IngestReport:
+           names_file: str | None = None, group_from: str | None = None, strict: bool = False,
+           create_codes: bool = False) -> IngestReport:
     """Ingest transcripts (and optionally participants metadata) into ``store``.
+
+    A coded table's codes are found by id or by name; with ``create_codes`` those the codebook lacks are
+    created (ids made from the names, names kept as written, under the theme 'nieuw'/'new').
 
     Speakers named in the files are mapped to keys (see :mod:`qualcode.ingest.speakers`); names
     numbered with ``allow_new_speakers`` are added to ``names_file`` (default: beside the project)."""
@@ -248,12 +255,7 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
     # 2. decide groups, resolve speakers, check codes ----------------------
     plans, new_speakers = _plan_groups(store, parsed_all, people, group_from, ctx, problems)
     code_ids = store.code_ids()
-    for path, parsed, *_ in plans:
-        missing = sorted({c for _, c, _ in parsed.codings if c not in code_ids})
-        if missing:
-            problems.append(InputError(f"uses codes that are not in the project's codebook: "
-                                       f"{', '.join(missing[:10])}; load a codebook that has them "
-                                       "('qualcode codebook apply')", path=path))
+    new_codes = _table_codes(store, plans, create_codes, problems)
     _raise_problems(problems, len(paths))
 
     # 3. re-ingest rules ---------------------------------------------------
@@ -264,6 +266,11 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
     if not writes and not people and not new_speakers:
         return report  # nothing new: the project is left exactly as it was
     with store.act("ingest", summary="", undoable=False, capture=False) as act:
+        if new_codes:
+            from ..codebook.newcodes import create_codes as add_codes
+
+            report.new_codes = add_codes(store, new_codes)
+            code_ids = store.code_ids()
         pid_map = _write_participants(store, people, new_speakers, report)
         loop = progress(writes, "Ingesting") if (progress and len(writes) > 1) else writes
         for write in loop:
@@ -281,6 +288,43 @@ def ingest(store, paths: Iterable[str], *, participants: str | None = None, grou
             report.names_numbered = len(ctx.new_names)
     _lemmatise_once(store)
     return report
+
+
+def _table_codes(store, plans: list[tuple], create: bool, problems: list[InputError]) -> list:
+    """Resolve the codes of coded tables to code keys (by id or name, any capitals), rewriting the parsed
+    codings; the codes the codebook lacks become NewCode (with ``create``) or a problem."""
+    from ..codebook.newcodes import did_you_mean, find_code, plan_new_codes
+
+    codes = store.codes()
+    resolved: dict[str, str | None] = {}
+    missing: dict[str, str] = {}   # code as written -> the file it is in
+    for path, parsed, *_ in plans:
+        for _, c, _ in parsed.codings:
+            if c not in resolved:
+                resolved[c] = find_code(c, codes)
+                if resolved[c] is None:
+                    missing.setdefault(c, path)
+    if missing and not create:
+        for path in dict.fromkeys(missing.values()):
+            mine = [c for c, p in missing.items() if p == path]
+            hint = did_you_mean(mine[0], codes) if len(mine) == 1 else ""
+            problems.append(InputError(f"uses codes that are not in the project's codebook: "
+                                       f"{', '.join(mine[:10])}.{hint} Load a codebook that has them ('qualcode "
+                                       "codebook apply'), or create them with --create-codes", path=path))
+        return []
+    new = []
+    if missing:
+        try:
+            new = plan_new_codes(store, list(missing), where={c: f"{p}" for c, p in missing.items()})
+        except InputError as exc:
+            problems.append(exc)
+            return []
+        by_name = {" ".join(c.name.split()).casefold(): c.key for c in new}
+        for c in missing:
+            resolved[c] = by_name.get(" ".join(c.split()).casefold(), resolved[c])
+    for path, parsed, *_ in plans:
+        parsed.codings = [(t, resolved[c] or c, who) for t, c, who in parsed.codings]
+    return new
 
 
 def _lemmatise_once(store) -> None:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-import textwrap
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 from ..store import Store
 
 
+@dataclass(frozen=True)
+class NewProject:
+    """A project :func:`init_project` created: its file, language and, when a codebook was loaded,
+    :func:`~qualcode.codebook.yamlfile.apply_codebook`'s report."""
+
+    path: str
+    language: str
+    codebook: Any = None
+
+
 def init_project(path: str, *, codebook: str | None = None, language: str | None = None, name: str = "",
-                 force: bool = False) -> str:
-    """Create a project file, optionally loading a codebook. Returns a summary line."""
+                 force: bool = False) -> NewProject:
+    """Create a project file, optionally loading a codebook (validated before anything is created)."""
     cb = None
     if codebook:
         from ..codebook.yamlfile import load_codebook
@@ -18,19 +28,18 @@ def init_project(path: str, *, codebook: str | None = None, language: str | None
         cb = load_codebook(codebook)  # validated before anything is created
         language = language or cb.language
     store = Store.create(path, language=language or "nl", name=name, force=force)
+    report = None
     try:
-        lines = [f"created {path} (language {store.language})"]
         if cb is not None:
             from ..codebook.yamlfile import apply_codebook
 
             report = apply_codebook(store, cb, source=str(codebook))
-            lines.extend(report.lines())
     except BaseException:
         store.discard()
         raise
+    created = NewProject(str(path), store.language, report)
     store.close()
-    lines.append("next: qualcode ingest FILES --participants participants.csv")
-    return "\n".join(lines)
+    return created
 
 
 def format_timestamp(seconds: float | None) -> str:
@@ -42,10 +51,12 @@ def format_timestamp(seconds: float | None) -> str:
 
 def list_segments(store: Store, *, group: str | None = None, participant: str | None = None,
                   source: str | None = None, moderator: bool = True, show_codes: bool = False,
-                  limit: int | None = None, width: int = 100, code: str | None = None,
-                  theme: str | None = None) -> Iterator[str]:
-    """Readable lines for segments in transcript order: '#12 (F2 P2) 00:12:03' then the text.
-    ``code`` / ``theme`` (key or name): only segments coded with that code, or any code of that theme."""
+                  limit: int | None = None, code: str | None = None, theme: str | None = None) -> Iterator[dict]:
+    """Segments in transcript order (the rows of ``store.segments``); with ``show_codes`` each also
+    has ``codes`` (the keys of the codes on it) and ``fragments`` (its codings on part of the
+    segment: dicts with ``code`` and ``text``, its words with runs of white space made one space, in
+    order, without repeats). ``code`` / ``theme`` (key or name): only segments coded with that code,
+    or with any code of that theme."""
     from ..errors import NotFoundError, unknown
 
     from .parse import normalise_group, normalise_person
@@ -75,28 +86,17 @@ def list_segments(store: Store, *, group: str | None = None, participant: str | 
     if show_codes:
         for f in store.fragment_codings():
             fragments.setdefault(f["segment_id"], []).append(f)
-    n = 0
     ids = None
     if code or theme:
         ids = store.coded_segment_ids(code_id=store.code(code)["id"] if code else None,
                                       theme_id=store.theme(theme)["id"] if theme else None)
     for seg in store.segments(group=group, participant=participant, source=source, ids=ids,
                               role=None if moderator and not participant else "participant", limit=limit):
-        n += 1
-        head = f"#{seg['id']} ({seg['key']})"
-        if seg["timestamp"] is not None:
-            head += f" {format_timestamp(seg['timestamp'])}"
-        if show_codes and codes.get(seg["id"]):
-            head += "  [" + ", ".join(codes[seg["id"]]) + "]"
-        yield head
-        for para in seg["text"].split("\n"):
-            yield textwrap.fill(para, width=width, initial_indent="    ", subsequent_indent="    ") or "    "
-        seen: set = set()
-        for f in fragments.get(seg["id"], ()):  # codings on part of the segment, under it
-            line = f"{f['code']}: “{' '.join(f['text'].split())}”"
-            if line not in seen:
-                seen.add(line)
-                yield textwrap.fill(line, width=width, initial_indent="      fragment ",
-                                    subsequent_indent="        ")
-    if n == 0:
-        yield "no segments match."
+        if show_codes:
+            seen: list[dict] = []
+            for f in fragments.get(seg["id"], ()):
+                one = {"code": f["code"], "text": " ".join(f["text"].split())}
+                if one not in seen:
+                    seen.append(one)
+            seg = dict(seg, codes=list(codes.get(seg["id"], [])), fragments=seen)
+        yield seg

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -340,24 +338,14 @@ def write_names_file(ctx: SpeakerContext, path: str | Path) -> Path | None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["group", "participant", "name", "role"])
     w.writerows([csv_safe(v) for v in r] for r in rows)
+    from ..files.atomic import write_text
+    from ..errors import OutputError
+
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".names-", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise InputError(f"cannot write the name -> key table here ({exc.strerror or exc}); choose another place "
-                         "with --names-file", path=str(path)) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"cannot write the name -> key table ({exc.strerror or exc}); nothing was ingested. "
+        write_text(path, buf.getvalue(), newline="")   # temporary file beside it, then renamed (qualcode.files.atomic)
+    except OutputError as exc:
+        raise InputError(f"cannot write the name -> key table ({exc.reason}); nothing was ingested. "
                          "Choose another place with --names-file", path=str(path)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

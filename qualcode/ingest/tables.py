@@ -67,31 +67,20 @@ def read_rows(path: str) -> tuple[list[str], list[list[str]], list[int]]:
 
 
 def _read_xlsx(path: str):
-    from ..files.guards import check_zip
+    from ..excel.xlsx import read_xlsx
 
-    check_zip(path, "Excel workbook")
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on damaged files
-        detail = " ".join(str(exc).split())[:200]
-        raise InputError(f"cannot be read as an Excel workbook ({type(exc).__name__}: {detail})", path=path) from None
-    try:
-        ws = wb.worksheets[0]
-        header: list[str] | None = None
-        body, lines = [], []
-        for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = ["" if v is None else _cell_str(v) for v in row]
-            if not any(c.strip() for c in cells):
-                continue
-            if header is None:
-                header = [c.strip() for c in cells]
-                continue
-            body.append(cells)
-            lines.append(i)
-    finally:
-        wb.close()
+    book = read_xlsx(path, "Excel workbook", sheets=[0])
+    header: list[str] | None = None
+    body, lines = [], []
+    for i, row in enumerate(book[book.sheetnames[0]].rows, start=1):
+        cells = ["" if v is None else _cell_str(v) for v in row]
+        if not any(c.strip() for c in cells):
+            continue
+        if header is None:
+            header = [c.strip() for c in cells]
+            continue
+        body.append(cells)
+        lines.append(i)
     if header is None:
         raise InputError("has no rows", path=path)
     return header, body, lines

@@ -448,6 +448,7 @@ def _pseudonymise(store, *, names, detect, ignore_case, dry_run, mapping_out, wr
         act.details = {"counts": report.counts(), "sources": report.sources_changed}
         store.clear_lemma_cache()   # cached lemmas and word forms hold the original names
         store.clear_figures()       # and cached report figures may show them
+        store.clear_embeddings()    # sentence vectors were computed from the original texts
         if mapping_out:  # before the commit: no pseudonymisation without its key
             written.append(write_mapping(report, mapping_out))
             report.mapping_file = str(written[-1])
@@ -516,12 +517,10 @@ def write_mapping(report: PseudonymiseReport, path: str | Path) -> Path:
     return path
 
 
-def mark_identifying(store, name: str, identifying: bool = True) -> str:
-    """Mark (or unmark) a participant attribute as identifying: never exported or reported."""
+def mark_identifying(store, name: str, identifying: bool = True) -> dict:
+    """Mark (or unmark) a participant attribute as identifying: never exported or reported. Returns
+    ``{"attribute": name, "identifying": identifying}``."""
     with store.act("attribute identifying", summary=f"{name}: {'identifying' if identifying else 'not identifying'}",
                    details={"attribute": name, "identifying": identifying}):
         store.set_attribute_identifying(name, identifying)
-    if identifying:
-        return (f"attribute '{name}' is now identifying: it stays in the project but is left out of every "
-                "export and report")
-    return f"attribute '{name}' is no longer identifying: exports and reports include it again"
+    return {"attribute": name, "identifying": identifying}

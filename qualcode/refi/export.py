@@ -38,20 +38,19 @@ from ..files.atomic import atomic_output
 from ..errors import InputError
 from . import CODEBOOK_NS, GROUP_VARIABLE, PROJECT_NS
 from ..store.core import exported
-from ..files.textsafe import REPLACEMENT, xml_text
+from ..files.textsafe import utf8_text, xml_text
 
 QUOTE_CHARS = 100
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 _COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def source_file_text(text: str) -> str:
     """A source's text for its UTF-8 ``sources/<guid>.txt`` file: exactly the stored text (a plain
     text file can hold control characters, and the selections' offsets refer to it), except lone
     surrogates, which UTF-8 cannot hold, become U+FFFD (one for one, offsets unchanged)."""
-    return _SURROGATE_RE.sub(REPLACEMENT, text) if _SURROGATE_RE.search(text) else text
+    return utf8_text(text)
 
 
 def colour(value: str | None) -> str | None:

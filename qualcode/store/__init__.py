@@ -1,34 +1,32 @@
 """The project store: one SQLite file, and the only package that speaks SQL.
 
-``Store`` is assembled from mixins, one per area, so that each area's queries
-sit together: :mod:`.core` (connection, schema, transactions, audited acts,
-undo, backups), :mod:`.sources` (groups, sources, participants, segments),
-:mod:`.codebook` (themes, codes, coders, codings), :mod:`.memos`, and the
-areas later features add: :mod:`.codebook_rules`, :mod:`.themes`, :mod:`.analysis`,
-:mod:`.suggestions`, :mod:`.agreement`, :mod:`.interop`, :mod:`.privacy`.
+``Store`` is assembled from one mixin per kind of data, so every query on a table sits in one
+module: :mod:`.core` (connection, schema migrations, transactions, audited acts, backups),
+:mod:`.audit` (history and undo), :mod:`.segments` (groups, sources, participants, segments),
+:mod:`.codings`, :mod:`.codebook` (themes, codes, coders), :mod:`.memos`, :mod:`.suggestions`,
+:mod:`.counts`, :mod:`.privacy`, :mod:`.lemmas` and :mod:`.figures`. The table is in
+docs/architecture.md.
 """
 
 from __future__ import annotations
 
-from .agreement import AgreementMixin
-from .analysis import AnalysisMixin
+from .audit import AuditMixin
 from .codebook import CodebookMixin
-from .codebook_rules import CodebookRulesMixin
+from .codings import CodingsMixin
 from .core import Act, StoreCore, default_actor, exported, from_snapshot, new_guid, now, serialised
+from .counts import CountsMixin
+from .embeddings import EmbeddingsMixin
 from .figures import FiguresMixin
-from .interop import InteropMixin
 from .lemmas import LemmasMixin
 from .memos import MemosMixin
 from .privacy import PrivacyMixin
 from .schema import SCHEMA_VERSION
-from .sources import SourcesMixin
+from .segments import SegmentsMixin
 from .suggestions import SuggestionsMixin
-from .themes import ThemesMixin
 
 
-class Store(ThemesMixin, AgreementMixin, SuggestionsMixin, InteropMixin, PrivacyMixin, AnalysisMixin,
-            MemosMixin, CodebookRulesMixin, CodebookMixin, LemmasMixin, FiguresMixin, SourcesMixin,
-            StoreCore):
+class Store(SegmentsMixin, CodingsMixin, CodebookMixin, MemosMixin, SuggestionsMixin, CountsMixin, PrivacyMixin,
+            LemmasMixin, EmbeddingsMixin, FiguresMixin, AuditMixin, StoreCore):
     """An open qualcode project file. Use :meth:`Store.open` or :meth:`Store.create`."""
 
 

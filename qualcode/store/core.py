@@ -1,5 +1,7 @@
-"""The SQLite project file: opening, schema migrations, transactions, audited acts,
-undo and backups.
+"""The SQLite project file: connection, schema migrations, meta, transactions, acts and backups.
+
+Opening and creating the file, running the migrations of :mod:`.schema`, meta data, transactions
+and read snapshots, audited acts (with the row capture :mod:`.audit` replays for undo), backups.
 
 Only the ``qualcode.store`` package imports ``sqlite3``; everything else talks
 to a :class:`Store`. A user-level act (ingest a file, merge two themes, import a
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..errors import BusyError, ChangedError, ConflictError, NotFoundError, ProjectError
+from ..errors import BusyError, ChangedError, NotFoundError, ProjectError
 from .schema import AUDITED_TABLES, MIGRATIONS, PRIMARY_KEYS, SCHEMA, SCHEMA_VERSION
 
 APPLICATION = "qualcode"
@@ -141,6 +143,18 @@ def sql_in(column: str, values: Iterable) -> tuple[str, list]:
     return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(vals)]
 
 
+#: Transcript order of segments ``s`` of sources ``src``: group (F2 before F10), source, segment.
+TRANSCRIPT_ORDER = "length(src.group_label), src.group_label, src.name, s.ordinal"
+
+#: The speaker key ('F2 P2') of segment ``s`` of source ``src`` with participant ``p`` (LEFT JOINed):
+#: the participant's, or group and speaker label for a moderator.
+SPEAKER_KEY = ("CASE WHEN p.id IS NULL THEN src.group_label || ' ' || s.speaker "
+               "ELSE p.group_label || ' ' || p.label END")
+
+#: Whether segment ``s`` carries any coding.
+SEGMENT_IS_CODED = "EXISTS (SELECT 1 FROM codings g WHERE g.segment_id = s.id)"
+
+
 class Where:
     """Conditions ANDed into a WHERE clause, with their arguments; a condition on None is left out."""
 
@@ -152,6 +166,12 @@ class Where:
         if value is not None:
             self.parts.append(f"{column} = ?")
             self.args.append(value)
+        return self
+
+    def holds(self, condition: str, *args) -> "Where":
+        """A condition written out, with its arguments."""
+        self.parts.append(condition)
+        self.args.extend(args)
         return self
 
     def within(self, column: str, values: Iterable | None) -> "Where":
@@ -166,6 +186,11 @@ class Where:
     def sql(self) -> str:
         return " WHERE " + " AND ".join(self.parts) if self.parts else ""
 
+    @property
+    def and_sql(self) -> str:
+        """The conditions after a WHERE written out already (`` AND ...``), or ''."""
+        return "".join(" AND " + p for p in self.parts)
+
 
 @dataclass
 class Act:
@@ -179,7 +204,8 @@ class Act:
 
 
 class StoreCore:
-    """Connection, schema and transactions. Domain queries live in the mixins."""
+    """Connection, schema, transactions, acts and backups. The queries on each table live in the
+    mixins :class:`~qualcode.store.Store` is made of."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self.conn = conn
@@ -349,6 +375,20 @@ class StoreCore:
     @property
     def language(self) -> str:
         return self.meta("language", "nl")
+
+    def make_read_only(self) -> None:
+        """Refuse every write on this connection from now on (SQLite query_only; for the notebook API)."""
+        self.conn.execute("PRAGMA query_only = ON")
+
+    # --------------------------------------------------------------- GUIDs
+    def guid_index(self, table: str) -> dict[str, int]:
+        """guid -> id for themes, codes, sources, segments, participants, memos or codings."""
+        return {g: i for i, g in self.conn.execute(f"SELECT id, guid FROM {_guid_table(table)}")}
+
+    def guid_taken(self, table: str, guid: str | None) -> bool:
+        """Is ``guid`` already used in ``table`` (one indexed look-up)?"""
+        return guid is not None and self.conn.execute(
+            f"SELECT 1 FROM {_guid_table(table)} WHERE guid = ?", (guid,)).fetchone() is not None
 
     # ---------------------------------------------------------- transactions
     #: What this connection is doing, for the message another command gets while it writes
@@ -612,163 +652,9 @@ class StoreCore:
                 FROM temp._qc_ctx x; END""",
         }
 
-    # ------------------------------------------------------------------ undo
     def last_act_id(self) -> int:
         """The id of the newest audit-log row (0 before the first act)."""
         return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetchone()[0]
-
-    def history(self, limit: int | None = None) -> list[dict]:
-        sql = "SELECT * FROM audit_log ORDER BY id DESC"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [_audit_row(r) for r in self.conn.execute(sql)]
-
-    def undoable_acts(self) -> list[dict]:
-        """Acts that can still be undone, newest first."""
-        rows = self.conn.execute(
-            "SELECT * FROM audit_log WHERE undoable = 1 AND undone_at IS NULL AND undo_of IS NULL "
-            "ORDER BY id DESC").fetchall()
-        return [_audit_row(r) for r in rows]
-
-    def blockers(self, audit_id: int) -> list[dict]:
-        """Later, still-standing acts that depend on act ``audit_id``: they changed a row it changed,
-        or a row they changed (before or after) refers, through a foreign key, to a row it inserted
-        (a code moved into a theme it added, even if that code was later merged away)."""
-        standing = "l.undone_at IS NULL AND l.undo_of IS NULL"
-        rows = self.conn.execute(
-            f"""SELECT DISTINCT l.* FROM audit_changes a
-               JOIN audit_changes b ON b.tbl = a.tbl AND b.row_key = a.row_key AND b.audit_id > a.audit_id
-               JOIN audit_log l ON l.id = b.audit_id
-               WHERE a.audit_id = ? AND {standing}""", (audit_id,)).fetchall()
-        found = {r["id"]: r for r in rows}
-        for child, col, parent in self._foreign_keys():
-            refs = self.conn.execute(
-                f"""SELECT DISTINCT l.* FROM audit_changes a
-                   JOIN audit_changes b ON b.tbl = ? AND b.audit_id > a.audit_id
-                   JOIN audit_log l ON l.id = b.audit_id
-                   WHERE a.audit_id = ? AND a.tbl = ? AND a.op = 'insert' AND {standing}
-                     AND (json_extract(b.old, ?) = json_extract(a.row_key, '$[0]')
-                          OR json_extract(b.new, ?) = json_extract(a.row_key, '$[0]'))""",
-                (child, audit_id, parent, f'$."{col}"', f'$."{col}"')).fetchall()
-            found.update((r["id"], r) for r in refs)
-        return [_audit_row(found[k]) for k in sorted(found)]
-
-    def _foreign_keys(self) -> list[tuple[str, str, str]]:
-        """(child table, column, parent table) for every single-column foreign key between audited
-        tables that points at the parent's whole primary key."""
-        if self._fk_cache is None:
-            fks = []
-            for child in AUDITED_TABLES:
-                for row in self.conn.execute(f"PRAGMA main.foreign_key_list({child})"):
-                    parent, col, to = row[2], row[3], row[4]
-                    if parent in PRIMARY_KEYS and (to is None or (to,) == PRIMARY_KEYS[parent]):
-                        fks.append((child, col, parent))
-            self._fk_cache = fks
-        return self._fk_cache
-
-    def undo(self, n: int = 1, *, audit_id: int | None = None, actor: str | None = None) -> list[dict]:
-        """Reverse the last ``n`` undoable acts (or the act ``audit_id``) exactly.
-
-        Refuses, changing nothing, when a later act that is not being undone
-        changed the same rows. Which acts are standing is read inside the undo's own write
-        transaction, so two undos at the same time undo two different acts.
-        """
-        with self.transaction():
-            return self._undo_in_transaction(n, audit_id, actor)
-
-    def _undo_in_transaction(self, n: int, audit_id: int | None, actor: str | None) -> list[dict]:
-        standing = self.undoable_acts()
-        if audit_id is not None:
-            targets = [a for a in standing if a["id"] == audit_id]
-            if not targets:
-                row = self.conn.execute("SELECT * FROM audit_log WHERE id = ?", (audit_id,)).fetchone()
-                if row is None:
-                    raise NotFoundError(f"no act #{audit_id} in the history (see 'qualcode history').")
-                why = "it was already undone" if row["undone_at"] else "it cannot be undone"
-                raise ConflictError(f"act #{audit_id} ({row['command']}): {why}.")
-        else:
-            if n < 1:
-                raise ConflictError("undo takes a number of acts of at least 1.")
-            if not standing:
-                raise ConflictError("nothing to undo.")
-            targets = standing[:n]
-        done = []
-        with self.transaction():
-            self.conn.execute("PRAGMA defer_foreign_keys = ON")
-            for act in targets:  # newest first
-                blockers = [b for b in self.blockers(act["id"]) if b["id"] not in {t["id"] for t in done}]
-                if blockers:
-                    b = blockers[0]
-                    raise ConflictError(
-                        f"cannot undo #{act['id']} ({act['command']}): later act #{b['id']} ({b['command']}: "
-                        f"{b['summary']}) depends on it. Undo #{b['id']} first.")
-                with self.act("undo", actor=actor, summary=f"undo of #{act['id']} ({act['command']})",
-                              details={"undo_of": act["id"]}) as undo_act:
-                    try:
-                        self._reverse(act["id"])
-                    except sqlite3.IntegrityError as exc:
-                        # e.g. a later merge gave a segment the very coding this undo would restore
-                        raise ConflictError(
-                            f"cannot undo #{act['id']} ({act['command']}): a later act made rows that clash with "
-                            f"what it would restore ({exc}). Undo the later acts first (see 'qualcode history')."
-                        ) from None
-                    self._refuse_broken_references(act, undo_act.id)
-                    self.conn.execute("UPDATE audit_log SET undoable = 0, undo_of = ? WHERE id = ?",
-                                      (act["id"], undo_act.id))
-                self.conn.execute("UPDATE audit_log SET undone_at = ? WHERE id = ?", (now(), act["id"]))
-                done.append(act)
-        return done
-
-    def _refuse_broken_references(self, act: dict, running: int) -> None:
-        """After reversing ``act`` inside the undo act ``running``: a row left pointing at a row that
-        is not there is a dependency on a later act. Name the newest standing act (never the undo
-        that is running, which is rolled back) that changed the broken row or removed the row it
-        points at."""
-        problems = self.conn.execute("PRAGMA foreign_key_check").fetchall()
-        if not problems:
-            return
-        culprit = """SELECT l.* FROM audit_changes c JOIN audit_log l ON l.id = c.audit_id
-                     WHERE c.tbl = ? AND c.row_key = ? AND c.audit_id > ? AND c.audit_id <> ?
-                       AND l.undone_at IS NULL AND l.undo_of IS NULL ORDER BY l.id DESC LIMIT 1"""
-        for tbl, rowid, parent, fkid in problems:
-            if tbl not in PRIMARY_KEYS:
-                continue
-            cols = ", ".join(f'"{k}"' for k in PRIMARY_KEYS[tbl])
-            key = self.conn.execute(f"SELECT json_array({cols}) FROM {tbl} WHERE rowid = ?", (rowid,)).fetchone()
-            row = self.conn.execute(culprit, (tbl, key[0] if key else None, act["id"], running)).fetchone()
-            if row is None and parent in PRIMARY_KEYS:
-                fk = [r for r in self.conn.execute(f"PRAGMA main.foreign_key_list({tbl})") if r[0] == fkid]
-                if len(fk) == 1:
-                    value = self.conn.execute(f'SELECT json_array("{fk[0][3]}") FROM {tbl} WHERE rowid = ?',
-                                              (rowid,)).fetchone()
-                    row = self.conn.execute(culprit, (parent, value[0] if value else None, act["id"],
-                                                      running)).fetchone()
-            if row is not None:
-                raise ConflictError(
-                    f"cannot undo #{act['id']} ({act['command']}): later act #{row['id']} ({row['command']}: "
-                    f"{row['summary']}) depends on it. Undo #{row['id']} first.")
-        raise ConflictError(f"cannot undo #{act['id']} ({act['command']}): other rows still refer to what it "
-                            "created; undo the later acts first.")
-
-    def _reverse(self, audit_id: int) -> None:
-        changes = self.conn.execute(
-            "SELECT tbl, op, row_key, old, new FROM audit_changes WHERE audit_id = ? ORDER BY seq DESC",
-            (audit_id,)).fetchall()
-        for tbl, op, row_key, old, new in changes:
-            pk = PRIMARY_KEYS[tbl]
-            where = " AND ".join(f'"{k}" = ?' for k in pk)
-            if op == "insert":
-                self.conn.execute(f"DELETE FROM {tbl} WHERE {where}", json.loads(row_key))
-            elif op == "delete":
-                img = json.loads(old)
-                cols = ", ".join(f'"{c}"' for c in img)
-                marks = ", ".join("?" for _ in img)
-                self.conn.execute(f"INSERT INTO {tbl} ({cols}) VALUES ({marks})", list(img.values()))
-            else:
-                img_old, img_new = json.loads(old), json.loads(new)
-                sets = ", ".join(f'"{c}" = ?' for c in img_old)
-                self.conn.execute(f"UPDATE {tbl} SET {sets} WHERE {where}",
-                                  list(img_old.values()) + [img_new[k] for k in pk])
 
     # --------------------------------------------------------------- backups
     def backup(self, reason: str) -> Path:
@@ -817,6 +703,14 @@ class StoreCore:
         folder = _backup_dir(self.path)
         return sorted(folder.glob("*.qualcode")) if folder.exists() else []
 
+    def prune_backups(self, keep: int = 0) -> list[Path]:
+        """Delete all backups but the ``keep`` newest; returns the deleted paths."""
+        old = self.backups()
+        doomed = old[:-keep] if keep > 0 else old
+        for p in doomed:
+            os.remove(p)
+        return doomed
+
     def restore(self, backup: str | os.PathLike) -> Path:
         """Replace the project's content with a backup's; the current state is backed up first."""
         src_path = Path(backup)
@@ -843,6 +737,15 @@ class StoreCore:
         finally:
             src.close()
         return saved
+
+
+_GUID_TABLES = ("themes", "codes", "sources", "segments", "participants", "memos", "codings")
+
+
+def _guid_table(table: str) -> str:
+    if table not in _GUID_TABLES:
+        raise ValueError(table)
+    return table
 
 
 def _os_reason(exc: BaseException) -> str:
@@ -874,24 +777,10 @@ def _backup_dir(path: Path) -> Path:
 
 
 def _connect(path: Path, wal: bool = True) -> sqlite3.Connection:
-    try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout())
-    except sqlite3.OperationalError as exc:
-        raise ProjectError(f"cannot open {path}: {exc}.") from None
-    conn.row_factory = sqlite3.Row
-    try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        if wal:
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
-        # Up to 64 MiB of page cache (SQLite's default is 2 MiB, taken only as pages are used): large
-        # imports insert random GUIDs into unique indexes, and a small cache spills to disk mid-transaction.
-        conn.execute("PRAGMA cache_size = -65536")
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise _open_error(path, exc) from None
-    return conn
+    # Up to 64 MiB of page cache (SQLite's default is 2 MiB, taken only as pages are used): large
+    # imports insert random GUIDs into unique indexes, and a small cache spills to disk mid-transaction.
+    return _sqlite(path, path, ["foreign_keys = ON", *(["journal_mode = WAL"] if wal else []), "synchronous = FULL",
+                                f"busy_timeout = {int(busy_timeout() * 1000)}", "cache_size = -65536"])
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
@@ -905,15 +794,20 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
                            "Open it once where it can be written, or copy the project with its -wal file to a "
                            "folder you can write to.")
     uri = path.resolve().as_uri() + ("?mode=ro" if folder_writable else "?mode=ro&immutable=1")
+    return _sqlite(path, uri, ["query_only = ON", f"busy_timeout = {int(busy_timeout() * 1000)}",
+                               "cache_size = -65536"], uri=True)
+
+
+def _sqlite(path: Path, target, pragmas: list[str], *, uri: bool = False) -> sqlite3.Connection:
+    """A connection to ``target`` (the project's path or URI) with rows by name and ``pragmas`` set."""
     try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout())
+        conn = sqlite3.connect(target, uri=uri, isolation_level=None, timeout=busy_timeout())
     except sqlite3.OperationalError as exc:
         raise ProjectError(f"cannot open {path}: {exc}.") from None
     conn.row_factory = sqlite3.Row
     try:
-        conn.execute("PRAGMA query_only = ON")
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
-        conn.execute("PRAGMA cache_size = -65536")
+        for pragma in pragmas:
+            conn.execute(f"PRAGMA {pragma}")
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _open_error(path, exc) from None
@@ -939,9 +833,3 @@ def _open_error(path: Path, exc: Exception) -> ProjectError:
         if st.f_bavail * st.f_frsize < (1 << 20):
             return ProjectError(f"cannot open {path}: the disk is full. Free some space and try again.")
     return ProjectError(f"cannot open {path} ({text}).")
-
-
-def _audit_row(r: sqlite3.Row) -> dict:
-    d = dict(r)
-    d["details"] = json.loads(d["details"] or "{}")
-    return d

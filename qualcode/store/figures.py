@@ -1,7 +1,10 @@
-"""The figure cache (issue 24): report figures as PNG, keyed by a hash of what they show, so a report
-whose figures have not changed reuses them without loading matplotlib. Derived data: not audited."""
+"""The figure cache: report figures as PNG, keyed by a hash of what they show.
+
+A report whose figures have not changed reuses them without loading matplotlib. Derived data: not audited."""
 
 from __future__ import annotations
+
+from .core import now
 
 KEEP = 24  # figures kept (the most recently used); a report draws three per language
 
@@ -13,8 +16,6 @@ class FiguresMixin:
 
     def save_figures(self, figures: dict[str, bytes], used: list[str]) -> None:
         """Store newly drawn figures (key -> PNG), mark ``used`` keys as just used, keep the latest ``KEEP``."""
-        from .core import now
-
         stamp = now()
         with self.transaction():
             self.conn.executemany("INSERT OR REPLACE INTO figure_cache(key, png, used_at) VALUES (?, ?, ?)",

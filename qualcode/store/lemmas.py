@@ -1,5 +1,6 @@
-"""The lemma cache (issue 24): each segment's content lemmas and overview terms, and the lemma of every
-word form seen, computed once and read by every command instead of lemmatising again.
+"""The lemma cache: each segment's content lemmas and overview terms, and every word form's lemma.
+
+They are computed once and read by every command instead of lemmatising again.
 
 Rows belong to a *version* (the lemmatiser, its version, the language, the stop words, the spaCy
 pipeline); writing rows of a new version drops every row of the old ones. A segment row also keeps
@@ -36,14 +37,6 @@ class LemmasMixin:
         with self.transaction():
             self.conn.execute("DELETE FROM lemma_versions")   # cascades to segment_lemmas and lemma_forms
         self._lemma_cache = None
-
-    def codebook_texts_for_lemmas(self) -> list[str]:
-        """Every text of the codebook that gets lemmatised: code names, descriptions, examples, rules."""
-        return [t for r in self.conn.execute("SELECT name, description, include, exclude, example, rules FROM codes")
-                for t in r if t]
-
-    def segment_id_texts(self) -> list[tuple[int, str]]:
-        return [tuple(r) for r in self.conn.execute("SELECT id, text FROM segments ORDER BY id")]
 
     def save_segment_lemmas(self, version: str, rows: Iterable[tuple[int, str, str, str]],
                             forms: dict[str, str]) -> None:

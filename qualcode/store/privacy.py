@@ -1,7 +1,7 @@
-"""Queries for pseudonymisation and backups.
+"""Queries for pseudonymisation: every stored text that may hold a name, and scrubbing the file after.
 
-Pseudonymisation rewrites stored text in place. Besides sources and segments
-(see :mod:`.sources`), names can sit in memos, in code examples and in the row
+Pseudonymisation rewrites stored text in place. Besides sources, segments and speaker labels
+(see :mod:`.segments`), names can sit in memos, in code examples and in the row
 images the audit log keeps for undo; these methods reach them. After the
 rewrite, :meth:`PrivacyMixin.scrub_free_space` makes sure the old text does
 not linger in free pages of the file or in the write-ahead log.
@@ -9,8 +9,6 @@ not linger in free pages of the file or in the write-ahead log.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Iterator
 
 # Text columns that may hold words from the transcripts or a person's name: free text, and the
@@ -67,26 +65,3 @@ class PrivacyMixin:
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.execute("VACUUM")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    def prune_backups(self, keep: int = 0) -> list[Path]:
-        """Delete all backups but the ``keep`` newest; returns the deleted paths."""
-        old = self.backups()
-        doomed = old[:-keep] if keep > 0 else old
-        for p in doomed:
-            os.remove(p)
-        return doomed
-
-
-
-    # ------------------------------------------------- speaker labels that are names
-    def relabel_participant(self, participant_id: int, label: str) -> None:
-        """Give a participant a new label (its key becomes group + label), on its segments too."""
-        self.conn.execute("UPDATE participants SET label = ? WHERE id = ?", (label, participant_id))
-        self.conn.execute("UPDATE segments SET speaker = ? WHERE participant_id = ?", (label, participant_id))
-
-    def relabel_moderator(self, group: str, old: str, new: str) -> int:
-        """Rename a moderator's speaker label on the segments of one group; returns segments changed."""
-        cur = self.conn.execute(
-            "UPDATE segments SET speaker = ? WHERE role = 'moderator' AND speaker = ? AND source_id IN "
-            "(SELECT id FROM sources WHERE group_label = ?)", (new, old, group))
-        return cur.rowcount

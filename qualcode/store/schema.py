@@ -6,13 +6,16 @@ Version history
    audit log, suggestions, coder progress).
 2  ``exclusive`` flag on themes and codes: the theme's codes (or the code's
    sub-codes) are mutually exclusive categories (agreement per set, review check).
-3  derived caches (issue 24): the lemma cache (lemma_versions, segment_lemmas, lemma_forms) and
+3  derived caches: the lemma cache (lemma_versions, segment_lemmas, lemma_forms) and
    report figures (figure_cache) (:func:`_migrate_add_lemma_cache`).
-4  fragments (issue 16): ``start``/``end`` on codings, the coded span as character offsets
+4  fragments: ``start``/``end`` on codings, the coded span as character offsets
    into ``sources.text``. NULL (both) means the whole segment, so every coding made before and
    every whole-segment coding keeps working unchanged; a span equal to the segment's own span is
    stored as NULL too, so one span has one spelling. ``segment_id`` stays the segment that holds
    the span (the span lies inside it). Uniqueness is (segment, code, coder, span).
+5  the embedding cache (``segment_embeddings``): sentence-encoder vectors of segments, keyed by
+   segment and encoder version, so the semantic suggester embeds each text once
+   (:func:`_migrate_add_embedding_cache`). Derived data: not audited, starts empty.
 
 To change the schema: bump ``SCHEMA_VERSION``, change ``SCHEMA`` to the new
 layout (used for new projects) and append a function to ``MIGRATIONS`` that
@@ -22,7 +25,7 @@ project backs it up first, then runs the missing migrations in one transaction.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Tables whose row changes are recorded inside an audited act, so that the act
 # can be undone exactly. Sources and segments are deliberately not here: undoing
@@ -217,7 +220,7 @@ CREATE INDEX audit_changes_row ON audit_changes(tbl, row_key);
 
 """
 
-LEMMA_CACHE_SQL = """-- The lemma cache (issue 24): derived from the texts, filled at ingest (or by the first command that
+LEMMA_CACHE_SQL = """-- The lemma cache: derived from the texts, filled at ingest (or by the first command that
 -- needs it) and read instead of lemmatising again. A version names the lemmatiser, its version, the
 -- language, the stop words and the spaCy pipeline. Rows of an older version are dropped when rows of
 -- a new one are written. Not audited: undo never touches it.
@@ -251,6 +254,22 @@ CREATE TABLE figure_cache (
 """
 SCHEMA += LEMMA_CACHE_SQL
 
+EMBEDDING_CACHE_SQL = """
+-- Sentence-encoder vectors of segments (the semantic suggester): derived from the texts, computed on
+-- first use and read instead of embedding again. ``model`` names the encoder and its version, and rows of
+-- another model are dropped when rows of a new one are written. ``text_hash`` is of the text the vector
+-- was computed from (an edited text is embedded again). Not audited: undo never touches it.
+CREATE TABLE IF NOT EXISTS segment_embeddings (
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    model      TEXT NOT NULL,
+    text_hash  TEXT NOT NULL,
+    vector     BLOB NOT NULL,               -- float16 little-endian, unit length
+    PRIMARY KEY (segment_id, model)
+) WITHOUT ROWID;
+"""
+
+SCHEMA += EMBEDDING_CACHE_SQL
+
 # Primary key columns per audited table (used to address rows on undo).
 PRIMARY_KEYS = {
     "themes": ("id",), "codes": ("id",), "codings": ("id",), "memos": ("id",),
@@ -265,13 +284,13 @@ def _migrate_0_to_1(conn) -> None:  # pragma: no cover - placeholder for the emp
 
 
 def _migrate_1_to_2(conn) -> None:
-    """Exclusive code sets (issue 20): a flag on themes and on (parent) codes, off for existing ones."""
+    """Exclusive code sets: a flag on themes and on (parent) codes, off for existing ones."""
     conn.execute("ALTER TABLE themes ADD COLUMN exclusive INTEGER NOT NULL DEFAULT 0")
     conn.execute("ALTER TABLE codes ADD COLUMN exclusive INTEGER NOT NULL DEFAULT 0")
 
 
 def _migrate_add_lemma_cache(conn) -> None:
-    """Add the lemma cache and figure cache tables (issue 24). They start empty: the first command
+    """Add the lemma cache and figure cache tables. They start empty: the first command
     that reads lemmas (or draws a report's figures) fills them."""
     # one statement at a time: executescript would commit the migration's transaction half-way
     for statement in LEMMA_CACHE_SQL.split(";"):
@@ -287,7 +306,7 @@ def _codings_table_sql() -> str:
 
 
 def _migrate_3_to_4(conn) -> None:
-    """Fragments (issue 16): span columns on codings (NULL = the whole segment, so every existing
+    """Fragments: span columns on codings (NULL = the whole segment, so every existing
     coding keeps its meaning) and uniqueness over (segment, code, coder, span). SQLite cannot drop a
     table constraint, so the table is rebuilt with the same ids and guids (the audit log still finds
     every row)."""
@@ -303,5 +322,13 @@ def _migrate_3_to_4(conn) -> None:
     conn.execute("DROP TABLE codings_v2")
 
 
+def _migrate_add_embedding_cache(conn) -> None:
+    """Add the embedding cache table. It starts empty: the first semantic suggestion fills it."""
+    for statement in EMBEDDING_CACHE_SQL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 # MIGRATIONS[v] takes a project at version v to version v + 1.
-MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_add_lemma_cache, 3: _migrate_3_to_4}
+MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_add_lemma_cache, 3: _migrate_3_to_4,
+              4: _migrate_add_embedding_cache}

@@ -1,5 +1,6 @@
-"""Lemmatise once: every segment's content lemmas and overview terms, computed at ingest
-(or by the first command that needs them) and stored in the project, so overview, kwic, review,
+"""Lemmatise once: every segment's content lemmas and overview terms, stored in the project.
+
+Computed at ingest (or by the first command that needs them), so overview, kwic, review,
 report, workbook, discover, suggest and autocode read them instead of lemmatising the same texts again.
 
 What is stored (see ``LEMMA_CACHE_SQL`` in :mod:`qualcode.store.schema`):

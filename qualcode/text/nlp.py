@@ -1,5 +1,4 @@
-"""spaCy pipelines, built lazily: a blank ``nl``/``en`` pipeline with a sentencizer
-and a lemmatizer component backed by simplemma.
+"""spaCy pipelines, built lazily: blank ``nl``/``en`` with a sentencizer and a simplemma lemmatizer.
 
 Why simplemma: spaCy's blank Dutch pipeline has no usable lemma table
 (``spacy.blank("nl")`` + the lookup lemmatizer needs ``spacy-lookups-data``

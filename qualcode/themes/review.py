@@ -178,7 +178,7 @@ def _refi_read(store, r: Review) -> None:
 # ----------------------------------------------------------------- coverage
 def _coverage(store, r: Review, coder: str | None) -> None:
     rows = store.coverage_rows(coder)
-    from ..store.sources import natural_key
+    from ..store.segments import natural_key
 
     rows.sort(key=lambda x: (natural_key(x["group"]), natural_key(x["participant"])))
     groups: dict[str, list[int]] = {}
@@ -439,7 +439,7 @@ def check_out_path(out: str | Path) -> Path:
 
 def write_review(r: Review, out: str | Path) -> Path:
     """Write the review to an .xlsx workbook: one sheet of warnings, one per check."""
-    from ..excel.xlsx import Styles, cell, write_only_workbook, write_table
+    from ..excel.xlsx import Styles, write_only_workbook, write_table
 
     out = check_out_path(out)
     with write_only_workbook(out) as wb:
@@ -463,8 +463,7 @@ def write_review(r: Review, out: str | Path) -> Path:
                                       "between closest"],
                     ([c["theme"], c["segments"], c["within"], c["between"], c["ratio"], c["closest"],
                       c["closest_between"]] for c in r.coherence), styles=st)
-        ws = wb.create_sheet("About coherence")
-        ws.append([cell(ws, COHERENCE_EXPLAINED)])
+        wb.add_sheet("About coherence").append([COHERENCE_EXPLAINED])
         write_table(wb, "Exclusive", ["set", "kind", "segment id", "key", "source", "coder", "codes"],
                     ([x["set"], x["kind"], x["segment_id"], x["key"], x["source"], x["coder"], ", ".join(x["codes"])]
                      for x in r.exclusive), styles=st)

@@ -1,5 +1,6 @@
-"""Language catalogues: every user-visible string of the analysis workbook, the report and its
-charts, one module per language (:mod:`.en`, :mod:`.nl`) holding one dict ``TEXT`` with the same keys.
+"""Language catalogues: every user-visible string of the analysis workbook, the report and its charts.
+
+One module per language (:mod:`.en`, :mod:`.nl`) holds one dict ``TEXT`` with the same keys.
 
 Look strings up with :func:`catalogue`; a test checks that both catalogues have the same keys and
 that a Dutch project's workbook has no English header or sheet name.

@@ -1,29 +1,29 @@
-"""Queries for focus groups, sources, participants and segments."""
+"""Queries for focus groups, sources, participants and their attributes, and segments."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Iterable, Iterator
 
 from ..errors import NotFoundError, unknown
-from .core import Where, new_guid, now
+from .core import SEGMENT_IS_CODED, SPEAKER_KEY, TRANSCRIPT_ORDER, Where, new_guid, now, sql_in
 
 SEGMENT_COLUMNS = ("id", "source_id", "source", "group_label", "ordinal", "turn", "speaker", "role",
                    "participant_id", "participant", "key", "start", "end", "timestamp", "text", "n_words")
 
-_SEGMENT_SELECT = """
+_SEGMENT_SELECT = f"""
 SELECT s.id, s.source_id, src.name AS source, src.group_label, s.ordinal, s.turn, s.speaker, s.role,
        s.participant_id, p.label AS participant,
-       CASE WHEN p.id IS NULL THEN src.group_label || ' ' || s.speaker
-            ELSE p.group_label || ' ' || p.label END AS key,
+       {SPEAKER_KEY} AS key,
        s.start, s."end", s.timestamp, s.text, s.n_words
 FROM segments s JOIN sources src ON src.id = s.source_id
 LEFT JOIN participants p ON p.id = s.participant_id
 """
 
 
-class SourcesMixin:
-    # ---------------------------------------------------------------- groups
+class SegmentsMixin:
+    # ------------------------------------------------------------------ groups
     def groups(self) -> list[str]:
         return [r[0] for r in self.conn.execute(
             "SELECT label FROM groups ORDER BY length(label), label")]
@@ -31,7 +31,7 @@ class SourcesMixin:
     def ensure_group(self, label: str) -> None:
         self.conn.execute("INSERT OR IGNORE INTO groups(label) VALUES (?)", (label,))
 
-    # --------------------------------------------------------------- sources
+    # ----------------------------------------------------------------- sources
     def source_file_hashes(self) -> set[str]:
         """The sha256 of every file a source was read from."""
         return {r[0] for r in self.conn.execute("SELECT file_sha256 FROM sources")}
@@ -47,15 +47,20 @@ class SourcesMixin:
     def source(self, ref: int | str) -> dict:
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
             row = self.conn.execute("SELECT * FROM sources WHERE id = ?", (int(ref),)).fetchone()
+            found = dict(row) if row else None
         else:
-            row = self.conn.execute("SELECT * FROM sources WHERE name = ?", (ref,)).fetchone()
-        if row is None:
+            found = self.source_by_name(ref)
+        if found is None:
             raise unknown("source", str(ref), [s["name"] for s in self.sources()])
-        return dict(row)
+        return found
 
     def source_by_name(self, name: str) -> dict | None:
         row = self.conn.execute("SELECT * FROM sources WHERE name = ?", (name,)).fetchone()
         return dict(row) if row else None
+
+    def source_rows(self) -> list[dict]:
+        """Every source with its text, in name order."""
+        return [dict(r) for r in self.conn.execute("SELECT * FROM sources ORDER BY name")]
 
     def add_source(self, *, name: str, format: str, group_label: str, group_origin: str, text: str,
                    sha256: str, file_sha256: str, encoding: str, n_words: int, guid: str | None = None) -> int:
@@ -89,7 +94,26 @@ class SourcesMixin:
         self.conn.execute("UPDATE sources SET text = ?, sha256 = ?, n_words = ? WHERE id = ?",
                           (text, sha256, n_words, source_id))
 
-    # ---------------------------------------------------------- participants
+    # ------------------------------------------------- what a REFI import read
+    # What a REFI import read for each segment (a hash of its text as the file gave it) is kept in
+    # meta, one row per source: key 'refi_read:<source guid>', value JSON {"file", "unit", "text_sha256",
+    # "segments": {segment guid: hash}}. ``qualcode review`` re-checks it.
+    def refi_read_record(self, source_guid: str) -> dict | None:
+        value = self.meta(f"refi_read:{source_guid}", "")
+        return json.loads(value) if value else None
+
+    def set_refi_read_record(self, source_guid: str, record: dict) -> None:
+        self.set_meta(f"refi_read:{source_guid}", json.dumps(record, ensure_ascii=False, sort_keys=True))
+
+    def drop_refi_read_record(self, source_guid: str) -> None:
+        """Forget what an import read for a source (its text was changed on purpose: pseudonymised)."""
+        self.conn.execute("DELETE FROM meta WHERE key = ?", (f"refi_read:{source_guid}",))
+
+    def refi_read_records(self) -> list[tuple[str, dict]]:
+        return [(k.split(":", 1)[1], json.loads(v)) for k, v in self.conn.execute(
+            "SELECT key, value FROM meta WHERE key LIKE 'refi\\_read:%' ESCAPE '\\' ORDER BY key")]
+
+    # ------------------------------------------------------------ participants
     def attribute_names(self, *, include_identifying: bool = True) -> list[str]:
         sql = "SELECT name FROM attributes"
         if not include_identifying:
@@ -109,12 +133,9 @@ class SourcesMixin:
 
         Each row: id, guid, group, label, key ('F2 P2') and one entry per attribute.
         """
-        sql = "SELECT id, guid, group_label, label FROM participants"
-        args: tuple = ()
-        if group:
-            sql += " WHERE group_label = ?"
-            args = (group,)
-        people = [dict(r) for r in self.conn.execute(sql, args)]
+        where = Where().equals("group_label", group or None)
+        people = [dict(r) for r in self.conn.execute(
+            "SELECT id, guid, group_label, label FROM participants" + where.sql, where.args)]
         attrs = self.attribute_names(include_identifying=include_identifying)
         values: dict[int, dict] = {}
         for pid, name, value in self.conn.execute("SELECT participant_id, name, value FROM participant_attributes"):
@@ -131,6 +152,11 @@ class SourcesMixin:
 
     def participant_ids(self) -> dict[tuple[str, str], int]:
         return {(g, l): i for i, g, l in self.conn.execute("SELECT id, group_label, label FROM participants")}
+
+    def participant_id(self, group: str, label: str) -> int | None:
+        row = self.conn.execute("SELECT id FROM participants WHERE group_label = ? AND label = ?",
+                                (group, label)).fetchone()
+        return row[0] if row else None
 
     def add_participant(self, group: str, label: str, attributes: dict | None = None,
                         guid: str | None = None) -> int:
@@ -156,7 +182,19 @@ class SourcesMixin:
                     "ON CONFLICT(participant_id, name) DO UPDATE SET value = excluded.value",
                     (participant_id, name, str(value)))
 
-    # -------------------------------------------------------------- segments
+    def relabel_participant(self, participant_id: int, label: str) -> None:
+        """Give a participant a new label (its key becomes group + label), on its segments too."""
+        self.conn.execute("UPDATE participants SET label = ? WHERE id = ?", (label, participant_id))
+        self.conn.execute("UPDATE segments SET speaker = ? WHERE participant_id = ?", (label, participant_id))
+
+    def relabel_moderator(self, group: str, old: str, new: str) -> int:
+        """Rename a moderator's speaker label on the segments of one group; returns segments changed."""
+        cur = self.conn.execute(
+            "UPDATE segments SET speaker = ? WHERE role = 'moderator' AND speaker = ? AND source_id IN "
+            "(SELECT id FROM sources WHERE group_label = ?)", (new, old, group))
+        return cur.rowcount
+
+    # ---------------------------------------------------------------- segments
     def add_segments(self, source_id: int, rows: Iterable[dict]) -> int:
         """Insert segments of one source; rows carry ordinal, turn, speaker, role, participant_id,
         start, end, timestamp, text, n_words."""
@@ -187,17 +225,11 @@ class SourcesMixin:
                  .equals("src.name", source or None).equals("s.role", role or None)
                  .within("s.id", None if ids is None else [int(i) for i in ids]))
         sql = _SEGMENT_SELECT + where.sql
-        sql += " ORDER BY length(src.group_label), src.group_label, src.name, s.ordinal"
+        sql += " ORDER BY " + TRANSCRIPT_ORDER
         if limit:
             sql += f" LIMIT {int(limit)}"
         for r in self.conn.execute(sql, where.args):
             yield dict(r)
-
-    def coded_segment_ids(self, *, code_id: int | None = None, theme_id: int | None = None) -> list[int]:
-        """Ids of the segments coded (by anyone, whole or in part) with a code, or with any code of a theme."""
-        where = Where().equals("g.code_id", code_id).equals("cd.theme_id", theme_id)
-        return [r[0] for r in self.conn.execute(
-            "SELECT DISTINCT g.segment_id FROM codings g JOIN codes cd ON cd.id = g.code_id" + where.sql, where.args)]
 
     def segment(self, segment_id: int) -> dict:
         row = self.conn.execute(_SEGMENT_SELECT + " WHERE s.id = ?", (int(segment_id),)).fetchone()
@@ -207,15 +239,91 @@ class SourcesMixin:
             raise NotFoundError(f"unknown segment '{segment_id}'.{span} see 'qualcode segments'.")
         return dict(row)
 
+    def segment_exists(self, segment_id: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM segments WHERE id = ?", (int(segment_id),)).fetchone() is not None
+
     def count_segments(self, role: str | None = None) -> int:
-        if role:
-            return self.conn.execute("SELECT COUNT(*) FROM segments WHERE role = ?", (role,)).fetchone()[0]
-        return self.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0]
+        where = Where().equals("role", role or None)
+        return self.conn.execute("SELECT COUNT(*) FROM segments" + where.sql, where.args).fetchone()[0]
 
     def segment_offsets(self, source_id: int) -> list[dict]:
         return [dict(r) for r in self.conn.execute(
             'SELECT id, ordinal, start, "end", speaker, text FROM segments WHERE source_id = ? ORDER BY ordinal',
             (source_id,))]
+
+    def ordinals(self, source_id: int) -> set[int]:
+        return {r[0] for r in self.conn.execute("SELECT ordinal FROM segments WHERE source_id = ?", (source_id,))}
+
+    def segment_rows(self, ids: Iterable[int] | None = None) -> list[dict]:
+        """Raw segment rows (with guid, source guid and participant key) in source then ordinal order."""
+        sql = """SELECT s.*, src.guid AS source_guid, src.name AS source, src.group_label,
+                        p.guid AS participant_guid, p.label AS participant
+                 FROM segments s JOIN sources src ON src.id = s.source_id
+                 LEFT JOIN participants p ON p.id = s.participant_id"""
+        args: list = []
+        if ids is not None:
+            cond, args = sql_in("s.id", [int(i) for i in ids])
+            sql += f" WHERE {cond}"
+        sql += " ORDER BY src.name, s.ordinal"
+        return [dict(r) for r in self.conn.execute(sql, args)]
+
+    def segments_of_source_guid(self, source_guid: str) -> list[dict]:
+        """The segments of one source (by guid) with their text and whether they are coded."""
+        return [dict(r) for r in self.conn.execute(
+            f"""SELECT s.id AS segment_id, s.guid, s.ordinal, s.start, s."end", s.text, src.name AS source,
+                      src.sha256 AS source_sha256,
+                      {SEGMENT_IS_CODED} AS coded
+               FROM segments s JOIN sources src ON src.id = s.source_id WHERE src.guid = ?
+               ORDER BY s.ordinal""", (source_guid,))]
+
+    def segment_guids(self, ids: Iterable[int] | None = None) -> dict[int, str]:
+        rows = self.conn.execute("SELECT id, guid FROM segments")
+        wanted = set(ids) if ids is not None else None
+        return {i: g for i, g in rows if wanted is None or i in wanted}
+
+    def segment_guids_of_source(self, source_id: int) -> dict[str, int]:
+        """guid -> id for the segments of one source."""
+        return {g: i for i, g in self.conn.execute("SELECT id, guid FROM segments WHERE source_id = ?",
+                                                    (source_id,))}
+
+    def segment_texts(self, ids) -> dict[int, str]:
+        """segment id -> text, for the given ids."""
+        return {i: text for i, text in self._segments_by_id(ids, "text")}
+
+    def unit_texts(self, ids) -> dict[tuple[int, int, int], str]:
+        """(segment id, start, end) -> the words of that span (as :meth:`theme_fragments` ids)."""
+        ids = [tuple(int(x) for x in i) for i in ids]
+        segs = {i: (s0, text) for i, s0, text in self._segments_by_id({i[0] for i in ids}, "start, text")}
+        out = {}
+        for sid, start, end in ids:
+            s0, text = segs[sid]
+            out[(sid, start, end)] = text[start - s0:end - s0]
+        return out
+
+    def _segments_by_id(self, ids, columns: str) -> list[tuple]:
+        """(id, ``columns``...) of the segments with the given ids, in id order."""
+        cond, args = sql_in("id", sorted({int(i) for i in ids}))
+        return [tuple(r) for r in self.conn.execute(f"SELECT id, {columns} FROM segments WHERE {cond} ORDER BY id",
+                                                    args)]
+
+    def segment_id_texts(self) -> list[tuple[int, str]]:
+        return [tuple(r) for r in self.conn.execute("SELECT id, text FROM segments ORDER BY id")]
+
+    def rule_segment_texts(self, *, role: str | None = "participant") -> list[tuple[int, str]]:
+        """(segment id, text) in transcript order, participant turns only by default."""
+        return self._transcript_segments("s.id, s.text", roles=[role] if role else None)
+
+    def agreement_segments(self, *, groups: Iterable[str] | None = None,
+                           roles: Iterable[str] | None = ("participant",)) -> list[tuple[int, int]]:
+        """(segment id, source id) of candidate units, in transcript order."""
+        return self._transcript_segments("s.id, s.source_id", groups=groups, roles=roles)
+
+    def _transcript_segments(self, columns: str, *, groups: Iterable[str] | None = None,
+                             roles: Iterable[str] | None = None) -> list[tuple]:
+        """``columns`` of the segments (of some groups and roles) in transcript order."""
+        where = Where().within("src.group_label", groups).within("s.role", roles)
+        sql = f"SELECT {columns} FROM segments s JOIN sources src ON src.id = s.source_id{where.sql} ORDER BY "
+        return [tuple(r) for r in self.conn.execute(sql + TRANSCRIPT_ORDER, where.args)]
 
     def move_segment(self, segment_id: int, start: int, end: int, text: str, n_words: int) -> None:
         self.conn.execute('UPDATE segments SET start = ?, "end" = ?, text = ?, n_words = ? WHERE id = ?',
@@ -234,62 +342,18 @@ class SourcesMixin:
         out.sort(key=lambda r: (natural_key(r["group"]), r["role"] != "participant", natural_key(r["speaker"])))
         return out
 
-    def codings_in_source(self, source_id: int) -> list[dict]:
-        """Codings of one source with the text they point at (for --replace carry-over)."""
-        return [dict(r) for r in self.conn.execute(
-            """SELECT c.*, s.text AS segment_text, s.speaker, s.ordinal FROM codings c
-               JOIN segments s ON s.id = c.segment_id WHERE s.source_id = ? ORDER BY s.ordinal""",
-            (source_id,))]
+    def integrity_rows(self) -> list[dict]:
+        """Every segment with its text and the source text at its offsets (compared in SQL)."""
+        rows = self.conn.execute(
+            f"""SELECT s.id AS segment_id, src.name AS source, src.group_label, s.ordinal, s.start, s."end",
+                      s.text, substr(src.text, s.start + 1, s."end" - s.start) AS source_text,
+                      {SEGMENT_IS_CODED} AS coded
+               FROM segments s JOIN sources src ON src.id = s.source_id
+               WHERE s.text IS NOT substr(src.text, s.start + 1, s."end" - s.start)
+               ORDER BY src.name, s.ordinal""").fetchall()
+        return [dict(r) for r in rows]
 
-    def theme_counts_by_attribute(self, coders=None) -> list[tuple[str, str, str, int]]:
-        """(attribute, value, theme key, distinct coded participant segments), every attribute at once
-        (identifying ones included: the caller leaves them out)."""
-        from .analysis import by_coders
-
-        who, args = by_coders("c.coder", coders)
-        return [tuple(r) for r in self.conn.execute(
-            f"""SELECT pa.name, pa.value, t.key, COUNT(DISTINCT c.segment_id) FROM codings c
-                JOIN codes cd ON cd.id = c.code_id JOIN themes t ON t.id = cd.theme_id
-                JOIN segments s ON s.id = c.segment_id
-                JOIN participant_attributes pa ON pa.participant_id = s.participant_id
-                WHERE s.role = 'participant'{who} GROUP BY pa.name, pa.value, t.key""", args)]
-
-    def code_counts_by(self, by: str = "source", coder: str | None = None, *, coders=None,
-                       rows: str = "code") -> list[tuple[str, str, int]]:
-        """(unit, code or theme key, number of distinct coded segments) per source, group, participant or
-        participant attribute (``by`` names one; an attribute counts participants' turns only, '' where
-        a participant has no value). ``rows``: 'code' or 'theme'. ``coder`` (one) or ``coders`` (several)
-        limit the codings counted."""
-        args: list = []
-        if by in ("source", "group", "participant"):
-            unit = {"source": "src.name", "group": "src.group_label",
-                    "participant": "src.group_label || ' ' || COALESCE(p.label, s.speaker)"}[by]
-            join = ""
-        else:
-            unit, join = "COALESCE(pa.value, '')", " LEFT JOIN participant_attributes pa ON pa.participant_id = p.id AND pa.name = ?"
-            args.append(by)
-        row = "cd.key" if rows == "code" else "t.key"
-        sql = f"""SELECT {unit} AS unit, {row} AS row_key, COUNT(DISTINCT c.segment_id) FROM codings c
-                  JOIN codes cd ON cd.id = c.code_id JOIN segments s ON s.id = c.segment_id
-                  JOIN sources src ON src.id = s.source_id LEFT JOIN participants p ON p.id = s.participant_id
-                  LEFT JOIN themes t ON t.id = cd.theme_id{join} WHERE 1"""
-        if coder:
-            sql += " AND c.coder = ?"
-            args.append(coder)
-        if coders is not None:
-            from .analysis import by_coders
-
-            who, who_args = by_coders("c.coder", coders)
-            sql += who
-            args += who_args
-        if join:
-            sql += " AND s.role = 'participant'"
-        if rows == "theme":
-            sql += " AND t.id IS NOT NULL"
-        sql += " GROUP BY unit, row_key"
-        return [tuple(r) for r in self.conn.execute(sql, args)]
-
-    # ------------------------------------------------------------ resegment
+    # --------------------------------------------------------------- resegment
     def resegment_rows(self, source_id: int) -> tuple[list[dict], list[dict]]:
         """The segments of a source (all columns, in order) and the codings on them with their
         effective span (a whole-segment coding has its segment's): for re-cutting the source."""
@@ -315,25 +379,39 @@ class SourcesMixin:
         self.add_segments(source_id, rows)
         new_ids = {i: r[0] for i, r in enumerate(self.conn.execute(
             "SELECT id FROM segments WHERE source_id = ? AND ordinal > 0 ORDER BY ordinal", (source_id,)))}
-        self.conn.executemany('UPDATE codings SET segment_id = ?, start = ?, "end" = ? WHERE id = ?',
-                              [(new_ids[i], a, b, cid) for cid, i, a, b in moves])
-        self.conn.executemany(
-            'INSERT INTO codings(guid, segment_id, code_id, coder, origin, created_at, start, "end") '
-            'SELECT ?, ?, code_id, coder, origin, created_at, ?, ? FROM codings WHERE id = ?',
-            [(new_guid(), new_ids[i], a, b, cid) for cid, i, a, b in extra])
-        self.conn.executemany("DELETE FROM codings WHERE id = ?", [(g,) for g in gone])
-        self.conn.executemany("UPDATE memos SET target_id = ? WHERE id = ? AND target_type = 'segment'",
-                              [(new_ids[i], mid) for mid, i in memo_moves])
+        self.place_codings([(cid, new_ids[i], a, b) for cid, i, a, b in moves])
+        self.copy_codings([(cid, new_ids[i], a, b) for cid, i, a, b in extra])
+        self.remove_codings(gone, by="coding")
+        for mid, i in memo_moves:
+            self.retarget_memo(mid, "segment", new_ids[i])
         self.conn.executemany("DELETE FROM segments WHERE id = ?", [(i,) for i in old])
         return new_ids
 
-    def restore_coding_rows(self, rows: Iterable[dict]) -> None:
-        """Re-insert codings (same id and guid, so the audit log and undo still find them)."""
-        self.conn.executemany(
-            'INSERT OR IGNORE INTO codings(id, guid, segment_id, code_id, coder, origin, created_at, start, "end") '
-            "VALUES (?,?,?,?,?,?,?,?,?)",
-            [(r.get("id"), r["guid"], r["segment_id"], r["code_id"], r["coder"], r["origin"], r["created_at"],
-              r.get("start"), r.get("end")) for r in rows])
+    def source_overview(self) -> list[dict]:
+        """Every source with its group, segment count, number of codings and of coded segments."""
+        return [dict(r) for r in self.conn.execute(
+            """SELECT src.id, src.name, src.group_label, src.n_words,
+                      (SELECT COUNT(*) FROM segments s WHERE s.source_id = src.id) AS n_segments,
+                      (SELECT COUNT(*) FROM codings g JOIN segments s ON s.id = g.segment_id
+                       WHERE s.source_id = src.id) AS n_codings,
+                      (SELECT COUNT(DISTINCT g.segment_id) FROM codings g JOIN segments s ON s.id = g.segment_id
+                       WHERE s.source_id = src.id) AS n_coded
+               FROM sources src ORDER BY length(src.group_label), src.group_label, src.name""")]
+
+    def segment_sources(self, segment_ids) -> dict[int, int]:
+        """segment id -> its source's id."""
+        ids = [int(i) for i in segment_ids]
+        if not ids:
+            return {}
+        from .core import sql_in
+
+        cond, args = sql_in("id", ids)
+        return {r[0]: r[1] for r in self.conn.execute(f"SELECT id, source_id FROM segments WHERE {cond}", args)}
+
+    def source_order(self) -> list[int]:
+        """Source ids in reading order (group, then name)."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM sources ORDER BY length(group_label), group_label, name")]
 
 
 def natural_key(label: str) -> tuple:
