@@ -212,3 +212,18 @@ def test_nothing_left_in_the_temp_folder(tmp_path, monkeypatch):
     wb.save(tmp_path / "out.xlsx")
     assert [p.name for p in tmp_path.iterdir()] == ["out.xlsx"]
     assert load_workbook(tmp_path / "out.xlsx")["t"].max_row == 3000
+
+
+def test_print_titles_repeat_the_key_columns_and_the_header_row(tmp_path):
+    def build(wb):
+        ws = wb.add_sheet("Co'ding & more")
+        ws.append(["key", "text", "code"])
+        ws.append(["F1 P1", "tekst", "x"])
+        ws.print_setup(landscape=True, repeat_rows=1, repeat_cols=2)
+        other = wb.add_sheet("rows only")
+        other.append(["a"])
+        other.print_setup(repeat_rows=1)
+
+    wb = load_workbook(_save(tmp_path, build))
+    assert wb["Co'ding & more"].print_title_cols == "$A:$B" and wb["Co'ding & more"].print_title_rows == "$1:$1"
+    assert wb["rows only"].print_title_cols is None and wb["rows only"].print_title_rows == "$1:$1"

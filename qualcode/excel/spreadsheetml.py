@@ -420,10 +420,14 @@ class Sheet:
         self._validations.append(f'<dataValidation{attrs} sqref="{ref}"><formula1>{_text(formula)}</formula1>'
                                  "</dataValidation>")
 
-    def print_setup(self, *, landscape: bool = False, fit_width: bool = False, repeat_rows: int = 0) -> None:
-        """Print in landscape, scaled to the page width (any number of pages down), with the first
-        ``repeat_rows`` rows (the header) repeated at the top of every page."""
-        self._print = {"landscape": landscape, "fit_width": fit_width, "repeat_rows": repeat_rows}
+    def print_setup(self, *, landscape: bool = False, fit_width: bool = False, repeat_rows: int = 0,
+                    repeat_cols: int = 0) -> None:
+        """Print on A4, in landscape, scaled to the page width (any number of pages down), with the first
+        ``repeat_rows`` rows (the header) repeated at the top of every page and the first
+        ``repeat_cols`` columns (the keys) at the left of every page, so a page that holds the columns
+        further right still says which row it is."""
+        self._print = {"landscape": landscape, "fit_width": fit_width, "repeat_rows": repeat_rows,
+                       "repeat_cols": repeat_cols}
 
     def add_chart(self, chart: BarChart) -> None:
         """A native chart of cells of this sheet (see :class:`BarChart`)."""
@@ -568,7 +572,8 @@ class Sheet:
                                                 for (ref, _), k in zip(self._links, link_rels)) + "</hyperlinks>")
         out.append('<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')
         if self._print:
-            attrs = ' orientation="landscape"' if self._print["landscape"] else ""
+            # A4 (paper size 9): the paper of the study's users; without it, a reader may assume Letter
+            attrs = ' paperSize="9"' + (' orientation="landscape"' if self._print["landscape"] else "")
             if self._print["fit_width"]:
                 attrs += ' fitToWidth="1" fitToHeight="0"'
             out.append(f"<pageSetup{attrs}/>")
@@ -704,9 +709,14 @@ class Workbook:
             if s._filter:
                 names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
                              f"{_text(q)}!{_abs(s._filter)}</definedName>")
+            titles = []
+            if s._print and s._print.get("repeat_cols"):
+                titles.append(f'{q}!$A:${column_letter(s._print["repeat_cols"])}')
             if s._print and s._print["repeat_rows"]:
+                titles.append(f'{q}!$1:${s._print["repeat_rows"]}')
+            if titles:
                 names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'
-                             f'{_text(q)}!$1:${s._print["repeat_rows"]}</definedName>')
+                             f'{_text(",".join(titles))}</definedName>')
         out.append("</sheets>")
         if names:
             out.append("<definedNames>" + "".join(names) + "</definedNames>")
