@@ -29,13 +29,22 @@ def normal(v):
     return v
 
 
+def _trimmed(row: tuple) -> tuple:
+    """A row without its trailing empty cells (how wide a reader pads rows depends on the sheet's
+    recorded dimension, which is not part of what a reader sees)."""
+    end = len(row)
+    while end and row[end - 1] is None:
+        end -= 1
+    return row[:end]
+
+
 def xlsx_values(path: Path) -> list:
     from openpyxl import load_workbook
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         out = []
         for ws in wb.worksheets:
-            rows = [tuple(normal(v) for v in row)
+            rows = [_trimmed(tuple(normal(v) for v in row))
                     for row in ws.iter_rows(values_only=True)]
             out.append((ws.title, rows))
         return out

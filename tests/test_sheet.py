@@ -136,9 +136,14 @@ def test_export_content(store, tmp_path):
     assert ws["A3"].fill.fgColor.rgb == "FFF5D999" and ws["A2"].fill.fill_type is None
     dv = ws.data_validations.dataValidation[0]
     # stored as Excel stores it: the range without a leading "="
-    assert dv.type == "list" and dv.formula1 == "Codebook!$E$2:$E$5" and str(dv.sqref) == "F2:I7"
+    # the drop-down offers the codes' names (the Codebook sheet's 'code name' column)
+    assert dv.type == "list" and dv.formula1 == "Codebook!$F$2:$F$5" and str(dv.sqref) == "F2:I7"
     cb = wb["Codebook"]
     assert [cb.cell(r, 5).value for r in range(2, 6)] == ["pros", "cons", "coach", "intake"]
+    assert cb.cell(1, 6).value == "code name" and all(cb.cell(r, 6).value for r in range(2, 6))
+    # printed landscape with the header row and the key column on every page
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.print_title_rows == "$1:$1" and ws.print_title_cols == "$A:$A"
     assert cb["C2"].value == "#E69F00" and cb["M2"].value == "structuur; trots"
     meta = wb["_qualcode"]
     assert meta.sheet_state == "hidden"
@@ -580,3 +585,21 @@ def test_round_trip_property_with_fragments(tmp_path_factory, n_turns, before, a
         assert (import_sheet(store, str(out2), coder="ann").n_added, spans_of(store)) == (0, expected)
     finally:
         store.close()
+
+
+def test_a_name_picked_from_the_drop_down_imports_as_its_code(store, tmp_path):
+    """The drop-down offers the codes' names; what a student picks there must come back as that code."""
+    from openpyxl import load_workbook as load
+
+    out = tmp_path / "names.xlsx"
+    export_sheet(store, str(out), coder="ann")
+    wb = load(out)
+    names = {wb["Codebook"].cell(r, 5).value: wb["Codebook"].cell(r, 6).value for r in range(2, 6)}
+    wb.close()
+    sh = Sheet(out)
+    assert names["coach"] and names["coach"] != "coach"
+    sh.set(2, "code 1", names["coach"])
+    sh.save()
+    import_sheet(store, str(out), coder="ann")
+    first = seg_ids(store)[0]
+    assert (first, "coach") in codings(store)

@@ -178,14 +178,14 @@ def test_sheet_elements_in_schema_order(tmp_path):
     assert tags == [t for t in _SHEET_ORDER if t in tags] and len(tags) >= 12
 
 
-def test_page_header_footer_a4_and_margins(tmp_path):
-    """print_setup's page header (left) and footer (right, with page fields), A4 paper and margins, as
+def test_page_header_footer_and_margins(tmp_path):
+    """print_setup's page header (left) and footer (right, with page fields) and margins, as
     openpyxl reads them back; '&' in the text is doubled (a single one would start a field code;
     openpyxl shows the codes as written)."""
     def build(wb):
         ws = wb.add_sheet("Quotes")
         ws.append(["q"])
-        ws.print_setup(fit_width=True, repeat_rows=1, a4=True, margins=(0.4, 0.4, 0.6, 0.6),
+        ws.print_setup(fit_width=True, repeat_rows=1, margins=(0.4, 0.4, 0.6, 0.6),
                        header="IPS & co · Quotes", footer="page {page} of {pages}", header_size=8)
         plain = wb.add_sheet("Plain")
         plain.append(["p"])
@@ -200,7 +200,7 @@ def test_page_header_footer_a4_and_margins(tmp_path):
     m = ws.page_margins
     assert (m.left, m.right, m.top, m.bottom) == (0.4, 0.4, 0.6, 0.6)
     plain = wb["Plain"]
-    assert plain.page_setup.paperSize is None and plain.page_setup.orientation == "landscape"
+    assert plain.page_setup.paperSize == 9 and plain.page_setup.orientation == "landscape"
     assert not plain.oddHeader.left.text and plain.page_margins.left == 0.75
     with zipfile.ZipFile(path) as z:
         xml = z.read("xl/worksheets/sheet1.xml").decode()
@@ -241,3 +241,18 @@ def test_nothing_left_in_the_temp_folder(tmp_path, monkeypatch):
     wb.save(tmp_path / "out.xlsx")
     assert [p.name for p in tmp_path.iterdir()] == ["out.xlsx"]
     assert load_workbook(tmp_path / "out.xlsx")["t"].max_row == 3000
+
+
+def test_print_titles_repeat_the_key_columns_and_the_header_row(tmp_path):
+    def build(wb):
+        ws = wb.add_sheet("Co'ding & more")
+        ws.append(["key", "text", "code"])
+        ws.append(["F1 P1", "tekst", "x"])
+        ws.print_setup(landscape=True, repeat_rows=1, repeat_cols=2)
+        other = wb.add_sheet("rows only")
+        other.append(["a"])
+        other.print_setup(repeat_rows=1)
+
+    wb = load_workbook(_save(tmp_path, build))
+    assert wb["Co'ding & more"].print_title_cols == "$A:$B" and wb["Co'ding & more"].print_title_rows == "$1:$1"
+    assert wb["rows only"].print_title_cols is None and wb["rows only"].print_title_rows == "$1:$1"

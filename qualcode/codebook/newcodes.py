@@ -22,12 +22,12 @@ import re
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..files.textsafe import CONTROL_CHARACTERS
 from .ids import slug
 
 MAX_NAME = 120
 NEW_THEME = {"nl": ("nieuw", "Nieuw"), "en": ("new", "New")}
 NEW_THEME_COLOUR = "#999999"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def _norm(text: str) -> str:
@@ -88,7 +88,7 @@ def check_name(name: str, where: str = "") -> str:
     at = f"{where}: " if where else ""
     if not shown:
         raise InputError(f"{at}a new code needs a name; the cell is empty.")
-    if _CONTROL.search(shown):
+    if CONTROL_CHARACTERS.search(shown):
         raise InputError(f"{at}the code name {shown[:40]!r} holds control characters (a tab or a line break "
                          "from a paste?); type the name again.")
     if len(shown) > MAX_NAME:

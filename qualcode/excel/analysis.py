@@ -191,7 +191,7 @@ def _print_setup(ws, ctx: "_Ctx", widths: Sequence[float], title_rows: str | Non
     pages tall as needed), ``title_rows`` repeated on every page, the project and sheet in the page
     header and 'page N of M' in the footer."""
     ws.print_setup(landscape=sum(widths) > PORTRAIT_WIDTH, fit_width=True, repeat_rows=1 if title_rows else 0,
-                   a4=True, margins=(0.4, 0.4, 0.6, 0.6),
+                   margins=(0.4, 0.4, 0.6, 0.6),
                    header=ctx.L["page_header"].format(project=ctx.project, sheet=ws.title),
                    footer=ctx.L["page_footer"].format(page="{page}", pages="{pages}"), header_size=8)
 

@@ -154,7 +154,8 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> Shee
     st = Styles()
     n_rows = 0
     with write_only_workbook(path) as wb:
-        widths = [9, 11, 9, 80] + [80] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + (
+        # the text column is as wide as fits beside key, speaker and time on a landscape A4 page
+        widths = [9, 11, 9, 66] + [66] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + (
             [60] if why else []) + [16]
         ws = wb.add_sheet(SHEET, widths=widths, freeze=f"{column_letter(first_code + 1)}2")
         id_col = column_letter(len(header))
@@ -194,8 +195,13 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> Shee
         n_codes = len(cb.codes)
         if n_codes:
             first, end = column_letter(first_code + 1), column_letter(first_code + n_code_cols)
-            ws.list_validation(f"{first}2:{end}{last}", source=f"Codebook!$E$2:$E${len(codebook_rows(cb)) + 1}",
-                               prompt="Pick a code id from the list (see the Codebook sheet).", prompt_title="code")
+            # the drop-down lists the codes' names (the Codebook sheet's 'code name' column); a cell may hold
+            # a code's id or its name, and the import reads both
+            ws.list_validation(f"{first}2:{end}{last}", source=f"Codebook!$F$2:$F${len(codebook_rows(cb)) + 1}",
+                               prompt="Pick a code from the list (or type its id; see the Codebook sheet).",
+                               prompt_title="code")
+        # printed: landscape, the header row on every page and the key column beside every page's columns
+        ws.print_setup(landscape=True, repeat_rows=1, repeat_cols=1)
         write_codebook_sheet(wb, cb)
         meta = wb.add_sheet(META_SHEET, hidden=True)
         for k, v in (("format", FORMAT), ("coder", coder), ("group", group or ""), ("project", store.path.name),

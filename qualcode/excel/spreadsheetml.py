@@ -12,7 +12,7 @@ library's internals are involved), so a release of another package cannot change
 * one ``xl/worksheets/sheetN.xml`` per sheet: frozen panes, column widths (and hidden columns),
   the rows (inline strings, numbers, booleans; row heights), auto-filter, conditional formats
   (two-colour scales), list validations (drop-downs), hyperlinks, print set-up (orientation,
-  fit to page width, header rows repeated on every page, A4 paper, margins, page header and footer text)
+  fit to page width, header rows repeated on every page, margins, page header and footer text)
   and a drawing of its charts;
 * ``xl/drawings`` and ``xl/charts``: native clustered bar/column charts whose data are cells of
   the same sheet (a colour per bar when asked).
@@ -422,15 +422,18 @@ class Sheet:
                                  "</dataValidation>")
 
     def print_setup(self, *, landscape: bool = False, fit_width: bool = False, repeat_rows: int = 0,
-                    a4: bool = False, margins: tuple[float, float, float, float] | None = None,
+                    repeat_cols: int = 0, margins: tuple[float, float, float, float] | None = None,
                     header: str | None = None, footer: str | None = None, header_size: int = 8) -> None:
-        """Print in landscape, scaled to the page width (any number of pages down), with the first
-        ``repeat_rows`` rows (the header) repeated at the top of every page. ``a4``: on A4 paper;
-        ``margins``: (left, right, top, bottom) in inches; ``header``: text at the left of every
-        page's header, ``footer``: text at the right of its footer, in which ``{page}`` and
-        ``{pages}`` become the page number and the number of pages (both in ``header_size`` points)."""
-        self._print = {"landscape": landscape, "fit_width": fit_width, "repeat_rows": repeat_rows, "a4": a4,
-                       "margins": margins, "header": header, "footer": footer, "size": int(header_size)}
+        """Print on A4, in landscape, scaled to the page width (any number of pages down), with the first
+        ``repeat_rows`` rows (the header) repeated at the top of every page and the first
+        ``repeat_cols`` columns (the keys) at the left of every page, so a page that holds the columns
+        further right still says which row it is. ``margins``: (left, right, top, bottom) in inches;
+        ``header``: text at the left of every page's header, ``footer``: text at the right of its
+        footer, in which ``{page}`` and ``{pages}`` become the page number and the number of pages
+        (both in ``header_size`` points)."""
+        self._print = {"landscape": landscape, "fit_width": fit_width, "repeat_rows": repeat_rows,
+                       "repeat_cols": repeat_cols, "margins": margins, "header": header, "footer": footer,
+                       "size": int(header_size)}
 
     def add_chart(self, chart: BarChart) -> None:
         """A native chart of cells of this sheet (see :class:`BarChart`)."""
@@ -577,8 +580,8 @@ class Sheet:
         out.append(f'<pageMargins left="{_num(left)}" right="{_num(right)}" top="{_num(top)}" '
                    f'bottom="{_num(bottom)}" header="0.5" footer="0.5"/>')
         if self._print:
-            attrs = ' paperSize="9"' if self._print["a4"] else ""
-            attrs += ' orientation="landscape"' if self._print["landscape"] else ""
+            # A4 (paper size 9): the paper of the study's users; without it, a reader may assume Letter
+            attrs = ' paperSize="9"' + (' orientation="landscape"' if self._print["landscape"] else "")
             if self._print["fit_width"]:
                 attrs += ' fitToWidth="1" fitToHeight="0"'
             out.append(f"<pageSetup{attrs}/>")
@@ -728,9 +731,14 @@ class Workbook:
             if s._filter:
                 names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
                              f"{_text(q)}!{_abs(s._filter)}</definedName>")
+            titles = []
+            if s._print and s._print.get("repeat_cols"):
+                titles.append(f'{q}!$A:${column_letter(s._print["repeat_cols"])}')
             if s._print and s._print["repeat_rows"]:
+                titles.append(f'{q}!$1:${s._print["repeat_rows"]}')
+            if titles:
                 names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'
-                             f'{_text(q)}!$1:${s._print["repeat_rows"]}</definedName>')
+                             f'{_text(",".join(titles))}</definedName>')
         out.append("</sheets>")
         if names:
             out.append("<definedNames>" + "".join(names) + "</definedNames>")

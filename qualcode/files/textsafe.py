@@ -88,6 +88,8 @@ def xml_safe_tree(obj: Any) -> Any:
 # Characters a terminal acts on instead of showing: C0 controls but tab and line ends (ESC starts
 # sequences that move the cursor, retitle the window, hide text or make links), DEL, C1 controls
 # (\x9b is a one-byte ESC [) and the bidirectional overrides that reorder what is shown.
+# Control characters (all but tab and line feed) that no name a student types may hold.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
