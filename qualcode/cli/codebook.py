@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from .common import Env, QualcodeGroup, coder_option, pass_env, refuse_overwrite, resolve_coder
+from .common import Env, QualcodeGroup, coder_option, pass_env, progress_factory, refuse_overwrite, resolve_coder
 
 
 class DefaultCommandGroup(QualcodeGroup):
@@ -151,7 +151,8 @@ def autocode(env: Env, codes, dry_run, limit, min_score, introductions):
     from ..coding.autocode import autocode as run
 
     wanted = [c.strip() for c in codes.split(",") if c.strip()] if codes else None
-    result = run(env.open(), codes=wanted, dry_run=dry_run, min_score=min_score, introductions=introductions)
+    result = run(env.open(), codes=wanted, dry_run=dry_run, min_score=min_score, introductions=introductions,
+                 progress=progress_factory())
     for line in result.lines(limit=limit):
         click.echo(line)
 

@@ -513,14 +513,17 @@ def rule_codes(store, codes: list[str] | None = None) -> list[dict]:
 
 
 def score_matches(compiled: CompiledRules, segs: list[tuple[int, str]], language: str,
-                  min_score: float = 0.0) -> tuple[list[Match], int]:
+                  min_score: float = 0.0, progress=None) -> tuple[list[Match], int]:
     """Every code match on ``segs`` ((id, text) pairs) with its rules and score, in segment order and
-    most confident first within a segment; and how many matches scored under ``min_score`` (left out)."""
+    most confident first within a segment; and how many matches scored under ``min_score`` (left out).
+    ``progress``: a callback ``progress(items, label)`` that yields the items back (qualcode.cli.progress),
+    or None."""
     from .rulescore import rule_hits, score_hits
 
     out: list[Match] = []
     below = 0
-    for (sid, text), found in zip(segs, match_texts_rules(compiled, (t for _, t in segs))):
+    shown = segs if progress is None else progress(segs, "matching rules")
+    for (sid, text), found in zip(shown, match_texts_rules(compiled, (t for _, t in segs))):
         by_code: dict[str, dict[tuple[str, str], list[tuple[int, int]]]] = {}
         for label, spans in found.items():
             key, kind, rule = split_label(label)
@@ -567,13 +570,14 @@ def precision_estimates(store, matches: list[Match], source_of: dict[int, int]) 
 
 @from_snapshot
 def autocode(store, codes: list[str] | None = None, dry_run: bool = False, min_score: float | None = None,
-             introductions: bool = False) -> AutocodeResult:
+             introductions: bool = False, progress=None) -> AutocodeResult:
     """Apply the rules of ``codes`` (default: every code with rules) to all participant segments.
 
     A code is given where its rules score at least ``min_score`` (default
     :data:`~qualcode.coding.rulescore.DEFAULT_MIN_SCORE`); the introduction round is left out unless
     ``introductions``; a match the researcher rejected (:func:`reject_rule_codings`) is not coded again.
-    Each coding's explanation and score is stored as a rule suggestion (source 'rules')."""
+    Each coding's explanation and score is stored as a rule suggestion (source 'rules'). ``progress``: as
+    :func:`score_matches`."""
     from ..text.lemmas import load
     from ..text.nlp import pipeline
     from .rulescore import DEFAULT_MIN_SCORE, introduction_segments
@@ -592,7 +596,8 @@ def autocode(store, codes: list[str] | None = None, dry_run: bool = False, min_s
     code_id = {c["key"]: c["id"] for c in chosen}
     rejected = {(r["segment_id"], r["code_id"]) for r in store.suggestions(coder=RULES_CODER, source="rules",
                                                                             status="rejected")}
-    found, below = score_matches(compiled, [(s, t) for s, t in segs if s not in intro], store.language, min_score)
+    found, below = score_matches(compiled, [(s, t) for s, t in segs if s not in intro], store.language, min_score,
+                                 progress)
     matches = [m for m in found if (m.segment_id, code_id[m.code]) not in rejected]
     per_code = {c["key"]: 0 for c in chosen}
     for m in matches:
