@@ -155,7 +155,7 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> Shee
     n_rows = 0
     with write_only_workbook(path) as wb:
         # the text column is as wide as fits beside key, speaker and time on a landscape A4 page
-        widths = [9, 11, 9, 66] + [66] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + (
+        widths = [13, 11, 9, 62] + [62] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + (
             [60] if why else []) + [16]
         ws = wb.add_sheet(SHEET, widths=widths, freeze=f"{column_letter(first_code + 1)}2")
         id_col = column_letter(len(header))
