@@ -630,3 +630,11 @@ def test_supervisor_page_shows_the_analysts_codings(client, project):
     assert quoted and quoted <= by_anna and not quoted & by_rules
     assert "anna" in data["whose"]
     assert "anna" in client.get("/supervisor").text
+
+
+def test_board_acts_are_in_the_history_under_the_workspace_coder(client, app, project, monkeypatch):
+    """The re-theming functions name no actor: the workspace's store gives them its coder, whatever the
+    environment of the process says."""
+    monkeypatch.setenv("QUALCODE_CODER", "someone-else")
+    assert post(client, app, "/act/move", code="pros", theme="care", **{"from": "work"}).json()["ok"]
+    assert rows(project, "SELECT actor, command FROM audit_log ORDER BY id DESC LIMIT 1") == [("student", "theme move-code")]

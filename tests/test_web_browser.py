@@ -68,7 +68,6 @@ def served(project, monkeypatch):
 
     from qualcode.web.server import listen, prepare, url_of
 
-    monkeypatch.setenv("QUALCODE_CODER", "student")  # as 'qualcode serve --coder student' does
     app = prepare(project, coder="student")
     sock = listen(0)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))

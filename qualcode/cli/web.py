@@ -28,11 +28,7 @@ def serve(env: Env, port, no_browser, coder):
     the browser, the coding sheet and the command line. The link carries a token for this run;
     Ctrl-C stops the workspace.
     """
-    import os
-
     from ..web.server import listen, prepare, serve as run
 
-    me = resolve_coder(coder)
-    os.environ["QUALCODE_CODER"] = me  # the history names this coder for every act of the workspace
-    app = prepare(env.project_path, coder=me)
+    app = prepare(env.project_path, coder=resolve_coder(coder))
     run(app, listen(port), browser=not no_browser, echo=click.echo)

@@ -212,6 +212,9 @@ class StoreCore:
         self.path = path
         self._in_tx = False
         self._act: Act | None = None
+        # who acts when an act names no actor: a caller serving one coder sets it (the web workspace);
+        # None: default_actor()
+        self.actor: str | None = None
         self._triggers_installed = False
         self._fk_cache: list[tuple[str, str, str]] | None = None
         self._held_lock: str | None = None
@@ -555,7 +558,7 @@ class StoreCore:
         if self._act is not None:  # nested act: part of the outer one
             yield self._act
             return
-        actor = actor or default_actor()
+        actor = actor or self.actor or default_actor()
         with self.transaction():
             cur = self.conn.execute(
                 "INSERT INTO audit_log(at, actor, command, summary, details, undoable) VALUES (?,?,?,?,?,?)",

@@ -54,6 +54,7 @@ class Workspace:
 
         store = Store.open(self.project)
         store.activity = ACTIVITY
+        store.actor = self.coder  # every act of the workspace is in the history under its coder
         return store
 
     def run(self, fn, *args, **kwargs):
