@@ -8,6 +8,7 @@ second import under another name runs it twice. Fixtures stay in ``tests/conftes
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,3 +28,12 @@ def tiny_codebook(store) -> dict[str, int]:
             "intake": store.add_code("intake", "Werk bij intake", t2, rules={"keywords": ["intake"]}),
         }
     return ids
+
+
+def rows(project: Path, sql: str, *args) -> list[tuple]:
+    """The rows of ``sql`` on a project file, read through a connection of their own."""
+    conn = sqlite3.connect(project)
+    try:
+        return [tuple(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.close()

@@ -107,6 +107,17 @@ class Sheet:
 
 
 # ------------------------------------------------------------------ export
+def shown_codes(sh: "Sheet", fragments: bool = False) -> set[tuple]:
+    """(segment id, code) per code cell of an exported sheet; with ``fragments``, (segment id, code,
+    fragment words or "")."""
+    shown = set()
+    for r in sh.rows():
+        sid = int(sh.get(r, "qualcode id").split(":")[0])
+        words = (sh.get(r, "fragment") or "",) if fragments else ()
+        shown |= {(sid, sh.get(r, h), *words) for h in sh.cols if h.startswith("code ") and sh.get(r, h)}
+    return shown
+
+
 def test_export_content(store, tmp_path):
     ids = seg_ids(store)
     code(store, ids[1], "cons")
@@ -463,12 +474,7 @@ def test_round_trip_property(tmp_path_factory, n_turns, before, after, seed):
         # and the next export shows exactly those codes
         out2 = tmp / "again.xlsx"
         export_sheet(store, str(out2), coder="ann")
-        sh2 = Sheet(out2)
-        shown = set()
-        for r in sh2.rows():
-            sid = int(sh2.get(r, "qualcode id").split(":")[0])
-            shown |= {(sid, sh2.get(r, h)) for h in sh2.cols if h.startswith("code ") and sh2.get(r, h)}
-        assert shown == expected
+        assert shown_codes(Sheet(out2)) == expected
     finally:
         store.close()
 
@@ -575,13 +581,7 @@ def test_round_trip_property_with_fragments(tmp_path_factory, n_turns, before, a
         assert spans_of(store) == expected
         out2 = tmp / "again.xlsx"
         export_sheet(store, str(out2), coder="ann")
-        sh2 = Sheet(out2)
-        shown = set()
-        for r in sh2.rows():
-            sid = int(sh2.get(r, "qualcode id").split(":")[0])
-            shown |= {(sid, sh2.get(r, h), sh2.get(r, "fragment") or "") for h in sh2.cols
-                      if h.startswith("code ") and sh2.get(r, h)}
-        assert shown == expected
+        assert shown_codes(Sheet(out2), fragments=True) == expected
         assert (import_sheet(store, str(out2), coder="ann").n_added, spans_of(store)) == (0, expected)
     finally:
         store.close()

@@ -20,6 +20,7 @@ from qualcode.themes import retheme as T  # noqa: E402
 from qualcode.store import Store  # noqa: E402
 from qualcode.web import pages  # noqa: E402
 from qualcode.web.app import create_app  # noqa: E402
+from tests.helpers import rows
 
 try:
     from tests.conftest import SAMPLE, tiny_codebook
@@ -84,14 +85,6 @@ def post(client, app, path: str, **fields):
     """A POST as the page's script sends it (JSON answer)."""
     return client.post(path, data={"csrf": app.state.workspace.csrf, **{k: str(v) for k, v in fields.items()}},
                        headers={"Accept": "application/json"})
-
-
-def rows(project: Path, sql: str, *args) -> list[tuple]:
-    conn = sqlite3.connect(project)
-    try:
-        return [tuple(r) for r in conn.execute(sql, args)]
-    finally:
-        conn.close()
 
 
 def acts(project: Path) -> int:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import shutil
 import socket
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import rows
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
@@ -102,14 +103,6 @@ def browser(tmp_path, monkeypatch):
     driver.set_page_load_timeout(WAIT)
     yield driver
     driver.quit()
-
-
-def rows(project: Path, sql: str, *args) -> list[tuple]:
-    conn = sqlite3.connect(project)
-    try:
-        return [tuple(r) for r in conn.execute(sql, args)]
-    finally:
-        conn.close()
 
 
 def wait_for(driver, condition, what: str):

@@ -33,6 +33,15 @@ MIN_SHARE = 0.6          # of the differing selections on word boundaries for th
 QUOTE_RATIO = 10         # quoted names: the winner matches at least 10 times as many as the other
 
 
+# Per dimension of a counting unit: its words (when set, when not) for people and for a spec string,
+# and the field that says which.
+_WORDS = {
+    "unit": (("UTF-16 units", "characters"), ("utf16", "codepoints"), "utf16"),
+    "crlf": (("CRLF as 2", "CRLF as 1"), ("crlf2", "crlf1"), "crlf2"),
+    "bom": (("BOM counted", "BOM not counted"), ("bom", "nobom"), "bom"),
+}
+
+
 @dataclass(frozen=True)
 class Unit:
     """How positions are counted: UTF-16 units or characters, CRLF as 2 or 1, BOM counted or not."""
@@ -41,25 +50,15 @@ class Unit:
     crlf2: bool = True
     bom: bool = False
 
+    def _words(self, dims: tuple[str, ...], form: int) -> list[str]:
+        """Each dimension in ``dims`` in words: ``form`` 0 for people, 1 for a spec string."""
+        return [_WORDS[d][form][0 if getattr(self, _WORDS[d][2]) else 1] for d in _WORDS if d in dims]
+
     def label(self, dims: tuple[str, ...] = ("unit", "crlf", "bom")) -> str:
-        parts = []
-        if "unit" in dims:
-            parts.append("UTF-16 units" if self.utf16 else "characters")
-        if "crlf" in dims:
-            parts.append("CRLF as 2" if self.crlf2 else "CRLF as 1")
-        if "bom" in dims:
-            parts.append("BOM counted" if self.bom else "BOM not counted")
-        return ", ".join(parts) or "characters"
+        return ", ".join(self._words(dims, 0)) or "characters"
 
     def spec(self, dims: tuple[str, ...] = ("unit", "crlf", "bom")) -> str:
-        parts = []
-        if "unit" in dims:
-            parts.append("utf16" if self.utf16 else "codepoints")
-        if "crlf" in dims:
-            parts.append("crlf2" if self.crlf2 else "crlf1")
-        if "bom" in dims:
-            parts.append("bom" if self.bom else "nobom")
-        return ",".join(parts) or "codepoints"
+        return ",".join(self._words(dims, 1)) or "codepoints"
 
 
 # the order in which equal candidates are named (the standard's reading first)

@@ -91,14 +91,19 @@ def add_theme(store, key: str, name: str, *, description: str = "", colour: str 
     return store.theme(key)
 
 
+def _rename(store, kind: str, ref: str, name: str | None, key: str | None) -> dict:
+    """Rename a theme or code (``kind``) in one act; returns the row as it is now."""
+    row = getattr(store, kind)(ref)
+    fields, summary = _rename_fields(store, kind, row, name, key)
+    with store.act(f"{kind} rename", summary=summary, details={kind: row["key"], **fields}):
+        getattr(store, f"update_{kind}")(row["id"], **fields)
+    return getattr(store, kind)(fields.get("key", row["key"]))
+
+
 @serialised
 def rename_theme(store, ref: str, name: str | None = None, *, key: str | None = None) -> dict:
     """Give a theme a new (final) name and/or id."""
-    theme = store.theme(ref)
-    fields, summary = _rename_fields(store, "theme", theme, name, key)
-    with store.act("theme rename", summary=summary, details={"theme": theme["key"], **fields}):
-        store.update_theme(theme["id"], **fields)
-    return store.theme(fields.get("key", theme["key"]))
+    return _rename(store, "theme", ref, name, key)
 
 
 @serialised
@@ -308,11 +313,7 @@ def format_theme(t: dict) -> str:
 @serialised
 def rename_code(store, ref: str, name: str | None = None, *, key: str | None = None) -> dict:
     """Give a code a new name and/or id."""
-    code = store.code(ref)
-    fields, summary = _rename_fields(store, "code", code, name, key)
-    with store.act("code rename", summary=summary, details={"code": code["key"], **fields}):
-        store.update_code(code["id"], **fields)
-    return store.code(fields.get("key", code["key"]))
+    return _rename(store, "code", ref, name, key)
 
 
 def _merged_rules(a: dict, b: dict) -> dict:
