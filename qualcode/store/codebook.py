@@ -237,7 +237,9 @@ class CodebookMixin:
         """The first person who codes becomes the analyst when none is set. Rule matches and consensus
         codings are not a person coding. Inside an act the analyst is written when the act ends (so a
         block of captured inserts holds inserts only), as part of that act: undoing it undoes this too."""
-        if origin in ("manual", "suggested", "imported") and coder not in NOT_A_PERSON and not self.analyst():
+        claimed = self._act is not None and "_analyst" in self._act.details   # already, earlier in this act
+        if origin in ("manual", "suggested", "imported") and coder not in NOT_A_PERSON and not claimed \
+                and not self.analyst():
             if self._act is None:
                 self.set_meta(ANALYST_KEY, coder)
             else:

@@ -546,6 +546,10 @@ class StoreCore:
         return ChangedError(f"the project changed while this command was working ({named}); nothing was "
                             "written. Run the command again.")
 
+    def _settle_analyst(self, act: "Act") -> None:
+        """End of an act: the codebook mixin records the project's first person who coded (a store
+        without it records nothing)."""
+
     @contextlib.contextmanager
     def act(self, command: str, *, actor: str | None = None, summary: str = "",
             details: dict | None = None, undoable: bool = True, capture: bool = True) -> Iterator[Act]:
@@ -572,9 +576,7 @@ class StoreCore:
             self._act = act
             try:
                 yield act
-                settle = getattr(self, "_settle_analyst", None)   # the first person who codes (store/codebook.py)
-                if settle is not None:
-                    settle(act)
+                self._settle_analyst(act)   # the first person who codes (store/codebook.py)
                 self.conn.execute("UPDATE audit_log SET summary = ?, details = ? WHERE id = ?",
                                   (act.summary, json.dumps(act.details, ensure_ascii=False, default=str),
                                    act.id))
