@@ -129,17 +129,10 @@ def test_markdown_with_bold_labels(empty_store, tmp_path):
 
 # ----------------------------------------------------------------------- docx
 def _docx(path, paragraphs):
-    import docx
+    """A Word file of ``paragraphs`` (a (first, second) pair: one paragraph with a line break inside)."""
+    from tests.data.make_layouts import write_docx
 
-    doc = docx.Document()
-    for p in paragraphs:
-        if isinstance(p, tuple):  # (first part, second part) joined by a line break inside one paragraph
-            para = doc.add_paragraph(p[0])
-            para.add_run().add_break()
-            para.add_run(p[1])
-        else:
-            doc.add_paragraph(p)
-    doc.save(str(path))
+    write_docx(path, paragraphs)
 
 
 def test_docx_paragraphs_with_labels(empty_store, tmp_path):
