@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -496,19 +497,21 @@ def _matrices(wb, ctx: _Ctx) -> None:
         _heat(ws, f"B{first}:{column_letter(len(groups) + 1)}{first + nt - 1}")
 
     # native charts to the right of block 1
+    # a horizontal bar per theme needs about 0.9 cm for its wrapped label to be drawn
+    theme_chart_cm = max(7.5, 3.0 + 0.9 * nt)
     if nt:
         total_col = len(groups) + 2
         ws.add_chart(BarChart(L["chart_theme"], [Series(total_col, 3, nt + 2, title_row=2,
                                                         colours=[t["colour"] for t in themes])],
                               category_column=1, anchor=f"{column_letter(total_col + 2)}1", horizontal=True,
-                              legend=False, width_cm=13, height_cm=7.5))
+                              legend=False, width_cm=13, height_cm=theme_chart_cm))
         if 0 < len(groups) <= MAX_CHART_GROUPS:
             ws.add_chart(BarChart(L["chart_group"], [Series(c, 3, nt + 2, title_row=2)
                                                      for c in range(2, len(groups) + 2)],
                                   category_column=1, anchor=f"{column_letter(total_col + 11)}1",
                                   horizontal=False, width_cm=15, height_cm=7.5))
-    # keep the next block below the charts (15 rows tall)
-    while row < 17:
+    # keep the next block below the charts (a row is about 0.5 cm tall)
+    while row < 2 + math.ceil(theme_chart_cm / 0.5):
         put([])
     put([])
     # block 2: theme × participant
