@@ -24,9 +24,9 @@ GOLD = ROOT / "bench" / "gold" / "ips-gold.csv"
 
 
 def read_gold(path: Path = GOLD) -> dict[tuple[str, int], tuple[str, set[str]]]:
-    """(source, ordinal) -> (half, codes)."""
+    """(source, ordinal) -> (half, codes); a file without a ``half`` column is one half, "C"."""
     with open(path, newline="", encoding="utf-8") as f:
-        return {(r["source"], int(r["ordinal"])): (r["half"], {c for c in r["codes"].split(";") if c})
+        return {(r["source"], int(r["ordinal"])): (r.get("half") or "C", {c for c in r["codes"].split(";") if c})
                 for r in csv.DictReader(f)}
 
 
@@ -75,7 +75,8 @@ def fmt(tp: int, n: int) -> str:
 
 
 def table(gold, found, parents, only: str | None = None) -> list[str]:
-    halves = [("A", "A"), ("B", "B"), ("all", None)]
+    names = sorted({h for h, _ in gold.values()})
+    halves = [(h, h) for h in names] + ([("all", None)] if len(names) > 1 else [])
     if only:
         halves = [(only, only)]
     per = {name: scores(gold, found, parents, h) for name, h in halves}
@@ -107,15 +108,19 @@ def main(argv=None) -> None:
     ap.add_argument("codebook", nargs="?", default=str(ROOT / "codebooks" / "ips.yaml"))
     ap.add_argument("--min-score", type=float, default=None,
                     help="Passed to autocode (default: autocode's own default).")
-    ap.add_argument("--half", choices=["A", "B"], default=None,
+    ap.add_argument("--half", default=None,
                     help="Only this half (A while fixing rules, so that B stays unseen).")
+    ap.add_argument("--gold", type=Path, default=GOLD,
+                    help="Gold-standard CSV: source, ordinal, codes (';'-separated) and optionally half "
+                         "(default bench/gold/ips-gold.csv; bench/gold/ips-gold-c.csv is the second, "
+                         "blind-coded sample).")
     args = ap.parse_args(argv)
-    gold = read_gold()
+    gold = read_gold(args.gold)
     found, parents, _ = rule_pairs(Path(args.codebook), args.min_score)
     missing = [k for k in gold if k not in found]
     if missing:
         raise SystemExit(f"gold segments not in the sample project: {missing[:5]}")
-    print(f"codebook {args.codebook}; gold standard {GOLD.relative_to(ROOT)} "
+    print(f"codebook {args.codebook}; gold standard {args.gold} "
           f"({len(gold)} segments; P = precision, R = recall, (right/matched), (right/gold))")
     print("\n".join(table(gold, found, parents, args.half)))
 
