@@ -1,15 +1,17 @@
 """Precision and recall of the codebook's rules against the hand-coded gold standard.
 
 Run:  PYTHONPATH=. python bench/rules_gold.py [CODEBOOK] [--min-score X] [--gold FILE]... [--errors CODE]
+                                            [--before OLD_CODEBOOK]
 
 Builds a scratch project from transcripts_sample/F1-F3 with CODEBOOK (default codebooks/ips.yaml),
 runs the rules (``autocode`` in dry-run mode, nothing written) and compares the (segment, code)
 pairs with the gold standard (default: bench/gold/ips-gold.csv, halves A and B, and
 bench/gold/ips-gold-c.csv, sample C), per half and for all. ``--errors CODE`` (or ``all``) prints
 each false positive with the rules that matched and its score, and each false negative with the
-rules that matched under the threshold, if any. A parent code counts as right on a segment the gold standard gives the parent or one of
-its sub-codes (a rule for "voortraject" finds the topic; the sub-codes judge it). Prints a table;
-asserts nothing. How the gold standard was made: bench/gold/README.md.
+rules that matched under the threshold, if any; ``--before OLD.yaml`` prints markdown tables of the
+old and the new rules side by side. A parent code counts as right on a segment the gold standard
+gives the parent or one of its sub-codes (a rule for "voortraject" finds the topic; the sub-codes
+judge it). Prints tables; asserts nothing. How the gold standard was made: bench/gold/README.md.
 """
 
 from __future__ import annotations
@@ -166,6 +168,32 @@ def table(gold, found, parents, only: str | None = None) -> list[str]:
     return lines
 
 
+def markdown(gold, before, after, parents) -> list[str]:
+    """Two markdown tables, precision and recall, per code and half: ``before`` and ``after`` are the
+    rules' (segment -> codes) of two codebooks."""
+    names = sorted({h for h, _ in gold.values()})
+    halves = [(h, h) for h in names] + [("all", None)]
+    per = {(which, n): scores(gold, found, parents, h)
+           for which, found in (("before", before), ("now", after)) for n, h in halves}
+    out = []
+    for title, col in (("precision (right/matched)", 1), ("recall (right/gold)", 2)):
+        out.append(f"{title}:")
+        out.append("")
+        out.append("| code | " + " | ".join(f"{w} {n}" for n, _ in halves for w in ("before", "now")) + " |")
+        out.append("|---|" + "---|" * (2 * len(halves)))
+        for code in list(parents) + ["**micro**"]:
+            cells = []
+            for n, _ in halves:
+                for w in ("before", "now"):
+                    v = per[(w, n)]
+                    tp, den = ((sum(x[0] for x in v.values()), sum(x[col] for x in v.values()))
+                               if code == "**micro**" else (v[code][0], v[code][col]))
+                    cells.append(f"{tp / den:.2f} ({tp}/{den})" if den else "- (0/0)")
+            out.append(f"| {code} | " + " | ".join(cells) + " |")
+        out.append("")
+    return out
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("codebook", nargs="?", default=str(ROOT / "codebooks" / "ips.yaml"))
@@ -180,6 +208,9 @@ def main(argv=None) -> None:
     ap.add_argument("--errors", metavar="CODE", default=None,
                     help="Also print the false positives and false negatives of CODE ('all': every code) with "
                          "the rules that matched and the segment's text.")
+    ap.add_argument("--before", metavar="CODEBOOK", default=None,
+                    help="Instead of the table, print markdown tables of precision and recall per code and half, "
+                         "this CODEBOOK's rules against CODEBOOK's (how bench/gold/README.md's tables are made).")
     args = ap.parse_args(argv)
     paths = args.gold or [GOLD, GOLD_C]
     gold = read_golds(paths)
@@ -189,6 +220,10 @@ def main(argv=None) -> None:
         raise SystemExit(f"gold segments not in the sample project: {missing[:5]}")
     if args.errors and args.errors != "all" and args.errors not in parents:
         raise SystemExit(f"unknown code '{args.errors}'; the codes are: {', '.join(parents)}")
+    if args.before:
+        before = rule_pairs(Path(args.before), args.min_score)[0]
+        print("\n".join(markdown(gold, before, found, parents)))
+        return
     print(f"codebook {args.codebook}; gold standard {', '.join(str(p) for p in paths)} "
           f"({len(gold)} segments; P = precision, R = recall, (right/matched), (right/gold))")
     print("\n".join(table(gold, found, parents, args.half)))
