@@ -5,8 +5,8 @@ Run:  PYTHONPATH=. python bench/rules_gold.py [CODEBOOK] [--min-score X] [--gold
 
 Builds a scratch project from transcripts_sample/F1-F3 with CODEBOOK (default codebooks/ips.yaml),
 runs the rules (``autocode`` in dry-run mode, nothing written) and compares the (segment, code)
-pairs with the gold standard (default: bench/gold/ips-gold.csv, halves A and B, and
-bench/gold/ips-gold-c.csv, sample C), per half and for all. ``--errors CODE`` (or ``all``) prints
+pairs with the gold standard (default: bench/gold/ips-gold.csv, halves A and B,
+bench/gold/ips-gold-c.csv, sample C, and bench/gold/ips-gold-d.csv, sample D), per half and for all. ``--errors CODE`` (or ``all``) prints
 each false positive with the rules that matched and its score, and each false negative with the
 rules that matched under the threshold, if any; ``--before OLD.yaml`` prints markdown tables of the
 old and the new rules side by side. A parent code counts as right on a segment the gold standard
@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 GOLD = ROOT / "bench" / "gold" / "ips-gold.csv"
 GOLD_C = ROOT / "bench" / "gold" / "ips-gold-c.csv"
+GOLD_D = ROOT / "bench" / "gold" / "ips-gold-d.csv"   # coded blind after round 3: its held-out sample
 
 
 def read_gold(path: Path = GOLD) -> dict[tuple[str, int], tuple[str, set[str]]]:
@@ -204,7 +205,8 @@ def main(argv=None) -> None:
     ap.add_argument("--gold", type=Path, action="append", default=None,
                     help="Gold-standard CSV: source, ordinal, codes (';'-separated) and optionally half "
                          "(a file without one is half C); repeat for several (default: "
-                         "bench/gold/ips-gold.csv, halves A and B, and bench/gold/ips-gold-c.csv).")
+                         "bench/gold/ips-gold.csv, halves A and B, bench/gold/ips-gold-c.csv, sample C, and "
+                         "bench/gold/ips-gold-d.csv, sample D).")
     ap.add_argument("--errors", metavar="CODE", default=None,
                     help="Also print the false positives and false negatives of CODE ('all': every code) with "
                          "the rules that matched and the segment's text.")
@@ -212,7 +214,7 @@ def main(argv=None) -> None:
                     help="Instead of the table, print markdown tables of precision and recall per code and half, "
                          "this CODEBOOK's rules against CODEBOOK's (how bench/gold/README.md's tables are made).")
     args = ap.parse_args(argv)
-    paths = args.gold or [GOLD, GOLD_C]
+    paths = args.gold or [GOLD, GOLD_C, GOLD_D]
     gold = read_golds(paths)
     found, parents, _, why, texts = rule_matches(Path(args.codebook), args.min_score)
     missing = [k for k in gold if k not in found]
