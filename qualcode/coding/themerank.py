@@ -44,6 +44,7 @@ WORDS_WEIGHT = 0.4      # under 0.5: the closest words never outrank a code one 
 MEANING_WEIGHT = 0.2    # sentence vectors alone rank themes less well than shared words (docs/suggest.md)
 FIELD_WEIGHTS = {"name": 1.0, "keywords": 1.0, "phrases": 1.0, "hints": 0.5, "description": 0.5,
                  "include": 0.5, "example": 0.5, "theme": 0.25}
+BASES = ("rule", "weak rule", "words", "meaning", "none")
 TOP_WORDS = 3           # shared words named in a 'why'
 
 
@@ -83,13 +84,26 @@ class SegmentRanking:
         return self.themes[0] if self.themes else None
 
     @property
+    def basis(self) -> str:
+        """What the main theme rests on: 'rule' (a rule scoring 0.5 or more, as autocode codes), 'weak rule'
+        (a hint or a negated word), 'words' (shared words only), 'meaning' (sentence vectors only) or 'none'."""
+        best = self.codes[0] if self.codes else None
+        if best is None or best.score <= 0:
+            return "none"
+        if best.rule >= 0.5:
+            return "rule"
+        if best.rule > 0:
+            return "weak rule"
+        return "words" if best.words > 0 else "meaning"
+
+    @property
     def evidence(self) -> bool:
         """Whether anything in the codebook resembles the segment (else the order is the codebook's)."""
         return bool(self.codes) and self.codes[0].score > 0
 
     def to_dict(self) -> dict:
         return {"segment_id": self.segment_id, "source": self.source, "ordinal": self.ordinal, "key": self.key,
-                "text": self.text, "evidence": self.evidence,
+                "text": self.text, "evidence": self.evidence, "basis": self.basis,
                 "main_theme": self.main.key if self.main else None,
                 "themes": [t.to_dict() for t in self.themes], "codes": [c.to_dict() for c in self.codes]}
 
@@ -108,6 +122,12 @@ class ThemeRanking:
     def n_rule_matched(self) -> int:
         return sum(1 for s in self.segments if s.codes and s.codes[0].rule > 0)
 
+    def per_basis(self) -> dict[str, int]:
+        out = {b: 0 for b in BASES}
+        for s in self.segments:
+            out[s.basis] += 1
+        return out
+
     def per_theme(self) -> dict[str, int]:
         out = {t: 0 for t in self.themes}
         for s in self.segments:
@@ -119,9 +139,9 @@ class ThemeRanking:
         return {"semantic": self.semantic, "rules": self.rules, "n_segments": len(self.segments),
                 "n_rule_matched": self.n_rule_matched,
                 "n_without_evidence": sum(1 for s in self.segments if not s.evidence),
-                "per_theme": self.per_theme(), "segments": [s.to_dict() for s in self.segments]}
+                "per_theme": self.per_theme(), "per_basis": self.per_basis(), "segments": [s.to_dict() for s in self.segments]}
 
-    CSV_HEADER = ["segment", "source", "ordinal", "speaker", "main theme", "main theme name", "score", "why",
+    CSV_HEADER = ["segment", "source", "ordinal", "speaker", "main theme", "main theme name", "score", "basis", "why",
                   "second theme", "second score", "best code", "best code score", "text"]
 
     def csv_rows(self) -> list[list]:
@@ -132,7 +152,7 @@ class ThemeRanking:
             second = s.themes[1] if len(s.themes) > 1 else None
             best = s.codes[0] if s.codes else None
             rows.append([s.segment_id, s.source, s.ordinal, s.key, main.key if main else "",
-                         main.name if main else "", main.score if main else "", main.why if main else "",
+                         main.name if main else "", main.score if main else "", s.basis, main.why if main else "",
                          second.key if second else "", second.score if second else "",
                          best.key if best else "", best.score if best else "", s.text])
         return rows
@@ -142,7 +162,7 @@ class ThemeRanking:
         for s in self.segments[:limit]:
             snippet = " ".join(s.text.split())
             snippet = snippet if len(snippet) <= 90 else snippet[:89] + "…"
-            out.append(f"#{s.segment_id} ({s.key}) “{snippet}”")
+            out.append(f"#{s.segment_id} ({s.key}) [{s.basis}] “{snippet}”")
             for i, t in enumerate(s.themes[:top]):
                 out.append(f"    {i + 1}. {t.key} {t.score:.2f}: {t.why}")
         if len(self.segments) > limit:
@@ -153,11 +173,10 @@ class ThemeRanking:
         out.append(f"{'main theme'.ljust(width)}  segments")
         for t in self.themes:
             out.append(f"{t.ljust(width)}  {counts[t]:>8}")
-        n = len(self.segments)
-        none = sum(1 for s in self.segments if not s.evidence)
-        out.append(f"{n} participant segments ranked: {self.n_rule_matched} with a rule match, "
-                   f"{n - self.n_rule_matched - none} from shared words{' and meaning' if self.semantic else ''} only, "
-                   f"{none} with nothing in common with the codebook (codebook order, not counted above)")
+        basis = self.per_basis()
+        out.append(f"{len(self.segments)} participant segments ranked; the main theme rests on: "
+                   + ", ".join(f"{b} {basis[b]}" for b in BASES if b != "meaning" or self.semantic)
+                   + " ('none': nothing in common with the codebook, codebook order, not counted above)")
         out.extend(self.notes)
         return out
 
@@ -277,6 +296,9 @@ def rank_segments(store, *, semantic: bool = False, rules: bool = True, group: s
     rules = rules and has_rules(codes)
     found = _rule_scores(store) if rules else {}
     meaning = _meaning(store, codes, targets) if semantic else None
+    from ..text.nlp import lemmatizer
+
+    lemma_of = lemmatizer(language).lemma    # knows the project's words from the lemma cache
     names = {c["key"]: c["name"] for c in codes}
     theme_of = {c["key"]: c.get("theme") for c in codes}
     out = []
@@ -288,6 +310,7 @@ def rank_segments(store, *, semantic: bool = False, rules: bool = True, group: s
         if len(idx):
             val /= np.linalg.norm(val)
         contrib = P[:, idx] * val              # codes x segment words
+        shown = _forms(seg["text"], lemma_of)  # lemma -> the word as the segment has it
         words = contrib.sum(axis=1)
         score = np.zeros(len(codes))
         here = found.get(sid, {})
@@ -308,7 +331,7 @@ def rank_segments(store, *, semantic: bool = False, rules: bool = True, group: s
                 why.append(f"rule {here[k][0]:.2f}: {here[k][1]}")
             if words[i] > 0:
                 top = np.argsort(-contrib[i], kind="stable")[:TOP_WORDS]
-                shared = [vocabulary[idx[j]] for j in top if contrib[i, j] > 0]
+                shared = [shown.get(vocabulary[idx[j]], vocabulary[idx[j]]) for j in top if contrib[i, j] > 0]
                 why.append(f"shared words {', '.join(shared)} ({words[i]:.2f})")
             if sem is not None and score[i] > 0:
                 why.append(f"meaning {float(sem[i]):.2f}")
@@ -337,6 +360,16 @@ def rank_segments(store, *, semantic: bool = False, rules: bool = True, group: s
                         + (" + meaning" if semantic else "") + "); they are not probabilities. "
                         "Check the main theme before you code it.")
     return result
+
+
+def _forms(text: str, lemma_of) -> dict[str, str]:
+    """Lemma -> the first word of ``text`` with that lemma (a 'why' names the words as the segment has them)."""
+    from ..text.nlp import WORD_RE
+
+    out: dict[str, str] = {}
+    for w in WORD_RE.findall(text.lower()):
+        out.setdefault(lemma_of(w), w)
+    return out
 
 
 def _meaning(store, codes: list[dict], targets: list[dict]):
