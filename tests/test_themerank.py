@@ -268,3 +268,37 @@ def test_cli_semantic_on_without_the_extra_is_an_error(project, run, monkeypatch
 def test_cli_csv_and_json_together_is_a_usage_error(project, run):
     r = run(project, "suggest", "themes", "--csv", "--json")
     assert r.exit_code == 2 and "choose one of --csv and --json." in r.stderr
+
+
+def test_coding_sheet_main_theme_column_is_written_and_ignored_on_import(project, run, tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr(semantic, "available", lambda: False)      # the plain path, with or without the extra
+    out = tmp_path / "coding.xlsx"
+    r = run(project, "sheet", "export", out, "--main-theme", "--coder", "anna")
+    assert r.exit_code == 0, r.output
+    ws = load_workbook(out, read_only=True)["Coding"]
+    rows = [list(row) for row in ws.iter_rows(values_only=True)]
+    header = rows[0]
+    col, text = header.index("main theme (suggested)"), header.index("text")
+    cells = {row[text]: row[col] for row in rows[1:]}
+    assert cells["Wat brengt werk u?"] in (None, "")                      # the moderator: not ranked
+    assert cells["Ik ben trots op mijn werk, het geeft structuur."].startswith("work (")
+    assert ", rule): via pros: rule " in cells["Ik ben trots op mijn werk, het geeft structuur."]
+    assert cells["De psychiater vroeg bij de opname niets over werk."].startswith("care (")
+    assert cells["Ja."] == "- (nothing in common with the codebook)"
+    r = run(project, "sheet", "import", out, "--coder", "anna")
+    assert r.exit_code == 0, r.output
+    assert "nothing changed." in r.stdout
+    r = run(project, "sheet", "export", tmp_path / "plain.xlsx", "--coder", "anna")
+    assert "main theme (suggested)" not in next(load_workbook(tmp_path / "plain.xlsx", read_only=True)["Coding"]
+                                                .iter_rows(values_only=True))
+
+
+@pytest.mark.skipif(not semantic.available(), reason="the semantic extra is not installed")
+def test_with_the_real_encoder_every_segment_gets_a_meaning(store):
+    a = rank_segments(store, semantic=True)
+    b = rank_segments(store, semantic=True)                    # the second run reads the cached vectors
+    assert [s.main.key for s in a.segments] == [s.main.key for s in b.segments]
+    assert all(c.meaning is not None and -1.0 <= c.meaning <= 1.0 for s in a.segments for c in s.codes)
+    assert by_text(a, "Ik ben trots").main.key == "work"      # the rule still leads
