@@ -987,6 +987,8 @@ def _rule_fallback(store, coder: str, docs: dict, *, group: str | None, semantic
     result.shown = _most_confident(rows + sem_rows, docs, ids, show)
     result.notes.append("Confidence 0.5 is a placeholder for rule matches: the rules have not been evaluated "
                         "on your coding. Code part of the data by hand and run 'qualcode suggest' again.")
+    result.notes.append("Every segment's main theme from the codebook, also where no rule matched: "
+                        "qualcode suggest themes.")
     if semantic:
         result.notes.append("Meaning-based suggestions rank the codes by how close a segment is to each code's "
                             "name, description, include text and example; their confidence is a share of that "
