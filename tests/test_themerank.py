@@ -302,3 +302,35 @@ def test_with_the_real_encoder_every_segment_gets_a_meaning(store):
     assert [s.main.key for s in a.segments] == [s.main.key for s in b.segments]
     assert all(c.meaning is not None and -1.0 <= c.meaning <= 1.0 for s in a.segments for c in s.codes)
     assert by_text(a, "Ik ben trots").main.key == "work"      # the rule still leads
+
+
+def test_a_codebook_without_rules_ranks_from_words(tmp_path):
+    from qualcode.ingest import ingest
+    from qualcode.store import Store
+
+    (tmp_path / "G1.txt").write_text(TRANSCRIPT, encoding="utf-8")
+    with Store.create(tmp_path / "n.qualcode", language="nl") as store:
+        with store.act("test codebook without rules"):
+            work = store.add_theme("work", "Betaald werk", "#E69F00", "")
+            care = store.add_theme("care", "Zorg en werk", "#56B4E9", "")
+            store.add_code("stress", "Werkdruk en overuren", work)
+            store.add_code("coach", "Jobcoach", care, description="Iemand die ge kunt bellen.")
+        ingest(store, [tmp_path / "G1.txt"], allow_new_speakers=True)
+        result = rank_segments(store)
+    assert result.rules is False
+    assert by_text(result, "De werkdruk").main.why == "via stress: shared words werkdruk, overuren (0.99)"
+    assert by_text(result, "Mijn jobcoach").main.why == "via coach: shared words jobcoach, bellen (0.94)"
+    # 'werk' is in the theme name 'Zorg en werk', part of coach's profile at a low weight
+    assert by_text(result, "Ik ben trots").main.why == "via coach: shared words werk (0.07)"
+    assert {s.basis for s in result.segments} == {"words", "none"}
+
+
+def test_semantic_off_never_touches_the_encoder(project, run, monkeypatch):
+    def refuse(texts):
+        raise AssertionError("the encoder was used")
+
+    monkeypatch.setattr(semantic, "available", lambda: True)
+    monkeypatch.setattr(semantic, "embed", refuse)
+    r = run(project, "suggest", "themes", "--semantic", "off", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["semantic"] is False
