@@ -248,22 +248,61 @@ def _rule_scores(store) -> dict[int, dict[str, tuple[float, str]]]:
     return out
 
 
+@dataclass
+class WordModel:
+    """The codes' profiles as unit TF-IDF rows over the project's lemmas (idf of the project's segments)."""
+
+    vocabulary: list[str]
+    column: dict[str, int]
+    idf: object        # numpy vector, one weight per vocabulary word
+    profiles: object   # numpy matrix, codes x vocabulary, rows of unit length (or zero)
+
+    @classmethod
+    def build(cls, lemmas: dict[int, list[str]], codes: list[dict], themes: dict[str, dict], language: str):
+        import numpy as np
+
+        df: Counter = Counter()
+        for words in lemmas.values():
+            df.update(set(words))
+        vocabulary = sorted(df)
+        column = {w: j for j, w in enumerate(vocabulary)}
+        idf = np.array([math.log((1 + len(lemmas)) / (1 + df[w])) + 1.0 for w in vocabulary])
+        P = np.zeros((len(codes), len(vocabulary)))
+        for i, prof in enumerate(code_profiles(codes, themes, vocabulary, language).values()):
+            for w, n in prof.items():
+                if w in column:
+                    P[i, column[w]] += n
+        P *= idf
+        norms = np.linalg.norm(P, axis=1, keepdims=True)
+        return cls(vocabulary, column, idf, np.divide(P, norms, out=np.zeros_like(P), where=norms > 0))
+
+    def contributions(self, lemmas: list[str]):
+        """(vocabulary positions of the segment's words, codes x words matrix of each word's share of the cosine
+        between the segment's sublinear tf-idf row and each profile)."""
+        import numpy as np
+
+        counts = Counter(w for w in lemmas if w in self.column)
+        idx = np.fromiter((self.column[w] for w in counts), dtype=np.int64, count=len(counts))
+        val = np.array([1.0 + math.log(n) for n in counts.values()]) * self.idf[idx] if len(idx) else np.zeros(0)
+        if len(idx):
+            val /= np.linalg.norm(val)
+        return idx, self.profiles[:, idx] * val
+
+
 def rank_segments(store, *, semantic: bool = False, rules: bool = True, group: str | None = None,
                   segment_ids=None) -> ThemeRanking:
     """Rank the codebook's themes and codes for every participant segment (of ``group``, or the
     ``segment_ids`` given), from the codebook alone: rule scores (unless ``rules`` is False), shared
     words and, with ``semantic``, sentence vectors. See the module docstring."""
-    import numpy as np
-
     from ..text.lemmas import load
+    from ..text.nlp import lemmatizer
 
     codes = store.codes()
     if not codes:
         raise QualcodeError("the project has no codebook to rank themes from; load one with "
                             "'qualcode codebook apply codebooks/ips.yaml'.")
-    theme_rows = store.themes()
-    themes = {t["key"]: t for t in theme_rows}
-    theme_keys = [t["key"] for t in theme_rows if any(c.get("theme") == t["key"] for c in codes)]
+    themes = {t["key"]: t for t in store.themes()}
+    theme_keys = [t for t in themes if any(c.get("theme") == t for c in codes)]
     if group and group not in store.groups():
         from ..errors import unknown
         raise unknown("group", group, store.groups())
@@ -273,93 +312,77 @@ def rank_segments(store, *, semantic: bool = False, rules: bool = True, group: s
         raise QualcodeError("no participant segments to rank" + (f" in group {group}" if group else "")
                             + "; ingest transcripts first ('qualcode ingest FILES').")
     lemmas = load(store).content
-    language = store.language
-
-    # idf over the project's segments; each segment's sublinear tf-idf, unit length
-    df: Counter = Counter()
-    for words in lemmas.values():
-        df.update(set(words))
-    vocabulary = sorted(df)
-    column = {w: j for j, w in enumerate(vocabulary)}
-    n_docs = len(lemmas)
-    idf = np.array([math.log((1 + n_docs) / (1 + df[w])) + 1.0 for w in vocabulary])
-    keys = [c["key"] for c in codes]
-    P = np.zeros((len(codes), len(vocabulary)))
-    for i, prof in enumerate(code_profiles(codes, themes, vocabulary, language).values()):
-        for w, n in prof.items():
-            if w in column:
-                P[i, column[w]] += n
-    P *= idf
-    norms = np.linalg.norm(P, axis=1, keepdims=True)
-    P = np.divide(P, norms, out=np.zeros_like(P), where=norms > 0)
-
+    model = WordModel.build(lemmas, codes, themes, store.language)
     rules = rules and has_rules(codes)
     found = _rule_scores(store) if rules else {}
     meaning = _meaning(store, codes, targets) if semantic else None
-    from ..text.nlp import lemmatizer
-
-    lemma_of = lemmatizer(language).lemma    # knows the project's words from the lemma cache
-    names = {c["key"]: c["name"] for c in codes}
-    theme_of = {c["key"]: c.get("theme") for c in codes}
+    lemma_of = lemmatizer(store.language).lemma    # knows the project's words from the lemma cache
     out = []
     for row, seg in enumerate(targets):
-        sid = seg["id"]
-        counts = Counter(w for w in lemmas.get(sid, []) if w in column)
-        idx = np.fromiter((column[w] for w in counts), dtype=np.int64, count=len(counts))
-        val = np.array([1.0 + math.log(n) for n in counts.values()]) * idf[idx] if len(idx) else np.zeros(0)
-        if len(idx):
-            val /= np.linalg.norm(val)
-        contrib = P[:, idx] * val              # codes x segment words
-        shown = _forms(seg["text"], lemma_of)  # lemma -> the word as the segment has it
-        words = contrib.sum(axis=1)
-        score = np.zeros(len(codes))
-        here = found.get(sid, {})
-        rule = np.array([here.get(k, (0.0, ""))[0] for k in keys])
-        score += RULE_WEIGHT * rule
-        if words.max(initial=0.0) > 0:
-            score += WORDS_WEIGHT * words / words.max()
-        sem = None
-        if meaning is not None:
-            sem = meaning[row]
-            rel = sem - sem.mean()
-            if rel.max() > 0:
-                score += MEANING_WEIGHT * np.clip(rel / rel.max(), 0.0, None)
-        ranked = []
-        for i, k in enumerate(keys):
-            why = []
-            if here.get(k):
-                why.append(f"rule {here[k][0]:.2f}: {here[k][1]}")
-            if words[i] > 0:
-                top = np.argsort(-contrib[i], kind="stable")[:TOP_WORDS]
-                shared = [shown.get(vocabulary[idx[j]], vocabulary[idx[j]]) for j in top if contrib[i, j] > 0]
-                why.append(f"shared words {', '.join(shared)} ({words[i]:.2f})")
-            if sem is not None and score[i] > 0:
-                why.append(f"meaning {float(sem[i]):.2f}")
-            ranked.append(Ranked(k, names[k], round(float(score[i]), 4), round(float(rule[i]), 4),
-                                 round(float(words[i]), 4), None if sem is None else round(float(sem[i]), 4),
-                                 "; ".join(why) or "nothing in common with this code"))
-        order = sorted(range(len(keys)), key=lambda i: (-ranked[i].score, i))   # ties: codebook order
-        code_list = [ranked[i] for i in order]
-        best_of: dict[str, Ranked] = {}
-        for r in code_list:
-            t = theme_of[r.key]
-            if t and t not in best_of:
-                best_of[t] = r
-        theme_list = []
-        for t in sorted(theme_keys, key=lambda t: (-best_of[t].score, theme_keys.index(t))):
-            b = best_of[t]
-            why = f"via {b.key}: {b.why}" if b.score > 0 else "nothing in common with this theme's codes"
-            theme_list.append(Ranked(t, themes[t]["name"], b.score, b.rule, b.words, b.meaning, why, code=b.key))
-        if not code_list or code_list[0].score <= 0:
-            theme_list = [Ranked(t.key, t.name, t.score, why="nothing in common with any code: codebook order",
-                                 code=t.code) for t in theme_list]
-        out.append(SegmentRanking(sid, seg["source"], seg["ordinal"], seg["key"], seg["text"], theme_list,
-                                  code_list))
+        code_list = _rank_codes(codes, model, lemmas.get(seg["id"], []), found.get(seg["id"], {}),
+                                None if meaning is None else meaning[row], _forms(seg["text"], lemma_of))
+        out.append(SegmentRanking(seg["id"], seg["source"], seg["ordinal"], seg["key"], seg["text"],
+                                  _rank_themes(code_list, codes, themes, theme_keys), code_list))
     result = ThemeRanking(out, semantic=semantic, rules=rules, themes=theme_keys)
     result.notes.append("scores rank the themes of a segment (rule score + shared words"
                         + (" + meaning" if semantic else "") + "); they are not probabilities. "
                         "Check the main theme before you code it.")
     return result
+
+
+def _rank_codes(codes: list[dict], model: WordModel, lemmas: list[str], rule_found: dict[str, tuple[float, str]],
+                sem, shown: dict[str, str]) -> list[Ranked]:
+    """Every code for one segment, best first (ties: codebook order), from its rule matches (code -> (score,
+    why)), its lemmas and its meaning cosines (``sem``, or None); ``shown``: lemma -> the segment's word."""
+    import numpy as np
+
+    idx, contrib = model.contributions(lemmas)
+    words = contrib.sum(axis=1)
+    rule = np.array([rule_found.get(c["key"], (0.0, ""))[0] for c in codes])
+    score = RULE_WEIGHT * rule
+    if words.max(initial=0.0) > 0:
+        score = score + WORDS_WEIGHT * words / words.max()
+    if sem is not None:
+        rel = sem - sem.mean()
+        if rel.max() > 0:
+            score = score + MEANING_WEIGHT * np.clip(rel / rel.max(), 0.0, None)
+    ranked = []
+    for i, c in enumerate(codes):
+        why = []
+        if c["key"] in rule_found:
+            why.append(f"rule {rule_found[c['key']][0]:.2f}: {rule_found[c['key']][1]}")
+        if words[i] > 0:
+            top = np.argsort(-contrib[i], kind="stable")[:TOP_WORDS]
+            shared = [shown.get(model.vocabulary[idx[j]], model.vocabulary[idx[j]]) for j in top if contrib[i, j] > 0]
+            why.append(f"shared words {', '.join(shared)} ({words[i]:.2f})")
+        if sem is not None and score[i] > 0:
+            why.append(f"meaning {float(sem[i]):.2f}")
+        ranked.append(Ranked(c["key"], c["name"], round(float(score[i]), 4), round(float(rule[i]), 4),
+                             round(float(words[i]), 4), None if sem is None else round(float(sem[i]), 4),
+                             "; ".join(why) or "nothing in common with this code"))
+    return [ranked[i] for i in sorted(range(len(codes)), key=lambda i: (-ranked[i].score, i))]
+
+
+def _rank_themes(code_list: list[Ranked], codes: list[dict], themes: dict[str, dict], theme_keys: list[str]
+                 ) -> list[Ranked]:
+    """Every theme, scored as its best code, best first (ties: codebook order)."""
+    theme_of = {c["key"]: c.get("theme") for c in codes}
+    best_of: dict[str, Ranked] = {}
+    for r in code_list:
+        t = theme_of[r.key]
+        if t and t not in best_of:
+            best_of[t] = r
+    nothing = not code_list or code_list[0].score <= 0
+    out = []
+    for t in sorted(theme_keys, key=lambda t: (-best_of[t].score, theme_keys.index(t))):
+        b = best_of[t]
+        if nothing:
+            why = "nothing in common with any code: codebook order"
+            out.append(Ranked(t, themes[t]["name"], b.score, why=why, code=b.key))
+            continue
+        why = f"via {b.key}: {b.why}" if b.score > 0 else "nothing in common with this theme's codes"
+        out.append(Ranked(t, themes[t]["name"], b.score, b.rule, b.words, b.meaning, why, code=b.key))
+    return out
 
 
 def _forms(text: str, lemma_of) -> dict[str, str]:
