@@ -60,7 +60,8 @@ def read_gold(path: Path, codes: list[dict], themes: list[dict]) -> list[dict]:
             if "main_theme" in cols and (r.get("main_theme") or "").strip():
                 name = r["main_theme"].strip().lower()
                 if name not in theme_key:
-                    raise SystemExit(f"{path}, line {n}: unknown theme '{r['main_theme']}'")
+                    raise SystemExit(f"{path}, line {n}: unknown theme '{r['main_theme']}' (the codebook's themes: "
+                                     f"{', '.join(t['key'] for t in themes)})")
                 gold = {theme_key[name]}
             else:
                 gold = set()
@@ -172,7 +173,10 @@ def main(argv=None) -> None:
             themes = store.themes()
             theme_keys = [t["key"] for t in themes]
             rows = read_gold(args.gold, store.codes(), themes)
-            where = {(s["source"], s["ordinal"]): s["id"] for s in store.segments()}
+            where = {}
+            for s in store.segments():   # a gold row may name its transcript with or without the extension
+                where[(s["source"], s["ordinal"])] = s["id"]
+                where.setdefault((Path(s["source"]).stem, s["ordinal"]), s["id"])
             missing = [(r["source"], r["ordinal"]) for r in rows if (r["source"], r["ordinal"]) not in where]
             if missing:
                 raise SystemExit(f"gold segments not in the project: {missing[:5]}")

@@ -58,7 +58,7 @@ def test_kappa(bench):
 def test_the_bench_runs_on_a_project_and_a_gold_file(bench, project, tmp_path, capsys):  # noqa: F811
     gold = tmp_path / "g.csv"
     # ordinals of G1.txt: 1 moderator, 2 trots, 3 werkdruk, 4 collega's, 5 Ja., 6 psychiater, 7 jobcoach
-    gold.write_text("source,ordinal,codes\nG1.txt,2,pros\nG1.txt,6,intake\nG1.txt,7,coach;pros\nG1.txt,5,\n",
+    gold.write_text("source,ordinal,codes\nG1.txt,2,pros\nG1,6,intake\nG1.txt,7,coach;pros\nG1.txt,5,\n",
                     encoding="utf-8")
     bench.main(["--gold", str(gold), "--project", str(project), "--no-semantic"])
     out = capsys.readouterr().out
