@@ -75,6 +75,7 @@ READERS = {
     ("report", "--format", "html,docx", "--out", "report.html", "--force"): {"numpy", "matplotlib", "docx"},
     ("discover", "--n", "8"): {"numpy", "scipy"},
     ("autocode", "--dry-run"): {"numpy", "spacy"},       # spaCy's Matcher runs the codebook's token patterns
+    ("suggest", "themes", "--semantic", "off"): {"numpy", "spacy"},   # the rules as autocode; words from the cache
 }
 
 
