@@ -200,9 +200,9 @@ def separate(movable: list[list[float]], fixed: list[list[float]], *, rounds: in
     return [(s[0], s[1]) for s in shift]
 
 
-CODE_SIZE = 11
-THEME_SIZE = 12
-COUNT_SIZE = 9.5
+CODE_SIZE = 12.5
+THEME_SIZE = 13.5
+COUNT_SIZE = 11
 THEME_R = 19.0
 BOX_PAD = 5.0
 
@@ -219,7 +219,7 @@ def thematic_map(themes: list[dict], codes: list[dict], cooccurrence: dict[tuple
     n = max(len(themes), 1)
     radius = 0.0 if n == 1 else max(3.5, 1.6 * n)
     ring = max(2.3, 0.4 * radius)
-    unit = max(18.0, min(40.0, 330 / (radius + ring)))       # pixels per unit of the layout
+    unit = max(16.0, min(36.0, 290 / (radius + ring)))       # pixels per unit of the layout
     pos_theme: dict = {}
     theme_angle: dict = {}
     for i, t in enumerate(themes):
@@ -246,16 +246,11 @@ def thematic_map(themes: list[dict], codes: list[dict], cooccurrence: dict[tuple
     links = sorted(((v, k) for k, v in cooccurrence.items() if v > 0 and k[0] in pos_code and k[1] in pos_code),
                    key=lambda p: (-p[0], p[1]))[:top_links]
     strongest = links[0][0] if links else 1
-    # fixed things labels keep clear of: markers, link counts; theme boxes in the first pass
+    # fixed things labels keep clear of: markers (a theme's box lies on its own); theme boxes in the first
+    # pass (code labels only)
     markers = [(x - THEME_R, y - THEME_R, x + THEME_R, y + THEME_R) for x, y in pos_theme.values()]
     code_r = {c["id"]: _code_radius(c.get("n_segments")) for c in codes if c["id"] in pos_code}
     markers += [(x - code_r[i], y - code_r[i], x + code_r[i], y + code_r[i]) for i, (x, y) in pos_code.items()]
-    counts = []
-    for v, (a, b) in links:
-        (x1, y1), (x2, y2) = pos_code[a], pos_code[b]
-        w = text_width(str(v), COUNT_SIZE)
-        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
-        counts.append((v, (mx - w / 2 - 2, my - COUNT_SIZE * 0.62, mx + w / 2 + 2, my + COUNT_SIZE * 0.62)))
     # labels: (lines, size, bold, box)
     code_labels = []
     for c in codes:
@@ -277,10 +272,10 @@ def thematic_map(themes: list[dict], codes: list[dict], cooccurrence: dict[tuple
         w, h = block(lines, THEME_SIZE, bold=True)
         theme_labels.append((lines, [x - w / 2 - BOX_PAD, y - h / 2 - BOX_PAD, x + w / 2 + BOX_PAD,
                                      y + h / 2 + BOX_PAD]))
-    _move(code_labels, separate([b for _, b in code_labels], [b for _, b in theme_labels] + markers +
-                                [b for _, b in counts]))
-    everyone = theme_labels + code_labels   # themes that crowd each other too
-    _move(everyone, separate([b for _, b in everyone], [], rounds=50))
+    _move(code_labels, separate([b for _, b in code_labels], [b for _, b in theme_labels] + markers))
+    everyone = theme_labels + code_labels   # themes that crowd each other (or a code's marker) too
+    _move(everyone, separate([b for _, b in everyone], markers[len(pos_theme):], rounds=80))
+    counts = _place_counts(links, pos_code, [b for _, b in everyone] + markers)
     # the canvas: everything drawn, moved right and down below the title
     boxes = [b for _, b in everyone] + markers + [b for _, b in counts]
     left = min(b[0] for b in boxes) if boxes else 0.0
@@ -298,12 +293,6 @@ def thematic_map(themes: list[dict], codes: list[dict], cooccurrence: dict[tuple
     for v, (a, b) in links:
         (x1, y1), (x2, y2) = at(pos_code[a]), at(pos_code[b])
         items.append(Line(x1, y1, x2, y2, "#555555", 0.9 + 4.5 * v / strongest, opacity=0.5))
-    for v, box in counts:
-        items.append(Rect(box[0] + ox, box[1] + oy, box[2] - box[0], box[3] - box[1], fill="#FFFFFF",
-                          radius=3, opacity=0.85))
-        items += block_texts([str(v)], (box[0] + box[2]) / 2 + ox, box[1] + oy + (box[3] - box[1] -
-                             block(["0"], COUNT_SIZE)[1]) / 2, COUNT_SIZE, anchor="middle", colour="#333333",
-                             role="count")
     for tid, cs in by_theme.items():
         cx, cy = at(pos_theme.get(tid, (0.0, 0.0)))
         for c in cs:
@@ -316,6 +305,12 @@ def thematic_map(themes: list[dict], codes: list[dict], cooccurrence: dict[tuple
     for t in themes:
         x, y = at(pos_theme[t["id"]])
         items.append(Circle(x, y, THEME_R, colour(t["colour"]), "#222222", 1.2))
+    for v, box in counts:
+        items.append(Rect(box[0] + ox, box[1] + oy, box[2] - box[0], box[3] - box[1], fill="#FFFFFF",
+                          radius=3, opacity=0.85))
+        items += block_texts([str(v)], (box[0] + box[2]) / 2 + ox, box[1] + oy + (box[3] - box[1] -
+                             block(["0"], COUNT_SIZE)[1]) / 2, COUNT_SIZE, anchor="middle", colour="#333333",
+                             role="count")
     for t, (lines, b) in zip(themes, theme_labels):
         items.append(Rect(b[0] + ox, b[1] + oy, b[2] - b[0], b[3] - b[1], fill="#FFFFFF", stroke=colour(t["colour"]),
                           stroke_width=2.0, radius=5, opacity=0.92))
@@ -330,6 +325,35 @@ def thematic_map(themes: list[dict], codes: list[dict], cooccurrence: dict[tuple
     if links:
         desc += ". " + "; ".join(f"{names[a]} – {names[b]}: {v}" for v, (a, b) in links)
     return Chart(width, height, title, desc, items)
+
+
+COUNT_SPOTS = (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8, 0.15, 0.85, 0.1, 0.9)
+
+
+def _place_counts(links: list, pos: dict, taken: list) -> list[tuple[int, tuple]]:
+    """Each link's count in a small box on its line: in the middle, or the spot nearest the middle
+    (of ``COUNT_SPOTS``, fractions of the line) that covers no label, marker or earlier count; where
+    every spot is covered, the one that covers fewest, pushed off what it covers."""
+    placed: list[tuple[int, tuple]] = []
+    for v, (a, b) in links:
+        (x1, y1), (x2, y2) = pos[a], pos[b]
+        w, h = text_width(str(v), COUNT_SIZE) + 4, COUNT_SIZE * 1.24
+        best = None
+        for f in COUNT_SPOTS:
+            mx, my = x1 + (x2 - x1) * f, y1 + (y2 - y1) * f
+            box = (mx - w / 2, my - h / 2, mx + w / 2, my + h / 2)
+            hits = sum(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3]
+                       for o in taken + [p for _, p in placed])
+            if best is None or hits < best[0]:
+                best = (hits, box)
+            if not hits:
+                break
+        box = best[1]
+        if best[0]:   # no free spot on the line (a short link among crowded labels): pushed off beside it
+            dx, dy = separate([list(box)], taken + [p for _, p in placed], pad=1.0)[0]
+            box = (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
+        placed.append((v, box))
+    return placed
 
 
 def _move(labels: list, shifts: list[tuple[float, float]]) -> None:

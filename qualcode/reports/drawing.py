@@ -126,7 +126,7 @@ def text(x: float, y: float, s: str, size: float, *, colour: str = "#222222", an
 def wrap(s: str, width: int) -> list[str]:
     import textwrap
 
-    return textwrap.wrap(s, width) or [s]
+    return textwrap.wrap(s, width, break_on_hyphens=False) or [s]
 
 
 def block(lines: list[str], size: float, bold: bool = False) -> tuple[float, float]:
