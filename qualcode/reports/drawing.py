@@ -23,8 +23,8 @@ from xml.sax.saxutils import escape, quoteattr
 from ..codebook.yamlfile import normalise_colour
 from ..files.textsafe import xml_text
 
-SCALE = 2            # PNG pixels per chart pixel (sharp in print: a 720-px figure is 1440 px wide)
-SUPERSAMPLE = 2      # painted this many times larger again and reduced: smooth circles and slanted lines
+SCALE = 1.5          # PNG pixels per chart pixel (a 720-px figure is 1080 px wide: 170 dpi across an A4 page)
+SUPERSAMPLE = 2      # circles and slanted lines painted this many times larger again and reduced: smooth
 FONT_FAMILY = "Lato, 'Helvetica Neue', Arial, sans-serif"
 ASCENT = 0.80        # of the font size: a text's box above its baseline (Lato's capitals and ascenders)
 DESCENT = 0.22       # ... and below it (descenders); a line of text is 1.02 x size tall
@@ -199,17 +199,18 @@ def _rgba(value: str, opacity: float = 1.0) -> tuple[int, int, int, int]:
 
 
 def to_png(chart: Chart) -> bytes:
-    """The chart painted with Pillow at ``SCALE`` PNG pixels per chart pixel: its shapes painted
-    ``SUPERSAMPLE`` times larger again and reduced (smooth circles and slanted lines), then its
-    texts over them (FreeType smooths those itself)."""
+    """The chart painted with Pillow at ``SCALE`` PNG pixels per chart pixel: its shapes (painted
+    ``SUPERSAMPLE`` times larger again and reduced when there are circles or slanted lines, so they
+    are smooth), then its texts over them (FreeType smooths those itself)."""
     from PIL import Image, ImageDraw
 
-    k = SCALE * SUPERSAMPLE
-    img = Image.new("RGB", (math.ceil(chart.width * SCALE) * SUPERSAMPLE, math.ceil(chart.height * SCALE) * SUPERSAMPLE),
-                    "white")
-    _shapes(ImageDraw.Draw(img, "RGBA"), [it for it in chart.items if not isinstance(it, Text)], k)
-    if SUPERSAMPLE > 1:
-        img = img.reduce(SUPERSAMPLE)
+    shapes = [it for it in chart.items if not isinstance(it, Text)]
+    ss = SUPERSAMPLE if any(isinstance(it, Circle) or isinstance(it, Line) and it.x1 != it.x2 and it.y1 != it.y2
+                            for it in shapes) else 1   # rectangles and level lines are sharp as they are
+    img = Image.new("RGB", (math.ceil(chart.width * SCALE) * ss, math.ceil(chart.height * SCALE) * ss), "white")
+    _shapes(ImageDraw.Draw(img, "RGBA"), shapes, SCALE * ss)
+    if ss > 1:
+        img = img.reduce(ss)
     draw = ImageDraw.Draw(img, "RGBA")
     for it in chart.texts():
         draw.text((it.x * SCALE, it.y * SCALE), it.text, font=_font(it.size * SCALE, it.bold),

@@ -164,12 +164,16 @@ class _Figures:
     false only the SVG is made (an HTML report)."""
 
     def __init__(self, store, png: bool = True):
+        import hashlib
+
         from PIL import __version__ as pillow   # PIL's package alone: its drawing modules load when needed
 
         from ..text.nlp import package_version
 
         self.store = store
-        self.version = f"charts {CHARTS_FORMAT}; pillow {pillow}; font-lato {package_version('font_lato')}"
+        # the drawing code itself: a change to how a figure is laid out or painted draws it anew
+        code = hashlib.sha256(b"".join((Path(__file__).parent / f).read_bytes() for f in ("charts.py", "drawing.py")))
+        self.version = f"charts {code.hexdigest()[:16]}; pillow {pillow}; font-lato {package_version('font_lato')}"
         self.png = png
         self.drawn: dict[str, bytes] = {}
         self.used: list[str] = []
@@ -194,9 +198,6 @@ class _Figures:
 
     def save(self) -> None:
         self.store.save_figures(self.drawn, self.used)
-
-
-CHARTS_FORMAT = 3  # bump when charts.py or drawing.py draws differently from the same inputs
 
 
 def _also(q: dict, L: dict) -> str:
