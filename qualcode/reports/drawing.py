@@ -108,7 +108,10 @@ def _font(px: float, bold: bool):
     import font_lato
     from PIL import ImageFont
 
-    return ImageFont.truetype(font_lato.font_files["LatoBold" if bold else "Lato"], px)
+    # Pillow's basic layout (FreeType with kerning), never libraqm: the same widths wherever qualcode
+    # runs, and no failure on text raqm refuses (a run of C1 control characters)
+    return ImageFont.truetype(font_lato.font_files["LatoBold" if bold else "Lato"], px,
+                              layout_engine=ImageFont.Layout.BASIC)
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
