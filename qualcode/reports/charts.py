@@ -31,21 +31,14 @@ def _title(items: list, title: str, width_chars: int = 70) -> float:
     return PAD + block(lines, TITLE_SIZE)[1] + 14
 
 
-def ticks(top: float, most: int = 6) -> list[float]:
-    """Round tick values from 0 to at least ``top``, at most ``most`` + 1 of them, whole numbers."""
+def ticks(top: float, most: int = 6) -> list[int]:
+    """Round tick values (steps of 1, 2 or 5 times a power of ten) from 0 to at least ``top``, at most
+    ``most`` steps."""
     if top <= 0:
         return [0, 1]
-    step = 1
-    for mag in (1, 10, 100, 1000, 10000, 100000, 1000000):
-        for f in (1, 2, 5):
-            step = f * mag
-            if top / step <= most:
-                break
-        else:
-            continue
-        break
-    n = math.ceil(top / step)
-    return [i * step for i in range(n + 1)]
+    mag = 10 ** max(0, math.floor(math.log10(top / most)))
+    step = next(f * mag for f in (1, 2, 5, 10) if top / (f * mag) <= most)
+    return [i * step for i in range(math.ceil(top / step) + 1)]
 
 
 def _row_labels(themes: list[dict]) -> tuple[list[list[str]], float]:
