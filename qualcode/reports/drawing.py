@@ -114,6 +114,7 @@ def _font(px: float, bold: bool):
                               layout_engine=ImageFont.Layout.BASIC)
 
 
+@lru_cache(maxsize=4096)   # a layout measures the same label more than once
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width in chart pixels of ``text`` at ``size`` pixels, as the PNG paints it."""
     return _font(size * SCALE, bold).getlength(text) / SCALE
