@@ -141,9 +141,10 @@ def theme_group_heatmap(themes: list[dict], groups: list[str], counts: dict[tupl
     # the colour scale: a bar of the colours from 0 (bottom) to the largest count (top), with round ticks
     lx = x1 + 18
     scale = [s for s in ticks(most or 1) if s <= (most or 1)]
-    parts = 32
-    for k in range(parts):
-        items.append(Rect(lx, top + (y - top) * (parts - 1 - k) / parts, 14, (y - top) / parts + 0.3,
+    parts = 64
+    for k in range(parts):   # from the bottom up, each band reaching 1 px under the next (no seam between)
+        over = 1.0 if k < parts - 1 else 0.0
+        items.append(Rect(lx, top + (y - top) * (parts - 1 - k) / parts - over, 14, (y - top) / parts + over,
                           fill=heat((k + 0.5) / parts)))
     items.append(Rect(lx, top, 14, y - top, stroke=AXIS, stroke_width=0.6))
     for s in scale:
