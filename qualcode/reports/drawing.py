@@ -18,7 +18,7 @@ import io
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from xml.sax.saxutils import escape, quoteattr
+from html import escape   # (xml.sax.saxutils would load urllib, http and email: 20 ms)
 
 from ..codebook.yamlfile import normalise_colour
 from ..files.textsafe import xml_text
@@ -160,9 +160,9 @@ def to_svg(chart: Chart, ident: str = "figure") -> str:
     of its title and description, so several figures can sit inline in one HTML page."""
     w, h = _n(chart.width), _n(chart.height)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
-           f'role="img" aria-labelledby="{ident}-title {ident}-desc" font-family={quoteattr(FONT_FAMILY)}>',
-           f'<title id="{ident}-title">{escape(xml_text(chart.title))}</title>',
-           f'<desc id="{ident}-desc">{escape(xml_text(chart.desc))}</desc>',
+           f'role="img" aria-labelledby="{ident}-title {ident}-desc" font-family="{escape(FONT_FAMILY)}">',
+           f'<title id="{ident}-title">{escape(xml_text(chart.title), quote=False)}</title>',
+           f'<desc id="{ident}-desc">{escape(xml_text(chart.desc), quote=False)}</desc>',
            f'<rect width="{w}" height="{h}" fill="#ffffff"/>']
     for it in [it for it in chart.items if not isinstance(it, Text)] + chart.texts():
         if isinstance(it, Rect):
@@ -182,7 +182,7 @@ def to_svg(chart: Chart, ident: str = "figure") -> str:
             out.append(f'<text x="{_n(it.x)}" y="{_n(it.y)}" font-size="{_n(it.size)}" fill="{colour(it.colour)}"{anchor}'
                        + (' font-weight="bold"' if it.bold else "")
                        + (f' textLength="{it.width:.1f}" lengthAdjust="spacingAndGlyphs"' if it.width else "")
-                       + f">{escape(it.text)}</text>")
+                       + f">{escape(it.text, quote=False)}</text>")
     out.append("</svg>")
     return "\n".join(out)
 
