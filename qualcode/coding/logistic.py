@@ -34,7 +34,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-TOL = 1e-6          # stop when a code's gradient norm is below TOL times its norm at zero
+TOL = 1e-5          # stop when a code's gradient norm is below TOL times its norm at zero
 MAX_ITER = 500
 MEMORY = 12         # L-BFGS correction pairs
 
@@ -110,6 +110,34 @@ def _cholesky(G: np.ndarray) -> np.ndarray:
         except np.linalg.LinAlgError:
             continue
     raise np.linalg.LinAlgError("the Gram matrix of the segments is not positive definite")
+
+
+BLOCK = 64
+
+
+def solve_lower(L: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``L^-1 B`` for a lower-triangular ``L``, by blocks: each diagonal block is inverted (small), the rest
+    is matrix products (numpy alone: ``scipy.linalg`` takes longer to import than this takes to run)."""
+    X = np.array(B, dtype=np.float64)
+    for a in range(0, len(L), BLOCK):
+        b = min(a + BLOCK, len(L))
+        if a:
+            X[a:b] -= L[a:b, :a] @ X[:a]
+        X[a:b] = np.linalg.solve(L[a:b, a:b], X[a:b])
+    return X
+
+
+def solve_upper_t(L: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``L^-T B`` for a lower-triangular ``L`` (back substitution by blocks of ``L^T``)."""
+    X = np.array(B, dtype=np.float64)
+    n = len(L)
+    starts = list(range(0, n, BLOCK))
+    for a in reversed(starts):
+        b = min(a + BLOCK, n)
+        if b < n:
+            X[a:b] -= L[b:, a:b].T @ X[b:]
+        X[a:b] = np.linalg.solve(L[a:b, a:b].T, X[a:b])
+    return X
 
 
 def _softplus(u: np.ndarray) -> np.ndarray:
@@ -248,15 +276,11 @@ class RowSpace:
             self._factor = (groups, L)
         Z0 = None
         if start is not None:  # scores of the earlier model on these rows -> its projection onto their span
-            from scipy.linalg import solve_triangular
-
             first_of = np.zeros(len(groups), dtype=np.int64)
             first_of[inverse] = rows
-            Z0 = solve_triangular(L, np.asarray(start, dtype=np.float64)[first_of], lower=True)
+            Z0 = solve_lower(L, np.asarray(start, dtype=np.float64)[first_of])
         Z = solve(L, Wpos, Wneg, C=C, Z0=Z0)
-        from scipy.linalg import solve_triangular
-
-        return solve_triangular(L.T, Z, lower=False), groups
+        return solve_upper_t(L, Z), groups
 
     def scores(self, A: np.ndarray, used: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Decision scores (x_i . w + b) on ``rows`` (default all) of the model ``A`` over distinct rows ``used``."""
