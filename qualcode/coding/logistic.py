@@ -39,7 +39,7 @@ MAX_ITER = 500
 MEMORY = 12         # L-BFGS correction pairs
 
 
-SMALL = 3_000       # up to this many rows, BLAS runs on one thread (see one_blas_thread)
+SMALL = 2_500       # up to this many rows, BLAS runs on one thread (see one_blas_thread)
 
 
 @contextmanager
@@ -101,14 +101,19 @@ def unique_rows(X, dense=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cholesky(G: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factor of ``G``, with the smallest diagonal jitter that lets it succeed (rows that are
-    nearly, not exactly, identical make ``G`` nearly singular)."""
+    """Lower Cholesky factor of ``G`` (a scratch copy: its diagonal is changed and put back), with the smallest
+    diagonal jitter that lets it succeed (rows that are nearly, not exactly, identical make ``G`` nearly
+    singular)."""
     scale = float(np.mean(np.diag(G))) if len(G) else 1.0
+    diagonal = np.diag(G).copy()
     for jitter in (1e-12, 1e-10, 1e-8, 1e-6):
+        np.fill_diagonal(G, diagonal + jitter * scale)
         try:
-            return np.linalg.cholesky(G + (jitter * scale) * np.eye(len(G)))
+            return np.linalg.cholesky(G)
         except np.linalg.LinAlgError:
             continue
+        finally:
+            np.fill_diagonal(G, diagonal)
     raise np.linalg.LinAlgError("the Gram matrix of the segments is not positive definite")
 
 
@@ -269,8 +274,9 @@ class RowSpace:
         Wneg = np.zeros_like(Wpos)
         np.add.at(Wpos, inverse, w * Yb)
         np.add.at(Wneg, inverse, w * ~Yb)
-        if self._factor is not None and np.array_equal(self._factor[0], groups):
-            L = self._factor[1]
+        known = self._factor
+        if known is not None and len(groups) <= len(known[0]) and np.array_equal(known[0][:len(groups)], groups):
+            L = known[1][:len(groups), :len(groups)]  # the factor of a leading block is the factor's leading block
         else:
             L = _cholesky(self.G[np.ix_(groups, groups)])
             self._factor = (groups, L)

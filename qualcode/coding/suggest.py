@@ -136,7 +136,7 @@ class CodeSuggester(_Estimator):
                  echo_weight: float = 1.0, codebook: dict | None = None, prior_weight: float = 1.0,
                  C: float = 4.0, min_calibration: int = 8, calibration_folds: int = 3,
                  threshold: float = 0.5, max_samples: int | None = 20_000, holdout_above: int | None = 8_000,
-                 semantic_weight: float = 0.0, codebook_vectors: dict | None = None, row_space_max: int = 6_000,
+                 semantic_weight: float = 0.0, codebook_vectors: dict | None = None, row_space_max: int = 2_500,
                  random_state: int | None = 0):
         self.language = language
         self.word_ngrams = word_ngrams
