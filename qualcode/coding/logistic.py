@@ -171,54 +171,49 @@ def solve(L: np.ndarray, Wpos: np.ndarray, Wneg: np.ndarray, *, C: float, Z0: np
     LT = L.T
 
     def losses(U, cols):
-        return C * np.sum(Wpos[:, cols] * _softplus(-U) + Wneg[:, cols] * _softplus(U), axis=0)
+        soft = _softplus(U)  # log(1 + e^u); log(1 + e^-u) = that - u
+        return C * np.sum(Wpos[:, cols] * (soft - U) + Wneg[:, cols] * soft, axis=0)
 
     def residual(U, cols):
         return C * (Wsum[:, cols] * _sigmoid(U) - Wpos[:, cols])
 
     every = np.arange(K)
     scale = np.linalg.norm(LT @ residual(np.zeros((n, K)), every), axis=0)  # the gradient's size at z = 0
+    limit = tol * np.maximum(scale, 1e-300)
     U = L @ Z
     F = 0.5 * np.sum(Z * Z, axis=0) + losses(U, every)
     Gr = Z + LT @ residual(U, every)
+    active = np.flatnonzero(np.linalg.norm(Gr, axis=0) > limit)
+    # the state of the active columns only (compressed whenever a column converges)
+    Za, Ua, Ga, Fa = Z[:, active], U[:, active], Gr[:, active], F[active]
     S: list[np.ndarray] = []
     Y: list[np.ndarray] = []
     R: list[np.ndarray] = []
-    active = np.flatnonzero(np.linalg.norm(Gr, axis=0) > tol * np.maximum(scale, 1e-300))
     for _ in range(max_iter):
         if not len(active):
             break
-        g = Gr[:, active]
-        # two-loop recursion, column by column (pairs of frozen columns are sliced away)
-        q = g.copy()
+        q = Ga.copy()  # two-loop recursion, every column with its own pairs
         alphas = []
         for s, y, r in zip(reversed(S), reversed(Y), reversed(R)):
-            s, y, r = s[:, active], y[:, active], r[active]
-            a = r * np.sum(s * q, axis=0)
+            a = r * np.einsum("ij,ij->j", s, q)
             q -= y * a
             alphas.append(a)
         if S:
-            s, y = S[-1][:, active], Y[-1][:, active]
-            yy = np.sum(y * y, axis=0)
-            gamma = np.where(yy > 0, np.sum(s * y, axis=0) / np.where(yy > 0, yy, 1.0), 1.0)
-            q *= gamma
+            yy = np.einsum("ij,ij->j", Y[-1], Y[-1])
+            q *= np.where(yy > 0, np.einsum("ij,ij->j", S[-1], Y[-1]) / np.where(yy > 0, yy, 1.0), 1.0)
         else:
             q /= np.maximum(1.0, np.linalg.norm(q, axis=0))
-        for (s, y, r), a in zip(zip(S, Y, R), reversed(alphas)):
-            s, y, r = s[:, active], y[:, active], r[active]
-            b = r * np.sum(y * q, axis=0)
-            q += s * (a - b)
+        for s, y, r, a in zip(S, Y, R, reversed(alphas)):
+            q += s * (a - r * np.einsum("ij,ij->j", y, q))
         P = -q
-        slope = np.sum(g * P, axis=0)
+        slope = np.einsum("ij,ij->j", Ga, P)
         bad = slope >= 0  # not a descent direction (should not happen): fall back to the gradient
         if bad.any():
-            P[:, bad] = -g[:, bad]
-            slope[bad] = -np.sum(g[:, bad] ** 2, axis=0)
-        Za, Ua = Z[:, active], U[:, active]
+            P[:, bad] = -Ga[:, bad]
+            slope[bad] = -np.einsum("ij,ij->j", Ga[:, bad], Ga[:, bad])
         Q = L @ P
-        zz, zp, pp = np.sum(Za * Za, axis=0), np.sum(Za * P, axis=0), np.sum(P * P, axis=0)
+        zz, zp, pp = (np.einsum("ij,ij->j", Za, Za), np.einsum("ij,ij->j", Za, P), np.einsum("ij,ij->j", P, P))
         t = np.ones(len(active))
-        Fa = F[active]
         for _ in range(60):  # backtracking (Armijo): a trial step needs no matrix product
             Unew = Ua + Q * t
             Fnew = 0.5 * (zz + 2 * t * zp + t * t * pp) + losses(Unew, active)
@@ -226,22 +221,25 @@ def solve(L: np.ndarray, Wpos: np.ndarray, Wneg: np.ndarray, *, C: float, Z0: np
             if not short.any():
                 break
             t = np.where(short, t * 0.5, t)
-        Znew = Za + P * t
+        step = P * t
+        Znew = Za + step
         Gnew = Znew + LT @ residual(Unew, active)
-        s_full, y_full = np.zeros((n, K)), np.zeros((n, K))
-        s_full[:, active] = P * t
-        y_full[:, active] = Gnew - g
-        sy = np.sum(s_full * y_full, axis=0)
-        r_full = np.where(sy > 1e-12, 1.0 / np.where(sy > 1e-12, sy, 1.0), 0.0)
-        S.append(s_full)
-        Y.append(y_full)
-        R.append(r_full)
+        diff = Gnew - Ga
+        sy = np.einsum("ij,ij->j", step, diff)
+        S.append(step)
+        Y.append(diff)
+        R.append(np.where(sy > 1e-12, 1.0 / np.where(sy > 1e-12, sy, 1.0), 0.0))  # 0: the pair does nothing
         if len(S) > MEMORY:
             S.pop(0), Y.pop(0), R.pop(0)
-        Z[:, active], U[:, active], Gr[:, active], F[active] = Znew, Unew, Gnew, Fnew
-        gone = np.linalg.norm(Gnew, axis=0) <= tol * np.maximum(scale[active], 1e-300)
-        gone |= (Fa - Fnew) <= 1e-14 * np.maximum(1.0, np.abs(Fa))  # no more progress possible
-        active = active[~gone]
+        Z[:, active], U[:, active] = Znew, Unew
+        done = np.linalg.norm(Gnew, axis=0) <= limit[active]
+        done |= (Fa - Fnew) <= 1e-14 * np.maximum(1.0, np.abs(Fa))  # no more progress possible
+        Za, Ua, Ga, Fa = Znew, Unew, Gnew, Fnew
+        if done.any():
+            keep = ~done
+            active = active[keep]
+            Za, Ua, Ga, Fa = Za[:, keep], Ua[:, keep], Ga[:, keep], Fa[keep]
+            S, Y, R = [s[:, keep] for s in S], [y[:, keep] for y in Y], [r[keep] for r in R]
     return Z
 
 
