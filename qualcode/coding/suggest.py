@@ -92,8 +92,11 @@ def term_index(kind: str, lo: int, hi: int):
 
 def forget_analysed_texts() -> None:
     """Drop the remembered analyses and lemmas (after a self-evaluation: they are not kept beyond it)."""
+    from ..text.tfidf import forget_words
+
     _INDICES.clear()
     _lemma_string.cache_clear()
+    forget_words()
 
 
 class _Estimator:
@@ -355,9 +358,10 @@ class CodeSuggester(_Estimator):
             weights = w[:n_real, None] * (test[:, cols] != f)  # a code's fit does not see the rows it scores
             Af, used_f = space.fit(real[:, [cal[j] for j in cols]], weights, C=self.C, rows=rows,
                                    start=start[:, cols])
+            out = space.scores(Af, used_f, rows=rows)  # every code's model on every segment, in one product
             for c, j in enumerate(cols):
-                here = np.flatnonzero(test[:, j] == f)
-                scores[here, j] = space.scores(Af[:, [c]], used_f, rows=here)[:, 0]
+                here = test[:, j] == f
+                scores[here, j] = out[here, c]
         for j, k in enumerate(cal):
             seen = test[:, j] >= 0
             self.platt_[k] = self._sigmoid(scores[seen, j], real[seen, k])

@@ -16,6 +16,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -104,20 +105,28 @@ _WHITE = re.compile(r"\s\s+")
 def char_wb_grams(text: str, lo: int = 2, hi: int = 5) -> list[str]:
     """Character n-grams of ``lo``-``hi`` characters inside word boundaries, each word padded with one space
     (scikit-learn's ``analyzer="char_wb"``, on the text as given)."""
+    out: list[str] = []
+    for w in _WHITE.sub(" ", text).split():
+        out.extend(_word_char_grams(w, lo, hi))
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _word_char_grams(word: str, lo: int, hi: int) -> tuple[str, ...]:
+    """The n-grams of one word (words repeat: each is cut once)."""
     out = []
     add = out.append
-    for w in _WHITE.sub(" ", text).split():
-        w = f" {w} "
-        size = len(w)
-        for n in range(lo, hi + 1):
-            offset = 0
+    w = f" {word} "
+    size = len(w)
+    for n in range(lo, hi + 1):
+        offset = 0
+        add(w[offset:offset + n])
+        while offset + n < size:
+            offset += 1
             add(w[offset:offset + n])
-            while offset + n < size:
-                offset += 1
-                add(w[offset:offset + n])
-            if offset == 0:  # a word shorter than n counts once
-                break
-    return out
+        if offset == 0:  # a word shorter than n counts once
+            break
+    return tuple(out)
 
 
 def word_grams(text: str, lo: int = 1, hi: int = 1) -> list[str]:
@@ -127,6 +136,11 @@ def word_grams(text: str, lo: int = 1, hi: int = 1) -> list[str]:
     for n in range(max(lo, 2), min(hi, len(tokens)) + 1):
         out.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
     return out
+
+
+def forget_words() -> None:
+    """Drop the remembered n-grams of words (see :func:`char_wb_grams`)."""
+    _word_char_grams.cache_clear()
 
 
 class TermIndex:
@@ -145,13 +159,15 @@ class TermIndex:
         got = self.memo.get(text)
         if got is None:
             c = Counter(self.analyse(text))
-            ids = self.ids
+            ids, terms = self.ids, self.terms
+            found = []
             for t in c:
-                if t not in ids:
-                    ids[t] = len(self.terms)
-                    self.terms.append(t)
-            got = (np.fromiter((ids[t] for t in c), dtype=np.int64, count=len(c)),
-                   np.fromiter(c.values(), dtype=np.float64, count=len(c)))
+                i = ids.get(t)
+                if i is None:
+                    i = ids[t] = len(terms)
+                    terms.append(t)
+                found.append(i)
+            got = (np.array(found, dtype=np.int64), np.array(list(c.values()), dtype=np.float64))
             if len(self.memo) >= self.limit:
                 for key in list(self.memo)[:self.limit // 2]:
                     del self.memo[key]
