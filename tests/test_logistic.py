@@ -166,3 +166,15 @@ def test_suggester_equals_the_liblinear_suggester():
     assert np.abs(ours.platt_ - theirs.platt_).max() < 1e-2
     assert np.abs(ours.predict_proba(texts) - theirs.predict_proba(texts)).max() < 1e-3
     assert ours.predict(texts) == theirs.predict(texts)
+
+
+def test_held_out_calibration_equals_the_liblinear_path():
+    """Large projects calibrate on one held-out third; the row-space fit does it as liblinear did."""
+    from test_suggest import corpus
+
+    X, y, _ = corpus(6)  # 114 segments, held-out calibration above 50
+    ours = CodeSuggester(language="en", holdout_above=50, random_state=1).fit(X, y)
+    theirs = CodeSuggester(language="en", holdout_above=50, random_state=1, row_space_max=0).fit(X, y)
+    assert ours.calibrated_.all() and np.array_equal(ours.calibrated_, theirs.calibrated_)
+    assert np.abs(ours.platt_ - theirs.platt_).max() < 1e-2
+    assert np.abs(ours.predict_proba(X) - theirs.predict_proba(X)).max() < 1e-3
