@@ -129,18 +129,19 @@ def _sk(**kw):
     return Sk(**kw)
 
 
-def _ours(kind, lo, hi, **kw):
-    from qualcode.text.tfidf import TermIndex, TfidfVectorizer, char_wb_grams, word_grams
+def _ours(kind, lo, hi, by_word=False, **kw):
+    from qualcode.text.tfidf import TermIndex, TfidfVectorizer, char_wb_grams, word_grams, words_of
 
     grams = char_wb_grams if kind == "char" else word_grams
-    return TfidfVectorizer(TermIndex(lambda t: grams(t, lo, hi)), **kw)
+    return TfidfVectorizer(TermIndex(lambda t: grams(t, lo, hi), split=words_of if by_word else None), **kw)
 
 
+@pytest.mark.parametrize("by_word", [False, True])
 @pytest.mark.parametrize("min_df", [1, 2])
-def test_char_wb_vectorizer_equals_sklearn(min_df):
+def test_char_wb_vectorizer_equals_sklearn(min_df, by_word):
     raw = [t.lower() for t in TEXTS]
     sk = _sk(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df)
-    ours = _ours("char", 2, 5, sublinear_tf=True, min_df=min_df)
+    ours = _ours("char", 2, 5, by_word=by_word, sublinear_tf=True, min_df=min_df)
     M = ours.fit_transform(raw)
     assert ours.terms_ == list(sk.fit(raw).get_feature_names_out())
     assert ours.vocabulary_ == sk.vocabulary_

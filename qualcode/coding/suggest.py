@@ -85,8 +85,12 @@ def term_index(kind: str, lo: int, hi: int):
     key = (kind, int(lo), int(hi))
     index = _INDICES.get(key)
     if index is None:
-        grams = tfidf.char_wb_grams if kind == "char" else tfidf.word_grams
-        index = _INDICES[key] = tfidf.TermIndex(lambda text, f=grams, a=int(lo), b=int(hi): f(text, a, b))
+        if kind == "char":  # a text's character n-grams are its words' n-grams: each word is cut once
+            index = tfidf.TermIndex(lambda word, a=int(lo), b=int(hi): tfidf.char_wb_grams(word, a, b),
+                                    split=tfidf.words_of)
+        else:
+            index = tfidf.TermIndex(lambda text, a=int(lo), b=int(hi): tfidf.word_grams(text, a, b))
+        _INDICES[key] = index
     return index
 
 

@@ -146,33 +146,65 @@ def forget_words() -> None:
 class TermIndex:
     """Every term seen so far gets an integer id; each text is analysed once and remembered as (term ids,
     counts). One index serves the folds of a self-evaluation, so a text is analysed once, not once per fold.
+    ``analyse`` gives a text's terms; or, with ``split``, ``analyse`` gives the terms of one piece of a text
+    (a word) and a text's terms are those of its pieces in turn: each distinct piece is then analysed once.
     ``limit`` bounds how many texts are remembered (the oldest half is forgotten beyond it; ids stay)."""
 
-    def __init__(self, analyse, *, limit: int = 50_000):
+    def __init__(self, analyse, *, split=None, limit: int = 50_000):
         self.analyse = analyse
+        self.split = split
         self.limit = limit
         self.ids: dict[str, int] = {}
         self.terms: list[str] = []
         self.memo: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.pieces: dict[str, np.ndarray] = {}
+
+    def _ids(self, terms) -> list[int]:
+        ids, names = self.ids, self.terms
+        out = []
+        for t in terms:
+            i = ids.get(t)
+            if i is None:
+                i = ids[t] = len(names)
+                names.append(t)
+            out.append(i)
+        return out
+
+    def _piece(self, piece: str) -> np.ndarray:
+        got = self.pieces.get(piece)
+        if got is None:
+            got = self.pieces[piece] = np.array(self._ids(self.analyse(piece)), dtype=np.int64)
+        return got
+
+    def terms_of(self, text: str) -> list[str]:
+        """The terms of a text, in order (as scikit-learn's analyzer gives them)."""
+        if self.split is None:
+            return list(self.analyse(text))
+        return [t for piece in self.split(text) for t in self.analyse(piece)]
 
     def counts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         got = self.memo.get(text)
         if got is None:
-            c = Counter(self.analyse(text))
-            ids, terms = self.ids, self.terms
-            found = []
-            for t in c:
-                i = ids.get(t)
-                if i is None:
-                    i = ids[t] = len(terms)
-                    terms.append(t)
-                found.append(i)
-            got = (np.array(found, dtype=np.int64), np.array(list(c.values()), dtype=np.float64))
+            if self.split is None:
+                c = Counter(self.analyse(text))
+                got = (np.array(self._ids(c), dtype=np.int64), np.array(list(c.values()), dtype=np.float64))
+            else:
+                parts = [self._piece(p) for p in self.split(text)]
+                ids, n = np.unique(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64),
+                                   return_counts=True)
+                got = (ids, n.astype(np.float64))
             if len(self.memo) >= self.limit:
                 for key in list(self.memo)[:self.limit // 2]:
                     del self.memo[key]
+                if len(self.pieces) >= 4 * self.limit:
+                    self.pieces.clear()
             self.memo[text] = got
         return got
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a text as scikit-learn's ``char_wb`` analyzer sees them (split on white space)."""
+    return _WHITE.sub(" ", text).split()
 
 
 class TfidfVectorizer:
@@ -249,4 +281,4 @@ class TfidfVectorizer:
         return self._vocabulary
 
     def build_analyzer(self):
-        return self.index.analyse
+        return self.index.terms_of
