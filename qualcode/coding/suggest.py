@@ -1,6 +1,7 @@
 """Code suggestions learnt from the researcher's own coding, and an honest self-evaluation.
 
-:class:`CodeSuggester` is a scikit-learn estimator for multi-label code suggestion:
+:class:`CodeSuggester` is an estimator for multi-label code suggestion (scikit-learn's conventions, without
+importing scikit-learn on this path):
 
 * features: word 1-2-grams over lemmas (blank spaCy tokens + simplemma lemmas, see
   :mod:`qualcode.text.nlp`), character 2-5-grams of the raw text (they catch Dutch compounds such as
@@ -14,7 +15,9 @@
 * one logistic regression per code (one-vs-rest, multi-label), with Platt scaling fitted on
   out-of-fold scores when a code has enough examples, so that a threshold of 0.5 means roughly
   "right at least half the time"; codes with few examples keep the plain (conservative)
-  logistic probability;
+  logistic probability. All codes are fitted together by :mod:`.logistic` (liblinear's problem, solved
+  in the span of the training segments) up to ``row_space_max`` training segments, code by code with
+  scikit-learn's liblinear beyond;
 * large projects: beyond ``max_samples`` (20,000) training segments the model learns from a
   deterministic sample stratified by code, with each code's log-odds corrected for the sample's
   over-representation of it; beyond ``holdout_above`` (8,000) Platt scaling is fitted on one
