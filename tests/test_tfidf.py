@@ -188,3 +188,18 @@ def test_each_text_is_analysed_once_per_index():
     assert np.allclose(a.toarray(), TfidfVectorizer(TermIndex(lambda t: word_grams(t, 1, 1)))
                        .fit_transform(["aap noot", "noot mies"]).toarray())
     assert b.shape == (3, 4)
+
+
+@settings(deadline=None, max_examples=40, derandomize=True)
+@given(st.lists(st.text(alphabet="ab c?-\n\té", max_size=30), min_size=1, max_size=8),
+       st.sampled_from([(1, 1), (2, 3), (2, 5)]))
+@example(["a", "  "], (2, 5))
+def test_char_wb_vectorizer_equals_sklearn_on_any_text(texts, ngrams):
+    ours = _ours("char", *ngrams, by_word=True, sublinear_tf=True)
+    if not any(t.split() for t in texts):  # scikit-learn refuses an empty vocabulary; ours has no columns
+        assert ours.fit_transform(texts).shape == (len(texts), 0)
+        return
+    sk = _sk(analyzer="char_wb", ngram_range=ngrams, sublinear_tf=True, lowercase=False)
+    M = ours.fit_transform(texts)
+    assert ours.terms_ == list(sk.fit(texts).get_feature_names_out())
+    assert np.allclose(M.toarray(), sk.transform(texts).toarray(), rtol=0, atol=1e-12)
