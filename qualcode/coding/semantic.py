@@ -136,18 +136,53 @@ def attach_vectors(store, docs: dict[int, dict], ids: Iterable[int] | None = Non
         docs[sid]["vector"] = vecs[sid]
 
 
+CODEBOOK_KEY = "codebook_embeddings"  # the project's meta key of the codebook texts' vectors
+
+
+def codebook_vectors(store, texts: dict[str, str], *, write: bool = True) -> dict[str, np.ndarray]:
+    """Code key -> unit vector of what the codebook says about the code (``texts``, see
+    :func:`qualcode.coding.suggest.codebook_texts`), kept in the project (meta ``codebook_embeddings``: the
+    encoder's name and, per text hash, the float16 vector) like the segments' vectors, so that a run whose
+    vectors are all cached never loads the encoder. Only the current texts' vectors are kept; an edited text
+    is embedded again (and written unless ``write`` is False)."""
+    import base64
+    import json
+
+    model = model_name()
+    try:
+        kept = json.loads(store.meta(CODEBOOK_KEY, "") or "{}")
+    except ValueError:
+        kept = {}
+    cached = kept.get("vectors", {}) if isinstance(kept, dict) and kept.get("model") == model else {}
+    out: dict[str, np.ndarray] = {}
+    hashes = {code: text_hash(text or "") for code, text in texts.items()}
+    todo = [code for code in texts if not isinstance(cached.get(hashes[code]), str)]
+    for code in texts:
+        if code not in todo:
+            out[code] = np.frombuffer(base64.b64decode(cached[hashes[code]]), dtype="<f2").astype(np.float32)
+    if todo:
+        for code, v in zip(todo, embed([texts[c] or "" for c in todo])):
+            out[code] = v.astype("<f2").astype(np.float32)  # the value a later run reads back
+        if write:
+            value = {"model": model, "vectors": {hashes[c]: base64.b64encode(out[c].astype("<f2").tobytes()).decode()
+                                                 for c in texts}}
+            with store.transaction():
+                store.set_meta(CODEBOOK_KEY, json.dumps(value, sort_keys=True))
+    return out
+
+
 def code_vectors(codebook: dict[str, str]) -> tuple[list[str], np.ndarray]:
     """(code keys, unit vectors) of what the codebook says about each code."""
     keys = [k for k, t in codebook.items() if t and t.strip()]
     return keys, embed([codebook[k] for k in keys])
 
 
-def zero_shot(vectors: np.ndarray, codebook: dict[str, str], *, sharpness: float = 20.0
-              ) -> tuple[list[str], np.ndarray]:
+def zero_shot(vectors: np.ndarray, codebook: dict[str, str], *, sharpness: float = 20.0,
+              known: dict[str, np.ndarray] | None = None) -> tuple[list[str], np.ndarray]:
     """(code keys, scores) for segment ``vectors`` (n, 512) from the codebook alone: a softmax over the
     cosine similarities to each code's text. The scores rank codes; they are not calibrated probabilities
     (nothing coded by the researcher has checked them)."""
-    model = ZeroShotSuggester(codebook=codebook, sharpness=sharpness).fit(None)
+    model = ZeroShotSuggester(codebook=codebook, sharpness=sharpness, known=known).fit(None)
     return list(model.classes_), model.predict_proba([{"vector": v} for v in np.asarray(vectors)])
 
 
@@ -165,15 +200,21 @@ class ZeroShotSuggester:
     bench/suggest.py): ``fit`` learns nothing from the codings, only which codes exist; ``predict_proba``
     gives :func:`zero_shot` scores. Segments are dicts with a 'vector' or plain texts (embedded then)."""
 
-    def __init__(self, *, codebook: dict | None = None, sharpness: float = 20.0):
+    def __init__(self, *, codebook: dict | None = None, sharpness: float = 20.0, known: dict | None = None):
         self.codebook = codebook
         self.sharpness = sharpness
+        self.known = known
 
     def get_params(self, deep: bool = True) -> dict:
-        return {"codebook": self.codebook, "sharpness": self.sharpness}
+        return {"codebook": self.codebook, "sharpness": self.sharpness, "known": self.known}
 
     def fit(self, X, y=None):
-        keys, self.code_vectors_ = code_vectors(dict(self.codebook or {}))
+        book = dict(self.codebook or {})
+        if self.known and all(k in self.known for k in book):  # vectors read from the project: no encoder
+            keys = [k for k, t in book.items() if t and t.strip()]
+            self.code_vectors_ = np.vstack([self.known[k] for k in keys]) if keys else np.zeros((0, DIM))
+        else:
+            keys, self.code_vectors_ = code_vectors(book)
         if not keys:
             raise QualcodeError("the codebook says nothing about its codes (no names or descriptions) to compare "
                                 "segments with.")

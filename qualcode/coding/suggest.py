@@ -1,6 +1,7 @@
 """Code suggestions learnt from the researcher's own coding, and an honest self-evaluation.
 
-:class:`CodeSuggester` is a scikit-learn estimator for multi-label code suggestion:
+:class:`CodeSuggester` is an estimator for multi-label code suggestion (scikit-learn's conventions, without
+importing scikit-learn on this path):
 
 * features: word 1-2-grams over lemmas (blank spaCy tokens + simplemma lemmas, see
   :mod:`qualcode.text.nlp`), character 2-5-grams of the raw text (they catch Dutch compounds such as
@@ -14,7 +15,9 @@
 * one logistic regression per code (one-vs-rest, multi-label), with Platt scaling fitted on
   out-of-fold scores when a code has enough examples, so that a threshold of 0.5 means roughly
   "right at least half the time"; codes with few examples keep the plain (conservative)
-  logistic probability;
+  logistic probability. All codes are fitted together by :mod:`.logistic` (liblinear's problem, solved
+  in the span of the training segments) up to ``row_space_max`` training segments, code by code with
+  scikit-learn's liblinear beyond;
 * large projects: beyond ``max_samples`` (20,000) training segments the model learns from a
   deterministic sample stratified by code, with each code's log-odds corrected for the sample's
   over-representation of it; beyond ``holdout_above`` (8,000) Platt scaling is fitted on one
@@ -27,14 +30,14 @@ not see while fitting.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
 from ..errors import NotFittedError, QualcodeError
 from ..store.core import exported
@@ -68,26 +71,68 @@ def lemma_tokens(text: str, language: str) -> list[str]:
     return [t if t in "?!" else lem(t) for t in _TOKEN.findall(text.lower())]
 
 
-def _split(s: str) -> list[str]:
-    return s.split()
+@lru_cache(maxsize=50_000)
+def _lemma_string(text: str, language: str) -> str:
+    """The lemmas of ``text`` joined by spaces, remembered: a self-evaluation lemmatises a text once."""
+    return " ".join(lemma_tokens(text, language))
 
 
-@lru_cache(maxsize=4096)
-def _char_analyzer(lo: int, hi: int):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(lo, hi)).build_analyzer()
+_INDICES: dict[tuple, Any] = {}
 
 
-@lru_cache(maxsize=2048)
-def char_grams(text: str, lo: int = 2, hi: int = 5) -> tuple[str, ...]:
-    """The character n-grams of ``text`` within word boundaries (scikit-learn's 'char_wb'), remembered
-    for the last 2,048 texts: a self-evaluation analyses each text once, not once per fold."""
-    return tuple(_char_analyzer(lo, hi)(text))
+def term_index(kind: str, lo: int, hi: int):
+    """The shared :class:`~qualcode.text.tfidf.TermIndex` of word ('word') or character ('char') n-grams of
+    ``lo``-``hi`` units: the folds of a self-evaluation analyse each text once through it."""
+    from ..text import tfidf
+
+    key = (kind, int(lo), int(hi))
+    index = _INDICES.get(key)
+    if index is None:
+        if kind == "char":  # a text's character n-grams are its words' n-grams: each word is cut once
+            index = tfidf.TermIndex(lambda word, a=int(lo), b=int(hi): tfidf.char_wb_grams(word, a, b),
+                                    split=tfidf.words_of)
+        else:
+            index = tfidf.TermIndex(lambda text, a=int(lo), b=int(hi): tfidf.word_grams(text, a, b))
+        _INDICES[key] = index
+    return index
+
+
+def forget_analysed_texts() -> None:
+    """Drop the remembered analyses and lemmas (after a self-evaluation: they are not kept beyond it)."""
+    from ..text.tfidf import forget_words
+
+    _INDICES.clear()
+    _lemma_string.cache_clear()
+    forget_words()
+
+
+class _Estimator:
+    """The parameter protocol of a scikit-learn estimator (``get_params``, ``set_params``, so that
+    ``sklearn.base.clone`` works), without importing scikit-learn: the parameters are ``__init__``'s."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind == p.KEYWORD_ONLY]
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        names = set(self._param_names())
+        for k, v in params.items():
+            if k not in names:
+                raise ValueError(f"invalid parameter {k!r} for {type(self).__name__}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k != "codebook")
+        return f"{type(self).__name__}({args})"
 
 
 # ----------------------------------------------------------------- estimator
-class CodeSuggester(BaseEstimator):
+class CodeSuggester(_Estimator):
     """Multi-label code suggester (one calibrated linear model per code).
 
     ``fit(X, y)``: X is a sequence of segments (str, or dict with 'text', optional 'context' = the
@@ -101,7 +146,8 @@ class CodeSuggester(BaseEstimator):
                  echo_weight: float = 1.0, codebook: dict | None = None, prior_weight: float = 1.0,
                  C: float = 4.0, min_calibration: int = 8, calibration_folds: int = 3,
                  threshold: float = 0.5, max_samples: int | None = 20_000, holdout_above: int | None = 8_000,
-                 semantic_weight: float = 0.0, random_state: int | None = 0):
+                 semantic_weight: float = 0.0, codebook_vectors: dict | None = None, row_space_max: int = 2_500,
+                 random_state: int | None = 0):
         self.language = language
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
@@ -118,12 +164,14 @@ class CodeSuggester(BaseEstimator):
         self.max_samples = max_samples
         self.holdout_above = holdout_above
         self.semantic_weight = semantic_weight
+        self.codebook_vectors = codebook_vectors
+        self.row_space_max = row_space_max
         self.random_state = random_state
 
     # ------------------------------------------------------------ features
     def _lemmas(self, docs: list[dict]) -> tuple[list[str], list[str]]:
-        text = [" ".join(lemma_tokens(d["text"], self.language)) for d in docs]
-        ctx = [" ".join(lemma_tokens(d["context"], self.language)) for d in docs]
+        text = [_lemma_string(d["text"], self.language) for d in docs]
+        ctx = [_lemma_string(d["context"], self.language) for d in docs]
         return text, ctx
 
     def _echo(self, text_lemmas: list[str], ctx_lemmas: list[str], docs: list[dict]) -> np.ndarray:
@@ -141,35 +189,30 @@ class CodeSuggester(BaseEstimator):
             out[i, 2] = math.log1p(len(t.split())) / 5.0
         return out * self.echo_weight
 
-    def _features(self, docs: list[dict], *, fit: bool):
-        """The feature matrix of ``docs`` (fitting the vectorizers first when ``fit``). Each text is
-        analysed once: when fitting, ``fit_transform`` gives the matrix in the same pass."""
+    def _blocks(self, docs: list[dict], *, fit: bool):
+        """(sparse CSR block, dense block or None) of the features of ``docs``, fitting the vectorizers first
+        when ``fit``. Columns: word n-grams, character n-grams, previous turn, echo (sparse), then the sentence
+        vectors (dense). Each text is analysed once per self-evaluation (:func:`term_index`)."""
         from scipy import sparse
-        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from ..text.tfidf import TfidfVectorizer
 
         text_l, ctx_l = self._lemmas(docs)
         raw = [d["text"].lower() for d in docs]
         blocks = []
         if fit:
-            self.word_vectorizer_ = TfidfVectorizer(tokenizer=_split, token_pattern=None, lowercase=False,
-                                                    ngram_range=tuple(self.word_ngrams), sublinear_tf=True,
-                                                    dtype=np.float32)
+            lo, hi = self.word_ngrams
+            self.word_vectorizer_ = TfidfVectorizer(term_index("word", lo, hi), sublinear_tf=True)
             blocks.append(self.word_vectorizer_.fit_transform(text_l))
             self.char_vectorizer_ = None
             if self.use_chars:
                 lo, hi = self.char_ngrams
-                self.char_vectorizer_ = TfidfVectorizer(analyzer=partial(char_grams, lo=int(lo), hi=int(hi)),
-                                                        sublinear_tf=True, min_df=2, max_features=200_000,
-                                                        dtype=np.float32)
-                try:
-                    chars = self.char_vectorizer_.fit_transform(raw)
-                except ValueError:  # too few documents for min_df
-                    chars = self.char_vectorizer_.set_params(min_df=1).fit_transform(raw)
-                blocks.append(chars * self.char_weight)
+                self.char_vectorizer_ = TfidfVectorizer(term_index("char", lo, hi), sublinear_tf=True, min_df=2,
+                                                        max_features=200_000)
+                blocks.append(self.char_vectorizer_.fit_transform(raw) * self.char_weight)
             self.context_vectorizer_ = None
             if self.context_weight and any(ctx_l):
-                self.context_vectorizer_ = TfidfVectorizer(tokenizer=_split, token_pattern=None, lowercase=False,
-                                                           sublinear_tf=True, dtype=np.float32)
+                self.context_vectorizer_ = TfidfVectorizer(term_index("word", 1, 1), sublinear_tf=True)
                 blocks.append(self.context_vectorizer_.fit_transform(ctx_l) * self.context_weight)
         else:
             blocks.append(self.word_vectorizer_.transform(text_l))
@@ -178,10 +221,16 @@ class CodeSuggester(BaseEstimator):
             if self.context_vectorizer_ is not None:
                 blocks.append(self.context_vectorizer_.transform(ctx_l) * self.context_weight)
         if self.echo_weight:
-            blocks.append(sparse.csr_matrix(self._echo(text_l, ctx_l, docs), dtype=np.float32))
-        if self.semantic_weight:
-            blocks.append(sparse.csr_matrix(self._vectors(docs) * self.semantic_weight, dtype=np.float32))
-        return sparse.hstack(blocks, format="csr", dtype=np.float32)
+            blocks.append(sparse.csr_matrix(self._echo(text_l, ctx_l, docs)))
+        dense = self._vectors(docs).astype(np.float64) * self.semantic_weight if self.semantic_weight else None
+        return sparse.hstack(blocks, format="csr", dtype=np.float64), dense
+
+    def _features(self, docs: list[dict], *, fit: bool):
+        """The feature matrix of ``docs`` as one SciPy CSR matrix (the blocks of :meth:`_blocks` side by side)."""
+        from scipy import sparse
+
+        Xs, dense = self._blocks(docs, fit=fit)
+        return Xs if dense is None else sparse.hstack([Xs, sparse.csr_matrix(dense)], format="csr")
 
     @staticmethod
     def _vectors(docs: list[dict]) -> np.ndarray:
@@ -238,31 +287,103 @@ class CodeSuggester(BaseEstimator):
         docs = [as_doc(x) for x in docs]
         for key, text in prior.items():  # the codebook's own words, as one pseudo-example per code
             if text and self.prior_weight > 0:
-                docs.append({"text": str(text), "context": "", "id": None})
+                docs.append({"text": str(text), "context": "", "id": None,
+                             "vector": (self.codebook_vectors or {}).get(key)})
                 labels.append([key])
                 weights.append(float(self.prior_weight))
-        Xm = self._features(docs, fit=True).astype(np.float64)  # the solver works in float64: convert once
+        Xs, dense = self._blocks(docs, fit=True)
         if self.semantic_weight:  # kept for explanations: the coded segments most like a suggestion's
             self.example_vectors_ = np.vstack([d["vector"] for d in docs[:n_real]]).astype(np.float16)
             self.example_where_ = [d["where"] or (d["text"][:40]) for d in docs[:n_real]]
             self.example_text_ = [d["text"] for d in docs[:n_real]]
             self.example_labels_ = [list(v) for v in labels[:n_real]]
         w = np.asarray(weights, dtype=float)
-        n_features = Xm.shape[1]
+        n_features = Xs.shape[1] + (0 if dense is None else dense.shape[1])
         self.coef_ = np.zeros((len(classes), n_features))
         self.intercept_ = np.zeros(len(classes))
         self.platt_ = np.tile([1.0, 0.0], (len(classes), 1))
         self.calibrated_ = np.zeros(len(classes), dtype=bool)
         self.constant_ = np.full(len(classes), np.nan)
+        index = {c: k for k, c in enumerate(classes)}
+        Y = np.zeros((len(docs), len(classes)), dtype=bool)
+        for i, v in enumerate(labels):
+            Y[i, [index[c] for c in v]] = True
+        both = Y.any(axis=0) & ~Y.all(axis=0)
+        self.constant_[~both] = Y[0, ~both].astype(float)  # only examples or only non-examples: a constant
+        if len(docs) <= self.row_space_max:
+            self._fit_row_space(Xs, dense, Y, w, n_real, np.flatnonzero(both))
+        else:
+            from scipy import sparse
+
+            Xm = Xs if dense is None else sparse.hstack([Xs, sparse.csr_matrix(dense)], format="csr")
+            self._fit_liblinear(Xm, Y, w, n_real, np.flatnonzero(both))
+        self.n_features_ = n_features
+        return self
+
+    def _fit_row_space(self, Xs, dense, Y, w, n_real: int, fitted: np.ndarray) -> None:
+        """All codes at once, in the span of the training rows (:mod:`.logistic`): one fit on every row, then
+        Platt scaling on out-of-fold scores: each code has its own stratified folds (or one held-out third on
+        large projects, see :meth:`_holdout`), and the fits of fold ``f`` of every code run together, each code
+        giving zero weight to the rows it will score. The calibration fits start from the full fit's model,
+        so they need few steps; one Cholesky factor serves them all."""
+        from .logistic import one_blas_thread
+
+        if not len(fitted):
+            return
+        with one_blas_thread(Xs.shape[0]):
+            self._fit_rows(Xs, dense, Y, w, n_real, fitted)
+
+    def _fit_rows(self, Xs, dense, Y, w, n_real: int, fitted: np.ndarray) -> None:
+        from .logistic import RowSpace
+
+        space = RowSpace(Xs, dense)
+        A, used = space.fit(Y[:, fitted], w, C=self.C)
+        coef, b = space.coefficients(A, used)
+        self.coef_[fitted], self.intercept_[fitted] = coef, b
+        real = Y[:n_real]
+        n_pos = real.sum(axis=0)
+        cal = [k for k in fitted if n_pos[k] >= self.min_calibration and n_real - n_pos[k] >= self.min_calibration]
+        if not cal:
+            return
+        # which calibration fit scores each segment, per code (-1: none, it only learns): the held-out third
+        # on large projects, else the code's own stratified folds (as scikit-learn's StratifiedKFold)
+        test = np.empty((n_real, len(cal)), dtype=np.int64)
+        holdout = self._holdout(n_real)
+        for j, k in enumerate(cal):
+            yk = real[:, k]
+            if holdout is not None and self._enough(yk[holdout[0]]) and self._enough(yk[holdout[1]]):
+                test[:, j] = -1
+                test[holdout[1], j] = 0
+            else:
+                folds = max(2, min(self.calibration_folds, int(yk.sum()), int(len(yk) - yk.sum())))
+                test[:, j] = stratified_folds(yk, folds, self.random_state)
+        start = space.scores(A, used)[:, [list(fitted).index(k) for k in cal]]
+        rows = np.arange(n_real)
+        scores = np.zeros((n_real, len(cal)))
+        for f in range(int(test.max()) + 1):
+            cols = np.flatnonzero((test == f).any(axis=0))
+            weights = w[:n_real, None] * (test[:, cols] != f)  # a code's fit does not see the rows it scores
+            Af, used_f = space.fit(real[:, [cal[j] for j in cols]], weights, C=self.C, rows=rows,
+                                   start=start[:, cols])
+            out = space.scores(Af, used_f, rows=rows)  # every code's model on every segment, in one product
+            for c, j in enumerate(cols):
+                here = test[:, j] == f
+                scores[here, j] = out[here, c]
+        for j, k in enumerate(cal):
+            seen = test[:, j] >= 0
+            self.platt_[k] = self._sigmoid(scores[seen, j], real[seen, k])
+        self.calibrated_[cal] = True
+
+    def _fit_liblinear(self, Xm, Y, w, n_real: int, fitted: np.ndarray) -> None:
+        """Code by code with scikit-learn's liblinear (projects with more than ``row_space_max`` training rows,
+        where a dense Gram matrix would not fit in memory; the fit takes long enough there that importing
+        scikit-learn does not matter). Same problem as :meth:`_fit_row_space`; calibration per code."""
         holdout = self._holdout(n_real)
         if holdout is not None:  # one shared split: slice the matrix once, not once per code and fold
             Xa, Xb = Xm[holdout[0]], Xm[holdout[1]]
         Xr = Xm[:n_real] if holdout is None else None
-        for k, code in enumerate(classes):
-            yk = np.array([code in v for v in labels], dtype=int)
-            if yk.min() == yk.max():  # only positives or only negatives: a constant
-                self.constant_[k] = float(yk[0])
-                continue
+        for k in fitted:
+            yk = Y[:, k].astype(int)
             model = self._linear(Xm.shape)
             model.fit(Xm, yk, sample_weight=w)
             self.coef_[k] = model.coef_[0]
@@ -280,8 +401,6 @@ class CodeSuggester(BaseEstimator):
                     Xr = Xm[:n_real]
                 self.platt_[k] = self._platt(Xr, real, w[:n_real])
             self.calibrated_[k] = True
-        self.n_features_ = n_features
-        return self
 
     def sample_indices(self, labels: Sequence[Sequence[str]], classes: Sequence[str]):
         """Which segments to learn from when there are more than ``max_samples`` (else None): a
@@ -355,7 +474,14 @@ class CodeSuggester(BaseEstimator):
     def decision_function(self, X: Sequence) -> np.ndarray:
         self._check()
         docs = [as_doc(x) for x in X]
-        return np.asarray(self._features(docs, fit=False) @ self.coef_.T) + self.intercept_
+        from .logistic import one_blas_thread
+
+        Xs, dense = self._blocks(docs, fit=False)
+        out = np.asarray(Xs @ self.coef_[:, :Xs.shape[1]].T) + self.intercept_
+        if dense is not None:
+            with one_blas_thread(len(docs)):
+                out += dense @ self.coef_[:, Xs.shape[1]:].T
+        return out
 
     def predict_proba(self, X: Sequence) -> np.ndarray:
         """Calibrated probability of each code (columns in the order of ``classes_``)."""
@@ -382,7 +508,7 @@ class CodeSuggester(BaseEstimator):
         self._check()
         idx = list(self.classes_).index(code)
         docs = [as_doc(x) for x in X]
-        Xm = self._features(docs, fit=False)
+        Xm, _ = self._blocks(docs, fit=False)
         coef = self.coef_[idx]
         vocab = self.word_vectorizer_.vocabulary_
         offset = len(vocab)
@@ -440,6 +566,27 @@ class CodeSuggester(BaseEstimator):
         return out
 
 
+def stratified_folds(y: np.ndarray, n_splits: int, random_state: int | None) -> np.ndarray:
+    """The test fold of each sample, as scikit-learn's ``StratifiedKFold(n_splits, shuffle=True,
+    random_state=random_state)`` assigns them for labels ``y``: each class's samples dealt over the folds in
+    equal numbers (round robin over the sorted labels), the fold numbers shuffled within each class by a
+    ``RandomState(random_state)``. tests/test_logistic.py checks it against scikit-learn."""
+    y = np.asarray(y)
+    rng = np.random.RandomState(random_state)
+    _, first, inverse = np.unique(y, return_index=True, return_inverse=True)
+    _, perm = np.unique(first, return_inverse=True)
+    encoded = perm[inverse.ravel()]  # classes numbered in order of appearance
+    n_classes = len(first)
+    order = np.sort(encoded)
+    allocation = np.asarray([np.bincount(order[i::n_splits], minlength=n_classes) for i in range(n_splits)])
+    out = np.empty(len(y), dtype=np.int64)
+    for k in range(n_classes):
+        folds = np.arange(n_splits).repeat(allocation[:, k])
+        rng.shuffle(folds)
+        out[encoded == k] = folds
+    return out
+
+
 def _logistic_1d(x: np.ndarray, y: np.ndarray, *, C: float = 1e4, tol: float = 1e-10,
                  max_iter: int = 100) -> tuple[float, float]:
     """Minimise sum(log-loss of sigmoid(a*x + b) against y) + a^2 / (2C) over (a, b) by damped Newton steps."""
@@ -478,7 +625,7 @@ def _snippet(text: str, width: int = 60) -> str:
     return t if len(t) <= width else t[:width - 1].rstrip() + "\u2026"
 
 
-class BaselineSuggester(BaseEstimator):
+class BaselineSuggester(_Estimator):
     """Plain TF-IDF (scikit-learn defaults) + one logistic regression per code: the yardstick."""
 
     def __init__(self, *, C: float = 1.0, threshold: float = 0.5, random_state: int | None = 0):
@@ -599,21 +746,31 @@ def verdict(support: int, precision: float | None, recall: float | None, *, min_
 def split_scheme(groups: Sequence[str], *, max_loto: int = 40, n_folds: int = 10, random_state: int | None = 0):
     """(description, list of (train_idx, test_idx)) split by transcript: leave-one-out for up to
     ``max_loto`` transcripts, else ``n_folds`` grouped folds."""
-    from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
-
     g = np.asarray(list(groups), dtype=object)
     n = len(set(g.tolist()))
     if n < 2:
         raise QualcodeError("a self-evaluation needs coded segments in at least two transcripts (sources): "
                             "the model is tested on a transcript it did not learn from. Code part of another "
                             "transcript first.")
+    names, which = np.unique(g, return_inverse=True)
     idx = np.arange(len(g))
-    if n <= max_loto:
-        splits = list(LeaveOneGroupOut().split(idx, groups=g))
-        return f"leave-one-transcript-out over {n} transcripts", splits
-    k = min(n_folds, n)
-    splits = list(GroupKFold(n_splits=k).split(idx, groups=g))
-    return f"grouped {k}-fold by transcript over {n} transcripts", splits
+    if n <= max_loto:  # what scikit-learn's LeaveOneGroupOut gives: one transcript at a time, sorted by name
+        fold = which
+        scheme = f"leave-one-transcript-out over {n} transcripts"
+    else:  # scikit-learn's GroupKFold: the largest transcripts first, each into the fold with fewest segments
+        k = min(n_folds, n)
+        size = np.bincount(which)
+        order = np.argsort(size, kind="stable")[::-1]
+        load = np.zeros(k)
+        to_fold = np.zeros(len(names), dtype=np.int64)
+        for t in order:
+            lightest = int(np.argmin(load))
+            load[lightest] += size[t]
+            to_fold[t] = lightest
+        fold = to_fold[which]
+        scheme = f"grouped {k}-fold by transcript over {n} transcripts"
+    splits = [(idx[fold != f], idx[fold == f]) for f in range(int(fold.max()) + 1)]
+    return scheme, [(tr, te) for tr, te in splits if len(te)]
 
 
 def evaluate(make_estimator: Callable[[], Any], X: Sequence, y: Sequence[Sequence[str]], groups: Sequence[str], *,
@@ -675,7 +832,7 @@ def evaluate(make_estimator: Callable[[], Any], X: Sequence, y: Sequence[Sequenc
         sel = (P >= lo) & (P < hi)
         if sel.any():
             calib.append((f"{lo:.1f}-{min(hi, 1.0):.1f}", int(sel.sum()), float(truth[sel].mean())))
-    char_grams.cache_clear()  # the analysed texts are not kept beyond the evaluation
+    forget_analysed_texts()  # the analysed texts are not kept beyond the evaluation
     ev = Evaluation(scheme=scheme, n_segments=len(X), n_coded=int(coded.sum()), threshold=threshold,
                     single_label=bool(single_label), top1_precision=top1, top3_recall=top3,
                     macro_f1=float(np.mean(f1s)) if f1s else None, codes=scores, fit_seconds=fit_s,
@@ -783,8 +940,16 @@ def use_semantic(choice: str = "auto") -> bool:
 
 
 def make_suggester(store, *, random_state: int | None = 0, semantic: bool = False) -> CodeSuggester:
-    return CodeSuggester(language=store.language, codebook=codebook_texts(store), random_state=random_state,
-                         semantic_weight=SEMANTIC_WEIGHT if semantic else 0.0)
+    texts = codebook_texts(store)
+    return CodeSuggester(language=store.language, codebook=texts, random_state=random_state,
+                         semantic_weight=SEMANTIC_WEIGHT if semantic else 0.0,
+                         codebook_vectors=_codebook_vectors(store, texts) if semantic else None)
+
+
+def _codebook_vectors(store, texts: dict[str, str]) -> dict:
+    from .semantic import codebook_vectors
+
+    return codebook_vectors(store, texts)
 
 
 def _attach(store, docs: dict, items: Iterable[dict]) -> None:
@@ -1006,7 +1171,8 @@ def zero_shot(store, docs: dict, targets: list[dict], *, min_confidence: float =
         return []
     _attach(store, docs, targets)
     texts = codebook_texts(store)
-    keys, S = semantic.zero_shot(np.vstack([d["vector"] for d in targets]), texts)
+    keys, S = semantic.zero_shot(np.vstack([d["vector"] for d in targets]), texts,
+                                 known=_codebook_vectors(store, texts))
     ids = store.code_ids()
     floor = min_confidence / math.sqrt(max(len(keys), 1))
     out = []
@@ -1033,8 +1199,9 @@ def evaluate_project(store, *, coder: str | None = None, threshold: float = 0.5,
         _attach(store, docs, X)
     language, prior = store.language, codebook_texts(store)
     weight = SEMANTIC_WEIGHT if sem else 0.0
+    vectors = _codebook_vectors(store, prior) if sem else None
     ev = evaluate(lambda: CodeSuggester(language=language, codebook=prior, random_state=random_state,
-                                        semantic_weight=weight), X, y,
+                                        semantic_weight=weight, codebook_vectors=vectors), X, y,
                   groups, threshold=threshold, single_label=False, progress=progress)
     ev.notes.append(f"coder '{who}'; per code: precision and recall of suggestions at confidence >= {threshold:g}.")
     ev.notes.append("features: words, character n-grams, previous turn" + (", sentence vectors." if sem else
