@@ -73,7 +73,7 @@ READERS = {
     ("export", "workbook", "analysis.xlsx", "--force"): {"numpy", "openpyxl"},
     ("report", "--format", "md", "--out", "report.md", "--force"): {"numpy", "matplotlib"},
     ("report", "--format", "html,docx", "--out", "report.html", "--force"): {"numpy", "matplotlib", "docx"},
-    ("discover", "--n", "8"): {"numpy", "scipy"},
+    ("discover", "--n", "8"): {"numpy"},                  # NMF on numpy rows: no SciPy for a study this size
     ("autocode", "--dry-run"): {"numpy", "spacy"},       # spaCy's Matcher runs the codebook's token patterns
 }
 
