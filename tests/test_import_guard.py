@@ -56,7 +56,9 @@ def loaded(project: Path, *args: str) -> set[str]:
 
 EVERYDAY = [("status",), ("segments", "--group", "F2", "--limit", "3"), ("history", "--limit", "5"),
             ("theme", "list"), ("theme", "show", "pathways"), ("memo", "list"), ("counts",),
-            ("code", "rename", "pw_nadelen", "Wat betaald werk kost"), ("undo",)]
+            ("code", "rename", "pw_nadelen", "Wat betaald werk kost"), ("undo",),
+            ("agreement", "done", "--coder", "coder_b", "--source", "F1.txt"),   # the statistics need numpy; this not
+            ("theme", "set-status", "pathways", "paid_work", "reviewed")]
 
 
 @pytest.mark.parametrize("args", EVERYDAY, ids=" ".join)
