@@ -1,6 +1,8 @@
-"""Who is compared on what, for intercoder agreement: the coders (checked), the units every one of them
-has seen, and the transcripts a coder marked as done. No numpy, so 'qualcode agreement done' and the
-disagreement sheet start fast; :mod:`.measures` computes the statistics on these units."""
+"""Who is compared on what in intercoder agreement: the coders, their shared units, the done marks.
+
+The coders (checked), the segments every one of them has seen, and the transcripts a coder marked as
+done. No numpy, so 'qualcode agreement done' and the disagreement sheet start fast; :mod:`.measures`
+computes the statistics on these units."""
 
 from __future__ import annotations
 

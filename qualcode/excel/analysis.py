@@ -48,7 +48,7 @@ from ..files.textsafe import xml_text
 from ..reports.catalogues import catalogue
 from ..reports.quotes import cite, rank_by_typicality, report_quotes, shorten, short_quote
 from .xlsx import (Alignment, BarChart, CellStyle, Font, Series, Styles, column_letter, fit_widths, hex_fill,
-                   light, read_xlsx, safe_title, write_only_workbook)
+                   light, read_xlsx, row_height, safe_title, write_only_workbook)
 
 SheetWriter = Callable[[Any, Any, Styles], None]
 _EXTRA_SHEETS: list[SheetWriter] = []
@@ -60,8 +60,6 @@ SHEET_KEYS = ("sheet_codebook", "sheet_fragments", "sheet_by_theme", "sheet_summ
 SHEETS = tuple(catalogue("en")[k] for k in SHEET_KEYS)   # the English names (a Dutch project's: its own)
 THEME_SUMMARY = "Theme summary"
 COMMENTS_HEADER = "supervisor comments"
-LINE_HEIGHT = 15.0     # points per line of 11-point text
-MAX_ROW_HEIGHT = 409   # Excel's tallest row
 N_SUMMARY_QUOTES = 3
 ZIP_LEVEL = 1   # deflate level of the .xlsx: 1 zips a large workbook ~3x faster than level 6, ~20% larger
 MAX_CHART_GROUPS = 25   # more focus groups than this: no theme x group chart (the heat-map table stays)
@@ -194,23 +192,6 @@ def _print_setup(ws, ctx: "_Ctx", widths: Sequence[float], title_rows: str | Non
                    margins=(0.4, 0.4, 0.6, 0.6),
                    header=ctx.L["page_header"].format(project=ctx.project, sheet=ws.title),
                    footer=ctx.L["page_footer"].format(page="{page}", pages="{pages}"), header_size=8)
-
-
-def row_height(values: Sequence[Any], wrap_widths: dict[int, float], bold: bool = False) -> float | None:
-    """The height (points) a row needs to show its wrapped cells' text whole, or None for one line.
-    ``wrap_widths``: column index -> width (characters) of the columns that wrap. An estimate (the
-    characters over the characters a line holds, plus one line per line break), erring tall."""
-    lines = 1
-    n_values = len(values)
-    for i, width in wrap_widths.items():
-        if i < n_values:
-            v = values[i]
-            if v.__class__ is str and v:
-                per_line = int(max(1.0, width * (1.0 if bold else 1.1)))   # characters of proportional text a line holds
-                n = -(-len(v) // per_line) + v.count("\n")
-                if n > lines:
-                    lines = n
-    return None if lines == 1 else min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + 2)
 
 
 class _Paged:

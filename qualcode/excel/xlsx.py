@@ -31,9 +31,29 @@ from .spreadsheetml import (Alignment, BarChart, Border, Cell, CellStyle, Fill, 
 
 __all__ = ["Alignment", "BarChart", "Border", "Cell", "CellStyle", "Fill", "Font", "Link", "Series", "Sheet",
            "Workbook", "Styles", "XlsxData", "cell", "clean", "column_letter", "csv_safe", "fit_widths", "hex_fill",
-           "light", "read_xlsx", "safe_title", "split_ref", "style", "write_only_workbook", "write_table"]
+           "light", "read_xlsx", "row_height", "safe_title", "split_ref", "style", "write_only_workbook", "write_table"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+LINE_HEIGHT = 15.0     # points per line of 11-point text
+MAX_ROW_HEIGHT = 409   # Excel's tallest row
+
+
+def row_height(values: Sequence[Any], wrap_widths: dict[int, float], bold: bool = False) -> float | None:
+    """The height (points) a row needs to show its wrapped cells' text whole, or None for one line.
+    ``wrap_widths``: column index -> width (characters) of the columns that wrap. An estimate (the
+    characters over the characters a line holds, plus one line per line break), erring tall."""
+    lines = 1
+    n_values = len(values)
+    for i, width in wrap_widths.items():
+        if i < n_values:
+            v = values[i]
+            if v.__class__ is str and v:
+                per_line = int(max(1.0, width * (1.0 if bold else 1.1)))   # characters of proportional text a line holds
+                n = -(-len(v) // per_line) + v.count("\n")
+                if n > lines:
+                    lines = n
+    return None if lines == 1 else min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + 2)
 
 
 def clean(value: Any) -> Any:
