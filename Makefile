@@ -35,8 +35,7 @@ demo-step1: venv
 	rm -rf $(DEMO_PROJECT) $(DEMO_PROJECT)-wal $(DEMO_PROJECT)-shm $(DEMO_PROJECT).backups
 	$(QC) init --codebook codebooks/ips.yaml --language nl
 	$(QC) ingest $(SAMPLE)/F1.txt $(SAMPLE)/F2.txt $(SAMPLE)/F3.txt --participants $(SAMPLE)/participants.csv
-	$(QC) overview --out reports/overview.md > /dev/null
-	$(QC) overview --out reports/overview.xlsx
+	$(QC) overview --out reports/overview.md --out reports/overview.xlsx
 	$(QC) segments --group F2 --participant P2 --limit 3
 
 # Step 2: generate codes
