@@ -35,8 +35,7 @@ demo-step1: venv
 	rm -rf $(DEMO_PROJECT) $(DEMO_PROJECT)-wal $(DEMO_PROJECT)-shm $(DEMO_PROJECT).backups
 	$(QC) init --codebook codebooks/ips.yaml --language nl
 	$(QC) ingest $(SAMPLE)/F1.txt $(SAMPLE)/F2.txt $(SAMPLE)/F3.txt --participants $(SAMPLE)/participants.csv
-	$(QC) overview --out reports/overview.md > /dev/null
-	$(QC) overview --out reports/overview.xlsx
+	$(QC) overview --out reports/overview.md --out reports/overview.xlsx
 	$(QC) segments --group F2 --participant P2 --limit 3
 
 # Step 2: generate codes
@@ -59,7 +58,7 @@ demo-step3-5: venv
 	$(QC) memo add theme:obstacles "Drempels en inactiviteitsval apart gezet: de deelnemers spreken erover als hindernissen op de weg, niet als eigenschappen van werk."
 	$(QC) history --limit 9
 	$(QC) review --out reports/review.xlsx --force | tail -n 12
-	for t in pathways straight_to_work paid_work obstacles support collaboration; do $(QC) theme set-status $$t reviewed || exit 1; done
+	$(QC) theme set-status pathways straight_to_work paid_work obstacles support collaboration reviewed
 	$(QC) theme define pathways --name "Een onbetaald, stapsgewijs voortraject" \
 	  --definition "Wat deelnemers zeggen over onbetaalde tussenstappen vóór betaald werk (vrijwilligerswerk, stage, arbeidszorg): de voordelen en de kritiek. Meteen betaald werk zoeken valt onder straight_to_work." \
 	  --key-message "Een voortraject is stapsgewijs, flexibel en vrijblijvend: een veilig minilabo om kwaliteiten en valkuilen in kaart te brengen en ervaring op te bouwen." \
@@ -89,7 +88,7 @@ demo-step3-5: venv
 	  --key-message "Of werk bij de intake ter sprake komt, hangt af van de zorgverlener; sommigen remmen af uit schrik voor herval." \
 	  --key-message "De samenwerking met VDAB en GTB loopt geval per geval." \
 	  --key-message "Een mobiele jobcoach die één dag per week in het zorgteam zit, zien de deelnemers als een brug tussen zorg en werk."
-	for t in pathways straight_to_work paid_work obstacles support collaboration; do $(QC) theme set-status $$t defined || exit 1; done
+	$(QC) theme set-status pathways straight_to_work paid_work obstacles support collaboration defined
 	$(QC) theme list
 	$(QC) status
 

@@ -1,12 +1,14 @@
 """Interactive speed: every user command on the demo project, as a student runs them one at a time.
 
-    python bench/interactive.py [--runs 5] [--demo-runs 1] [--only overview,kwic] [--skip-demo]
+    python bench/interactive.py [--runs 5] [--demo-runs 1] [--only overview,kwic] [--skip-demo] [--demo-calls]
 
 Builds the demo project exactly as `make demo` does (the Makefile's own steps, run with this
 Python's environment in bench/out/interactive/, so reports/ of the checkout is left alone), then
 times each command as a fresh process (median of --runs) next to `python -c "import pandas"`
 measured in the same run, and prints seconds and the ratio to that import. The last row is the
-whole demo after installation (`make demo` minus creating .venv), timed --demo-runs times.
+whole demo after installation (`make demo` minus creating .venv), timed --demo-runs times. With
+--demo-calls the demo is run once more at the end, each of its qualcode calls timed by a wrapper given
+to the Makefile as QC, and each call's seconds are printed (where the demo's time goes).
 
 Targets (issue 24): overview, review, kwic, export workbook, report, autocode --dry-run and
 discover <= 2.5x the pandas import; suggest --evaluate <= 6x; the demo <= 30x.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -92,6 +95,34 @@ def _make_demo(quiet: bool = True) -> float:
     return took
 
 
+# The Makefile's QC for --demo-calls: runs qualcode and appends "seconds<TAB>arguments" to the log.
+TIMED_QC = ("import subprocess, sys, time\n"
+            "t0 = time.perf_counter()\n"
+            "rc = subprocess.call([sys.argv[1], *sys.argv[3:]])\n"
+            "with open(sys.argv[2], 'a', encoding='utf-8') as log:\n"
+            "    log.write(f'{time.perf_counter() - t0:.3f}\\t' + ' '.join(sys.argv[5:]) + '\\n')\n"
+            "sys.exit(rc)\n")
+
+
+def _demo_calls() -> list[tuple[float, str]]:
+    """Run the demo once more in WORK with every qualcode call timed; (seconds, arguments) in order."""
+    shutil.rmtree(WORK / "reports", ignore_errors=True)
+    (WORK / "timed_qc.py").write_text(TIMED_QC, encoding="utf-8")
+    log = WORK / "demo-calls.log"
+    log.unlink(missing_ok=True)
+    qc = " ".join(shlex.quote(str(a)) for a in (sys.executable, WORK / "timed_qc.py", BIN / "qualcode", log, "-p",
+                                                 PROJECT))
+    cmd = ["make", "-s", "-f", str(ROOT / "Makefile"), "-o", f"{BIN}/.installed", f"BIN={BIN}", f"QC={qc}", "demo"]
+    r = subprocess.run(cmd, cwd=WORK, env=_env(), capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"the timed demo failed:\n{r.stdout}\n{r.stderr}")
+    rows = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        seconds, _, args = line.partition("\t")
+        rows.append((float(seconds), args))
+    return rows
+
+
 PANDAS = [sys.executable, "-c", "import pandas"]
 
 
@@ -125,6 +156,9 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated labels of the commands to time (default all)")
     ap.add_argument("--skip-demo", action="store_true",
                     help="reuse the demo project left in bench/out/interactive by an earlier run")
+    ap.add_argument("--demo-calls", action="store_true",
+                    help="at the end, run the demo once more with each qualcode call timed and print each "
+                         "call's seconds")
     args = ap.parse_args()
     demo_times: list[float] = []
     demo_pandas: list[float] = []   # the pandas import timed just before and after each demo run
@@ -173,6 +207,11 @@ def main() -> None:
         print(f"{'demo (after install)':<28}{med:>9.1f}{min(demo_times):>8.1f}{max(demo_times):>8.1f}{ref_med:>9.2f}"
               f"{ratio:>8.1f}{DEMO_TARGET:>7.0f}x  {'ok' if ratio <= DEMO_TARGET else 'OVER'}  (pandas timed just "
               "before and after the demo)")
+    if args.demo_calls:
+        rows = _demo_calls()
+        print(f"\nthe demo's qualcode calls in one more run: {len(rows)} calls, {sum(t for t, _ in rows):.1f} s")
+        for t, call in rows:
+            print(f"{t:>7.2f}  {call[:90]}")
 
 
 if __name__ == "__main__":

@@ -133,6 +133,24 @@ def test_overview_prints_and_writes_md_and_xlsx(small, run, tmp_path):
     assert rows[3] == ("F2 P1", "F2", "P1", 1, 1, round(1 / 5, 4))
 
 
+def test_overview_writes_several_files_from_one_run(small, run, tmp_path):
+    from openpyxl import load_workbook
+
+    md, xlsx = tmp_path / "ov.md", tmp_path / "ov.xlsx"
+    res = run(small, "overview", "--out", md, "--out", xlsx)
+    assert res.exit_code == 0
+    assert res.stdout.startswith("Focus groups\n")
+    assert res.stdout.endswith(f"\n\nwrote {md}\nwrote {xlsx}\n")
+    assert "| F1 P1 | 1 | 5 | 71.4% |" in md.read_text(encoding="utf-8")
+    assert list(load_workbook(xlsx)["Participants"].iter_rows(values_only=True))[1] == (
+        "F1 P1", "F1", "P1", 1, 5, round(5 / 7, 4))
+    # one file that may not be overwritten: nothing is written
+    fresh = tmp_path / "fresh.xlsx"
+    res = run(small, "overview", "--out", fresh, "--out", md)
+    assert res.exit_code == 1 and res.stderr == f"Error: {md} already exists; use --force to overwrite it.\n"
+    assert not fresh.exists()
+
+
 def test_overview_out_refuses_to_overwrite_without_force(small, run, tmp_path):
     out = tmp_path / "ov.md"
     out.write_text("mine", encoding="utf-8")

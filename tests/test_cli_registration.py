@@ -63,3 +63,39 @@ def test_subcommands_defined_in_another_module_are_in_their_group():
     assert tree[("code", "split")] is themes.code_split
     assert tree[("sheet", "import-comments")] is reports.import_comments
     assert tree[("export", "refi")] is refi.export_refi
+
+
+def test_the_registry_names_each_command_by_its_own_name():
+    """COMMANDS and SUBCOMMANDS (cli/__init__.py) say where each command is defined; the name a
+    command is listed under is the name it gives itself, and each group's subcommands are all there."""
+    from qualcode.cli import COMMANDS, SUBCOMMANDS, cli
+
+    assert sorted(cli.commands) == sorted(COMMANDS)
+    for name in COMMANDS:
+        assert cli.commands[name].name == name
+    for group, subs in SUBCOMMANDS.items():
+        for name in subs:
+            assert name in cli.commands[group].commands
+            assert cli.commands[group].commands[name].name == name
+
+
+def test_lazy_commands_behave_as_a_mapping():
+    import click
+
+    from qualcode.cli import LazyCommands
+
+    extra = click.Command("extra", help="An extra command.")
+    commands = LazyCommands({"status": "themes:status", "undo": "themes:undo"}, {"extra": extra})
+    assert list(commands) == ["extra", "status", "undo"] and len(commands) == 3
+    assert "status" in commands and "nope" not in commands
+    assert commands["status"].name == "status" and commands.get("nope") is None
+    del commands["undo"]
+    assert list(commands) == ["extra", "status"]
+    commands["undo"] = extra
+    assert commands["undo"] is extra
+    try:
+        commands["nope"]
+    except KeyError:
+        pass
+    else:
+        raise AssertionError("an unknown name must raise KeyError")

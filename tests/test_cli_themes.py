@@ -98,6 +98,22 @@ def test_define_and_set_status(run, proj):
     assert res.exit_code == 2 and "'done' is not one of 'candidate', 'reviewed', 'defined', 'reported'" in res.stderr
 
 
+def test_set_status_of_several_themes_at_once(run, proj):
+    path, _ = proj
+    assert _ok(run(path, "theme", "set-status", "work", "care", "reviewed")) == (
+        "theme work is now reviewed\ntheme care is now reviewed\n")
+    assert _err(run(path, "theme", "set-status", "care", "work", "defined")) == (
+        "Error: theme 'care' cannot be defined without a definition and a key message: run qualcode theme define "
+        "care --definition \"...\" --key-message \"...\". None of the 2 themes was changed.")
+    assert _ok(run(path, "undo")).startswith("undone #")
+    assert _ok(run(path, "theme", "list", "--json")).count('"status": "candidate"') == 2
+    assert _err(run(path, "theme", "set-status", "reviewed")) == (
+        "Error: name at least one theme before the status, e.g. qualcode theme set-status pathways reviewed.")
+    res = run(path, "theme", "set-status", "work")
+    assert res.exit_code == 2 and "'work' is not one of 'candidate', 'reviewed', 'defined', 'reported'" in res.stderr
+    assert "Several themes move together" in _ok(run(path, "theme", "set-status", "--help"))
+
+
 def test_code_rename_merge_move_split(run, proj):
     path, ids = proj
     assert _ok(run(path, "code", "rename", "coach", "Jobcoach op de werkvloer")) == \

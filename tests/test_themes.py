@@ -120,6 +120,42 @@ def test_status_transitions(proj):
     assert T.set_status(store, "work", "candidate", back=True)["status"] == "candidate"
 
 
+def test_several_themes_move_in_one_act_that_one_undo_reverses(proj):
+    store, _, _ = proj
+    before = store.last_act_id()
+    moved = T.set_statuses(store, ["work", "care"], "reviewed")
+    assert [(t["key"], t["status"]) for t in moved] == [("work", "reviewed"), ("care", "reviewed")]
+    assert store.last_act_id() == before + 1
+    act = store.history(1)[0]
+    assert (act["command"], act["summary"]) == ("theme set-status", "themes work, care: candidate -> reviewed")
+    T.undo(store)
+    assert [(t["key"], t["status"]) for t in T.list_themes(store)] == [("work", "candidate"), ("care", "candidate")]
+
+
+def test_several_themes_move_all_or_none(proj):
+    store, _, _ = proj
+    T.set_status(store, "work", "reviewed")
+    T.define_theme(store, "work", definition="Wat betaald werk brengt en kost.", key_messages=["Werk geeft structuur."])
+    T.set_status(store, "care", "reviewed")
+    before = store.last_act_id()
+    with pytest.raises(ConflictError) as e:
+        T.set_statuses(store, ["work", "care"], "defined")   # care has no definition yet
+    assert str(e.value) == ("theme 'care' cannot be defined without a definition and a key message: run qualcode "
+                            "theme define care --definition \"...\" --key-message \"...\". None of the 2 themes was "
+                            "changed.")
+    with pytest.raises(InputError) as e:
+        T.set_statuses(store, ["work", "Betaald werk"], "defined")  # one theme, by id and by name
+    assert str(e.value) == "theme 'work' is named twice; name each theme once."
+    with pytest.raises(InputError) as e:
+        T.set_statuses(store, [], "defined")
+    assert str(e.value) == ("name at least one theme before the status, e.g. qualcode theme set-status pathways "
+                            "reviewed.")
+    with pytest.raises(NotFoundError):
+        T.set_statuses(store, ["work", "nope"], "defined")
+    assert store.last_act_id() == before
+    assert [t["status"] for t in T.list_themes(store)] == ["reviewed", "reviewed"]
+
+
 def test_define_adds_or_replaces(proj):
     store, _, _ = proj
     T.define_theme(store, "work", key_messages=["a", "b"])

@@ -50,7 +50,7 @@ def write_comparison_sheet(wb, store, coders: Sequence[str], styles: Styles | No
     """Append a coder-comparison sheet to a write-only workbook: for every pair of coders and every
     code, the 2 x 2 confusion table on the segments both saw, then the segments behind each
     off-diagonal cell. Returns the number of disagreeing segment x code cells listed."""
-    from .measures import collect_units
+    from .units import collect_units
 
     st = styles or Styles()
     ws = wb.add_sheet(safe_title(title), widths=(28, 16, 16, 12, 90))
@@ -200,7 +200,7 @@ def disagreements(store, coders: Sequence[str], *, codes: Iterable[str] | None =
                   groups: Iterable[str] | None = None, include_moderator: bool = False) -> tuple[list, int]:
     """Segments (in transcript order) where the coders' code sets differ, each as
     (segment row, {coder: [code keys]}), and how many shared segments were compared."""
-    from .measures import check_coders, collect_units
+    from .units import check_coders, collect_units
 
     chosen = check_coders(store, coders)
     units = collect_units(store, chosen, groups=groups, include_moderator=include_moderator)
@@ -223,7 +223,7 @@ def disagreements(store, coders: Sequence[str], *, codes: Iterable[str] | None =
 @exported
 def write_disagreements(store, coders: Sequence[str], path: str | Path, **kw) -> DisagreementExport:
     """Write the disagreement sheet (with a drop-down consensus column) and a code list."""
-    from .measures import check_coders
+    from .units import check_coders
 
     chosen = check_coders(store, coders)
     rows, n_compared = disagreements(store, chosen, **kw)
@@ -301,7 +301,7 @@ def resolve_disagreements(store, path: str | Path, *, coder: str = CONSENSUS,
     Each row with a consensus choice replaces that coder's codings on the segment. With
     ``include_agreed`` the segments where the compared coders agreed get their common codes too,
     so the consensus coder ends up with a complete coding of the shared segments."""
-    from .measures import check_coders, collect_units
+    from .units import check_coders, collect_units
 
     path = Path(path)
     header, rows = _read_disagreements(path)

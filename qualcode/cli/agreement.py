@@ -91,7 +91,7 @@ def done(env: Env, coder: str, sources: tuple[str, ...], undo: bool) -> None:
     In a done transcript, segments the coder left uncoded count as 'not applied';
     elsewhere they are left out of the agreement figures.
     """
-    from ..agreement.measures import mark_done
+    from ..agreement.units import mark_done
 
     n = mark_done(env.open(), coder, sources, undo=undo)
     click.echo(f"{'Removed' if undo else 'Added'} {n} 'done' marks for {coder}.")
@@ -105,7 +105,7 @@ def done(env: Env, coder: str, sources: tuple[str, ...], undo: bool) -> None:
 @pass_env
 def disagreements_cmd(env: Env, coders, codes, groups, include_moderator, out, force) -> None:
     """Write every shared segment where the coders differ, with a consensus column to fill in."""
-    from ..agreement.measures import check_coders
+    from ..agreement.units import check_coders
     from ..agreement.workbook import write_disagreements
 
     refuse_overwrite(out, force)

@@ -27,7 +27,7 @@ def new_project(r) -> list[str]:
 def segment_lines(segments, width: int = 100):
     """Readable lines for :func:`qualcode.ingest.project.list_segments`: '#12 (F2 P2) 00:12:03' and its codes,
     then the text, then the coded fragments."""
-    from ..ingest.project import format_timestamp
+    from ..familiarise.timestamps import format_timestamp
 
     n = 0
     for seg in segments:

@@ -83,23 +83,25 @@ def ingest(env: Env, files, participants, group, group_from, split, replace, all
 
 
 @click.command()
-@click.option("--out", type=click.Path(dir_okay=False), help="Also write the overview to .md or .xlsx.")
+@click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False),
+              help="Also write the overview to .md or .xlsx (repeat for both: --out a.md --out a.xlsx).")
 @click.option("--terms", default=12, show_default=True, help="Distinctive terms per group.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @json_option
 @pass_env
-def overview(env: Env, out, terms, force, as_json):
+def overview(env: Env, outs, terms, force, as_json):
     """Step 1: talk per group and participant, voice balance, distinctive terms."""
     from ..familiarise.overview import build_overview, format_overview, write_overview
 
+    for out in outs:  # every file checked before anything is computed or written
+        refuse_overwrite(out, force)
     ov = build_overview(env.open(), top_terms=terms)
     if as_json:
         echo_json("overview", ov.to_dict())
     else:
-        click.echo(format_overview(ov))
-    if out:
-        refuse_overwrite(out, force)
-        click.echo(f"{'' if as_json else chr(10)}wrote {write_overview(ov, out)}", err=as_json)
+        click.echo(format_overview(ov) + ("\n" if outs else ""))
+    for out in outs:
+        click.echo(f"wrote {write_overview(ov, out)}", err=as_json)
 
 
 @click.command()

@@ -119,16 +119,22 @@ def theme_define(env: Env, theme_ref, definition, messages, add, name):
 
 
 @theme.command("set-status")
-@click.argument("theme_ref", metavar="THEME")
+@click.argument("theme_refs", nargs=-1, metavar="THEME...")
 @click.argument("status", type=click.Choice(STATUSES))
-@click.option("--back", is_flag=True, help="Allow moving the theme back to an earlier step.")
+@click.option("--back", is_flag=True, help="Allow moving the themes back to an earlier step.")
 @pass_env
-def theme_set_status(env: Env, theme_ref, status, back):
-    """Move THEME to STATUS: candidate -> reviewed -> defined -> reported."""
-    from ..themes.retheme import set_status
+def theme_set_status(env: Env, theme_refs, status, back):
+    """Move THEME (one or more) to STATUS: candidate -> reviewed -> defined -> reported.
 
-    t = set_status(env.open(), theme_ref, status, back=back)
-    click.echo(f"theme {t['key']} is now {t['status']}")
+    \b
+    Several themes move together, in one act that one 'qualcode undo' reverses;
+    if one of them cannot move (e.g. it has no definition yet), none does:
+      qualcode theme set-status pathways paid_work support reviewed
+    """
+    from ..themes.retheme import set_statuses
+
+    for t in set_statuses(env.open(), theme_refs, status, back=back):
+        click.echo(f"theme {t['key']} is now {t['status']}")
 
 
 @theme.command("set-exclusive")

@@ -9,6 +9,10 @@ The start is NNDSVD with zeros filled by the matrix mean ("nndsvda", Boutsidis &
 each of the leading singular pairs, from a randomised SVD seeded by ``seed``, is split into its
 positive and negative parts and the larger part kept. scikit-learn's ``NMF(init="nndsvda",
 solver="cd")`` follows the same method; tests/test_discover.py compares the clusters with its.
+
+The matrix is a :class:`SparseRows` (compressed rows in numpy: SciPy's sparse module takes longer to
+import than discover takes to run on a study), or a SciPy CSR matrix; both give the same numbers,
+as the products add up their terms in the same order.
 """
 
 from __future__ import annotations
@@ -16,12 +20,46 @@ from __future__ import annotations
 import numpy as np
 
 
+class SparseRows:
+    """A sparse matrix in compressed-row form (``indptr``, ``indices``, ``data``, as SciPy's CSR) with
+    the few operations NMF needs: ``shape``, ``X @ dense``, the transpose and the sum."""
+
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int]):
+        self.indptr, self.indices, self.data, self.shape = indptr, indices, data, shape
+        self._rows = np.repeat(np.arange(shape[0]), np.diff(indptr))  # the row of each entry
+
+    def __matmul__(self, M: np.ndarray) -> np.ndarray:
+        """``X @ M`` for a dense ``M``: each row's terms added in the order of its entries (as SciPy does)."""
+        M = np.asarray(M, dtype=np.float64)
+        out = np.empty((self.shape[0], M.shape[1]))
+        for j in range(M.shape[1]):
+            out[:, j] = np.bincount(self._rows, weights=self.data * M[self.indices, j], minlength=self.shape[0])
+        return out
+
+    @property
+    def T(self) -> "SparseRows":
+        """The transpose, in compressed-row form (each new row's entries in increasing column order)."""
+        order = np.argsort(self.indices, kind="stable")
+        indptr = np.zeros(self.shape[1] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.indices, minlength=self.shape[1]), out=indptr[1:])
+        return SparseRows(indptr, self._rows[order], self.data[order], (self.shape[1], self.shape[0]))
+
+    def sum(self) -> float:
+        return self.data.sum()
+
+
+def _transposed(X):
+    """``X.T`` in compressed-row form, for a :class:`SparseRows` or a SciPy sparse matrix."""
+    return X.T if isinstance(X, SparseRows) else X.T.tocsr()
+
+
 def nmf(X, n_components: int, *, seed: int = 0, max_iter: int = 500, tol: float = 1e-4,
         eps: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
-    """W (documents x components) and H (components x words) for a SciPy CSR matrix ``X``."""
+    """W (documents x components) and H (components x words) for a :class:`SparseRows` or SciPy CSR
+    matrix ``X``."""
     W, H = nndsvda(X, n_components, seed=seed, eps=eps)
     Ht = np.ascontiguousarray(H.T)
-    Xt = X.T.tocsr()
+    Xt = _transposed(X)
     first = None
     for _ in range(max_iter):
         violation = _sweep(X, W, Ht) + _sweep(Xt, Ht, W)
@@ -54,14 +92,15 @@ def randomized_svd(X, k: int, *, seed: int = 0, oversample: int = 10, power: int
     if power is None:
         power = 7 if k < 0.1 * min(n, m) else 4
     transpose = n < m
-    A = X.T.tocsr() if transpose else X
+    A = _transposed(X) if transpose else X
+    At = _transposed(A)
     rng = np.random.RandomState(seed)
     Q = rng.normal(size=(A.shape[1], k + oversample))
     for _ in range(power):
         Q = _lu_pl(np.asarray(A @ Q))
-        Q = _lu_pl(np.asarray(A.T @ Q))
+        Q = _lu_pl(np.asarray(At @ Q))
     Q, _ = np.linalg.qr(np.asarray(A @ Q))
-    B = np.asarray(A.T @ Q).T
+    B = np.asarray(At @ Q).T
     Uh, s, Vt = np.linalg.svd(B, full_matrices=False)
     U = Q @ Uh
     if transpose:

@@ -129,9 +129,8 @@ def export_sheet(store, path: str, coder: str, group: str | None = None, *, main
     (:func:`qualcode.coding.themerank.rank_segments`, with sentence vectors when ``semantic``)."""
     from ..codebook.yamlfile import codebook_from_store, codebook_rows, write_codebook_sheet
     from ..errors import unknown
-    from ..ingest.project import format_timestamp
-    from .xlsx import row_height
-    from .xlsx import Styles, column_letter, hex_fill, light, style, write_only_workbook
+    from ..familiarise.timestamps import format_timestamp
+    from .xlsx import Styles, column_letter, hex_fill, light, row_height, style, write_only_workbook
 
     if group and group not in store.groups():
         raise unknown("group", group, store.groups())

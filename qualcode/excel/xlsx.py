@@ -31,9 +31,30 @@ from .spreadsheetml import (Alignment, BarChart, Border, Cell, CellStyle, Fill, 
 
 __all__ = ["Alignment", "BarChart", "Border", "Cell", "CellStyle", "Fill", "Font", "Link", "Series", "Sheet",
            "Workbook", "Styles", "XlsxData", "cell", "clean", "column_letter", "csv_safe", "fit_widths", "hex_fill",
-           "light", "read_xlsx", "safe_title", "split_ref", "style", "write_only_workbook", "write_table"]
+           "light", "read_xlsx", "row_height", "safe_title", "split_ref", "style", "write_only_workbook", "write_table"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+LINE_HEIGHT = 15.0     # points per line of 11-point text
+MAX_ROW_HEIGHT = 409   # Excel's tallest row
+PORTRAIT_WIDTH = 95    # column width units that fit an A4 page upright; wider sheets print landscape
+
+
+def row_height(values: Sequence[Any], wrap_widths: dict[int, float], bold: bool = False) -> float | None:
+    """The height (points) a row needs to show its wrapped cells' text whole, or None for one line.
+    ``wrap_widths``: column index -> width (characters) of the columns that wrap. An estimate (the
+    characters over the characters a line holds, plus one line per line break), erring tall."""
+    lines = 1
+    n_values = len(values)
+    for i, width in wrap_widths.items():
+        if i < n_values:
+            v = values[i]
+            if v.__class__ is str and v:
+                per_line = int(max(1.0, width * (1.0 if bold else 1.1)))   # characters of proportional text a line holds
+                n = -(-len(v) // per_line) + v.count("\n")
+                if n > lines:
+                    lines = n
+    return None if lines == 1 else min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + 2)
 
 
 def clean(value: Any) -> Any:
@@ -102,28 +123,6 @@ def style(fill: Fill | None = None, font: Font | None = None, alignment: Alignme
     if fill is None and font is None and alignment is None and not number_format and border is None:
         return None
     return CellStyle(fill, font, alignment, number_format or None, border)
-
-
-LINE_HEIGHT = 15.0     # points per line of 11-point text
-PORTRAIT_WIDTH = 95    # column width units that fit an A4 page upright; wider sheets print landscape
-MAX_ROW_HEIGHT = 409   # Excel's tallest row
-
-
-def row_height(values: Sequence[Any], wrap_widths: dict[int, float], bold: bool = False) -> float | None:
-    """The height (points) a row needs to show its wrapped cells' text whole, or None for one line.
-    ``wrap_widths``: column index -> width (characters) of the columns that wrap. An estimate (the
-    characters over the characters a line holds, plus one line per line break), erring tall."""
-    lines = 1
-    n_values = len(values)
-    for i, width in wrap_widths.items():
-        if i < n_values:
-            v = values[i]
-            if v.__class__ is str and v:
-                per_line = int(max(1.0, width * (1.0 if bold else 1.1)))   # characters of proportional text a line holds
-                n = -(-len(v) // per_line) + v.count("\n")
-                if n > lines:
-                    lines = n
-    return None if lines == 1 else min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + 2)
 
 
 def cell(value: Any, *, fill: Fill | None = None, font: Font | None = None, alignment: Alignment | None = None,

@@ -42,13 +42,6 @@ def init_project(path: str, *, codebook: str | None = None, language: str | None
     return created
 
 
-def format_timestamp(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(round(seconds))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 def list_segments(store: Store, *, group: str | None = None, participant: str | None = None,
                   source: str | None = None, moderator: bool = True, show_codes: bool = False,
                   limit: int | None = None, code: str | None = None, theme: str | None = None) -> Iterator[dict]:

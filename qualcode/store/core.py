@@ -14,13 +14,10 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
-import getpass
 import itertools
 import json
 import os
 import re
-import secrets
-import shutil
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -99,7 +96,9 @@ def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-_GUID_COUNTER = itertools.count(secrets.randbits(74))
+# a random start (74 bits of os.urandom, as secrets.randbits would give; secrets itself costs a small
+# command more to import than the rest of this module)
+_GUID_COUNTER = itertools.count(int.from_bytes(os.urandom(10), "big") >> 6)
 _LOW_74 = (1 << 74) - 1
 _LOW_62 = (1 << 62) - 1
 
@@ -125,6 +124,8 @@ def default_actor() -> str:
     name = os.environ.get("QUALCODE_CODER")
     if name:
         return name
+    import getpass
+
     try:
         return getpass.getuser() or "coder"
     except Exception:  # pragma: no cover - no user database (some containers)
@@ -231,6 +232,8 @@ class StoreCore:
                     "(the old file is kept as a backup).")
             backup_dir = _backup_dir(path)
             backup_dir.mkdir(parents=True, exist_ok=True)
+            import shutil
+
             shutil.copy2(path, backup_dir / f"{_stamp()}-replaced-by-init.qualcode")
             _unlink_project(path)
         if path.parent and not path.parent.exists():

@@ -17,7 +17,7 @@ only when asked for explicitly (``back=True``).
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..errors import ConflictError, InputError, NotFoundError, QualcodeError
 from ..store.core import serialised
@@ -203,9 +203,44 @@ def define_theme(store, ref: str, *, definition: str | None = None, key_messages
 @serialised
 def set_status(store, ref: str, status: str, *, back: bool = False) -> dict:
     """Move a theme to another step. Forward one step at a time; back only with ``back``."""
-    theme = store.theme(ref)
+    return set_statuses(store, [ref], status, back=back)[0]
+
+
+@serialised
+def set_statuses(store, refs: Sequence[str], status: str, *, back: bool = False) -> list[dict]:
+    """Move several themes to the same step in one act (one 'qualcode undo' reverses it), with the
+    rules of :func:`set_status` for each. All or nothing: if one of them cannot move, none does."""
     if status not in STATUSES:
         raise InputError(f"unknown status '{status}'; use one of {', '.join(STATUSES)}.")
+    if not refs:
+        raise InputError("name at least one theme before the status, e.g. qualcode theme set-status pathways reviewed.")
+    themes = [store.theme(ref) for ref in refs]
+    keys = [t["key"] for t in themes]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise InputError(f"theme '{twice[0]}' is named twice; name each theme once.")
+    for theme in themes:
+        try:
+            _check_status_move(theme, status, back)
+        except QualcodeError as exc:
+            if len(themes) == 1:
+                raise
+            raise type(exc)(f"{exc} None of the {len(themes)} themes was changed.") from None
+    if len(themes) == 1:
+        summary = f"theme {keys[0]}: {themes[0]['status']} -> {status}"
+        details: dict = {"theme": keys[0], "from": themes[0]["status"], "to": status}
+    else:
+        olds = sorted({t["status"] for t in themes}, key=STATUSES.index)
+        summary = f"themes {', '.join(keys)}: {'/'.join(olds)} -> {status}"
+        details = {"themes": keys, "from": {t["key"]: t["status"] for t in themes}, "to": status}
+    with store.act("theme set-status", summary=summary, details=details):
+        for theme in themes:
+            store.update_theme(theme["id"], status=status)
+    return [store.theme(k) for k in keys]
+
+
+def _check_status_move(theme: dict, status: str, back: bool) -> None:
+    """Refuse a move of ``theme`` to ``status`` that the steps do not allow."""
     old = theme["status"]
     if status == old:
         raise ConflictError(f"theme '{theme['key']}' is already {status}.")
@@ -222,10 +257,6 @@ def set_status(store, ref: str, status: str, *, back: bool = False) -> dict:
             raise ConflictError(
                 f"theme '{theme['key']}' cannot be {status} without {' and '.join(missing)}: run qualcode theme "
                 f"define {theme['key']} --definition \"...\" --key-message \"...\".")
-    with store.act("theme set-status", summary=f"theme {theme['key']}: {old} -> {status}",
-                   details={"theme": theme["key"], "from": old, "to": status}):
-        store.update_theme(theme["id"], status=status)
-    return store.theme(theme["key"])
 
 
 def set_exclusive(store, ref: str, *, on: bool = True) -> dict:
@@ -488,5 +519,5 @@ def history_rows(store, limit: int | None = 20) -> list[dict]:
 
 
 __all__ = ["STATUSES", "add_theme", "rename_theme", "merge_themes", "split_theme", "move_code", "define_theme",
-           "set_status", "list_themes", "show_theme", "rename_code", "merge_codes", "split_code", "add_memo",
+           "set_status", "set_statuses", "list_themes", "show_theme", "rename_code", "merge_codes", "split_code", "add_memo",
            "list_memos", "show_memo", "undo", "history_rows", "QualcodeError"]
