@@ -74,6 +74,10 @@ FORGET_FIGURES = ("import sqlite3, sys\ncon = sqlite3.connect(sys.argv[1])\n"
 
 def _env() -> dict:
     env = dict(os.environ)
+    # as on a student's machine, Python keeps compiled modules: pip compiled pandas' when installing it,
+    # and qualcode's are written on the first run (a shell with PYTHONDONTWRITEBYTECODE set would make
+    # every qualcode process compile its modules again while pandas reads its compiled ones)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["QUALCODE_CODER"] = env.get("QUALCODE_CODER", "student")
     return env
@@ -135,7 +139,7 @@ def _timed(cmd: list[str], runs: int, after: list[str] | None = None, before: li
     for _ in range(runs):
         if reference is not None:
             t0 = time.perf_counter()
-            subprocess.run(PANDAS, capture_output=True, check=True)
+            subprocess.run(PANDAS, capture_output=True, check=True, env=_env())
             reference.append(time.perf_counter() - t0)
         if before:
             subprocess.run(before, cwd=WORK, env=_env(), capture_output=True, check=True)
@@ -153,7 +157,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5, help="fresh processes per command (median reported)")
     ap.add_argument("--demo-runs", type=int, default=1, help="times the whole demo is run (median reported)")
-    ap.add_argument("--only", default="", help="comma-separated labels of the commands to time (default all)")
+    ap.add_argument("--only", action="append", default=[],
+                    help="label of a command to time (repeatable; a value that is no label is read as "
+                         "comma-separated labels); default all")
     ap.add_argument("--skip-demo", action="store_true",
                     help="reuse the demo project left in bench/out/interactive by an earlier run")
     ap.add_argument("--demo-calls", action="store_true",
@@ -171,7 +177,9 @@ def main() -> None:
     qc = [str(BIN / "qualcode"), "-p", PROJECT]
     pandas_all = _timed(PANDAS, args.runs)
     pandas = statistics.median(pandas_all)
-    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    labels = {label for label, _, _ in COMMANDS}
+    only = {o.strip() for o in args.only if o.strip() in labels}
+    only |= {p.strip() for o in args.only if o.strip() not in labels for p in o.split(",") if p.strip()}
     print(f"demo project (3 transcripts), median of {args.runs} fresh processes; ratio = median seconds / median "
           f"of `python -c \"import pandas\"` timed alternately with the command's runs (column 'pandas s')")
     print(f"{'command':<28}{'median s':>9}{'min s':>8}{'max s':>8}{'pandas s':>9}{'ratio':>8}{'target':>8}  verdict")
