@@ -1,7 +1,7 @@
 """Commands load only the libraries they use (issue 24), checked in fresh processes on a coded project
 whose lemmas are cached: everyday commands load none of the heavy ones, the commands that read lemmas
-never load simplemma or scikit-learn (nor spaCy, except autocode for its matchers), and only commands that
-draw figures load matplotlib.
+never load simplemma, scikit-learn or spaCy (autocode matches over the tokens stored at ingest), and only
+commands that draw figures load matplotlib.
 
 Measure what a command imports with ``python -X importtime -m qualcode ...``."""
 
@@ -74,7 +74,9 @@ READERS = {
     ("report", "--format", "md", "--out", "report.md", "--force"): {"numpy", "matplotlib"},
     ("report", "--format", "html,docx", "--out", "report.html", "--force"): {"numpy", "matplotlib", "docx"},
     ("discover", "--n", "8"): {"numpy", "scipy"},
-    ("autocode", "--dry-run"): {"numpy", "spacy"},       # spaCy's Matcher runs the codebook's token patterns
+    # the rules match over the tokens stored at ingest (qualcode.text.tokens): no spaCy
+    ("autocode", "--dry-run"): {"numpy"},
+    ("autocode",): {"numpy"},
 }
 
 
@@ -87,3 +89,27 @@ def test_a_report_whose_figures_did_not_change_loads_no_matplotlib(coded_project
     args = ("report", "--format", "html,md", "--out", "again.html", "--force")
     loaded(coded_project, *args)                      # draws (or reuses) the figures and keeps them
     assert loaded(coded_project, *args) <= {"numpy"}
+
+
+def test_autocode_loads_spacy_only_for_what_the_stored_tokens_cannot_do(coded_project, tmp_path):
+    """A token pattern the stored-token matcher does not cover (NORM) makes autocode use spaCy, with the
+    same rules; a new keyword is cut into tokens by spaCy once, and the next run needs no spaCy again."""
+    import shutil
+
+    from qualcode.store import Store
+
+    project = tmp_path / "p.qualcode"
+    shutil.copy(coded_project, project)
+    with Store.open(project) as store:
+        code = store.code("st_jobcoach")
+        rules = dict(code["rules"])
+        rules["keywords"] = list(rules.get("keywords", [])) + ["loopbaanadviseur"]
+        with store.act("code edit"):
+            store.update_code(code["id"], rules=rules)
+    assert "spacy" in loaded(project, "autocode", "--dry-run")       # the new word's tokens: from spaCy, once
+    assert "spacy" not in loaded(project, "autocode", "--dry-run")
+    with Store.open(project) as store:
+        rules["patterns"] = [{"tokens": [{"NORM": "jobcoach"}]}]
+        with store.act("code edit"):
+            store.update_code(code["id"], rules=rules)
+    assert "spacy" in loaded(project, "autocode", "--dry-run")

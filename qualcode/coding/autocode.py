@@ -478,7 +478,7 @@ def stored_rules(store, codes: list[dict], segs: list[tuple[int, str]]) -> Store
     """The rules of ``codes`` over the project's stored tokens of ``segs`` ((id, text) pairs), or None when
     spaCy is needed: a trained pipeline, a segment or rule word whose tokens are not stored, a token pattern
     :func:`qualcode.coding.tokenmatch.compile_pattern` does not cover, a token form without stored flags."""
-    from ..text.lemmas import cache_version, rule_tokens
+    from ..text.lemmas import cache_version, rule_tokens, text_hash
     from ..text.nlp import lemmatizer
     from ..text.tokens import UNKNOWN, decode
     from .tokenmatch import TokenView, compile_pattern
@@ -529,23 +529,16 @@ def stored_rules(store, codes: list[dict], segs: list[tuple[int, str]]) -> Store
         compiled_patterns.append((label, _required_words(pattern), compiled))
     flags = store.cached_token_flags(version) if any(p.uses_flags for _, _, p in compiled_patterns) else None
     held = store.cached_segment_tokens(version)
-    from ..text.lemmas import text_hash
-
     views = {}
     for sid, text in segs:
         row = held.get(sid)
         if row is None or row[1] == UNKNOWN or row[0] != text_hash(text):
             return None
         spans = decode(row[1])
-        orth = [text[a:b] for a, b in spans]
-        lower = [o.lower() for o in orth]
-        view = TokenView(orth, lower, [lemma(w) for w in lower])
-        if flags is not None:
-            try:
-                view.flags = [flags[o] for o in orth]
-            except KeyError:
-                return None
-        views[sid] = (view, spans)
+        try:
+            views[sid] = (TokenView.from_text(text, spans, lemma, flags), spans)
+        except KeyError:  # a token form without stored flags
+            return None
     return StoredRules(phrases=phrases, stems=stems, token_patterns=compiled_patterns, wildcards=wildcards,
                        regexes=regexes, codes=[c["key"] for c in codes], views=views)
 

@@ -40,6 +40,16 @@ class TokenView:
     def __init__(self, orth: list[str], lower: list[str], lemma: list[str], flags: list[int] | None = None):
         self.orth, self.lower, self.lemma, self.flags = orth, lower, lemma, flags
 
+    @classmethod
+    def from_text(cls, text: str, spans: list[tuple[int, int]], lemma: Callable[[str], str],
+                  flags: dict[str, int] | None = None) -> "TokenView":
+        """The view of ``text`` cut at the token ``spans`` (:func:`qualcode.text.tokens.decode`): each
+        token's lower-case form is ``lower()`` of its text and its lemma ``lemma(lower)``; with ``flags``
+        (token text -> bit mask), the flags too (KeyError for a token text it lacks)."""
+        orth = [text[a:b] for a, b in spans]
+        lower = [o.lower() for o in orth]
+        return cls(orth, lower, [lemma(w) for w in lower], None if flags is None else [flags[o] for o in orth])
+
 
 Test = Callable[[TokenView, int], bool]
 
