@@ -430,11 +430,11 @@ class StoredRules(_PlainRules):
             view, spans = self.views[sid]
             here: dict[str, list[tuple[int, int]]] = {}
             for table, column in ((self.phrases, view.lemma), (self.stems, view.lower)):
-                if not table:
-                    continue
+                if not table or table.keys().isdisjoint(column):
+                    continue   # most segments: none of the first words of the phrases
                 n = len(column)
-                for i, word in enumerate(column):
-                    for seq, label in table.get(word, ()):
+                for i in [i for i, word in enumerate(column) if word in table]:
+                    for seq, label in table[column[i]]:
                         end = i + len(seq)
                         if end <= n and tuple(column[i:end]) == seq:
                             here.setdefault(label, []).append((spans[i][0], spans[end - 1][1]))
@@ -445,9 +445,11 @@ class StoredRules(_PlainRules):
                         for a, b in pattern.find(view):
                             here.setdefault(label, []).append((spans[a][0], spans[b - 1][1]))
             if self.wildcards:
-                for i, low in enumerate(view.lower):
-                    for label in self.wildcard_codes(low):
-                        here.setdefault(label, []).append(spans[i])
+                hit = {low: labels for low in set(view.lower) if (labels := self.wildcard_codes(low))}
+                if hit:
+                    for i, low in enumerate(view.lower):
+                        for label in hit.get(low, ()):
+                            here.setdefault(label, []).append(spans[i])
             found.append(here)
         if self.regexes:
             self.add_regex_spans(found, [t for _, t in segs])
@@ -492,6 +494,7 @@ def stored_rules(store, codes: list[dict], segs: list[tuple[int, str]]) -> Store
     if toks is None:
         return None
     lemma = lemmatizer(language).lemma
+    known = lemmatizer(language).cache   # lower-case form -> lemma, seeded from the lemma cache
     phrases: dict[str, list] = {}
     stems: dict[str, list] = {}
     token_patterns: list = []
@@ -536,7 +539,7 @@ def stored_rules(store, codes: list[dict], segs: list[tuple[int, str]]) -> Store
             return None
         spans = decode(row[1])
         try:
-            views[sid] = (TokenView.from_text(text, spans, lemma, flags), spans)
+            views[sid] = (TokenView.from_text(text, spans, lemma, flags, known), spans)
         except KeyError:  # a token form without stored flags
             return None
     return StoredRules(phrases=phrases, stems=stems, token_patterns=compiled_patterns, wildcards=wildcards,

@@ -42,13 +42,16 @@ class TokenView:
 
     @classmethod
     def from_text(cls, text: str, spans: list[tuple[int, int]], lemma: Callable[[str], str],
-                  flags: dict[str, int] | None = None) -> "TokenView":
+                  flags: dict[str, int] | None = None, known: dict[str, str] | None = None) -> "TokenView":
         """The view of ``text`` cut at the token ``spans`` (:func:`qualcode.text.tokens.decode`): each
-        token's lower-case form is ``lower()`` of its text and its lemma ``lemma(lower)``; with ``flags``
-        (token text -> bit mask), the flags too (KeyError for a token text it lacks)."""
+        token's lower-case form is ``lower()`` of its text and its lemma ``lemma(lower)`` (looked up in
+        ``known`` first, the lemmatiser's own table of them); with ``flags`` (token text -> bit mask), the
+        flags too (KeyError for a token text it lacks)."""
         orth = [text[a:b] for a, b in spans]
         lower = [o.lower() for o in orth]
-        return cls(orth, lower, [lemma(w) for w in lower], None if flags is None else [flags[o] for o in orth])
+        known = known if known is not None else {}
+        lemmas = [known[w] if w in known else lemma(w) for w in lower]
+        return cls(orth, lower, lemmas, None if flags is None else [flags[o] for o in orth])
 
 
 Test = Callable[[TokenView, int], bool]

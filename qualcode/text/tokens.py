@@ -20,6 +20,8 @@ not give back its text (never seen) is stored as an empty value: autocode then u
 from __future__ import annotations
 
 import json
+import sys
+from array import array
 
 # Lexical flags of a token form, as bits; the names are those of spaCy's Matcher attributes.
 FLAGS = {name: 1 << i for i, name in enumerate((
@@ -41,13 +43,22 @@ def encode(lengths, spaces) -> bytes:
 
 
 def decode(blob: bytes) -> list[tuple[int, int]]:
-    """The (start, end) character offsets of the tokens :func:`encode` stored."""
-    import numpy as np
+    """The (start, end) character offsets of the tokens :func:`encode` stored (plain Python: a segment
+    has tens of tokens, for which numpy's per-call cost is larger than the loop)."""
+    values = array(_FORMATS[blob[0]])
+    values.frombytes(blob[1:])
+    if sys.byteorder == "big" and blob[0] > 1:
+        values.byteswap()   # stored little-endian
+    spans = []
+    pos = 0
+    for v in values:
+        end = pos + (v >> 1)
+        spans.append((pos, end))
+        pos = end + (v & 1)
+    return spans
 
-    values = np.frombuffer(blob, dtype=f"<u{blob[0]}", offset=1).astype(np.int64)
-    ends = np.cumsum(values >> 1) + np.cumsum(values & 1) - (values & 1)
-    starts = ends - (values >> 1)
-    return list(zip(starts.tolist(), ends.tolist()))
+
+_FORMATS = {1: "B", 2: "H", 4: "I"}
 
 
 def doc_tokens(doc, text: str) -> bytes:
