@@ -190,6 +190,8 @@ def test_tokens_are_stored_compactly_and_give_back_the_text(sample_store):
     assert flags["werk"] & tokens.FLAGS["IS_ALPHA"] and flags["."] & tokens.FLAGS["IS_PUNCT"]
     assert flags["de"] & tokens.FLAGS["IS_STOP"] and not flags["werk"] & tokens.FLAGS["IS_PUNCT"]
     assert tokens.decode(tokens.encode([300, 2], [1, 0])) == [(0, 300), (301, 303)]   # a long token: 2 bytes
+    assert tokens.decode(tokens.encode([70_000, 2], [0, 1])) == [(0, 70_000), (70_000, 70_002)]  # 4 bytes
+    assert tokens.decode(tokens.encode([3, 1, 127], [1, 0, 1])) == [(0, 3), (4, 5), (5, 132)]
     assert tokens.decode(tokens.encode([], [])) == []
 
 
@@ -260,10 +262,9 @@ def test_our_matcher_finds_what_spacys_matcher_finds(case):
     theirs = sorted({(s, e) for _, s, e in matcher(doc)})
     compiled = compile_pattern(pattern)
     assert compiled is not None
-    blob = tokens.doc_tokens(doc, text)
-    spans = tokens.decode(blob)
+    starts, ends = tokens.bounds(tokens.doc_tokens(doc, text))
     flags, ok = tokens.forms_ok(pipe, tokens.docs_forms([doc]))
     assert ok
-    view = TokenView.from_text(text, spans, nlp.lemmatizer(language).lemma, flags)
+    view = TokenView.from_text(text, starts, ends, nlp.lemmatizer(language).lemma, flags)
     assert view.lemma == [t.lemma_ for t in doc] and view.orth == [t.text for t in doc]
     assert compiled.find(view) == theirs

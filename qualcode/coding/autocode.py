@@ -1,4 +1,4 @@
-"""Deductive autocoding: the codebook's keyword, phrase and pattern rules applied with spaCy.
+"""Deductive autocoding: the codebook's keyword, phrase and pattern rules applied to the segments' tokens.
 
 How a rule matches
 ------------------
@@ -16,11 +16,21 @@ How a rule matches
 * ``patterns``: ``{tokens: [...]}`` is a spaCy ``Matcher`` pattern; ``{regex: ...}``
   a case-insensitive regular expression searched in the segment text.
 
-All segment texts go through one ``nlp.pipe`` pass with only the lemmatizer
-enabled, and are matched a batch at a time on numpy arrays of token hashes
-(:meth:`CompiledRules.match_docs`): each matcher runs only on the docs holding a
-word it cannot match without, and no Python object is made per word; the result
-is the same as running every rule on every token (tests/test_rules_perf_equivalence.py).
+Two ways, with the same result:
+
+* **Stored tokens** (:func:`stored_rules`, the usual way): ingest stored every segment's spaCy tokens and
+  the tokens of the codebook's rule words (:mod:`qualcode.text.tokens`), so the rules are matched in
+  plain Python without loading spaCy: phrases on lemmas, stems on lower-case forms, token patterns with
+  :mod:`qualcode.coding.tokenmatch` (a subset of spaCy's Matcher: what codebooks use), wildcards and
+  regular expressions as below. tests/test_token_cache.py checks that spans, matches, scores and
+  explanations are those of the spaCy way.
+* **spaCy** (:func:`spacy_rules`), when the stored tokens cannot answer (a trained pipeline, a rule word
+  not cut into tokens yet, a token pattern outside that subset): all segment texts go through one
+  ``nlp.pipe`` pass with only the lemmatizer enabled, and are matched a batch at a time on numpy arrays
+  of token hashes (:meth:`CompiledRules.match_docs`): each matcher runs only on the docs holding a
+  word it cannot match without, and no Python object is made per word; the result is the same as
+  running every rule on every token (tests/test_rules_perf_equivalence.py).
+
 The coder is ``rules`` and the origin ``rule``: re-running gives the
 same codings (stale rule codings of the selected codes are removed), and
 codings by any other coder are never touched.
@@ -88,11 +98,11 @@ class _PlainRules:
     def add_regex_spans(self, found: list[dict], texts: list[str]) -> None:
         """Add the spans of the regular expression rules to ``found`` (one dict per text)."""
         needs = [self._regex_needs[rx] if rx in self._regex_needs
-                 else self._regex_needs.setdefault(rx, regex_needs(rx)) for _, rx in self.regexes]
+                 else self._regex_needs.setdefault(rx, _needs_finder(regex_needs(rx))) for _, rx in self.regexes]
         for here, text in zip(found, texts):
             low = text.lower() if text.isascii() else None
             for (code, rx), need in zip(self.regexes, needs):
-                if need and low is not None and not any(w in low for w in need):
+                if need is not None and low is not None and need(low) is None:
                     continue  # cannot match: it has none of the words the expression needs
                 for m in rx.finditer(text):
                     if m.end() > m.start():
@@ -198,6 +208,14 @@ class CompiledRules(_PlainRules):
         if self.regexes:
             self.add_regex_spans(found, [d.text for d in docs] if texts is None else texts)
         return found
+
+
+def _needs_finder(words: tuple[str, ...] | None):
+    """``search`` of an expression finding any of ``words`` (literally), or None for no words: one C scan of
+    a text instead of one ``in`` test per word."""
+    if not words:
+        return None
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))).search
 
 
 def regex_needs(rx: re.Pattern) -> tuple[str, ...] | None:
@@ -416,18 +434,31 @@ class StoredRules(_PlainRules):
     wildcards: list[tuple[str, re.Pattern]]
     regexes: list[tuple[str, TimedRegex]]
     codes: list[str]
-    views: dict = field(default_factory=dict)               # segment id -> (TokenView, token char spans)
+    blobs: dict = field(default_factory=dict)     # segment id -> its stored tokens (qualcode.text.tokens)
+    lemma: object = None                          # the lemmatiser's lemma(lower-case form)
+    known: dict = field(default_factory=dict)     # its table of lower-case form -> lemma
+    flags: dict | None = None                     # token text -> flags, when a pattern tests flags
     _word_cache: dict = field(default_factory=dict)
     _any_wildcard: re.Pattern | None = None
     _regex_needs: dict = field(default_factory=dict)
+    _no_wildcard: set = field(default_factory=set)  # lower-case forms no wildcard matches
+
+    def view(self, sid: int, text: str):
+        """(TokenView, token start offsets, token end offsets) of a segment, from its stored tokens."""
+        from ..text.tokens import bounds
+        from .tokenmatch import TokenView
+
+        starts, ends = bounds(self.blobs[sid])
+        return TokenView.from_text(text, starts, ends, self.lemma, self.flags, self.known), starts, ends
 
     def rule_spans(self, segs: list[tuple[int, str]]) -> list[dict[str, list[tuple[int, int]]]]:
         """For each (id, text) segment (whose tokens this rule set holds), rule label -> character spans, in
         the order of :meth:`CompiledRules.match_docs_rules`: phrases, stems, token patterns, wildcards,
-        regular expressions."""
+        regular expressions. Each segment's tokens are read when it is matched (little memory at scale)."""
         found: list[dict[str, list[tuple[int, int]]]] = []
-        for sid, _ in segs:
-            view, spans = self.views[sid]
+        miss = self._no_wildcard
+        for sid, text in segs:
+            view, starts, ends = self.view(sid, text)
             here: dict[str, list[tuple[int, int]]] = {}
             for table, column in ((self.phrases, view.lemma), (self.stems, view.lower)):
                 if not table or table.keys().isdisjoint(column):
@@ -437,19 +468,27 @@ class StoredRules(_PlainRules):
                     for seq, label in table[column[i]]:
                         end = i + len(seq)
                         if end <= n and tuple(column[i:end]) == seq:
-                            here.setdefault(label, []).append((spans[i][0], spans[end - 1][1]))
+                            here.setdefault(label, []).append((starts[i], ends[end - 1]))
             if self.token_patterns:
-                held = set(view.lower) | set(view.lemma)
+                lower, lemma = view.lower, view.lemma
                 for label, required, pattern in self.token_patterns:
-                    if all(held & options for options in required):
+                    if all(not (options.isdisjoint(lower) and options.isdisjoint(lemma)) for options in required):
                         for a, b in pattern.find(view):
-                            here.setdefault(label, []).append((spans[a][0], spans[b - 1][1]))
+                            here.setdefault(label, []).append((starts[a], ends[b - 1]))
             if self.wildcards:
-                hit = {low: labels for low in set(view.lower) if (labels := self.wildcard_codes(low))}
+                forms = set(view.lower)
+                forms -= miss                      # forms already known to match no wildcard
+                hit = {}
+                for low in forms:
+                    labels = self.wildcard_codes(low)
+                    if labels:
+                        hit[low] = labels
+                    else:
+                        miss.add(low)
                 if hit:
                     for i, low in enumerate(view.lower):
                         for label in hit.get(low, ()):
-                            here.setdefault(label, []).append(spans[i])
+                            here.setdefault(label, []).append((starts[i], ends[i]))
             found.append(here)
         if self.regexes:
             self.add_regex_spans(found, [t for _, t in segs])
@@ -482,8 +521,8 @@ def stored_rules(store, codes: list[dict], segs: list[tuple[int, str]]) -> Store
     :func:`qualcode.coding.tokenmatch.compile_pattern` does not cover, a token form without stored flags."""
     from ..text.lemmas import cache_version, rule_tokens, text_hash
     from ..text.nlp import lemmatizer
-    from ..text.tokens import UNKNOWN, decode
-    from .tokenmatch import TokenView, compile_pattern
+    from ..text.tokens import UNKNOWN
+    from .tokenmatch import compile_pattern
 
     if store.meta("spacy_pipeline"):
         return None   # a trained pipeline's lemmas depend on the context: only spaCy gives them
@@ -530,20 +569,23 @@ def stored_rules(store, codes: list[dict], segs: list[tuple[int, str]]) -> Store
         if compiled is None:
             return None
         compiled_patterns.append((label, _required_words(pattern), compiled))
-    flags = store.cached_token_flags(version) if any(p.uses_flags for _, _, p in compiled_patterns) else None
     held = store.cached_segment_tokens(version)
-    views = {}
+    blobs = {}
     for sid, text in segs:
         row = held.get(sid)
         if row is None or row[1] == UNKNOWN or row[0] != text_hash(text):
             return None
-        spans = decode(row[1])
+        blobs[sid] = row[1]
+    rules = StoredRules(phrases=phrases, stems=stems, token_patterns=compiled_patterns, wildcards=wildcards,
+                        regexes=regexes, codes=[c["key"] for c in codes], blobs=blobs, lemma=lemma, known=known)
+    if any(p.uses_flags for _, _, p in compiled_patterns):
+        rules.flags = store.cached_token_flags(version)
         try:
-            views[sid] = (TokenView.from_text(text, spans, lemma, flags, known), spans)
-        except KeyError:  # a token form without stored flags
+            for sid, text in segs:   # stored with the tokens, so always there; checked before any matching
+                rules.view(sid, text)
+        except KeyError:
             return None
-    return StoredRules(phrases=phrases, stems=stems, token_patterns=compiled_patterns, wildcards=wildcards,
-                       regexes=regexes, codes=[c["key"] for c in codes], views=views)
+    return rules
 
 
 def _pattern_text(tokens: list[dict]) -> str:

@@ -41,17 +41,20 @@ class TokenView:
         self.orth, self.lower, self.lemma, self.flags = orth, lower, lemma, flags
 
     @classmethod
-    def from_text(cls, text: str, spans: list[tuple[int, int]], lemma: Callable[[str], str],
+    def from_text(cls, text: str, starts: list[int], ends: list[int], lemma: Callable[[str], str],
                   flags: dict[str, int] | None = None, known: dict[str, str] | None = None) -> "TokenView":
-        """The view of ``text`` cut at the token ``spans`` (:func:`qualcode.text.tokens.decode`): each
-        token's lower-case form is ``lower()`` of its text and its lemma ``lemma(lower)`` (looked up in
+        """The view of ``text`` cut into tokens at ``starts`` and ``ends`` (:func:`qualcode.text.tokens.bounds`):
+        each token's lower-case form is ``lower()`` of its text and its lemma ``lemma(lower)`` (looked up in
         ``known`` first, the lemmatiser's own table of them); with ``flags`` (token text -> bit mask), the
         flags too (KeyError for a token text it lacks)."""
-        orth = [text[a:b] for a, b in spans]
-        lower = [o.lower() for o in orth]
-        known = known if known is not None else {}
-        lemmas = [known[w] if w in known else lemma(w) for w in lower]
-        return cls(orth, lower, lemmas, None if flags is None else [flags[o] for o in orth])
+        orth = list(map(text.__getitem__, map(slice, starts, ends)))
+        lower = list(map(str.lower, orth))
+        try:
+            lemmas = list(map((known or {}).__getitem__, lower))
+        except KeyError:
+            known = known or {}
+            lemmas = [known[w] if w in known else lemma(w) for w in lower]
+        return cls(orth, lower, lemmas, None if flags is None else list(map(flags.__getitem__, orth)))
 
 
 Test = Callable[[TokenView, int], bool]
