@@ -65,7 +65,10 @@ def test_agreement_report_and_file(project, run, tmp_path):
         assert row[kappa + 3] == ag.landis_koch(res.stats["cohen"].value)
     notes = [row[0] for row in wb["Notes"].iter_rows(values_only=True)]
     assert notes[1].startswith(f"Agreement between coder_a, coder_b on {n_f1} segments")
-    comparison = list(wb["Coder comparison"].iter_rows(values_only=True))
+    cmp_ws = wb["Coder comparison"]
+    assert cmp_ws.page_setup.orientation == "landscape" and cmp_ws.sheet_properties.pageSetUpPr.fitToPage
+    assert cmp_ws.page_setup.fitToWidth == 1 and "Coder comparison" in cmp_ws.oddHeader.left.text
+    comparison = list(cmp_ws.iter_rows(values_only=True))
     assert comparison[0][0] == f"coder_a compared with coder_b: {n_f1} segments both saw"
     i = [row[0] for row in comparison].index("pros: Voordelen")
     pros = next(c for c in rep.codes if c.code == "pros")

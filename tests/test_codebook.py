@@ -281,8 +281,8 @@ def test_codebook_sheet_without_exclusive_columns_still_reads(tmp_path, empty_st
     export_codebook(empty_store, str(x))
     wb = load_workbook(x)
     ws = wb["Codebook"]
-    assert [c.value for c in ws[1]][-3:] == ["theme exclusive", "code exclusive", "hints"]
-    ws.delete_cols(16, 3)                        # a sheet exported before the columns existed
+    assert [c.value for c in ws[1]][-4:] == ["theme exclusive", "code exclusive", "hints", "overruled by"]
+    ws.delete_cols(16, 4)                        # a sheet exported before the columns existed
     wb.save(x)
     back = load_codebook(x)
     assert not any(t.exclusive for t in back.themes) and not any(c.exclusive for c in back.codes)

@@ -24,6 +24,7 @@ CLAIMS = {
     "qualcode quotes --theme obstacles": ["obstacles:", "“", "(F"],
     "qualcode report --coder rules --out reports/rules.html": ["wrote reports/rules.html"],
     "qualcode config analyst anna": ["analyst: anna"],
+    "qualcode suggest themes": ["1. ", "via ", "participant segments ranked; the main theme rests on: rule "],
 }
 NUMBERS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13}
 

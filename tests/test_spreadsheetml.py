@@ -145,6 +145,11 @@ def test_charts_are_native_and_point_at_their_cells(tmp_path):
     assert "<c:f>'It''s'!$D$2:$D$3</c:f>" in c1 and "<c:f>'It''s'!$A$2:$A$3</c:f>" in c1
     assert "<c:f>'It''s'!$D$1</c:f>" in c1 and "Per thema" in c1
     assert '<c:barDir val="col"/>' in c2 and c2.count("<c:ser>") == 2 and "<c:legend>" in c2
+    # every category labelled (readers drop crowded labels otherwise); horizontal bars top-down in the
+    # table's order with the value axis kept below them, columns left to right
+    assert '<c:tickLblSkip val="1"/>' in c1 and '<c:tickLblSkip val="1"/>' in c2
+    assert '<c:orientation val="maxMin"/>' in c1 and '<c:crosses val="max"/>' in c1
+    assert '<c:orientation val="maxMin"/>' not in c2 and '<c:crosses val="max"/>' not in c2
     assert "<xdr:col>5</xdr:col>" in drawing and 'cx="4680000" cy="2700000"' in drawing
     wb = load_workbook(out)   # openpyxl opens it with the charts in place
     assert wb["It's"]["D3"].value == 3

@@ -447,7 +447,7 @@ def test_every_sheet_is_set_up_for_printing(book):
 
 
 def test_wrapped_rows_get_heights_that_show_their_text(book):
-    from qualcode.excel.analysis import LINE_HEIGHT
+    from qualcode.excel.xlsx import LINE_HEIGHT
 
     _, wb, _, _ = book
     ws = wb["Framework matrix"]

@@ -15,7 +15,8 @@ from typing import Iterable, Sequence
 
 from ..errors import InputError, QualcodeError, close_matches
 from ..store.core import exported
-from ..excel.xlsx import Styles, cell, column_letter, read_xlsx, safe_title, write_only_workbook, write_table
+from ..excel.xlsx import (Styles, cell, column_letter, read_xlsx, row_height, safe_title, write_only_workbook,
+                          write_table)
 
 COMPARISON_SHEET = "Coder comparison"
 DISAGREEMENT_SHEET = "Disagreements"
@@ -53,6 +54,8 @@ def write_comparison_sheet(wb, store, coders: Sequence[str], styles: Styles | No
 
     st = styles or Styles()
     ws = wb.add_sheet(safe_title(title), widths=(28, 16, 16, 12, 90))
+    # printed: landscape A4 as wide as the page (the text column wraps), the sheet's name on every page
+    ws.print_setup(landscape=True, fit_width=True, header=title, footer="{page} / {pages}")
     code_names = {c["key"]: c["name"] for c in store.codes()}
     wanted = list(codes) if codes is not None else None
     listed = 0
@@ -98,7 +101,8 @@ def write_comparison_sheet(wb, store, coders: Sequence[str], styles: Styles | No
                 for sid in ids:
                     seg = segs[sid]
                     ws.append([cell(who), cell(seg["key"]), cell(seg["source"]), sid,
-                               cell(seg["text"], alignment=st.wrap)])
+                               cell(seg["text"], alignment=st.wrap)],
+                              height=row_height(("", "", "", "", seg["text"]), {4: 90}))
                     listed += 1
         ws.append([])
     return listed

@@ -203,15 +203,25 @@ def sheet():
 @click.argument("out", type=click.Path(dir_okay=False))
 @coder_option
 @click.option("--group", default=None, metavar="F1", help="Only this focus group.")
+@click.option("--main-theme", is_flag=True,
+              help="Add a column with each participant segment's suggested main theme, its score and why, from the "
+                   "codebook alone (as 'qualcode suggest themes'; with sentence vectors when the semantic extra is "
+                   "installed).")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @pass_env
-def sheet_export(env: Env, out, coder, group, force):
+def sheet_export(env: Env, out, coder, group, main_theme, force):
     """Write a coding workbook: one row per segment, drop-down code columns, a memo column."""
     from ..excel.coding_sheet import export_sheet
     from .formatting import sheet_written
 
     refuse_overwrite(out, force)
-    click.echo(sheet_written(export_sheet(env.open(), out, coder=resolve_coder(coder), group=group)))
+    semantic = False
+    if main_theme:
+        from ..coding.semantic import wanted
+
+        semantic = wanted("auto")
+    click.echo(sheet_written(export_sheet(env.open(), out, coder=resolve_coder(coder), group=group,
+                                          main_theme=main_theme, semantic=semantic)))
 
 
 @sheet.command("import")

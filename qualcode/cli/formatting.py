@@ -71,6 +71,8 @@ def codebook_lines(tree: dict, *, rules: bool = False) -> list[str]:
                         out.append(f"{pad}    {k}: {', '.join(r[k])}")
                 for p in r.get("patterns", []):
                     out.append(f"{pad}    pattern: {json.dumps(p, ensure_ascii=False)}")
+                if r.get("overruled_by"):
+                    out.append(f"{pad}    overruled by: {', '.join(r['overruled_by'])}")
     return out
 
 

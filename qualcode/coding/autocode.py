@@ -672,6 +672,7 @@ class AutocodeResult:
     below: int = 0                 # code matches under min_score, not coded
     introductions: int = 0         # introduction-round turns left out
     rejected: int = 0              # matches the researcher rejected before, not coded again
+    overruled: int = 0             # matches left out for a code that overrules them (rules: overruled_by)
     precision: dict[str, tuple[int, int]] = field(default_factory=dict)  # code -> (right, checked)
 
     @property
@@ -699,6 +700,9 @@ class AutocodeResult:
             left.append(f"{self.introductions} turns of the introduction round (--introductions codes them)")
         if self.rejected:
             left.append(f"{self.rejected} matches you rejected")
+        if self.overruled:
+            left.append(f"{self.overruled} matches overruled by a more specific code on the same segment "
+                        f"(overruled_by in the codebook)")
         if left:
             out.append("left out: " + "; ".join(left))
         if any(checked for _, checked in self.precision.values()):
@@ -755,12 +759,14 @@ def rule_codes(store, codes: list[str] | None = None) -> list[dict]:
 
 
 def score_matches(compiled: CompiledRules | StoredRules, segs: list[tuple[int, str]], language: str,
-                  min_score: float = 0.0, progress=None) -> tuple[list[Match], int]:
+                  min_score: float = 0.0, progress=None, overruled_by: dict[str, list[str]] | None = None,
+                  overruled: list | None = None) -> tuple[list[Match], int]:
     """Every code match on ``segs`` ((id, text) pairs) with its rules and score, in segment order and
     most confident first within a segment; and how many matches scored under ``min_score`` (left out).
     ``progress``: a callback ``progress(items, label)`` that yields the items back (qualcode.cli.progress),
-    or None."""
-    from .rulescore import rule_hits, score_hits
+    or None. ``overruled_by``: code -> codes whose match on the same segment leaves it out
+    (:func:`qualcode.coding.rulescore.overrule`); the matches left out so are appended to ``overruled``."""
+    from .rulescore import overrule, rule_hits, score_hits
 
     out: list[Match] = []
     below = 0
@@ -780,6 +786,10 @@ def score_matches(compiled: CompiledRules | StoredRules, segs: list[tuple[int, s
                 below += 1
                 continue
             here.append(Match(sid, code, spans, hits, score))
+        if overruled_by:
+            here, dropped = overrule(here, overruled_by)
+            if overruled is not None:
+                overruled.extend(dropped)
         out.extend(sorted(here, key=lambda m: (-m.score, order.get(m.code, len(order)))))  # ties: codebook order
     return out, below
 
@@ -851,7 +861,9 @@ def autocode(store, codes: list[str] | None = None, dry_run: bool = False, min_s
                                                                             status="rejected")}
     todo = [(s, t) for s, t in segs if s not in intro]
     compiled = stored_rules(store, chosen, todo) or spacy_rules(store, chosen)
-    found, below = score_matches(compiled, todo, store.language, min_score, progress)
+    overruled: list[Match] = []
+    found, below = score_matches(compiled, todo, store.language, min_score, progress,
+                                 {c["key"]: c["rules"].get("overruled_by", []) for c in chosen}, overruled)
     matches = [m for m in found if (m.segment_id, code_id[m.code]) not in rejected]
     per_code = {c["key"]: 0 for c in chosen}
     for m in matches:
@@ -861,7 +873,7 @@ def autocode(store, codes: list[str] | None = None, dry_run: bool = False, min_s
     result = AutocodeResult(dry_run=dry_run, codes=[c["key"] for c in chosen], per_code=per_code,
                             n_segments=len(segs), n_coded=len({s for s, _ in pairs}),
                             matches=matches if dry_run else [], min_score=min_score, below=below,
-                            introductions=n_intro, rejected=len(found) - len(matches),
+                            introductions=n_intro, rejected=len(found) - len(matches), overruled=len(overruled),
                             precision=precision_estimates(store, found, source_of))  # rejections count too
     if dry_run:
         ids = {m.segment_id for m in matches}

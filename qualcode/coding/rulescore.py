@@ -24,6 +24,12 @@ the segment it matched, and whether they were negated) and scored from them
 ``autocode`` codes a segment only when the score reaches ``min_score`` (:data:`DEFAULT_MIN_SCORE`:
 0.5: one keyword, phrase or pattern codes, one hint alone or a negated keyword does not). Turns of the
 introduction round (:func:`introduction_segments`) are not coded at all by default.
+
+A code's ``overruled_by`` (a list of code ids under its ``rules:`` in the codebook) makes its exclude
+criterion a rule: on a segment where one of those codes is coded too, this code is left out
+(:func:`overrule`). It is for a more specific sibling that the code's exclude criterion names ("the job
+coach as a member of the care team: see co_jobcoach_zorgteam"): the same words, read in the sibling's
+context, belong to the sibling only.
 """
 
 from __future__ import annotations
@@ -159,3 +165,15 @@ def introduction_segments(segments: list[dict], language: str) -> set[int]:
         elif now == "in":
             out.add(s["id"])
     return out
+
+
+def overrule(matches: list, overruled_by: dict[str, list[str]]) -> tuple[list, list]:
+    """Split one segment's coded ``matches`` (objects with a ``code``) into those kept and those
+    overruled: a match whose code lists, in ``overruled_by`` (code -> code ids), a code that is also
+    among ``matches`` is left out. The codebook forbids cycles, so the order of the matches does not
+    matter."""
+    coded = {m.code for m in matches}
+    kept, dropped = [], []
+    for m in matches:
+        (dropped if coded.intersection(overruled_by.get(m.code, ())) else kept).append(m)
+    return kept, dropped

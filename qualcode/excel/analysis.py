@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -47,8 +48,8 @@ from ..store.core import exported
 from ..files.textsafe import xml_text
 from ..reports.catalogues import catalogue
 from ..reports.quotes import cite, rank_by_typicality, report_quotes, shorten, short_quote
-from .xlsx import (Alignment, BarChart, CellStyle, Font, Series, Styles, column_letter, fit_widths, hex_fill,
-                   light, read_xlsx, safe_title, write_only_workbook)
+from .xlsx import (PORTRAIT_WIDTH, Alignment, BarChart, CellStyle, Font, Series, Styles, column_letter, fit_widths,
+                   hex_fill, light, read_xlsx, row_height, safe_title, write_only_workbook)
 
 SheetWriter = Callable[[Any, Any, Styles], None]
 _EXTRA_SHEETS: list[SheetWriter] = []
@@ -60,8 +61,6 @@ SHEET_KEYS = ("sheet_codebook", "sheet_fragments", "sheet_by_theme", "sheet_summ
 SHEETS = tuple(catalogue("en")[k] for k in SHEET_KEYS)   # the English names (a Dutch project's: its own)
 THEME_SUMMARY = "Theme summary"
 COMMENTS_HEADER = "supervisor comments"
-LINE_HEIGHT = 15.0     # points per line of 11-point text
-MAX_ROW_HEIGHT = 409   # Excel's tallest row
 N_SUMMARY_QUOTES = 3
 ZIP_LEVEL = 1   # deflate level of the .xlsx: 1 zips a large workbook ~3x faster than level 6, ~20% larger
 MAX_CHART_GROUPS = 25   # more focus groups than this: no theme x group chart (the heat-map table stays)
@@ -183,7 +182,6 @@ def _sheet(wb, ctx: "_Ctx", title: str, widths: Sequence[float], freeze: str | N
     return ws, ws
 
 
-PORTRAIT_WIDTH = 95   # column width units that fit an A4 page upright; wider sheets print landscape
 
 
 def _print_setup(ws, ctx: "_Ctx", widths: Sequence[float], title_rows: str | None) -> None:
@@ -194,23 +192,6 @@ def _print_setup(ws, ctx: "_Ctx", widths: Sequence[float], title_rows: str | Non
                    margins=(0.4, 0.4, 0.6, 0.6),
                    header=ctx.L["page_header"].format(project=ctx.project, sheet=ws.title),
                    footer=ctx.L["page_footer"].format(page="{page}", pages="{pages}"), header_size=8)
-
-
-def row_height(values: Sequence[Any], wrap_widths: dict[int, float], bold: bool = False) -> float | None:
-    """The height (points) a row needs to show its wrapped cells' text whole, or None for one line.
-    ``wrap_widths``: column index -> width (characters) of the columns that wrap. An estimate (the
-    characters over the characters a line holds, plus one line per line break), erring tall."""
-    lines = 1
-    n_values = len(values)
-    for i, width in wrap_widths.items():
-        if i < n_values:
-            v = values[i]
-            if v.__class__ is str and v:
-                per_line = int(max(1.0, width * (1.0 if bold else 1.1)))   # characters of proportional text a line holds
-                n = -(-len(v) // per_line) + v.count("\n")
-                if n > lines:
-                    lines = n
-    return None if lines == 1 else min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + 2)
 
 
 class _Paged:
@@ -496,19 +477,21 @@ def _matrices(wb, ctx: _Ctx) -> None:
         _heat(ws, f"B{first}:{column_letter(len(groups) + 1)}{first + nt - 1}")
 
     # native charts to the right of block 1
+    # a horizontal bar per theme needs about 0.9 cm for its wrapped label to be drawn
+    theme_chart_cm = max(7.5, 3.0 + 0.9 * nt)
     if nt:
         total_col = len(groups) + 2
         ws.add_chart(BarChart(L["chart_theme"], [Series(total_col, 3, nt + 2, title_row=2,
                                                         colours=[t["colour"] for t in themes])],
                               category_column=1, anchor=f"{column_letter(total_col + 2)}1", horizontal=True,
-                              legend=False, width_cm=13, height_cm=7.5))
+                              legend=False, width_cm=13, height_cm=theme_chart_cm))
         if 0 < len(groups) <= MAX_CHART_GROUPS:
             ws.add_chart(BarChart(L["chart_group"], [Series(c, 3, nt + 2, title_row=2)
                                                      for c in range(2, len(groups) + 2)],
                                   category_column=1, anchor=f"{column_letter(total_col + 11)}1",
                                   horizontal=False, width_cm=15, height_cm=7.5))
-    # keep the next block below the charts (15 rows tall)
-    while row < 17:
+    # keep the next block below the charts (a row is about 0.5 cm tall)
+    while row < 2 + math.ceil(theme_chart_cm / 0.5):
         put([])
     put([])
     # block 2: theme × participant

@@ -3,7 +3,8 @@
 Export (:func:`export_sheet`) writes the sheet ``Coding`` with one row per segment in
 transcript order: key ("F1 P2"), speaker, time, text, a ``fragment`` column, the coder's
 current codes in ``code 1..N`` columns (drop-down lists of code ids), a ``memo`` column, after
-``autocode`` a ``why`` column (which rules of which codes matched, with scores; import ignores it), and a
+``autocode`` a ``why`` column (which rules of which codes matched, with scores; import ignores it), on request
+a ``main theme (suggested)`` column (the codebook-only ranking's first theme, its score and why; ignored too), and a
 hidden ``qualcode id`` column holding ``SEGMENT_ID:CHECKSUM``. An empty ``fragment`` means the
 codes are on the whole segment; words in it (pasted, or trimmed from the text) put the row's
 codes on just those words. Each fragment the coder coded gets its own row beneath its segment's
@@ -40,6 +41,7 @@ MEMO_HEADER = "memo"
 TEXT_HEADER = "text"
 FRAGMENT_HEADER = "fragment"
 WHY_HEADER = "why"   # the rules behind the rule codings of the segment (read-only: import ignores it)
+MAIN_THEME_HEADER = "main theme (suggested)"   # with main_theme: the codebook-only ranking's first theme (ignored)
 FORMAT = "qualcode coding sheet 1"
 _CODE_HEADER = re.compile(r"^code\s*\d*$", re.IGNORECASE)
 CELL_LIMIT = 32767       # Excel's limit on the text of one cell (in UTF-16 units)
@@ -120,12 +122,15 @@ class SheetExport:
 
 
 @exported
-def export_sheet(store, path: str, coder: str, group: str | None = None) -> SheetExport:
-    """Write the coding workbook for ``coder`` (optionally one focus group); returns what it holds."""
+def export_sheet(store, path: str, coder: str, group: str | None = None, *, main_theme: bool = False,
+                 semantic: bool = False) -> SheetExport:
+    """Write the coding workbook for ``coder`` (optionally one focus group); returns what it holds. With
+    ``main_theme``, a column gives each participant segment's suggested main theme, its score and why
+    (:func:`qualcode.coding.themerank.rank_segments`, with sentence vectors when ``semantic``)."""
     from ..codebook.yamlfile import codebook_from_store, codebook_rows, write_codebook_sheet
     from ..errors import unknown
     from ..ingest.project import format_timestamp
-    from .analysis import row_height
+    from .xlsx import row_height
     from .xlsx import Styles, column_letter, hex_fill, light, style, write_only_workbook
 
     if group and group not in store.groups():
@@ -146,9 +151,11 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> Shee
     n_text = max(len(v) for v in texts.values())
     n_memo = max([len(v) for v in memo_texts.values()] + [1])
     why = rule_reasons(store)
+    themes = main_themes(store, group, semantic) if main_theme else None
     header = ["key", "speaker", "time", TEXT_HEADER] + [f"{TEXT_HEADER} ({k})" for k in range(2, n_text + 1)] + [
         FRAGMENT_HEADER] + [f"code {i}" for i in range(1, n_code_cols + 1)] + [MEMO_HEADER] + [
-        f"{MEMO_HEADER} ({k})" for k in range(2, n_memo + 1)] + ([WHY_HEADER] if why else []) + [ID_HEADER]
+        f"{MEMO_HEADER} ({k})" for k in range(2, n_memo + 1)] + ([WHY_HEADER] if why else []) + (
+        [MAIN_THEME_HEADER] if themes is not None else []) + [ID_HEADER]
     frag_col = 3 + n_text    # 0-based index of 'fragment'
     first_code = frag_col + 1  # 0-based index of 'code 1'
     st = Styles()
@@ -156,7 +163,7 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> Shee
     with write_only_workbook(path) as wb:
         # the text column is as wide as fits beside key, speaker and time on a landscape A4 page
         widths = [13, 11, 9, 62] + [62] * (n_text - 1) + [40] + [22] * n_code_cols + [40] * n_memo + (
-            [60] if why else []) + [16]
+            [60] if why else []) + ([50] if themes is not None else []) + [16]
         ws = wb.add_sheet(SHEET, widths=widths, freeze=f"{column_letter(first_code + 1)}2")
         id_col = column_letter(len(header))
         ws.set_width(len(header), widths[-1], hidden=True)
@@ -181,6 +188,8 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> Shee
                 values += _padded(memo_texts.get(s["id"], [""]) if span is None else [""], n_memo)
                 if why:
                     values.append(why.get(s["id"], "") if span is None else "")
+                if themes is not None:
+                    values.append(themes.get(s["id"], "") if span is None else "")
                 values.append(row_id)
                 if fill not in row_styles:
                     row_styles[fill] = [style(fill=fill if i < first_code else None,
@@ -213,6 +222,18 @@ def export_sheet(store, path: str, coder: str, group: str | None = None) -> Shee
     n_coded = sum(1 for s in segs if any(spans.get(s["id"], {}).values()))
     n_frag = sum(1 for s in segs for k in spans.get(s["id"], {}) if k is not None)
     return SheetExport(str(path), coder, len(segs), n_coded, n_frag, n_codes)
+
+
+def main_themes(store, group: str | None, semantic: bool) -> dict[int, str]:
+    """segment id -> 'theme (score, basis): why' of each participant segment's suggested main theme."""
+    from ..coding.themerank import rank_segments
+
+    out = {}
+    for s in rank_segments(store, group=group, semantic=semantic).segments:
+        m = s.main
+        out[s.segment_id] = (f"{m.key} ({m.score:.2f}, {s.basis}): {m.why}" if s.evidence
+                             else "- (nothing in common with the codebook)")[:CELL_LIMIT // 2]
+    return out
 
 
 def rule_reasons(store) -> dict[int, str]:

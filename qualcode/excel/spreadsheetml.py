@@ -303,17 +303,20 @@ def _chart_xml(chart: BarChart, sheet: str) -> str:
                    f"</c:cat><c:val><c:numRef><c:f>{_text(q)}!${col}${s.first}:${col}${s.last}</c:f></c:numRef>"
                    "</c:val></c:ser>")
     # the axes as plain as LibreOffice and Excel draw them well: every category label (wrapped when
-    # long), grey value gridlines (drawn only with a line given), no tick marks; <c:delete val="0"/>
+    # long; tickLblSkip 1, or a reader drops labels it finds crowded), grey value gridlines (drawn only with a line given), no tick marks; <c:delete val="0"/>
     # or Excel hides the axes
+    # horizontal bars run top to bottom in the table's order (reversed category axis, the value axis
+    # crossing it at its last category so it stays below the bars)
     cat_pos = "l" if chart.horizontal else "b"
+    order, val_crosses = ("maxMin", '<c:crosses val="max"/>') if chart.horizontal else ("minMax", "")
     out.append('<c:gapWidth val="150"/><c:axId val="10"/><c:axId val="100"/></c:barChart>'
-               '<c:catAx><c:axId val="10"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
+               f'<c:catAx><c:axId val="10"/><c:scaling><c:orientation val="{order}"/></c:scaling><c:delete val="0"/>'
                f'<c:axPos val="{cat_pos}"/><c:majorTickMark val="none"/><c:minorTickMark val="none"/>'
-               '<c:crossAx val="100"/><c:lblOffset val="100"/></c:catAx>'
+               '<c:crossAx val="100"/><c:lblOffset val="100"/><c:tickLblSkip val="1"/></c:catAx>'
                '<c:valAx><c:axId val="100"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
                '<c:axPos val="l"/><c:majorGridlines><c:spPr><a:ln w="6350"><a:solidFill><a:srgbClr val="B3B3B3"/>'
                '</a:solidFill></a:ln></c:spPr></c:majorGridlines><c:majorTickMark val="none"/><c:minorTickMark val="none"/>'
-               '<c:crossAx val="10"/></c:valAx></c:plotArea>')
+               f'<c:crossAx val="10"/>{val_crosses}</c:valAx></c:plotArea>')
     if chart.legend:
         out.append('<c:legend><c:legendPos val="r"/><c:overlay val="0"/></c:legend>')
     out.append('<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>')

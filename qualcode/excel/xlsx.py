@@ -104,6 +104,28 @@ def style(fill: Fill | None = None, font: Font | None = None, alignment: Alignme
     return CellStyle(fill, font, alignment, number_format or None, border)
 
 
+LINE_HEIGHT = 15.0     # points per line of 11-point text
+PORTRAIT_WIDTH = 95    # column width units that fit an A4 page upright; wider sheets print landscape
+MAX_ROW_HEIGHT = 409   # Excel's tallest row
+
+
+def row_height(values: Sequence[Any], wrap_widths: dict[int, float], bold: bool = False) -> float | None:
+    """The height (points) a row needs to show its wrapped cells' text whole, or None for one line.
+    ``wrap_widths``: column index -> width (characters) of the columns that wrap. An estimate (the
+    characters over the characters a line holds, plus one line per line break), erring tall."""
+    lines = 1
+    n_values = len(values)
+    for i, width in wrap_widths.items():
+        if i < n_values:
+            v = values[i]
+            if v.__class__ is str and v:
+                per_line = int(max(1.0, width * (1.0 if bold else 1.1)))   # characters of proportional text a line holds
+                n = -(-len(v) // per_line) + v.count("\n")
+                if n > lines:
+                    lines = n
+    return None if lines == 1 else min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + 2)
+
+
 def cell(value: Any, *, fill: Fill | None = None, font: Font | None = None, alignment: Alignment | None = None,
          number_format: str | None = None) -> Cell:
     """A value with its own style, for ``Sheet.append``; text stays text (never a formula)."""
@@ -113,7 +135,7 @@ def cell(value: Any, *, fill: Fill | None = None, font: Font | None = None, alig
 def write_table(wb: Workbook, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], *,
                 widths: Sequence[float] | None = None, wrap_cols: Iterable[int] = (), styles: Styles | None = None,
                 row_fills: Iterable | None = None, freeze: str = "A2", autofilter: bool = True) -> Sheet:
-    """Append a sheet: styled header, frozen, filtered, set widths.
+    """Append a sheet: styled header, frozen, filtered, set widths, set up to print one page wide.
 
     ``row_fills`` (optional) gives a fill (or None) per row, in step with ``rows``.
     """
@@ -124,6 +146,8 @@ def write_table(wb: Workbook, title: str, header: Sequence[str], rows: Iterable[
     head = style(fill=st.header_fill, font=st.header_font)
     ws.append(list(header), [head] * len(header))
     fills = iter(row_fills) if row_fills is not None else None
+    # wrapped columns get rows as tall as their text (readers do not all size rows on opening)
+    wrap_widths = {i: widths[i] for i in wraps if i < len(widths)}
     plain: dict = {}
     for row in rows:
         fill = next(fills) if fills is not None else None
@@ -131,9 +155,12 @@ def write_table(wb: Workbook, title: str, header: Sequence[str], rows: Iterable[
         key = (fill, n)
         if key not in plain:
             plain[key] = [style(fill=fill, alignment=st.wrap if i in wraps else None) for i in range(n)]
-        ws.append(row, plain[key])
+        ws.append(row, plain[key], height=row_height(row, wrap_widths) if wrap_widths else None)
     if autofilter and header:
         ws.autofilter(f"A1:{column_letter(len(header))}{ws.rows}")
+    # printed: A4 one page wide, landscape when wider than an upright page, the header row on every page
+    ws.print_setup(landscape=sum(widths) > PORTRAIT_WIDTH, fit_width=True, repeat_rows=1 if header else 0,
+                   header=ws.title, footer="{page} / {pages}")
     return ws
 
 

@@ -194,9 +194,11 @@ class CodebookMixin:
                           (new_parent, old_parent, new_parent))
 
     def codebook_texts_for_lemmas(self) -> list[str]:
-        """Every text of the codebook that gets lemmatised: code names, descriptions, examples, rules."""
-        return [t for r in self.conn.execute("SELECT name, description, include, exclude, example, rules FROM codes")
-                for t in r if t]
+        """Every text of the codebook that gets lemmatised: code names, descriptions, examples, rules, and the
+        themes' names and descriptions (the main-theme ranking reads them)."""
+        codes = self.conn.execute("SELECT name, description, include, exclude, example, rules FROM codes").fetchall()
+        themes = self.conn.execute("SELECT name, description FROM themes").fetchall()
+        return [t for r in codes + themes for t in r if t]
 
     # -------------------------------------------------------------------- keys
     def name_for_key(self, kind: str, key: str) -> str | None:
