@@ -80,24 +80,37 @@ def analyse_tokens(texts: list[str], language: str, pipeline_name: str | None = 
     blobs: list[bytes] = []
     flags: dict[str, int] = {}
     if texts:
+        from spacy.attrs import LEMMA, LENGTH, ORTH, SPACY
+
         nlp = pipeline(language, pipeline_name or None)
+        vocab, strings = nlp.vocab, nlp.vocab.strings
         disable = [p for p in nlp.pipe_names if p not in ("qualcode_lemmatizer", "lemmatizer")]
-        docs = []
+        term_of: dict[tuple[int, int], str | None] = {}   # (form, lemma) hashes -> the overview term, or None
+
+        def term(orth: int, lemma_hash: int) -> str | None:
+            """A token's overview term, decided once per (form, lemma); also learns its lower-case form."""
+            lex = vocab[orth]
+            lower = lex.lower_
+            if lower not in forms:  # spaCy's tokens too ("kon.", "voor-"): autocode lemmatises them
+                forms[lower] = lem(lower)
+            if not lex.is_alpha or len(lex.orth_) < 3:
+                return None
+            lemma = strings[lemma_hash].lower() if lemma_hash else ""
+            lemma = lemma or lower
+            return None if lower in stops or lemma in stops else lemma
+
+        orths: set[int] = set()
         for text, doc in zip(texts, nlp.pipe(texts, batch_size=256, disable=disable)):
-            row = []
-            for tok in doc:
-                if tok.lower_ not in forms:  # spaCy's tokens too ("kon.", "voor-"): autocode lemmatises them
-                    forms[tok.lower_] = lem(tok.lower_)
-                if not tok.is_alpha or len(tok) < 3:
-                    continue
-                lemma = tok.lemma_.lower() or tok.lower_
-                if tok.lower_ in stops or lemma in stops:
-                    continue
-                row.append(lemma)
-            terms.append(row)
-            blobs.append(token_cache.doc_tokens(doc, text))
-            docs.append(doc)
-        flags, lower_ok = token_cache.forms_ok(nlp, token_cache.docs_forms(docs))
+            # arrays, not a Token object per word: each distinct (form, lemma) is looked at once
+            arr = doc.to_array([ORTH, LEMMA, LENGTH, SPACY])
+            pairs = list(zip(arr[:, 0].tolist(), arr[:, 1].tolist())) if len(doc) else []
+            for pair in set(pairs).difference(term_of):
+                term_of[pair] = term(*pair)
+            terms.append([t for t in map(term_of.__getitem__, pairs) if t is not None])
+            blobs.append(token_cache.checked_encode(arr[:, 2], arr[:, 3], text) if len(doc)
+                         else token_cache.checked_encode([], [], text))
+            orths.update(o for o, _ in pairs)
+        flags, lower_ok = token_cache.forms_ok(nlp, [strings[h] for h in orths])
         if not lower_ok:  # a language whose lower-case forms are not lower(): no stored tokens
             blobs = [token_cache.UNKNOWN] * len(texts)
     return content, terms, forms, (blobs, flags)

@@ -78,16 +78,22 @@ _STEP = bytes((b >> 1) + (b & 1) for b in range(256))  # ... -> its length and i
 
 
 def doc_tokens(doc, text: str) -> bytes:
-    """A processed text's tokens, encoded; :data:`UNKNOWN` if they do not give back ``text`` with
-    lower-case forms equal to ``lower()`` of their text."""
+    """A processed text's tokens, encoded (:func:`checked_encode`)."""
     from spacy.attrs import LENGTH, SPACY
 
     if not len(doc):
-        return encode([], []) if not text else UNKNOWN
+        return checked_encode([], [], text)
     arr = doc.to_array([LENGTH, SPACY])
-    if int(arr.sum()) != len(text):   # tokens and their spaces always make the text; never stored otherwise
+    return checked_encode(arr[:, 0], arr[:, 1], text)
+
+
+def checked_encode(lengths, spaces, text: str) -> bytes:
+    """:func:`encode`, or :data:`UNKNOWN` if the tokens and their spaces do not make up ``text`` (spaCy's
+    always do; never stored otherwise)."""
+    total = (int(lengths.sum()) + int(spaces.sum())) if hasattr(lengths, "sum") else sum(lengths) + sum(spaces)
+    if total != len(text):
         return UNKNOWN
-    return encode(arr[:, 0], arr[:, 1])
+    return encode(lengths, spaces)
 
 
 def lexeme_flags(lex) -> int:
