@@ -77,7 +77,7 @@ READERS = {
     # the rules match over the tokens stored at ingest (qualcode.text.tokens): no spaCy, not even numpy
     ("autocode", "--dry-run"): set(),
     ("autocode",): set(),
-    ("suggest", "themes", "--semantic", "off"): {"numpy", "spacy"},   # the rules as autocode; words from the cache
+    ("suggest", "themes", "--semantic", "off"): {"numpy"},   # the rules as autocode (stored tokens); words from the cache
 }
 
 
