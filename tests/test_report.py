@@ -66,9 +66,13 @@ def test_html_is_self_contained_with_figures_and_print_css(outputs):
     _, d, _ = outputs
     text = (d / "report.html").read_text(encoding="utf-8")
     doc = lxml.html.fromstring(text)
-    imgs = doc.xpath("//img/@src")
-    assert len(imgs) == 3 and all(src.startswith("data:image/png;base64,") for src in imgs)
-    assert not doc.xpath("//link[@href] | //script[@src]")
+    svgs = doc.xpath("//figure/svg")      # the figures inline, each named for screen readers
+    assert [f.get("id") for f in doc.xpath("//figure")] == ["figure-fragments", "figure-heatmap", "figure-map"]
+    assert len(svgs) == 3 and all(s.get("role") == "img" for s in svgs)
+    for s in svgs:
+        title, desc = (doc.get_element_by_id(i) for i in s.get("aria-labelledby").split())
+        assert title.text == s.getparent().xpath("string(figcaption)") and desc.text
+    assert not doc.xpath("//img | //link[@href] | //script | //svg//*[@*[contains(name(), 'href')]]")
     assert "@media print" in text
     assert not re.search(r"""(src|href)=["']https?:""", text)
 
@@ -198,15 +202,19 @@ def test_many_groups_heatmap_bounded_and_spread_truncated():
 
     from PIL import Image
 
-    from qualcode.reports import charts
+    from qualcode.reports import charts, drawing
     from qualcode.reports.report import MAX_GROUPS_LISTED, _per_group
 
     groups = [f"F{i}" for i in range(1, 201)]
     counts = {(1, g): i % 7 for i, g in enumerate(groups)}
-    png = charts.theme_group_heatmap([{"id": 1, "name": "Werk", "colour": "#E69F00"}], groups, counts,
-                                     title="t", group_label="g")
-    width, height = Image.open(io.BytesIO(png)).size
-    assert width < 14 * 130 + 400 and height < 1000
+    chart = charts.theme_group_heatmap([{"id": 1, "name": "Werk", "colour": "#E69F00"}], groups, counts,
+                                       title="t", group_label="g")
+    width, height = Image.open(io.BytesIO(drawing.to_png(chart))).size
+    assert chart.width <= 1050 and width < 14 * 130 + 400 and height < 1000
+    assert chart.texts("count") == []                               # no numbers in 200 narrow cells
+    labels = chart.texts("group")                                   # thinned: as many as fit side by side
+    assert 10 < len(labels) < 200 and labels[0].text == "F1"
+    assert all(a.box[2] < b.box[0] for a, b in zip(labels, labels[1:]))
     spread = _per_group(1, groups, counts)
     assert len(spread) == MAX_GROUPS_LISTED + 1 and spread[-1] == ("…", None)
     assert [n for _, n in spread[:-1]] == [6] * MAX_GROUPS_LISTED          # the groups with most fragments
@@ -214,7 +222,7 @@ def test_many_groups_heatmap_bounded_and_spread_truncated():
 
 
 def test_unchanged_figures_are_reused_from_the_project(tmp_path, monkeypatch):
-    """A second report with nothing changed draws no figure (matplotlib is not needed); a change draws
+    """A second report with nothing changed draws no figure (not even Pillow's drawing is needed); a change draws
     the figures that show it again (issue 24)."""
     from qualcode.reports import charts
     from qualcode.reports.report import build_report
@@ -243,7 +251,7 @@ def test_unchanged_figures_are_reused_from_the_project(tmp_path, monkeypatch):
     third = build_report(store, "en").figures
     assert sorted(drawn) == ["fragments_per_theme", "thematic_map", "theme_group_heatmap"]
     assert third["fragments"] != first["fragments"]
-    assert store.conn.execute("SELECT COUNT(*) FROM figure_cache").fetchone()[0] == 9
+    assert store.conn.execute("SELECT COUNT(*) FROM figure_cache").fetchone()[0] == 18   # each as SVG and PNG
     store.close()
 
 
@@ -280,10 +288,11 @@ def test_quotes_are_fragments_shown_once_and_say_where_else_they_are_coded(sampl
 
 
 # ------------------------------------------------------------------ the thematic map's labels
-@pytest.mark.parametrize("n_themes,n_codes", [(6, 3), (3, 6), (8, 2)])
+@pytest.mark.parametrize("n_themes,n_codes", [(6, 3), (3, 6), (8, 2), (1, 7), (2, 4)])
 def test_thematic_map_labels_do_not_overlap(n_themes, n_codes):
-    """No two labels' bounding boxes (themes and codes, as rendered) intersect, with long names too."""
-    from qualcode.reports import charts
+    """No two labels' boxes (themes and codes, as measured with the font that paints them) intersect, and
+    no code label covers a theme's box, with long names too; every theme and code is labelled."""
+    from qualcode.reports import charts, drawing
 
     themes = [{"id": t, "name": f"Thema {t} met een vrij lange naam over werk en zorg", "colour": "#E69F00"}
               for t in range(1, n_themes + 1)]
@@ -291,13 +300,25 @@ def test_thematic_map_labels_do_not_overlap(n_themes, n_codes):
               "display_colour": "#56B4E9", "n_segments": 10 + k} for t in range(1, n_themes + 1)
              for k in range(n_codes)]
     co = {(codes[i]["id"], codes[i + 1]["id"]): 5 + i for i in range(0, len(codes) - 1, 2)}
-    fig, labels = charts.thematic_map_figure(themes, codes, co, title="Thematische kaart")
-    boxes = charts.label_boxes(fig, labels)
-    assert len(boxes) == n_themes * (1 + n_codes)
-    clashes = [(labels[i].get_text(), labels[j].get_text()) for i in range(len(boxes))
-               for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+    chart = charts.thematic_map(themes, codes, co, title="Thematische kaart")
+    labels = chart.texts("theme") + chart.texts("code")
+    assert [t.text for t in chart.texts("theme")] == [ln for t in themes for ln in drawing.wrap(t["name"], 18)]
+    assert [t.text for t in chart.texts("code")] == [ln for c in codes for ln in drawing.wrap(c["name"], 20)]
+    boxes = [t.box for t in labels]
+    clashes = [(labels[i].text, labels[j].text) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
+               if _overlap(boxes[i], boxes[j])]
     assert clashes == []
-    charts._plt().close(fig)
+    theme_boxes = [(r.x, r.y, r.x + r.w, r.y + r.h) for r in chart.items
+                   if isinstance(r, drawing.Rect) and r.stroke == "#E69F00"]
+    assert len(theme_boxes) == n_themes
+    assert [t.text for t in chart.texts("code") if any(_overlap(t.box, b) for b in theme_boxes)] == []
+    inside = [t.text for t in chart.items if isinstance(t, drawing.Text)
+              if t.box[0] < 0 or t.box[1] < 0 or t.box[2] > chart.width or t.box[3] > chart.height]
+    assert inside == []                                            # nothing cut off at the edges
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def test_docx_quote_table_is_80_20_and_plain(outputs):

@@ -4,15 +4,15 @@
 order the student set, their status, definition, key messages, spread over
 groups and participants, representative quotes with "(F2 P2)" keys, supervisor
 comments, the six steps' state and the figures); the writers only lay it out.
-HTML is one self-contained file (figures as data: URIs, print CSS); DOCX uses
-Word's own heading styles, a table per theme's quotes and embedded figures;
-Markdown writes its figures next to it as PNG files. Every writer passes the report's text
+HTML is one self-contained file (figures as inline SVG, print CSS); DOCX uses
+Word's own heading styles, a table per theme's quotes and embedded figures (PNG);
+Markdown writes its figures next to it as PNG files. Each figure is laid out once
+(qualcode.reports.charts) and rendered as SVG and PNG (qualcode.reports.drawing). Every writer passes the report's text
 through qualcode.files.textsafe (characters XML cannot hold replaced) and writes its files atomically.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
@@ -54,6 +54,14 @@ class ThemeSection:
     memos: list[dict] = field(default_factory=list)      # the researcher's own theme memos (--memos)
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One figure as the writers need it: SVG for the HTML report, PNG for DOCX and Markdown (empty
+    when the report was built without: ``build_report(png=False)``)."""
+    svg: str
+    png: bytes = b""
+
+
 @dataclass
 class Report:
     language: str
@@ -63,15 +71,16 @@ class Report:
     steps: list[dict]
     themes: list[ThemeSection]
     whose: str = ""                                           # whose codings it shows (its first lines)
-    figures: dict[str, bytes] = field(default_factory=dict)   # name -> PNG
+    figures: dict[str, Figure] = field(default_factory=dict)  # name -> the figure as SVG and PNG
     captions: dict[str, str] = field(default_factory=dict)
 
 
 def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES, figures: bool = True,
-                 coders=None, memos: bool = False, progress=None) -> Report:
+                 png: bool = True, coders=None, memos: bool = False, progress=None) -> Report:
     """Everything the report shows, in the theme order the student set, from the codings of
     ``coders`` (names as ``--coder``; default: the project's analyst, see qualcode.coding.coders).
-    ``memos``: also each theme's own memos (not only supervisor comments). ``progress``: a callback
+    ``memos``: also each theme's own memos (not only supervisor comments). ``png``: the figures as PNG
+    too (DOCX and Markdown need it; the HTML report shows their SVG). ``progress``: a callback
     ``progress(items, label)`` (qualcode.cli.progress) or None."""
     from ..coding.coders import resolve_coders
     from ..text.lemmas import load
@@ -133,15 +142,15 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
                     generated=f"{_dt.datetime.now():%Y-%m-%d %H:%M}, {L['as_of'].format(**store.as_of())}",
                     steps=steps, themes=sections, whose=whose.describe(L))
     if figures and themes:
-        figs = _Figures(store)
+        figs = _Figures(store, png)
         if progress is not None:
             list(progress(["figures"], "drawing figures"))
         report.figures["fragments"] = figs.draw(
-            charts.fragments_per_theme, themes, {t["id"]: spread.get(t["id"], {}).get("fragments", 0) for t in themes},
+            "fragments", charts.fragments_per_theme, themes, {t["id"]: spread.get(t["id"], {}).get("fragments", 0) for t in themes},
             title=L["fig_fragments"], xlabel=L["n_fragments"])
-        report.figures["heatmap"] = figs.draw(charts.theme_group_heatmap, themes, groups, by_group,
+        report.figures["heatmap"] = figs.draw("heatmap", charts.theme_group_heatmap, themes, groups, by_group,
                                               title=L["fig_heatmap"], group_label=L["focus_group"])
-        report.figures["map"] = figs.draw(charts.thematic_map, themes, codes, store.code_cooccurrence(who),
+        report.figures["map"] = figs.draw("map", charts.thematic_map, themes, codes, store.code_cooccurrence(who),
                                           title=L["fig_map"])
         figs.save()
         report.captions = {"fragments": L["fig_fragments"], "heatmap": L["fig_heatmap"], "map": L["fig_map"]}
@@ -149,33 +158,46 @@ def build_report(store, language: str | None = None, *, n_quotes: int = N_QUOTES
 
 
 class _Figures:
-    """Draws a figure only when the project holds no PNG of exactly the same figure (the same chart
-    function and inputs, the same matplotlib), and stores what it drew for the next report."""
+    """Lays out and renders a figure only when the project holds none of exactly the same figure (the
+    same chart function and inputs, the same drawing code, Pillow and font), and stores what it
+    rendered (its SVG and its PNG, two entries of the figure cache) for the next report. With ``png``
+    false only the SVG is made (an HTML report)."""
 
-    def __init__(self, store):
+    def __init__(self, store, png: bool = True):
+        import hashlib
+
+        from PIL import __version__ as pillow   # PIL's package alone: its drawing modules load when needed
+
         from ..text.nlp import package_version
 
         self.store = store
-        self.version = f"matplotlib {package_version('matplotlib')}; charts {CHARTS_FORMAT}"
+        # the drawing code itself: a change to how a figure is laid out or painted draws it anew
+        code = hashlib.sha256(b"".join((Path(__file__).parent / f).read_bytes() for f in ("charts.py", "drawing.py")))
+        self.version = f"charts {code.hexdigest()[:16]}; pillow {pillow}; font-lato {package_version('font_lato')}"
+        self.png = png
         self.drawn: dict[str, bytes] = {}
         self.used: list[str] = []
 
-    def draw(self, func, *args, **kwargs) -> bytes:
+    def draw(self, name: str, func, *args, **kwargs) -> Figure:
         import hashlib
 
+        from . import drawing
+
         key = hashlib.sha256(repr((func.__name__, self.version, args, sorted(kwargs.items()))).encode()).hexdigest()
-        png = self.store.cached_figure(key)
-        if png is None:
-            png = self.drawn[key] = func(*args, **kwargs)
-        else:
-            self.used.append(key)
-        return png
+        wanted = {"svg": drawing.to_svg, **({"png": drawing.to_png} if self.png else {})}
+        got = {kind: self.store.cached_figure(f"{key}.{kind}") for kind in wanted}
+        chart = None
+        for kind, render in wanted.items():
+            if got[kind] is None:
+                chart = chart or func(*args, **kwargs)
+                out = render(chart, f"figure-{name}") if kind == "svg" else render(chart)
+                got[kind] = self.drawn[f"{key}.{kind}"] = out.encode("utf-8") if kind == "svg" else out
+            else:
+                self.used.append(f"{key}.{kind}")
+        return Figure(svg=got["svg"].decode("utf-8"), png=got.get("png") or b"")
 
     def save(self) -> None:
         self.store.save_figures(self.drawn, self.used)
-
-
-CHARTS_FORMAT = 2  # bump when charts.py draws differently from the same inputs
 
 
 def _also(q: dict, L: dict) -> str:
@@ -201,7 +223,10 @@ def render_html(report: Report) -> str:
     report = xml_safe_tree(report)   # no character HTML or XML forbids (qualcode.files.textsafe)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent.parent / "templates")),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    images = {k: "data:image/png;base64," + base64.b64encode(v).decode("ascii") for k, v in report.figures.items()}
+    from markupsafe import Markup
+
+    # our own SVG (qualcode.reports.drawing escapes every text and checks every colour)
+    images = {k: Markup(f.svg) for k, f in report.figures.items()}
     return env.get_template("report.html.j2").render(r=report, L=report.labels, images=images)
 
 
@@ -322,8 +347,8 @@ def write_docx(report: Report, path: Path) -> None:
                     para.add_run(m["text"])
     if report.figures:
         doc.add_heading(L["figures"], level=1)
-        for name, png in report.figures.items():
-            _picture(doc, png, text_width)
+        for name, fig in report.figures.items():
+            _picture(doc, fig.png, text_width)
             cap = doc.add_paragraph(report.captions.get(name, name), style="Caption")
             for run in cap.runs:
                 run.font.size = Pt(9)
@@ -409,7 +434,8 @@ def write_report(store, out: str | Path, *, fmt: str | None = None, language: st
     formats = report_formats(out, fmt)
     if not out.parent.exists():
         raise InputError(f"folder {out.parent} does not exist; create it first.")
-    report = build_report(store, language, coders=coders, memos=memos, progress=progress)
+    report = build_report(store, language, coders=coders, memos=memos, progress=progress,
+                          png=any(f != "html" for f in formats))
     written = []
     for f, path in zip(formats, report_paths(out, formats)):
         written += _write_one(report, path, f)
@@ -422,8 +448,8 @@ def _write_one(report: Report, out: Path, fmt: str) -> list[Path]:
         atomic.write_text(out, render_html(report))
     elif fmt == "md":
         names = {k: f"{out.stem}-{k}.png" for k in report.figures}
-        for k, png in report.figures.items():
-            atomic.write_bytes(out.parent / names[k], png)
+        for k, fig in report.figures.items():
+            atomic.write_bytes(out.parent / names[k], fig.png)
             written.append(out.parent / names[k])
         atomic.write_text(out, render_markdown(report, names))
     else:

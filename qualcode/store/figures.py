@@ -1,6 +1,6 @@
-"""The figure cache: report figures as PNG, keyed by a hash of what they show.
+"""The figure cache: report figures as drawn (SVG or PNG), keyed by a hash of what they show.
 
-A report whose figures have not changed reuses them without loading matplotlib. Derived data: not audited."""
+A report whose figures have not changed reuses them (SVG or PNG) without drawing them again. Derived data: not audited."""
 
 from __future__ import annotations
 

@@ -248,8 +248,8 @@ CREATE TABLE lemma_forms (
     PRIMARY KEY (version_id, form)
 ) WITHOUT ROWID;
 
--- Report figures as drawn (PNG), keyed by a hash of everything they show and the matplotlib version:
--- a report whose figures did not change since the last one reuses them without loading matplotlib.
+-- Report figures as drawn (PNG, or SVG text in the same column), keyed by a hash of everything they show and
+-- of the drawing code: a report whose figures did not change since the last one reuses them without drawing.
 CREATE TABLE figure_cache (
     key     TEXT PRIMARY KEY,
     png     BLOB NOT NULL,
