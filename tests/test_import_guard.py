@@ -1,7 +1,8 @@
 """Commands load only the libraries they use (issue 24), checked in fresh processes on a coded project
 whose lemmas are cached: everyday commands load none of the heavy ones, the commands that read lemmas
-never load simplemma or scikit-learn (nor spaCy, except autocode for its matchers), and only commands that
-draw figures load matplotlib: no command does (the report's figures are painted with Pillow).
+never load simplemma, scikit-learn or spaCy (autocode matches over the tokens stored at ingest), and
+only commands that draw figures load matplotlib: no command does (the report's figures are painted
+with Pillow).
 
 Measure what a command imports with ``python -X importtime -m qualcode ...``."""
 
@@ -76,8 +77,10 @@ READERS = {
     ("report", "--format", "md", "--out", "report.md", "--force"): {"numpy"},
     ("report", "--format", "html,docx", "--out", "report.html", "--force"): {"numpy", "docx"},
     ("discover", "--n", "8"): {"numpy"},                  # NMF on numpy rows: no SciPy for a study this size
-    ("autocode", "--dry-run"): {"numpy", "spacy"},       # spaCy's Matcher runs the codebook's token patterns
-    ("suggest", "themes", "--semantic", "off"): {"numpy", "spacy"},   # the rules as autocode; words from the cache
+    # the rules match over the tokens stored at ingest (qualcode.text.tokens): no spaCy, not even numpy
+    ("autocode", "--dry-run"): set(),
+    ("autocode",): set(),
+    ("suggest", "themes", "--semantic", "off"): {"numpy"},   # the rules as autocode (stored tokens); words from the cache
 }
 
 
@@ -90,6 +93,30 @@ def test_a_report_whose_figures_did_not_change_loads_no_matplotlib(coded_project
     args = ("report", "--format", "html,md", "--out", "again.html", "--force")
     loaded(coded_project, *args)                      # draws (or reuses) the figures and keeps them
     assert loaded(coded_project, *args) <= {"numpy"}
+
+
+def test_autocode_loads_spacy_only_for_what_the_stored_tokens_cannot_do(coded_project, tmp_path):
+    """A token pattern the stored-token matcher does not cover (NORM) makes autocode use spaCy, with the
+    same rules; a new keyword is cut into tokens by spaCy once, and the next run needs no spaCy again."""
+    import shutil
+
+    from qualcode.store import Store
+
+    project = tmp_path / "p.qualcode"
+    shutil.copy(coded_project, project)
+    with Store.open(project) as store:
+        code = store.code("st_jobcoach")
+        rules = dict(code["rules"])
+        rules["keywords"] = list(rules.get("keywords", [])) + ["loopbaanadviseur"]
+        with store.act("code edit"):
+            store.update_code(code["id"], rules=rules)
+    assert "spacy" in loaded(project, "autocode", "--dry-run")       # the new word's tokens: from spaCy, once
+    assert "spacy" not in loaded(project, "autocode", "--dry-run")
+    with Store.open(project) as store:
+        rules["patterns"] = [{"tokens": [{"NORM": "jobcoach"}]}]
+        with store.act("code edit"):
+            store.update_code(code["id"], rules=rules)
+    assert "spacy" in loaded(project, "autocode", "--dry-run")
 
 
 @pytest.mark.parametrize("fmt", ["html", "html,docx,md"])

@@ -222,8 +222,19 @@ def test_migration_3_to_4_codings_become_spans_of_their_segments(sample_path, ti
         store.close()
 
 
+def as_version_5(path) -> None:
+    """Turn a current project file into the version-5 layout: no token cache (version 6)."""
+    con = sqlite3.connect(path)
+    for table in ("segment_tokens", "token_forms", "rule_tokens"):
+        con.execute(f"DROP TABLE {table}")
+    con.execute("PRAGMA user_version = 5")
+    con.commit()
+    con.close()
+
+
 def as_version_4(path) -> None:
     """Turn a current project file into the version-4 layout: no embedding cache (version 5)."""
+    as_version_5(path)
     con = sqlite3.connect(path)
     con.execute("DROP TABLE segment_embeddings")
     con.execute("PRAGMA user_version = 4")
@@ -250,5 +261,38 @@ def test_migration_4_to_5_adds_an_empty_embedding_cache(sample_path):
         assert store.cached_embeddings("usem3-test") == {sid: ("abc", b"\x00\x3c" * 4)}
         store.save_embeddings("usem3-newer", [])          # another encoder version: the old rows go
         assert store.cached_embeddings("usem3-test") == {}
+    finally:
+        store.close()
+
+
+def test_migration_5_to_6_adds_a_token_cache_filled_when_first_needed(sample_path):
+    """A project made before the token cache (schema 5): opening it backs it up and adds the empty token
+    tables; the lemma cache it already has is kept, and the first command that reads lemmas computes every
+    segment's tokens once."""
+    from qualcode.familiarise.overview import build_overview
+    from qualcode.text import lemmas
+
+    store = Store.open(sample_path)
+    n = store.count_segments()
+    lemma_rows = store.conn.execute("SELECT COUNT(*) FROM segment_lemmas").fetchone()[0]
+    store.close()
+    assert lemma_rows == n
+    as_version_5(sample_path)
+    con = sqlite3.connect(sample_path)
+    assert not con.execute("SELECT name FROM sqlite_master WHERE name = 'segment_tokens'").fetchall()
+    con.close()
+    store = Store.open(sample_path)
+    try:
+        assert store.schema_version == core.SCHEMA_VERSION
+        assert any(f"before-migration-v5-to-v{core.SCHEMA_VERSION}" in b.name for b in store.backups())
+        assert store.conn.execute("SELECT COUNT(*) FROM segment_lemmas").fetchone()[0] == n
+        version = lemmas.cache_version(store)
+        assert store.cached_segment_tokens(version) == {}
+        build_overview(store)
+        held = store.cached_segment_tokens(version)
+        assert len(held) == n and all(blob for _, blob in held.values())
+        store._lemma_cache = None
+        assert lemmas.load(store).computed == 0        # computed once, read from then on
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         store.close()

@@ -1,4 +1,4 @@
-"""Deductive autocoding: the codebook's keyword, phrase and pattern rules applied with spaCy.
+"""Deductive autocoding: the codebook's keyword, phrase and pattern rules applied to the segments' tokens.
 
 How a rule matches
 ------------------
@@ -16,11 +16,21 @@ How a rule matches
 * ``patterns``: ``{tokens: [...]}`` is a spaCy ``Matcher`` pattern; ``{regex: ...}``
   a case-insensitive regular expression searched in the segment text.
 
-All segment texts go through one ``nlp.pipe`` pass with only the lemmatizer
-enabled, and are matched a batch at a time on numpy arrays of token hashes
-(:meth:`CompiledRules.match_docs`): each matcher runs only on the docs holding a
-word it cannot match without, and no Python object is made per word; the result
-is the same as running every rule on every token (tests/test_rules_perf_equivalence.py).
+Two ways, with the same result:
+
+* **Stored tokens** (:func:`stored_rules`, the usual way): ingest stored every segment's spaCy tokens and
+  the tokens of the codebook's rule words (:mod:`qualcode.text.tokens`), so the rules are matched in
+  plain Python without loading spaCy: phrases on lemmas, stems on lower-case forms, token patterns with
+  :mod:`qualcode.coding.tokenmatch` (a subset of spaCy's Matcher: what codebooks use), wildcards and
+  regular expressions as below. tests/test_token_cache.py checks that spans, matches, scores and
+  explanations are those of the spaCy way.
+* **spaCy** (:func:`spacy_rules`), when the stored tokens cannot answer (a trained pipeline, a rule word
+  not cut into tokens yet, a token pattern outside that subset): all segment texts go through one
+  ``nlp.pipe`` pass with only the lemmatizer enabled, and are matched a batch at a time on numpy arrays
+  of token hashes (:meth:`CompiledRules.match_docs`): each matcher runs only on the docs holding a
+  word it cannot match without, and no Python object is made per word; the result is the same as
+  running every rule on every token (tests/test_rules_perf_equivalence.py).
+
 The coder is ``rules`` and the origin ``rule``: re-running gives the
 same codings (stale rule codings of the selected codes are removed), and
 codings by any other coder are never touched.
@@ -68,8 +78,39 @@ class Match:
         return explain(self.hits)
 
 
+class _PlainRules:
+    """What both rule sets do without tokens: wildcard words on lower-case forms and regular expressions
+    on the text (uses ``wildcards``, ``regexes`` and the caches of the class it is mixed into)."""
+
+    def wildcard_codes(self, lower: str) -> tuple[str, ...]:
+        """The labels of the wildcard rules that the lower-case word ``lower`` matches."""
+        hit = self._word_cache.get(lower)
+        if hit is None:
+            if self._any_wildcard is None:
+                self._any_wildcard = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in self.wildcards))
+            if self._any_wildcard.fullmatch(lower) is None:  # most words: one test instead of one per wildcard
+                hit = ()
+            else:
+                hit = tuple(dict.fromkeys(code for code, rx in self.wildcards if rx.fullmatch(lower)))
+            self._word_cache[lower] = hit
+        return hit
+
+    def add_regex_spans(self, found: list[dict], texts: list[str]) -> None:
+        """Add the spans of the regular expression rules to ``found`` (one dict per text)."""
+        needs = [self._regex_needs[rx] if rx in self._regex_needs
+                 else self._regex_needs.setdefault(rx, _needs_finder(regex_needs(rx))) for _, rx in self.regexes]
+        for here, text in zip(found, texts):
+            low = text.lower() if text.isascii() else None
+            for (code, rx), need in zip(self.regexes, needs):
+                if need is not None and low is not None and need(low) is None:
+                    continue  # cannot match: it has none of the words the expression needs
+                for m in rx.finditer(text):
+                    if m.end() > m.start():
+                        here.setdefault(code, []).append((m.start(), m.end()))
+
+
 @dataclass
-class CompiledRules:
+class CompiledRules(_PlainRules):
     """Matchers for a set of codes, built for one spaCy pipeline.
 
     Docs are matched a batch at a time (:meth:`match_docs`) on numpy arrays of their
@@ -92,18 +133,9 @@ class CompiledRules:
     _any_wildcard: re.Pattern | None = None
     _regex_needs: dict = field(default_factory=dict)
 
-    def wildcard_codes(self, lower: str) -> tuple[str, ...]:
-        """The labels of the wildcard rules that the lower-case word ``lower`` matches."""
-        hit = self._word_cache.get(lower)
-        if hit is None:
-            if self._any_wildcard is None:
-                self._any_wildcard = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in self.wildcards))
-            if self._any_wildcard.fullmatch(lower) is None:  # most words: one test instead of one per wildcard
-                hit = ()
-            else:
-                hit = tuple(dict.fromkeys(code for code, rx in self.wildcards if rx.fullmatch(lower)))
-            self._word_cache[lower] = hit
-        return hit
+    def rule_spans(self, segs: list[tuple[int, str]]):
+        """For each (id, text) segment, rule label -> character spans (:func:`match_texts_rules`)."""
+        return match_texts_rules(self, (t for _, t in segs))
 
     def match_doc(self, doc, text: str | None = None) -> dict[str, list[tuple[int, int]]]:
         """code key -> character spans matched in one processed doc (``text``: the doc's text, if at hand).
@@ -174,19 +206,16 @@ class CompiledRules:
                 for code in codes_of[form]:
                     here.setdefault(code, []).append((s, e))
         if self.regexes:
-            if texts is None:
-                texts = [d.text for d in docs]
-            needs = [self._regex_needs[rx] if rx in self._regex_needs
-                     else self._regex_needs.setdefault(rx, regex_needs(rx)) for _, rx in self.regexes]
-            for here, text in zip(found, texts):
-                low = text.lower() if text.isascii() else None
-                for (code, rx), need in zip(self.regexes, needs):
-                    if need and low is not None and not any(w in low for w in need):
-                        continue  # cannot match: it has none of the words the expression needs
-                    for m in rx.finditer(text):
-                        if m.end() > m.start():
-                            here.setdefault(code, []).append((m.start(), m.end()))
+            self.add_regex_spans(found, [d.text for d in docs] if texts is None else texts)
         return found
+
+
+def _needs_finder(words: tuple[str, ...] | None):
+    """``search`` of an expression finding any of ``words`` (literally), or None for no words: one C scan of
+    a text instead of one ``in`` test per word."""
+    if not words:
+        return None
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))).search
 
 
 def regex_needs(rx: re.Pattern) -> tuple[str, ...] | None:
@@ -344,6 +373,219 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
                          token_matchers=token_matchers, wildcards=wildcards,
                          regexes=regexes, codes=[c["key"] for c in codes], phrase_needs=phrase_needs,
                          stem_needs=stem_needs)
+
+
+def _rule_parts(codes: list[dict], language: str):
+    """The rules of ``codes`` as compile_rules reads them: for each code, its (word, label) pairs without
+    a wildcard, its wildcard words (label, word), its wildcard phrases (label, parts) and its patterns
+    (label, pattern); and the Dutch verb stems (stem -> label)."""
+    out = []
+    for c in codes:
+        key, rules = c["key"], c.get("rules") or {}
+        plain, wild, wild_phrases, patterns = [], [], [], []
+        for kind in ("keyword", "phrase", "hint"):
+            for word in rules.get(kind + "s", []):
+                word = str(word).strip().lower()
+                if not word:
+                    continue
+                label = rule_label(key, kind, word)
+                if "*" not in word:
+                    plain.append((word, label))
+                elif " " not in word:
+                    wild.append((label, word))
+                else:
+                    wild_phrases.append((label, word.split()))
+        stems: dict[str, str] = {}
+        if plain and language == "nl":
+            words = {w for w, _ in plain}
+            for w, label in plain:
+                if " " not in w and (st := dutch_stem(w)) and st not in words:
+                    stems.setdefault(st, label)
+        for p in rules.get("patterns", []):
+            if "regex" in p:
+                patterns.append((rule_label(key, "pattern", p["regex"]), p))
+            elif "tokens" in p:
+                patterns.append((rule_label(key, "pattern", _pattern_text(p["tokens"])), p))
+        out.append((key, plain, wild, wild_phrases, patterns, stems))
+    return out
+
+
+def rule_words(codes: list[dict], language: str) -> set[str]:
+    """Every word or phrase of the rules of ``codes`` that matching cuts into tokens: keywords, phrases and
+    hints without a wildcard, the plain words of wildcard phrases, and the Dutch verb stems."""
+    out: set[str] = set()
+    for _, plain, _, wild_phrases, _, stems in _rule_parts(codes, language):
+        out.update(w for w, _ in plain)
+        out.update(part for _, parts in wild_phrases for part in parts if "*" not in part)
+        out.update(stems)
+    return out
+
+
+@dataclass
+class StoredRules(_PlainRules):
+    """The rules of a set of codes, matched over the tokens stored in the project (no spaCy): phrases on
+    lemmas, Dutch verb stems on lower-case forms, token patterns (:mod:`qualcode.coding.tokenmatch`),
+    wildcards and regular expressions; the same spans as :class:`CompiledRules` on the same texts
+    (tests/test_token_cache.py). Made by :func:`stored_rules`, with the tokens of the segments to match."""
+
+    phrases: dict[str, list[tuple[tuple[str, ...], str]]]   # first lemma -> (lemmas, label)
+    stems: dict[str, list[tuple[tuple[str, ...], str]]]     # first lower-case form -> (forms, label)
+    token_patterns: list[tuple[str, list[set[str]], object]]  # (label, words a segment must hold, pattern)
+    wildcards: list[tuple[str, re.Pattern]]
+    regexes: list[tuple[str, TimedRegex]]
+    codes: list[str]
+    blobs: dict = field(default_factory=dict)     # segment id -> its stored tokens (qualcode.text.tokens)
+    lemma: object = None                          # the lemmatiser's lemma(lower-case form)
+    known: dict = field(default_factory=dict)     # its table of lower-case form -> lemma
+    flags: dict | None = None                     # token text -> flags, when a pattern tests flags
+    _word_cache: dict = field(default_factory=dict)
+    _any_wildcard: re.Pattern | None = None
+    _regex_needs: dict = field(default_factory=dict)
+    _no_wildcard: set = field(default_factory=set)  # lower-case forms no wildcard matches
+
+    def view(self, sid: int, text: str):
+        """(TokenView, token start offsets, token end offsets) of a segment, from its stored tokens."""
+        from ..text.tokens import bounds
+        from .tokenmatch import TokenView
+
+        starts, ends = bounds(self.blobs[sid])
+        return TokenView.from_text(text, starts, ends, self.lemma, self.flags, self.known), starts, ends
+
+    def rule_spans(self, segs: list[tuple[int, str]]) -> list[dict[str, list[tuple[int, int]]]]:
+        """For each (id, text) segment (whose tokens this rule set holds), rule label -> character spans, in
+        the order of :meth:`CompiledRules.match_docs_rules`: phrases, stems, token patterns, wildcards,
+        regular expressions. Each segment's tokens are read when it is matched (little memory at scale)."""
+        found: list[dict[str, list[tuple[int, int]]]] = []
+        miss = self._no_wildcard
+        for sid, text in segs:
+            view, starts, ends = self.view(sid, text)
+            here: dict[str, list[tuple[int, int]]] = {}
+            for table, column in ((self.phrases, view.lemma), (self.stems, view.lower)):
+                if not table or table.keys().isdisjoint(column):
+                    continue   # most segments: none of the first words of the phrases
+                n = len(column)
+                for i in [i for i, word in enumerate(column) if word in table]:
+                    for seq, label in table[column[i]]:
+                        end = i + len(seq)
+                        if end <= n and tuple(column[i:end]) == seq:
+                            here.setdefault(label, []).append((starts[i], ends[end - 1]))
+            if self.token_patterns:
+                lower, lemma = view.lower, view.lemma
+                for label, required, pattern in self.token_patterns:
+                    if all(not (options.isdisjoint(lower) and options.isdisjoint(lemma)) for options in required):
+                        for a, b in pattern.find(view):
+                            here.setdefault(label, []).append((starts[a], ends[b - 1]))
+            if self.wildcards:
+                forms = set(view.lower)
+                forms -= miss                      # forms already known to match no wildcard
+                hit = {}
+                for low in forms:
+                    labels = self.wildcard_codes(low)
+                    if labels:
+                        hit[low] = labels
+                    else:
+                        miss.add(low)
+                if hit:
+                    for i, low in enumerate(view.lower):
+                        for label in hit.get(low, ()):
+                            here.setdefault(label, []).append((starts[i], ends[i]))
+            found.append(here)
+        if self.regexes:
+            self.add_regex_spans(found, [t for _, t in segs])
+        return found
+
+
+def _required_words(pattern: list[dict]) -> list[set[str]]:
+    """:func:`required_words` as strings: per non-optional token that names its word, the words (as
+    written and lower-cased) a segment's lower-case forms or lemmas must hold one of."""
+    need = []
+    for tok in pattern:
+        op = str(tok.get("OP", "1"))
+        if op in ("?", "*", "!") or op.startswith("{0") or op.startswith("{,"):
+            continue
+        for attr in _TEXT_ATTRS:
+            v = tok.get(attr)
+            if isinstance(v, dict) and "IN" in v and isinstance(v["IN"], list):
+                words = [str(x) for x in v["IN"]]
+            elif isinstance(v, str):
+                words = [v]
+            else:
+                continue
+            need.append({w.lower() for w in words} | set(words))
+    return need
+
+
+def stored_rules(store, codes: list[dict], segs: list[tuple[int, str]]) -> StoredRules | None:
+    """The rules of ``codes`` over the project's stored tokens of ``segs`` ((id, text) pairs), or None when
+    spaCy is needed: a trained pipeline, a segment or rule word whose tokens are not stored, a token pattern
+    :func:`qualcode.coding.tokenmatch.compile_pattern` does not cover, a token form without stored flags."""
+    from ..text.lemmas import cache_version, rule_tokens, text_hash
+    from ..text.nlp import lemmatizer
+    from ..text.tokens import UNKNOWN
+    from .tokenmatch import compile_pattern
+
+    if store.meta("spacy_pipeline"):
+        return None   # a trained pipeline's lemmas depend on the context: only spaCy gives them
+    language = store.language
+    version = cache_version(store)
+    parts = _rule_parts(codes, language)
+    toks = rule_tokens(store, version, rule_words(codes, language))
+    if toks is None:
+        return None
+    lemma = lemmatizer(language).lemma
+    known = lemmatizer(language).cache   # lower-case form -> lemma, seeded from the lemma cache
+    phrases: dict[str, list] = {}
+    stems: dict[str, list] = {}
+    token_patterns: list = []
+    wildcards: list[tuple[str, re.Pattern]] = []
+    regexes: list[tuple[str, TimedRegex]] = []
+    for key, plain, wild, wild_phrases, patterns, stem_of in parts:
+        for word, label in plain:
+            seq = tuple(lemma(t.lower()) for t in toks[word])
+            if not seq:
+                return None
+            if (seq, label) not in phrases.setdefault(seq[0], []):
+                phrases[seq[0]].append((seq, label))
+        for label, word in wild:
+            wildcards.append((label, _wildcard_regex(word)))
+        for label, words in wild_phrases:
+            pattern = [{"LOWER": {"REGEX": "^" + _wildcard_regex(part).pattern + "$"}} if "*" in part
+                       else {"LEMMA": lemma(toks[part][0].lower())} for part in words]
+            token_patterns.append((label, pattern))
+        for st, label in stem_of.items():
+            seq = tuple(t.lower() for t in toks[st])
+            if not seq:
+                return None
+            if (seq, label) not in stems.setdefault(seq[0], []):
+                stems[seq[0]].append((seq, label))
+        for label, p in patterns:
+            if "regex" in p:
+                regexes.append((label, TimedRegex(p["regex"], key)))
+            else:
+                token_patterns.append((label, p["tokens"]))
+    compiled_patterns = []
+    for label, pattern in token_patterns:
+        compiled = compile_pattern(pattern)
+        if compiled is None:
+            return None
+        compiled_patterns.append((label, _required_words(pattern), compiled))
+    held = store.cached_segment_tokens(version)
+    blobs = {}
+    for sid, text in segs:
+        row = held.get(sid)
+        if row is None or row[1] == UNKNOWN or row[0] != text_hash(text):
+            return None
+        blobs[sid] = row[1]
+    rules = StoredRules(phrases=phrases, stems=stems, token_patterns=compiled_patterns, wildcards=wildcards,
+                        regexes=regexes, codes=[c["key"] for c in codes], blobs=blobs, lemma=lemma, known=known)
+    if any(p.uses_flags for _, _, p in compiled_patterns):
+        rules.flags = store.cached_token_flags(version)
+        try:
+            for sid, text in segs:   # stored with the tokens, so always there; checked before any matching
+                rules.view(sid, text)
+        except KeyError:
+            return None
+    return rules
 
 
 def _pattern_text(tokens: list[dict]) -> str:
@@ -516,7 +758,7 @@ def rule_codes(store, codes: list[str] | None = None) -> list[dict]:
     return chosen
 
 
-def score_matches(compiled: CompiledRules, segs: list[tuple[int, str]], language: str,
+def score_matches(compiled: CompiledRules | StoredRules, segs: list[tuple[int, str]], language: str,
                   min_score: float = 0.0, progress=None, overruled_by: dict[str, list[str]] | None = None,
                   overruled: list | None = None) -> tuple[list[Match], int]:
     """Every code match on ``segs`` ((id, text) pairs) with its rules and score, in segment order and
@@ -528,8 +770,9 @@ def score_matches(compiled: CompiledRules, segs: list[tuple[int, str]], language
 
     out: list[Match] = []
     below = 0
+    order = {code: i for i, code in enumerate(compiled.codes)}
     shown = segs if progress is None else progress(segs, "matching rules")
-    for (sid, text), found in zip(shown, match_texts_rules(compiled, (t for _, t in segs))):
+    for (sid, text), found in zip(shown, compiled.rule_spans(segs)):
         by_code: dict[str, dict[tuple[str, str], list[tuple[int, int]]]] = {}
         for label, spans in found.items():
             key, kind, rule = split_label(label)
@@ -547,8 +790,20 @@ def score_matches(compiled: CompiledRules, segs: list[tuple[int, str]], language
             here, dropped = overrule(here, overruled_by)
             if overruled is not None:
                 overruled.extend(dropped)
-        out.extend(sorted(here, key=lambda m: -m.score))
+        out.extend(sorted(here, key=lambda m: (-m.score, order.get(m.code, len(order)))))  # ties: codebook order
     return out, below
+
+
+def spacy_rules(store, codes: list[dict]) -> CompiledRules:
+    """The rules of ``codes`` compiled for the project's spaCy pipeline (when :func:`stored_rules` cannot
+    match without it); the tokens of their words are stored, so the next run need not load spaCy."""
+    from ..text.lemmas import cache_version, rule_tokens
+    from ..text.nlp import pipeline
+
+    nlp = pipeline(store.language, store.meta("spacy_pipeline") or None)
+    compiled = compile_rules(codes, nlp)
+    rule_tokens(store, cache_version(store), rule_words(codes, store.language), nlp)
+    return compiled
 
 
 def precision_estimates(store, matches: list[Match], source_of: dict[int, int]) -> dict[str, tuple[int, int]]:
@@ -589,16 +844,14 @@ def autocode(store, codes: list[str] | None = None, dry_run: bool = False, min_s
     Each coding's explanation and score is stored as a rule suggestion (source 'rules'). ``progress``: as
     :func:`score_matches`."""
     from ..text.lemmas import load
-    from ..text.nlp import pipeline
     from .rulescore import DEFAULT_MIN_SCORE, introduction_segments
 
     min_score = DEFAULT_MIN_SCORE if min_score is None else float(min_score)
     if not 0.0 <= min_score <= 1.0:
         raise QualcodeError(f"--min-score must be between 0 and 1, got {min_score:g}.")
     chosen = rule_codes(store, codes)
-    load(store)  # teaches the lemmatiser the project's word forms (lemmatised once, at ingest)
-    nlp = pipeline(store.language, store.meta("spacy_pipeline") or None)
-    compiled = compile_rules(chosen, nlp)
+    # teaches the lemmatiser the project's word forms and fills the token cache (both once, at ingest)
+    load(store, keep=False)
     everything = list(store.segments())
     intro = set() if introductions else introduction_segments(everything, store.language)
     source_of = {s["id"]: s["source_id"] for s in everything}
@@ -606,9 +859,11 @@ def autocode(store, codes: list[str] | None = None, dry_run: bool = False, min_s
     code_id = {c["key"]: c["id"] for c in chosen}
     rejected = {(r["segment_id"], r["code_id"]) for r in store.suggestions(coder=RULES_CODER, source="rules",
                                                                             status="rejected")}
+    todo = [(s, t) for s, t in segs if s not in intro]
+    compiled = stored_rules(store, chosen, todo) or spacy_rules(store, chosen)
     overruled: list[Match] = []
-    found, below = score_matches(compiled, [(s, t) for s, t in segs if s not in intro], store.language, min_score,
-                                 progress, {c["key"]: c["rules"].get("overruled_by", []) for c in chosen}, overruled)
+    found, below = score_matches(compiled, todo, store.language, min_score, progress,
+                                 {c["key"]: c["rules"].get("overruled_by", []) for c in chosen}, overruled)
     matches = [m for m in found if (m.segment_id, code_id[m.code]) not in rejected]
     per_code = {c["key"]: 0 for c in chosen}
     for m in matches:

@@ -27,7 +27,7 @@ are not probabilities (nothing the researcher coded has tested them): bench/main
 the ranking against hand-coded segments.
 
 Reads the stored lemmas (no spaCy, simplemma or scikit-learn for the words and meaning); the rules
-part runs autocode's matchers, which load spaCy's blank pipeline as ``autocode --dry-run`` does.
+part runs autocode's matchers over the tokens stored at ingest, as ``autocode --dry-run`` does (no spaCy).
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ Version history
 5  the embedding cache (``segment_embeddings``): sentence-encoder vectors of segments, keyed by
    segment and encoder version, so the semantic suggester embeds each text once
    (:func:`_migrate_add_embedding_cache`). Derived data: not audited, starts empty.
+6  the token cache (``segment_tokens``, ``token_forms``, ``rule_tokens``): each segment's spaCy tokens
+   (lengths and spacing), the lexical flags of each token form and the tokens of the codebook's rule
+   words, under the lemma cache's version, so autocode matches without loading spaCy
+   (:func:`_migrate_add_token_cache`). Derived data: not audited, starts empty (filled when first needed).
 
 To change the schema: bump ``SCHEMA_VERSION``, change ``SCHEMA`` to the new
 layout (used for new projects) and append a function to ``MIGRATIONS`` that
@@ -25,7 +29,7 @@ project backs it up first, then runs the missing migrations in one transaction.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Tables whose row changes are recorded inside an audited act, so that the act
 # can be undone exactly. Sources and segments are deliberately not here: undoing
@@ -270,6 +274,36 @@ CREATE TABLE IF NOT EXISTS segment_embeddings (
 
 SCHEMA += EMBEDDING_CACHE_SQL
 
+TOKEN_CACHE_SQL = """
+-- The token cache (qualcode.text.tokens): spaCy's tokens of each segment, stored with the lemma cache's
+-- version (the same lemmatiser, language, spaCy and pipeline) and the hash of the text they were computed
+-- from, so autocode matches its rules without loading spaCy. Dropped with their version. Not audited.
+CREATE TABLE IF NOT EXISTS segment_tokens (
+    segment_id INTEGER PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
+    version_id INTEGER NOT NULL REFERENCES lemma_versions(id) ON DELETE CASCADE,
+    text_hash  TEXT NOT NULL,
+    tokens     BLOB NOT NULL                 -- per token: length * 2 + (followed by a space), see tokens.encode
+);
+
+-- The lexical flags (is_alpha, is_punct, like_num, ...) of every token form (case kept) of the texts.
+CREATE TABLE IF NOT EXISTS token_forms (
+    version_id INTEGER NOT NULL REFERENCES lemma_versions(id) ON DELETE CASCADE,
+    form       TEXT NOT NULL,
+    flags      INTEGER NOT NULL,             -- bit mask, see tokens.FLAGS
+    PRIMARY KEY (version_id, form)
+) WITHOUT ROWID;
+
+-- The tokens of the codebook's rule words and phrases as spaCy cuts them (JSON list of token texts).
+CREATE TABLE IF NOT EXISTS rule_tokens (
+    version_id INTEGER NOT NULL REFERENCES lemma_versions(id) ON DELETE CASCADE,
+    text       TEXT NOT NULL,
+    tokens     TEXT NOT NULL,
+    PRIMARY KEY (version_id, text)
+) WITHOUT ROWID;
+"""
+
+SCHEMA += TOKEN_CACHE_SQL
+
 # Primary key columns per audited table (used to address rows on undo).
 PRIMARY_KEYS = {
     "themes": ("id",), "codes": ("id",), "codings": ("id",), "memos": ("id",),
@@ -329,6 +363,14 @@ def _migrate_add_embedding_cache(conn) -> None:
             conn.execute(statement)
 
 
+def _migrate_add_token_cache(conn) -> None:
+    """Add the token cache tables. They start empty: the first command that reads the lemma cache
+    computes the tokens of every segment with its lemmas (once), and autocode reads them from then on."""
+    for statement in TOKEN_CACHE_SQL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 # MIGRATIONS[v] takes a project at version v to version v + 1.
 MIGRATIONS = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_add_lemma_cache, 3: _migrate_3_to_4,
-              4: _migrate_add_embedding_cache}
+              4: _migrate_add_embedding_cache, 5: _migrate_add_token_cache}

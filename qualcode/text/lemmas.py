@@ -10,7 +10,9 @@ What is stored (see ``LEMMA_CACHE_SQL`` in :mod:`qualcode.store.schema`):
   terms count (spaCy tokens that are alphabetic, at least 3 long, not stop words);
 * per word form of the texts and of the codebook, its lemma, which is taught to the lemmatiser
   (:meth:`qualcode.text.nlp.SimplemmaLemmatizer.seed`) so kwic, suggest and autocode do not load
-  simplemma's table for words the project already knows.
+  simplemma's table for words the project already knows;
+* in the same spaCy pass, each segment's tokens and the codebook's rule words cut into tokens, for
+  autocode (the token cache, :mod:`qualcode.text.tokens`).
 
 Everything is stored under a version (:func:`cache_version`: simplemma and spaCy versions, language,
 stop words, spaCy pipeline); a change of any of them recomputes the cache. A segment whose text changed
@@ -55,6 +57,14 @@ def analyse(texts: list[str], language: str, pipeline_name: str | None = None
     ``terms`` follow the overview's definition: tokens of the spaCy pipeline (only its lemmatiser
     running) that are alphabetic and at least three characters long, whose form and lemma are not
     stop words; the lemma is lower-cased (the form when the lemma is empty)."""
+    content, terms, forms, _ = analyse_tokens(texts, language, pipeline_name)
+    return content, terms, forms
+
+
+def analyse_tokens(texts: list[str], language: str, pipeline_name: str | None = None):
+    """:func:`analyse`, and the texts' tokens for the token cache: (content, terms, forms, (encoded
+    tokens per text, flags per token form)); see :mod:`qualcode.text.tokens`."""
+    from . import tokens as token_cache
     from .nlp import WORD_RE, content_lemmas, lemmatizer, pipeline, stop_words
 
     stops = stop_words(language)
@@ -67,22 +77,43 @@ def analyse(texts: list[str], language: str, pipeline_name: str | None = None
             if w not in forms:
                 forms[w] = lem(w)
     terms: list[list[str]] = []
+    blobs: list[bytes] = []
+    flags: dict[str, int] = {}
     if texts:
+        from spacy.attrs import LEMMA, LENGTH, ORTH, SPACY
+
         nlp = pipeline(language, pipeline_name or None)
+        vocab, strings = nlp.vocab, nlp.vocab.strings
         disable = [p for p in nlp.pipe_names if p not in ("qualcode_lemmatizer", "lemmatizer")]
-        for doc in nlp.pipe(texts, batch_size=256, disable=disable):
-            row = []
-            for tok in doc:
-                if tok.lower_ not in forms:  # spaCy's tokens too ("kon.", "voor-"): autocode lemmatises them
-                    forms[tok.lower_] = lem(tok.lower_)
-                if not tok.is_alpha or len(tok) < 3:
-                    continue
-                lemma = tok.lemma_.lower() or tok.lower_
-                if tok.lower_ in stops or lemma in stops:
-                    continue
-                row.append(lemma)
-            terms.append(row)
-    return content, terms, forms
+        term_of: dict[tuple[int, int], str | None] = {}   # (form, lemma) hashes -> the overview term, or None
+
+        def term(orth: int, lemma_hash: int) -> str | None:
+            """A token's overview term, decided once per (form, lemma); also learns its lower-case form."""
+            lex = vocab[orth]
+            lower = lex.lower_
+            if lower not in forms:  # spaCy's tokens too ("kon.", "voor-"): autocode lemmatises them
+                forms[lower] = lem(lower)
+            if not lex.is_alpha or len(lex.orth_) < 3:
+                return None
+            lemma = strings[lemma_hash].lower() if lemma_hash else ""
+            lemma = lemma or lower
+            return None if lower in stops or lemma in stops else lemma
+
+        orths: set[int] = set()
+        for text, doc in zip(texts, nlp.pipe(texts, batch_size=256, disable=disable)):
+            # arrays, not a Token object per word: each distinct (form, lemma) is looked at once
+            arr = doc.to_array([ORTH, LEMMA, LENGTH, SPACY])
+            pairs = list(zip(arr[:, 0].tolist(), arr[:, 1].tolist())) if len(doc) else []
+            for pair in set(pairs).difference(term_of):
+                term_of[pair] = term(*pair)
+            terms.append([t for t in map(term_of.__getitem__, pairs) if t is not None])
+            blobs.append(token_cache.checked_encode(arr[:, 2], arr[:, 3], text) if len(doc)
+                         else token_cache.checked_encode([], [], text))
+            orths.update(o for o, _ in pairs)
+        flags, lower_ok = token_cache.forms_ok(nlp, [strings[h] for h in orths])
+        if not lower_ok:  # a language whose lower-case forms are not lower(): no stored tokens
+            blobs = [token_cache.UNKNOWN] * len(texts)
+    return content, terms, forms, (blobs, flags)
 
 
 def load(store, *, write: bool = True, keep: bool = True) -> ProjectLemmas:
@@ -99,12 +130,14 @@ def load(store, *, write: bool = True, keep: bool = True) -> ProjectLemmas:
     language = store.language
     result = ProjectLemmas(version)
     cached = {sid: (h, c, t) for sid, h, c, t in store.cached_segment_lemmas(version)}
+    tokens_of = store.cached_token_hashes(version)
     known = store.cached_lemma_forms(version)
     lemmatizer(language).seed(known)
     missing: list[tuple[int, str]] = []
     for sid, text in store.segment_id_texts():
         row = cached.get(sid)
-        if row is not None and row[0] == text_hash(text):
+        h = text_hash(text)
+        if row is not None and row[0] == h and tokens_of.get(sid) == h:
             if keep:
                 result.content[sid] = json.loads(row[1])
                 result.terms[sid] = json.loads(row[2])
@@ -112,16 +145,22 @@ def load(store, *, write: bool = True, keep: bool = True) -> ProjectLemmas:
             missing.append((sid, text))
     for start in range(0, len(missing), CHUNK):  # a chunk at a time: a large ingest never holds it all twice
         chunk = missing[start:start + CHUNK]
-        content, terms, forms = analyse([t for _, t in chunk], language, store.meta("spacy_pipeline") or None)
-        rows = []
-        for (sid, text), c, t in zip(chunk, content, terms):
+        content, terms, forms, (blobs, flags) = analyse_tokens([t for _, t in chunk], language,
+                                                               store.meta("spacy_pipeline") or None)
+        rows, token_rows = [], []
+        for (sid, text), c, t, b in zip(chunk, content, terms, blobs):
             if keep:
                 result.content[sid], result.terms[sid] = c, t
-            rows.append((sid, text_hash(text), json.dumps(c, ensure_ascii=False), json.dumps(t, ensure_ascii=False)))
+            h = text_hash(text)
+            rows.append((sid, h, json.dumps(c, ensure_ascii=False), json.dumps(t, ensure_ascii=False)))
+            token_rows.append((sid, h, b))
         result.computed += len(rows)
         if write:
             store.save_segment_lemmas(version, rows, {f: lem for f, lem in forms.items() if f not in known})
+            store.save_segment_tokens(version, token_rows, flags)
         known.update(forms)
+    if write and missing:  # spaCy's pipeline is loaded now: cut the codebook's rule words into tokens too
+        _learn_rule_tokens(store, version)
     if write:
         _learn_codebook_forms(store, version, known)
     if keep:
@@ -139,6 +178,43 @@ def _learn_codebook_forms(store, version: str, known: dict[str, str]) -> None:
     new = {w: lem.lemma(w) for w in sorted(words) if w not in known}
     if new:
         store.save_segment_lemmas(version, [], new)
+
+
+def rule_tokens(store, version: str, words, nlp=None) -> dict[str, list[str]] | None:
+    """Rule word or phrase -> its token texts, for ``words`` (:func:`qualcode.coding.autocode.rule_words`):
+    read from the token cache; those missing are cut by ``nlp`` and stored (None if some are missing and
+    no ``nlp`` is given)."""
+    words = set(words)
+    held = {w: json.loads(j) for w, j in store.cached_rule_tokens(version).items() if w in words}
+    missing = words - set(held)
+    if missing:
+        if nlp is None:
+            return None
+        from .tokens import rule_words_tokens
+
+        new = rule_words_tokens(nlp, sorted(missing))
+        store.save_segment_tokens(version, rule_tokens=new)
+        held.update((w, json.loads(j)) for w, j in new.items())
+        # their lower-case forms join the cached word forms, so matching never asks simplemma for them
+        from .nlp import lemmatizer
+
+        lem = lemmatizer(store.language)
+        known = store.cached_lemma_forms(version)
+        forms = {t.lower(): lem.lemma(t.lower()) for toks in held.values() for t in toks if t.lower() not in known}
+        if forms:
+            store.save_segment_lemmas(version, [], forms)
+    return held
+
+
+def _learn_rule_tokens(store, version: str) -> None:
+    """Store the tokens of the codebook's rule words (cut by the pipeline already loaded for the texts)."""
+    from ..coding.autocode import rule_words
+    from .nlp import pipeline
+
+    codes = store.codes()
+    if any(c.get("rules") for c in codes):
+        rule_tokens(store, version, rule_words(codes, store.language),
+                    pipeline(store.language, store.meta("spacy_pipeline") or None))
 
 
 def _state(store, version: str) -> tuple:

@@ -157,10 +157,16 @@ def _register() -> None:
         return lemmatizer(nlp.lang)  # shared, so forms taught with seed() serve the pipeline too
 
 
-@lru_cache(maxsize=8)
 def pipeline(language: str = "nl", name: str | None = None):
     """The spaCy pipeline for a language (blank + sentencizer + simplemma lemmas),
-    or the trained pipeline ``name`` when one is given and installed."""
+    or the trained pipeline ``name`` when one is given and installed. Built once per process:
+    ``pipeline("nl")`` and ``pipeline("nl", None)`` are the same pipeline (building one takes about as
+    long as importing spaCy)."""
+    return _pipeline(language, name or None)
+
+
+@lru_cache(maxsize=8)
+def _pipeline(language: str, name: str | None):
     import spacy
 
     _register()
@@ -185,6 +191,9 @@ def pipeline(language: str = "nl", name: str | None = None):
     # character, measured), so one very long turn is processed whole instead of stopping autocode.
     nlp.max_length = BLANK_MAX_LENGTH
     return nlp
+
+
+pipeline.cache_clear = _pipeline.cache_clear   # type: ignore[attr-defined]  # as for an lru_cache function
 
 
 @lru_cache(maxsize=8)
