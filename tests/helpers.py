@@ -8,7 +8,9 @@ second import under another name runs it twice. Fixtures stay in ``tests/conftes
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +39,13 @@ def rows(project: Path, sql: str, *args) -> list[tuple]:
         return [tuple(r) for r in conn.execute(sql, args)]
     finally:
         conn.close()
+
+
+def bench_module(name: str):
+    """A script of bench/ imported as a module (``bench_module("rules_gold")``), for tests of its functions."""
+    folder = str(ROOT / "bench")
+    sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(folder)

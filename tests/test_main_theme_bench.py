@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import bench_module
+
 from test_themerank import project  # noqa: F401  (the small two-theme project)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,12 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import main_theme
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    return main_theme
+    return bench_module("main_theme")
 
 
 CODES = [{"key": "pros", "name": "Voordelen van werk", "theme": "work"},

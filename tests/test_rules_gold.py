@@ -4,22 +4,18 @@ must not silently drop (bench/gold/README.md); and the bench script's error list
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import bench_module
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def rules_gold():
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import rules_gold
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    return rules_gold
+    return bench_module("rules_gold")
 
 
 def test_gold_standard_precision_of_the_shipped_rules(rules_gold):

@@ -289,21 +289,7 @@ _TEXT_ATTRS = ("LOWER", "LEMMA", "ORTH", "TEXT")
 def required_words(pattern: list[dict], strings) -> list[set[int]]:
     """For a Matcher pattern, the sets of lower-case words or lemmas (as hashes) a doc must hold one of:
     one set per non-optional token that names its word (LOWER/LEMMA/ORTH/TEXT equal to, or IN, a list)."""
-    need = []
-    for tok in pattern:
-        op = str(tok.get("OP", "1"))
-        if op in ("?", "*", "!") or op.startswith("{0") or op.startswith("{,"):
-            continue
-        for attr in _TEXT_ATTRS:
-            v = tok.get(attr)
-            if isinstance(v, dict) and "IN" in v and isinstance(v["IN"], list):
-                words = [str(x) for x in v["IN"]]
-            elif isinstance(v, str):
-                words = [v]
-            else:
-                continue
-            need.append({strings.add(w.lower()) for w in words} | {strings.add(w) for w in words})
-    return need
+    return [{strings.add(w) for w in words} for words in _required_words(pattern)]
 
 
 def compile_rules(codes: list[dict], nlp) -> CompiledRules:
