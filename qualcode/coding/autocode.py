@@ -304,48 +304,27 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
     wildcards: list[tuple[str, re.Pattern]] = []
     regexes: list[tuple[str, TimedRegex]] = []
     lemma_only = _lemma_pipe(nlp)
-    for c in codes:
-        key, rules = c["key"], c.get("rules") or {}
-        plain: list[tuple[str, str]] = []   # (word, label)
-        for kind in ("keyword", "phrase", "hint"):
-            for word in rules.get(kind + "s", []):
-                word = str(word).strip().lower()
-                if not word:
-                    continue
-                label = rule_label(key, kind, word)
-                if "*" not in word:
-                    plain.append((word, label))
-                elif " " not in word:
-                    wildcards.append((label, _wildcard_regex(word)))
-                else:
-                    toks = []
-                    for part in word.split():
-                        if "*" in part:
-                            toks.append({"LOWER": {"REGEX": "^" + _wildcard_regex(part).pattern + "$"}})
-                        else:
-                            toks.append({"LEMMA": next(iter(lemma_only([part])))[0].lemma_})
-                    token_patterns.append((label, toks))
+    for key, plain, wild, wild_phrases, patterns, stems in _rule_parts(codes, nlp.lang):
+        wildcards.extend((label, _wildcard_regex(word)) for label, word in wild)
+        for label, parts in wild_phrases:
+            token_patterns.append((label, [{"LOWER": {"REGEX": "^" + _wildcard_regex(part).pattern + "$"}}
+                                           if "*" in part else {"LEMMA": next(iter(lemma_only([part])))[0].lemma_}
+                                           for part in parts]))
         if plain:
             phrase_docs = list(lemma_only([w for w, _ in plain]))
             for (_, label), doc in zip(plain, phrase_docs):
                 phrase_matcher.add(label, [doc])
             phrase_needs = _add_need(phrase_needs, phrase_docs, "lemma")
-            if nlp.lang == "nl":
-                words = {w for w, _ in plain}
-                stems = {}
-                for w, label in plain:
-                    if " " not in w and (st := dutch_stem(w)) and st not in words:
-                        stems.setdefault(st, label)
-                if stems:
-                    stem_docs = [nlp.make_doc(st) for st in sorted(stems)]
-                    for st, doc in zip(sorted(stems), stem_docs):
-                        stem_matcher.add(stems[st], [doc])
-                    stem_needs = _add_need(stem_needs, stem_docs, "lower")
-        for p in rules.get("patterns", []):
+        if stems:
+            stem_docs = [nlp.make_doc(st) for st in sorted(stems)]
+            for st, doc in zip(sorted(stems), stem_docs):
+                stem_matcher.add(stems[st], [doc])
+            stem_needs = _add_need(stem_needs, stem_docs, "lower")
+        for label, p in patterns:
             if "regex" in p:  # searched with a time-out per segment
-                regexes.append((rule_label(key, "pattern", p["regex"]), TimedRegex(p["regex"], key)))
-            elif "tokens" in p:
-                token_patterns.append((rule_label(key, "pattern", _pattern_text(p["tokens"])), p["tokens"]))
+                regexes.append((label, TimedRegex(p["regex"], key)))
+            else:
+                token_patterns.append((label, p["tokens"]))
     token_matchers = []
     for label, pattern in token_patterns:
         key = split_label(label)[0]
