@@ -266,7 +266,8 @@ def regex_needs(rx: re.Pattern) -> tuple[str, ...] | None:
     return tuple(sorted({w.lower() for w in found}))
 
 
-def _wildcard_regex(word: str) -> re.Pattern:
+def wildcard_regex(word: str) -> re.Pattern:
+    """A rule word with ``*`` (any run of word characters) as a regular expression on lower-case text."""
     return re.compile("".join(r"\w*" if ch == "*" else re.escape(ch) for ch in word.lower()))
 
 
@@ -305,9 +306,9 @@ def compile_rules(codes: list[dict], nlp) -> CompiledRules:
     regexes: list[tuple[str, TimedRegex]] = []
     lemma_only = _lemma_pipe(nlp)
     for key, plain, wild, wild_phrases, patterns, stems in _rule_parts(codes, nlp.lang):
-        wildcards.extend((label, _wildcard_regex(word)) for label, word in wild)
+        wildcards.extend((label, wildcard_regex(word)) for label, word in wild)
         for label, parts in wild_phrases:
-            token_patterns.append((label, [{"LOWER": {"REGEX": "^" + _wildcard_regex(part).pattern + "$"}}
+            token_patterns.append((label, [{"LOWER": {"REGEX": "^" + wildcard_regex(part).pattern + "$"}}
                                            if "*" in part else {"LEMMA": next(iter(lemma_only([part])))[0].lemma_}
                                            for part in parts]))
         if plain:
@@ -512,9 +513,9 @@ def stored_rules(store, codes: list[dict], segs: list[tuple[int, str]]) -> Store
             if (seq, label) not in phrases.setdefault(seq[0], []):
                 phrases[seq[0]].append((seq, label))
         for label, word in wild:
-            wildcards.append((label, _wildcard_regex(word)))
+            wildcards.append((label, wildcard_regex(word)))
         for label, words in wild_phrases:
-            pattern = [{"LOWER": {"REGEX": "^" + _wildcard_regex(part).pattern + "$"}} if "*" in part
+            pattern = [{"LOWER": {"REGEX": "^" + wildcard_regex(part).pattern + "$"}} if "*" in part
                        else {"LEMMA": lemma(toks[part][0].lower())} for part in words]
             token_patterns.append((label, pattern))
         for st, label in stem_of.items():

@@ -33,7 +33,6 @@ part runs autocode's matchers over the tokens stored at ingest, as ``autocode --
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -182,20 +181,17 @@ class ThemeRanking:
 
 
 # ------------------------------------------------------------------ profiles
-def _wildcard(word: str) -> re.Pattern:
-    return re.compile("".join(r"\w*" if ch == "*" else re.escape(ch) for ch in word))
-
-
 def rule_word_lemmas(words, vocabulary: list[str], language: str) -> list[str]:
     """The lemmas a list of rule words (keywords, phrases or hints) stands for: a word with a ``*`` stands
     for every lemma of ``vocabulary`` it matches (as a rule does), every other word for its content lemmas."""
     from ..text.nlp import content_lemmas
+    from .autocode import wildcard_regex
 
     out: list[str] = []
     for entry in words or []:
         for part in str(entry).lower().split():
             if "*" in part:
-                rx = _wildcard(part)
+                rx = wildcard_regex(part)
                 out.extend(v for v in vocabulary if rx.fullmatch(v))
             else:
                 out.extend(content_lemmas(part, language))
